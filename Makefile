@@ -1,0 +1,81 @@
+# segvisor build. `make` builds the images; `make run` and `make test` are
+# the two entry points of README.md.
+
+CC ?= gcc
+OBJCOPY ?= objcopy
+PYTHON ?= python3
+B := build
+
+# Freestanding images: hypervisor and guest.
+KCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-builtin \
+	-fno-stack-protector -fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only \
+	-mcmodel=kernel -fno-asynchronous-unwind-tables -fno-omit-frame-pointer -I.
+KASFLAGS := -I. -D__ASSEMBLY__
+KLDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 -Wl,--build-id=none
+
+LIB_SRCS := $(wildcard lib/*.c)
+HV_SRCS := $(wildcard arch/x86/*.c) $(wildcard arch/x86/*.S) $(wildcard hv/*.c) $(LIB_SRCS)
+GUEST_SRCS := $(wildcard guest/*.c) $(wildcard guest/*.S) $(LIB_SRCS)
+
+HV_OBJS := $(patsubst %,$(B)/hv/%.o,$(HV_SRCS))
+GUEST_OBJS := $(patsubst %,$(B)/guest/%.o,$(GUEST_SRCS))
+
+IMAGES := $(B)/hv.elf $(B)/hv.elf32 $(B)/guest.elf $(B)/guest.elf32
+
+.PHONY: all images run test unit system deps clean format
+all: images
+images: $(IMAGES)
+
+$(B)/hv/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
+$(B)/hv/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(KASFLAGS) -MMD -MP -c $< -o $@
+$(B)/guest/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(KCFLAGS) -DSEGVISOR_GUEST -MMD -MP -c $< -o $@
+$(B)/guest/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(KASFLAGS) -DSEGVISOR_GUEST -MMD -MP -c $< -o $@
+
+$(B)/hv.elf: $(HV_OBJS) linker/hv.ld
+	$(CC) $(KLDFLAGS) -T linker/hv.ld -o $@ $(HV_OBJS) -lgcc
+$(B)/guest.elf: $(GUEST_OBJS) linker/guest.ld
+	$(CC) $(KLDFLAGS) -T linker/guest.ld -o $@ $(GUEST_OBJS) -lgcc
+# QEMU -kernel loads Multiboot ELF32 only (EMULATORS.md).
+$(B)/%.elf32: $(B)/%.elf
+	$(OBJCOPY) -O elf32-i386 $< $@
+
+# Host unit tests: each tests/unit/NAME.mk adds NAME to UNIT_TESTS and lists
+# NAME_SRCS. Built with sanitizers and run under cmocka.
+UNIT_TESTS :=
+include $(wildcard tests/unit/*.mk)
+HCFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -I. -fsanitize=address,undefined \
+	-fno-omit-frame-pointer -fno-sanitize-recover=all -DSEGVISOR_HOST_TEST
+UNIT_BINS := $(patsubst %,$(B)/unit/%,$(UNIT_TESTS))
+.SECONDEXPANSION:
+$(B)/unit/%: $$(%_SRCS) tests/unit/%.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(HCFLAGS) -o $@ $($*_SRCS) -lcmocka -lm
+deps:
+	@tools/deps.sh
+
+unit: $(UNIT_BINS)
+	@tools/unit.sh $(UNIT_BINS)
+
+test: deps
+	@$(MAKE) --no-print-directory images $(UNIT_BINS)
+	@tools/test.sh $(UNIT_BINS)
+
+run: deps
+	@$(MAKE) --no-print-directory images
+	@tools/run.sh
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(B)
+
+-include $(HV_OBJS:.o=.d) $(GUEST_OBJS:.o=.d)
