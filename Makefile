@@ -9,9 +9,9 @@ B := build
 # Freestanding images: hypervisor and guest.
 KCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-builtin \
 	-fno-stack-protector -fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only \
-	-mcmodel=kernel -fno-asynchronous-unwind-tables -fno-omit-frame-pointer -I.
+	-mcmodel=small -fno-asynchronous-unwind-tables -fno-omit-frame-pointer -I.
 KASFLAGS := -I. -D__ASSEMBLY__
-KLDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 -Wl,--build-id=none
+KLDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 -Wl,--build-id=none -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
 
 LIB_SRCS := $(wildcard lib/*.c)
 HV_SRCS := $(wildcard arch/x86/*.c) $(wildcard arch/x86/*.S) $(wildcard hv/*.c) $(LIB_SRCS)

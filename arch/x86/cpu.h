@@ -1,0 +1,78 @@
+/* Named accessors for CPUID, control registers, MSRs and a few
+ * instructions. Inline assembly for these lives here and in the .S files. */
+#ifndef ARCH_X86_CPU_H
+#define ARCH_X86_CPU_H
+
+#include "lib/types.h"
+
+struct cpuid_regs {
+	u32 eax, ebx, ecx, edx;
+};
+
+static inline struct cpuid_regs cpuid(u32 leaf, u32 subleaf)
+{
+	struct cpuid_regs r;
+	__asm__ volatile("cpuid"
+			 : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
+			 : "a"(leaf), "c"(subleaf));
+	return r;
+}
+
+static inline u64 rdmsr(u32 msr)
+{
+	u32 lo, hi;
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return ((u64)hi << 32) | lo;
+}
+
+static inline void wrmsr(u32 msr, u64 v)
+{
+	__asm__ volatile("wrmsr" ::"c"(msr), "a"((u32)v), "d"((u32)(v >> 32)));
+}
+
+/* rdmsr/wrmsr that survive a #GP: return 0, or the exception vector + 1
+ * (arch/x86/safe.S, recovered through the exception table). */
+int rdmsr_safe(u32 msr, u64 *value);
+int wrmsr_safe(u32 msr, u64 value);
+/* Executes ud2 under the exception table; returns the vector caught + 1. */
+int probe_ud2(void);
+/* Reads a non-canonical address; returns the vector caught + 1. */
+int probe_noncanonical(void);
+
+#define DEFINE_CR(n)                                                                              \
+	static inline u64 read_cr##n(void)                                                         \
+	{                                                                                          \
+		u64 v;                                                                             \
+		__asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));                                  \
+		return v;                                                                          \
+	}                                                                                          \
+	static inline void write_cr##n(u64 v) { __asm__ volatile("mov %0, %%cr" #n ::"r"(v) : "memory"); }
+DEFINE_CR(0)
+DEFINE_CR(2)
+DEFINE_CR(3)
+DEFINE_CR(4)
+#undef DEFINE_CR
+
+static inline u64 read_rflags(void)
+{
+	u64 v;
+	__asm__ volatile("pushfq; popq %0" : "=r"(v));
+	return v;
+}
+
+static inline u64 rdtsc(void)
+{
+	u32 lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((u64)hi << 32) | lo;
+}
+
+static inline void cpu_halt_forever(void)
+{
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}
+
+static inline void cpu_pause(void) { __asm__ volatile("pause"); }
+
+#endif

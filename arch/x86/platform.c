@@ -1,0 +1,13 @@
+#include "arch/x86/platform.h"
+
+#include "arch/x86/cpu.h"
+#include "arch/x86/io.h"
+
+void platform_exit(bool success)
+{
+	outl(ISA_DEBUG_EXIT_PORT, success ? EXIT_VALUE_SUCCESS : EXIT_VALUE_FAILURE);
+	for (const char *s = "Shutdown"; *s; s++)
+		outb(BOCHS_SHUTDOWN_PORT, (u8)*s);
+	cpu_halt_forever();
+	__builtin_unreachable();
+}

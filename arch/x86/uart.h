@@ -1,0 +1,13 @@
+/* 16550 UART on COM1 at 115200 8N1: the console of the hypervisor. */
+#ifndef ARCH_X86_UART_H
+#define ARCH_X86_UART_H
+
+#include "lib/types.h"
+
+#define COM1_BASE 0x3f8
+#define COM1_PORTS 8 /* I/O ports COM1_BASE .. COM1_BASE + 7 */
+
+void uart_init(void);
+void uart_write(const char *s, size_t n);
+
+#endif

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Builds a GRUB (BIOS) rescue ISO that boots one Multiboot v1 kernel, with at
+# most one module:
+#   tools/mkiso.sh KERNEL_ELF MODULE|none "KERNEL OPTIONS" "MODULE ARGS" OUT.iso
+# grub.cfg: timeout 0, `multiboot /boot/KERNEL OPTIONS`, `module /boot/MODULE
+# ARGS` (left out when MODULE is `none`), `boot`. Works for the hypervisor with
+# its guest and for the guest alone (KERNEL = guest.elf, MODULE = none).
+# Fails loudly (non-zero, with grub-mkrescue's output) when the ISO is not made.
+set -euo pipefail
+
+usage() {
+	echo "usage: $0 KERNEL_ELF MODULE|none \"KERNEL OPTIONS\" \"MODULE ARGS\" OUT.iso" >&2
+	exit 2
+}
+(($# == 5)) || usage
+kernel=$1 module=$2 kernel_opts=$3 module_args=$4 out=$5
+
+die() {
+	echo "mkiso: $*" >&2
+	exit 1
+}
+
+[[ -f "$kernel" ]] || die "kernel image not found: $kernel"
+[[ "$module" == none || -f "$module" ]] || die "module not found: $module"
+command -v grub-mkrescue >/dev/null || die "grub-mkrescue not installed (run tools/deps.sh)"
+# GRUB's config language would read these as syntax, not as option text.
+for text in "$kernel_opts" "$module_args"; do
+	[[ "$text" != *[\;\'\"\$\\\{\}]* && "$text" != *$'\n'* ]] ||
+		die "option text may not hold ; ' \" \$ \\ { } or a newline: $text"
+done
+
+out_dir=$(dirname -- "$out")
+mkdir -p -- "$out_dir"
+stage=$(mktemp -d "$out_dir/iso-stage.XXXXXX")
+trap 'rm -rf -- "$stage"' EXIT
+mkdir -p "$stage/boot/grub"
+
+kernel_name=$(basename -- "$kernel")
+cp -- "$kernel" "$stage/boot/$kernel_name"
+{
+	echo "set timeout=0"
+	echo "set default=0"
+	echo "menuentry \"segvisor\" {"
+	echo "	multiboot /boot/$kernel_name${kernel_opts:+ $kernel_opts}"
+	if [[ "$module" != none ]]; then
+		module_name=$(basename -- "$module")
+		[[ "$module_name" != "$kernel_name" ]] || module_name="module-$module_name"
+		cp -- "$module" "$stage/boot/$module_name"
+		echo "	module /boot/$module_name${module_args:+ $module_args}"
+	fi
+	echo "	boot"
+	echo "}"
+} >"$stage/boot/grub/grub.cfg"
+
+rm -f -- "$out"
+if ! log=$(grub-mkrescue -o "$out" "$stage" 2>&1); then
+	echo "$log" >&2
+	die "grub-mkrescue failed for $out"
+fi
+# grub-mkrescue has been seen to exit 0 without an image (e.g. xorriso missing).
+if [[ ! -s "$out" ]]; then
+	echo "$log" >&2
+	die "grub-mkrescue made no image at $out"
+fi
