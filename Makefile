@@ -5,6 +5,8 @@ CC ?= gcc
 OBJCOPY ?= objcopy
 PYTHON ?= python3
 B := build
+# V=1 shows the commands.
+Q := $(if $(V),,@)
 
 # Freestanding images: hypervisor and guest.
 KCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-builtin \
@@ -28,24 +30,31 @@ images: $(IMAGES)
 
 $(B)/hv/%.c.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC      $<"
+	$(Q)$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
 $(B)/hv/%.S.o: %.S
 	@mkdir -p $(dir $@)
-	$(CC) $(KASFLAGS) -MMD -MP -c $< -o $@
+	@echo "  AS      $<"
+	$(Q)$(CC) $(KASFLAGS) -MMD -MP -c $< -o $@
 $(B)/guest/%.c.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(KCFLAGS) -DSEGVISOR_GUEST -MMD -MP -c $< -o $@
+	@echo "  CC      $< (guest)"
+	$(Q)$(CC) $(KCFLAGS) -DSEGVISOR_GUEST -MMD -MP -c $< -o $@
 $(B)/guest/%.S.o: %.S
 	@mkdir -p $(dir $@)
-	$(CC) $(KASFLAGS) -DSEGVISOR_GUEST -MMD -MP -c $< -o $@
+	@echo "  AS      $< (guest)"
+	$(Q)$(CC) $(KASFLAGS) -DSEGVISOR_GUEST -MMD -MP -c $< -o $@
 
 $(B)/hv.elf: $(HV_OBJS) linker/hv.ld
-	$(CC) $(KLDFLAGS) -T linker/hv.ld -o $@ $(HV_OBJS) -lgcc
+	@echo "  LD      $@"
+	$(Q)$(CC) $(KLDFLAGS) -T linker/hv.ld -o $@ $(HV_OBJS) -lgcc
 $(B)/guest.elf: $(GUEST_OBJS) linker/guest.ld
-	$(CC) $(KLDFLAGS) -T linker/guest.ld -o $@ $(GUEST_OBJS) -lgcc
+	@echo "  LD      $@"
+	$(Q)$(CC) $(KLDFLAGS) -T linker/guest.ld -o $@ $(GUEST_OBJS) -lgcc
 # QEMU -kernel loads Multiboot ELF32 only (EMULATORS.md).
 $(B)/%.elf32: $(B)/%.elf
-	$(OBJCOPY) -O elf32-i386 $< $@
+	@echo "  OBJCOPY $@"
+	$(Q)$(OBJCOPY) -O elf32-i386 $< $@
 
 # Host unit tests: each tests/unit/NAME.mk adds NAME to UNIT_TESTS and lists
 # NAME_SRCS. Built with sanitizers and run under cmocka.
@@ -57,7 +66,8 @@ UNIT_BINS := $(patsubst %,$(B)/unit/%,$(UNIT_TESTS))
 .SECONDEXPANSION:
 $(B)/unit/%: $$(%_SRCS) tests/unit/%.mk
 	@mkdir -p $(dir $@)
-	$(CC) $(HCFLAGS) -o $@ $($*_SRCS) -lcmocka -lm
+	@echo "  HOSTCC  $@"
+	$(Q)$(CC) $(HCFLAGS) -o $@ $($*_SRCS) -lcmocka -lm
 deps:
 	@tools/deps.sh
 

@@ -9,6 +9,7 @@
 #define LCR_8N1 0x03
 #define LCR_DLAB 0x80
 #define LSR_THRE 0x20
+#define LSR_TEMT 0x40
 #define ISA_DEBUG_EXIT_PORT 0xf4
 #define BOCHS_SHUTDOWN_PORT 0x8900
 #define EXIT_VALUE_SUCCESS 0x10
@@ -39,6 +40,10 @@ void guest_console_init(void)
 
 void guest_exit(bool success)
 {
+	/* Let the last byte leave the transmitter first. */
+	for (int spin = 0; spin < UART_SPIN_LIMIT; spin++)
+		if (inb(COM1 + UART_LSR) & LSR_TEMT)
+			break;
 	outl(ISA_DEBUG_EXIT_PORT, success ? EXIT_VALUE_SUCCESS : EXIT_VALUE_FAILURE);
 	for (const char *s = "Shutdown"; *s; s++)
 		outb(BOCHS_SHUTDOWN_PORT, (u8)*s);

@@ -1,14 +1,205 @@
-/* The hypervisor's boot flow: console, descriptors, Multiboot information,
- * memory, self-tests, then the guest. */
+/* The hypervisor's boot flow: console, descriptors, options, CPU and
+ * memory, self-tests, VT-x, then the guest from Multiboot module 1. */
+#include "arch/x86/cpu.h"
+#include "arch/x86/cpuinfo.h"
 #include "arch/x86/desc.h"
+#include "arch/x86/dmap.h"
+#include "arch/x86/msr.h"
 #include "arch/x86/multiboot.h"
 #include "arch/x86/platform.h"
 #include "arch/x86/uart.h"
+#include "arch/x86/vmx.h"
+#include "hv/config.h"
+#include "hv/elf.h"
+#include "hv/frame.h"
+#include "hv/memmap.h"
 #include "hv/phys.h"
+#include "hv/selftest.h"
+#include "hv/vm.h"
 #include "lib/console.h"
+#include "lib/mem.h"
 #include "lib/report.h"
 
+#define LOW_MEMORY_END (1 * MiB) /* firmware, real-mode structures */
+#define MAX_MODULES 8
+
 void hv_main(u32 magic, u32 info_pa);
+
+extern const u8 _image_start[], _image_end[];
+
+static struct hv_config cfg;
+static struct memmap mem;
+static struct frame_alloc frames;
+static struct vm guest_vm;
+
+static __attribute__((noreturn)) void finish(struct report *rep)
+{
+	report_summary(rep);
+	platform_exit(rep->failures == 0);
+}
+
+static bool parse_options(struct report *rep, const char *cmdline)
+{
+	struct opts_result res;
+	hv_config_defaults(&cfg);
+	if (opts_parse(&hv_config_table, cmdline, &cfg, &res) != OPTS_OK) {
+		report_fail(rep, "options", "%s", res.msg);
+		return false;
+	}
+	char buf[512];
+	opts_format(buf, sizeof(buf), &hv_config_table, &cfg, res.given);
+	con_printf("options: %s\n", buf);
+	return true;
+}
+
+static void reserve(struct report *rep, u64 base, u64 len, const char *what)
+{
+	enum memmap_err err = memmap_reserve(&mem, base, len);
+	if (err != MEMMAP_OK)
+		report_fail(rep, "memmap-reserve", "%s [0x%llx, +0x%llx): %s", what, base, len,
+			    memmap_strerror(err));
+}
+
+/* The machine's memory from Multiboot, less everything already in use:
+ * low memory, this image, the Multiboot structures and the modules. */
+static bool read_memory(struct report *rep, const struct mb_info *mbi)
+{
+	memmap_init(&mem);
+	if (!(mbi->flags & MB_INFO_MEM_MAP)) {
+		report_fail(rep, "memmap", "the boot loader gave no memory map (flags 0x%x)",
+			    mbi->flags);
+		return false;
+	}
+	for (u64 off = 0; off < mbi->mmap_length;) {
+		const struct mb_mmap_entry *e = phys_to_virt(mbi->mmap_addr + off);
+		memmap_add(&mem, e->base_addr, e->length, memmap_type_from_multiboot(e->type));
+		off += e->size + sizeof(e->size);
+	}
+	memmap_normalize(&mem);
+	reserve(rep, 0, LOW_MEMORY_END, "low memory");
+	reserve(rep, (u64)(uintptr_t)_image_start, _image_end - _image_start, "hypervisor image");
+	reserve(rep, (u64)(uintptr_t)mbi, sizeof(*mbi), "multiboot info");
+	reserve(rep, mbi->mmap_addr, mbi->mmap_length, "multiboot memory map");
+	if (mbi->flags & MB_INFO_CMDLINE) {
+		const char *s = phys_to_virt(mbi->cmdline);
+		reserve(rep, mbi->cmdline, strlen(s) + 1, "command line");
+	}
+	if (mbi->flags & MB_INFO_MODS) {
+		const struct mb_module *m = phys_to_virt(mbi->mods_addr);
+		reserve(rep, mbi->mods_addr, mbi->mods_count * sizeof(*m), "module list");
+		for (u32 i = 0; i < mbi->mods_count; i++) {
+			reserve(rep, m[i].mod_start, m[i].mod_end - m[i].mod_start, "module");
+			if (m[i].string)
+				reserve(rep, m[i].string,
+					strlen(phys_to_virt(m[i].string)) + 1, "module string");
+		}
+	}
+	for (unsigned i = 0; i < memmap_count(&mem); i++) {
+		const struct memmap_range *r = memmap_get(&mem, i);
+		con_printf("memmap: [0x%012llx, 0x%012llx) %8llu KiB %s\n", r->base,
+			   memmap_range_end(r), r->len / KiB, memmap_type_name(r->type));
+	}
+	if (mem.clipped || mem.empty_dropped)
+		con_printf("memmap: %u entries clipped at the address limit, %u empty dropped\n",
+			   mem.clipped, mem.empty_dropped);
+
+	struct dmap_info dm;
+	dmap_init(memmap_usable_limit(&mem), &dm);
+	con_printf("dmap: [0, 0x%llx) identity mapped with %s pages, %u table pages\n", dm.top,
+		   dm.page_size == PAGE_SIZE_1G ? "1 GiB" : "2 MiB", dm.tables);
+	if (memmap_usable_limit(&mem) > dm.top) {
+		con_printf("dmap: memory above 0x%llx is not mapped and not used\n", dm.top);
+		reserve(rep, dm.top, memmap_usable_limit(&mem) - dm.top, "beyond the direct map");
+	}
+
+	enum frame_err ferr = frame_init(&frames, &mem);
+	if (ferr != FRAME_OK) {
+		report_fail(rep, "frame-init", "%s", frame_strerror(ferr));
+		return false;
+	}
+	con_printf("frames: %llu free of %llu (%llu MiB usable)\n", frame_count_free(&frames),
+		   frame_count_total(&frames), memmap_usable_bytes(&mem) / MiB);
+	return true;
+}
+
+/* The VT-x capability report of `make run`: every feature by name. */
+static enum vmx_status probe_vmx(struct vmx_caps *caps)
+{
+	enum vmx_status vs = vmx_probe(caps);
+	if (vs != VMX_OK) {
+		con_printf("vmx: %s\n", vmx_strerror(vs));
+		return vs;
+	}
+	struct vmx_feature_check list[VMX_FEAT_COUNT];
+	vmx_caps_checklist(caps, list);
+	vmx_caps_print_checklist(list, VMX_FEAT_COUNT);
+	con_printf("vmx: VMCS revision 0x%x, EPT pages up to %lluK, EPT A/D %s\n",
+		   vmx_basic_revision(caps->basic), vmx_max_ept_page(caps) / KiB,
+		   vmx_ept_ad_supported(caps) ? "yes" : "no");
+	return vs;
+}
+
+/* Runs module 1 as the guest, if there is one and the CPU can. */
+static void run_guest(struct report *rep, const struct mb_info *mbi, const struct cpuinfo *ci,
+		      struct vmx_caps *caps, enum vmx_status vs)
+{
+	if (!(mbi->flags & MB_INFO_MODS) || mbi->mods_count == 0) {
+		report_skip(rep, "guest", "no guest kernel: Multiboot module 1 is missing");
+		return;
+	}
+	const struct mb_module *m = phys_to_virt(mbi->mods_addr);
+	const char *args = m[0].string ? phys_to_virt(m[0].string) : "";
+	u64 size = m[0].mod_end - m[0].mod_start;
+	con_printf("module 1: [0x%x, 0x%x) %llu bytes: \"%s\"\n", m[0].mod_start, m[0].mod_end,
+		   size, args);
+	struct elf_image elf;
+	if (loader_check(phys_to_virt(m[0].mod_start), size, cfg.guest_ram, &elf)) {
+		report_pass(rep, "guest-module-rejected-cleanly");
+		return;
+	}
+	report_pass(rep, "guest-module-valid");
+
+	if (vs == VMX_OK && cfg.vm)
+		vs = vmx_enable(caps, false);
+	if (vs != VMX_OK) {
+		const char *why = vmx_strerror(vs);
+		if (vs == VMX_ERR_NO_VMX && ci->svm)
+			why = "VT-x not available (the CPU offers AMD SVM, which segvisor does not "
+			      "drive yet)";
+		report_skip(rep, "guest-vm", "%s", why);
+		return;
+	}
+	if (!cfg.vm) {
+		report_skip(rep, "guest-vm", "vm=off");
+		return;
+	}
+	report_pass(rep, "vmxon");
+
+	struct vm *vm = &guest_vm;
+	struct vcpu_start start;
+	bool ad = cfg.ept_ad && vmx_ept_ad_supported(caps);
+	if (vm_create(vm, &cfg, &frames, vmx_max_ept_page(caps), ad) ||
+	    loader_load(vm, phys_to_virt(m[0].mod_start), &elf, args, &start) ||
+	    vcpu_arch_create(&vm->vcpu, &start, vm->ept.root)) {
+		report_fail(rep, "guest-vm-setup", "the guest VM could not be set up (see above)");
+		return;
+	}
+	con_printf("guest: entering at 0x%llx in 32-bit protected mode, EBX=0x%llx\n", start.rip,
+		   start.rbx);
+	vm_run(vm);
+	vm_report(vm);
+	switch (vm->state) {
+	case VM_EXITED:
+		report_check(rep, vm->exit_status == 0, "guest-exit", "%s", vm->stop_reason);
+		break;
+	case VM_HALTED:
+		report_fail(rep, "guest-exit", "%s", vm->stop_reason);
+		break;
+	default:
+		report_fail(rep, "guest-exit", "stopped by the hypervisor: %s", vm->stop_reason);
+		break;
+	}
+}
 
 void hv_main(u32 magic, u32 info_pa)
 {
@@ -18,14 +209,26 @@ void hv_main(u32 magic, u32 info_pa)
 	con_init(uart_write);
 	desc_init();
 	con_printf("\nsegvisor: hypervisor starting\n");
-	if (!report_check(&rep, magic == MB_LOADER_MAGIC, "boot-multiboot-magic",
-			  "EAX=0x%x, expected 0x%x", magic, MB_LOADER_MAGIC)) {
-		report_summary(&rep);
-		platform_exit(false);
+	if (magic != MB_LOADER_MAGIC) {
+		report_fail(&rep, "boot", "EAX=0x%x, expected the Multiboot magic 0x%x", magic,
+			    MB_LOADER_MAGIC);
+		finish(&rep);
 	}
 	const struct mb_info *mbi = phys_to_virt(info_pa);
-	if (mbi->flags & MB_INFO_CMDLINE)
-		con_printf("cmdline: %s\n", (const char *)phys_to_virt(mbi->cmdline));
-	report_summary(&rep);
-	platform_exit(rep.failures == 0);
+	const char *cmdline = (mbi->flags & MB_INFO_CMDLINE) ? phys_to_virt(mbi->cmdline) : "";
+	con_printf("cmdline: %s\n", cmdline);
+	if (!parse_options(&rep, cmdline))
+		finish(&rep);
+
+	struct cpuinfo ci;
+	cpuinfo_read(&ci);
+	cpuinfo_print(&ci);
+	if (!read_memory(&rep, mbi))
+		finish(&rep);
+	if (cfg.selftest)
+		selftest_run(&rep, &mem, &frames);
+	struct vmx_caps caps;
+	enum vmx_status vs = probe_vmx(&caps);
+	run_guest(&rep, mbi, &ci, &caps, vs);
+	finish(&rep);
 }

@@ -18,7 +18,7 @@
 /* Ordered by precedence: on overlap, the higher value wins. */
 enum memmap_type {
 	MEMMAP_USABLE = 1,
-	MEMMAP_HV_RESERVED,	  /* carved out by memmap_reserve(): image, modules, boot data */
+	MEMMAP_HV_RESERVED, /* carved out by memmap_reserve(): image, modules, boot data */
 	MEMMAP_ACPI_RECLAIMABLE,
 	MEMMAP_ACPI_NVS,
 	MEMMAP_RESERVED,
@@ -26,18 +26,18 @@ enum memmap_type {
 };
 
 /* Multiboot v1 memory map "type" values (Multiboot spec 0.6.96, 3.3 "Boot information format"). */
-#define MB_MMAP_AVAILABLE 1
-#define MB_MMAP_RESERVED 2
-#define MB_MMAP_ACPI_RECLAIMABLE 3
-#define MB_MMAP_NVS 4
-#define MB_MMAP_BADRAM 5
+#define MEMMAP_MB_AVAILABLE        1
+#define MEMMAP_MB_RESERVED         2
+#define MEMMAP_MB_ACPI_RECLAIMABLE 3
+#define MEMMAP_MB_NVS              4
+#define MEMMAP_MB_BADRAM           5
 
 enum memmap_err {
 	MEMMAP_OK = 0,
-	MEMMAP_ERR_FULL,	   /* more ranges than MEMMAP_MAX_RANGES */
-	MEMMAP_ERR_BAD_TYPE,	   /* not an enum memmap_type value */
+	MEMMAP_ERR_FULL,           /* more ranges than MEMMAP_MAX_RANGES */
+	MEMMAP_ERR_BAD_TYPE,       /* not an enum memmap_type value */
 	MEMMAP_ERR_NOT_NORMALIZED, /* operation needs memmap_normalize() first */
-	MEMMAP_ERR_WRAPS,	   /* a reservation whose base + len passes 2^64 */
+	MEMMAP_ERR_WRAPS,          /* a reservation whose base + len passes 2^64 */
 };
 
 struct memmap_range {
@@ -50,7 +50,7 @@ struct memmap {
 	struct memmap_range r[MEMMAP_MAX_RANGES];
 	unsigned count;
 	bool normalized;
-	unsigned clipped;	/* entries cut or dropped at MEMMAP_PHYS_LIMIT (incl. wrapping) */
+	unsigned clipped;       /* entries cut or dropped at MEMMAP_PHYS_LIMIT (incl. wrapping) */
 	unsigned empty_dropped; /* zero-length entries dropped */
 	/* Scratch for building a new list, so that a failure leaves r[] untouched. */
 	struct memmap_range scratch[MEMMAP_MAX_RANGES];
@@ -70,12 +70,18 @@ u64 memmap_usable_limit(const struct memmap *m);
 /* Whether [base, base + len) lies entirely inside one usable range (len 0: false). */
 bool memmap_is_usable(const struct memmap *m, u64 base, u64 len);
 
-static inline unsigned memmap_count(const struct memmap *m) { return m->count; }
+static inline unsigned memmap_count(const struct memmap *m)
+{
+	return m->count;
+}
 static inline const struct memmap_range *memmap_get(const struct memmap *m, unsigned i)
 {
 	return i < m->count ? &m->r[i] : NULL;
 }
-static inline u64 memmap_range_end(const struct memmap_range *r) { return r->base + r->len; }
+static inline u64 memmap_range_end(const struct memmap_range *r)
+{
+	return r->base + r->len;
+}
 
 #define memmap_for_each(m, it) for ((it) = &(m)->r[0]; (it) < &(m)->r[(m)->count]; (it)++)
 

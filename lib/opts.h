@@ -54,25 +54,41 @@ struct opt_table {
 
 /* Table entry builders. _Generic rejects, at compile time, a field whose type
  * does not match the option type. */
-#define OPT__FIELD(T, f, ftype) _Generic(((T *)0)->f, ftype: offsetof(T, f))
+#define OPT__FIELD(T, f, ftype) _Generic(((T *)0)->f, ftype : offsetof(T, f))
 #define OPT_UINT_ENTRY(T, f, key, lo, hi, fl, h)                                                   \
-	{.name = key, .type = OPT_UINT, .offset = OPT__FIELD(T, f, u64), .min = lo, .max = hi,     \
-	 .flags = fl, .help = h}
+	{                                                                                          \
+		.name = key, .type = OPT_UINT, .offset = OPT__FIELD(T, f, u64), .min = lo,         \
+		.max = hi, .flags = fl, .help = h                                                  \
+	}
 #define OPT_SIZE_ENTRY(T, f, key, lo, hi, h)                                                       \
-	{.name = key, .type = OPT_SIZE, .offset = OPT__FIELD(T, f, u64), .min = lo, .max = hi,     \
-	 .help = h}
+	{                                                                                          \
+		.name = key, .type = OPT_SIZE, .offset = OPT__FIELD(T, f, u64), .min = lo,         \
+		.max = hi, .help = h                                                               \
+	}
 #define OPT_ENUM_ENTRY(T, f, key, names, h)                                                        \
-	{.name = key, .type = OPT_ENUM, .offset = OPT__FIELD(T, f, u32), .choices = names,         \
-	 .help = h}
+	{                                                                                          \
+		.name = key, .type = OPT_ENUM, .offset = OPT__FIELD(T, f, u32), .choices = names,  \
+		.help = h                                                                          \
+	}
 #define OPT_BOOL_ENTRY(T, f, key, h)                                                               \
-	{.name = key, .type = OPT_BOOL, .offset = OPT__FIELD(T, f, bool), .help = h}
+	{                                                                                          \
+		.name = key, .type = OPT_BOOL, .offset = OPT__FIELD(T, f, bool), .help = h         \
+	}
 #define OPT_LIST_ENTRY(T, f, key, lo, hi, most, fl, h)                                             \
-	{.name = key, .type = OPT_U64_LIST, .offset = OPT__FIELD(T, f, struct opt_u64_list),       \
-	 .min = lo, .max = hi, .limit = most, .flags = fl, .help = h}
+	{                                                                                          \
+		.name = key, .type = OPT_U64_LIST,                                                 \
+		.offset = OPT__FIELD(T, f, struct opt_u64_list), .min = lo, .max = hi,             \
+		.limit = most, .flags = fl, .help = h                                              \
+	}
 #define OPT_STRING_ENTRY(T, f, key, h)                                                             \
-	{.name = key, .type = OPT_STRING, .offset = OPT__FIELD(T, f, char *),                      \
-	 .limit = sizeof(((T *)0)->f), .help = h}
-#define OPT_TABLE(arr) {(arr), ARRAY_SIZE(arr)}
+	{                                                                                          \
+		.name = key, .type = OPT_STRING, .offset = OPT__FIELD(T, f, char *),               \
+		.limit = sizeof(((T *)0)->f), .help = h                                            \
+	}
+#define OPT_TABLE(arr)                                                                             \
+	{                                                                                          \
+		(arr), ARRAY_SIZE(arr)                                                             \
+	}
 
 enum opts_err {
 	OPTS_OK,
@@ -105,7 +121,7 @@ enum opts_err opts_check_table(const struct opt_table *t, struct opts_result *re
 /* Parses cmdline (NULL is an empty command line) into out. Returns res->err;
  * on error res->msg says which key and why, and out is unchanged. */
 enum opts_err opts_parse(const struct opt_table *t, const char *cmdline, void *out,
-			 struct opts_result *res);
+                         struct opts_result *res);
 
 /* Writes "key=value key=value ..." for every entry, in table order, with
  * "(default)" after each value not in `given`. Returns the length the full

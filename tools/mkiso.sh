@@ -5,6 +5,9 @@
 # grub.cfg: timeout 0, `multiboot /boot/KERNEL OPTIONS`, `module /boot/MODULE
 # ARGS` (left out when MODULE is `none`), `boot`. Works for the hypervisor with
 # its guest and for the guest alone (KERNEL = guest.elf, MODULE = none).
+# GRUB 2 hands a kernel or module only the words after its path, while QEMU
+# -kernel/-initrd hand over "PATH ARGS"; each line therefore repeats the path as
+# its first word, so every engine gives the image the same shape of command line.
 # Fails loudly (non-zero, with grub-mkrescue's output) when the ISO is not made.
 set -euo pipefail
 
@@ -41,12 +44,12 @@ cp -- "$kernel" "$stage/boot/$kernel_name"
 	echo "set timeout=0"
 	echo "set default=0"
 	echo "menuentry \"segvisor\" {"
-	echo "	multiboot /boot/$kernel_name${kernel_opts:+ $kernel_opts}"
+	echo "	multiboot /boot/$kernel_name /boot/$kernel_name${kernel_opts:+ $kernel_opts}"
 	if [[ "$module" != none ]]; then
 		module_name=$(basename -- "$module")
 		[[ "$module_name" != "$kernel_name" ]] || module_name="module-$module_name"
 		cp -- "$module" "$stage/boot/$module_name"
-		echo "	module /boot/$module_name${module_args:+ $module_args}"
+		echo "	module /boot/$module_name /boot/$module_name${module_args:+ $module_args}"
 	fi
 	echo "	boot"
 	echo "}"

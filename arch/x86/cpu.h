@@ -3,7 +3,7 @@
 #ifndef ARCH_X86_CPU_H
 #define ARCH_X86_CPU_H
 
-#include "lib/types.h"
+#include "lib/bits.h"
 
 struct cpuid_regs {
 	u32 eax, ebx, ecx, edx;
@@ -34,6 +34,13 @@ static inline void wrmsr(u32 msr, u64 v)
  * (arch/x86/safe.S, recovered through the exception table). */
 int rdmsr_safe(u32 msr, u64 *value);
 int wrmsr_safe(u32 msr, u64 value);
+int xsetbv_safe(u32 xcr, u64 value);
+
+#define CPUID_LEAF_XSAVE 0xd
+#define XCR0_X87 BIT(0)
+#define XCR0_SSE BIT(1)
+#define XCR0_AVX BIT(2)
+
 /* Executes ud2 under the exception table; returns the vector caught + 1. */
 int probe_ud2(void);
 /* Reads a non-canonical address; returns the vector caught + 1. */

@@ -2,9 +2,11 @@
 
 #include "arch/x86/cpu.h"
 #include "arch/x86/io.h"
+#include "arch/x86/uart.h"
 
 void platform_exit(bool success)
 {
+	uart_drain();
 	outl(ISA_DEBUG_EXIT_PORT, success ? EXIT_VALUE_SUCCESS : EXIT_VALUE_FAILURE);
 	for (const char *s = "Shutdown"; *s; s++)
 		outb(BOCHS_SHUTDOWN_PORT, (u8)*s);

@@ -55,3 +55,18 @@ probe_noncanonical:
 	.text
 
 	.section .note.GNU-stack, "", @progbits
+
+	.text
+/* int xsetbv_safe(u32 xcr, u64 value) */
+	.global xsetbv_safe
+xsetbv_safe:
+	mov %edi, %ecx
+	mov %rsi, %rax
+	mov %rsi, %rdx
+	shr $32, %rdx
+1:	xsetbv
+	xor %eax, %eax
+2:	ret
+	.section .extable, "a"
+	.quad 1b, 2b
+	.text

@@ -17,6 +17,7 @@
 #define FCR_ENABLE_CLEAR 0x07
 #define MCR_DTR_RTS_OUT2 0x0b
 #define LSR_THRE 0x20
+#define LSR_TEMT 0x40
 #define UART_CLOCK_DIVISOR_115200 1
 #define UART_SPIN_LIMIT 100000
 
@@ -49,4 +50,13 @@ void uart_write(const char *s, size_t n)
 			uart_putc('\r');
 		uart_putc(s[i]);
 	}
+}
+
+void uart_drain(void)
+{
+	/* The transmitter must be empty before the machine goes away, or the
+	 * last line is cut off (seen under Bochs). */
+	for (int i = 0; i < UART_SPIN_LIMIT; i++)
+		if (inb(COM1_BASE + UART_LSR) & LSR_TEMT)
+			return;
 }

@@ -9,5 +9,7 @@
 
 void uart_init(void);
 void uart_write(const char *s, size_t n);
+/* Waits until the last byte has left the transmitter. */
+void uart_drain(void);
 
 #endif

@@ -1,0 +1,98 @@
+#include "arch/x86/cpuinfo.h"
+
+#include "arch/x86/cpu.h"
+#include "arch/x86/exc.h"
+#include "arch/x86/msr.h"
+#include "lib/console.h"
+#include "lib/mem.h"
+
+#define CPUID_LEAF_VENDOR 0x0
+#define CPUID_LEAF_PERFMON 0xa
+#define CPUID_LEAF_EXT_MAX 0x80000000
+#define CPUID_LEAF_EXT_FEATURES 0x80000001
+#define CPUID_LEAF_BRAND0 0x80000002
+#define CPUID_LEAF_ADDR_SIZES 0x80000008
+#define CPUID_1_ECX_HV BIT(31)
+#define CPUID_EXT_ECX_SVM BIT(2)
+#define CPUID_EXT_EDX_NX BIT(20)
+#define CPUID_EXT_EDX_1GB BIT(26)
+
+void cpuinfo_read(struct cpuinfo *ci)
+{
+	memset(ci, 0, sizeof(*ci));
+	struct cpuid_regs v = cpuid(CPUID_LEAF_VENDOR, 0);
+	memcpy(ci->vendor, &v.ebx, 4);
+	memcpy(ci->vendor + 4, &v.edx, 4);
+	memcpy(ci->vendor + 8, &v.ecx, 4);
+	u32 max = v.eax;
+
+	struct cpuid_regs f = cpuid(CPUID_LEAF_FEATURES, 0);
+	ci->stepping = f.eax & 0xf;
+	ci->model = (f.eax >> 4) & 0xf;
+	ci->family = (f.eax >> 8) & 0xf;
+	if (ci->family == 0xf)
+		ci->family += (f.eax >> 20) & 0xff;
+	if (ci->family == 0x6 || ci->family >= 0xf)
+		ci->model |= ((f.eax >> 16) & 0xf) << 4;
+	ci->vmx = f.ecx & CPUID_1_ECX_VMX;
+	ci->hypervisor = f.ecx & CPUID_1_ECX_HV;
+
+	u32 ext_max = cpuid(CPUID_LEAF_EXT_MAX, 0).eax;
+	if (ext_max >= CPUID_LEAF_EXT_FEATURES) {
+		struct cpuid_regs e = cpuid(CPUID_LEAF_EXT_FEATURES, 0);
+		ci->svm = e.ecx & CPUID_EXT_ECX_SVM;
+		ci->nx = e.edx & CPUID_EXT_EDX_NX;
+		ci->page1gb = e.edx & CPUID_EXT_EDX_1GB;
+	}
+	if (ext_max >= CPUID_LEAF_BRAND0 + 2) {
+		for (u32 i = 0; i < 3; i++) {
+			struct cpuid_regs b = cpuid(CPUID_LEAF_BRAND0 + i, 0);
+			memcpy(ci->brand + 16 * i, &b, 16);
+		}
+	}
+	if (ext_max >= CPUID_LEAF_ADDR_SIZES) {
+		u32 a = cpuid(CPUID_LEAF_ADDR_SIZES, 0).eax;
+		ci->phys_bits = a & 0xff;
+		ci->virt_bits = (a >> 8) & 0xff;
+	}
+
+	/* The PMU: CPUID may claim one that is not there (EMULATORS.md), so the
+	 * counters are tried with fault-catching accesses. */
+	if (max >= CPUID_LEAF_PERFMON) {
+		u32 a = cpuid(CPUID_LEAF_PERFMON, 0).eax;
+		ci->pmu_version = a & 0xff;
+		ci->pmu_counters = (a >> 8) & 0xff;
+	}
+	if (ci->pmu_version && ci->pmu_counters) {
+		u64 sel, ctr;
+		ci->pmu_fault = rdmsr_safe(IA32_PERFEVTSEL0, &sel);
+		if (!ci->pmu_fault)
+			ci->pmu_fault = rdmsr_safe(IA32_PMC0, &ctr);
+		if (!ci->pmu_fault)
+			ci->pmu_fault = wrmsr_safe(IA32_PMC0, 0);
+		ci->pmu_works = !ci->pmu_fault;
+	}
+}
+
+void cpuinfo_print(const struct cpuinfo *ci)
+{
+	const char *brand = ci->brand;
+	while (*brand == ' ')
+		brand++;
+	con_printf("cpu: %s family 0x%x model 0x%x stepping %u: %s\n", ci->vendor, ci->family,
+		   ci->model, ci->stepping, *brand ? brand : "(no brand string)");
+	con_printf("cpu: vmx=%s svm=%s page1gb=%s nx=%s hypervisor-bit=%s phys-bits=%u "
+		   "virt-bits=%u\n",
+		   ci->vmx ? "yes" : "no", ci->svm ? "yes" : "no", ci->page1gb ? "yes" : "no",
+		   ci->nx ? "yes" : "no", ci->hypervisor ? "yes" : "no", ci->phys_bits,
+		   ci->virt_bits);
+	if (!ci->pmu_version)
+		con_printf("pmu: unavailable: CPUID leaf 0xA reports no architectural perfmon\n");
+	else if (!ci->pmu_works)
+		con_printf("pmu: unavailable: CPUID claims perfmon v%u with %u counters, but "
+			   "IA32_PERFEVTSEL0/IA32_PMC0 raise %s\n",
+			   ci->pmu_version, ci->pmu_counters, exc_name(ci->pmu_fault - 1));
+	else
+		con_printf("pmu: perfmon v%u, %u general-purpose counters answer\n",
+			   ci->pmu_version, ci->pmu_counters);
+}

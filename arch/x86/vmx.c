@@ -1,0 +1,655 @@
+/* VMX backend (Intel SDM Vol. 3C, chapters 24-29). One vCPU per physical
+ * CPU; its VMCS is built as a struct vmcs_state, checked in software by
+ * arch/x86/vmx_check.c and only then written and launched. */
+#include "arch/x86/vmx.h"
+
+#include "arch/x86/cpu.h"
+#include "arch/x86/desc.h"
+#include "arch/x86/ept.h"
+#include "arch/x86/msr.h"
+#include "arch/x86/vmcs.h"
+#include "arch/x86/vmx_check.h"
+#include "arch/x86/vmx_defs.h"
+#include "hv/vcpu.h"
+#include "lib/console.h"
+#include "lib/mem.h"
+
+_Static_assert(VMCS_HOST_RSP == 0x6c14, "ENC_HOST_RSP in vmx_entry.S");
+
+#define CPUID_80000008_PHYS_BITS_MASK 0xff
+#define INVEPT_SINGLE_CONTEXT 1
+#define INVEPT_ALL_CONTEXT 2
+#define MSR_BITMAP_READ_LOW 0
+#define MSR_BITMAP_READ_HIGH 1024
+#define MSR_BITMAP_WRITE_LOW 2048
+#define MSR_BITMAP_WRITE_HIGH 3072
+#define MSR_HIGH_BASE 0xc0000000u
+#define MSR_RANGE 0x2000u
+#define GUEST_VPID 1
+#define DR7_INIT 0x400
+#define HOST_STACK_SIZE 16384
+
+int vmx_enter(struct guest_regs *regs, int launched);
+extern const u8 vmx_exit_entry[];
+
+static u8 vmxon_region[4096] __attribute__((aligned(4096)));
+static u8 vmcs_region[4096] __attribute__((aligned(4096)));
+static u8 msr_bitmap[4096] __attribute__((aligned(4096)));
+
+struct vmx_vcpu {
+	struct vmx_caps caps;
+	struct vmcs_state st; /* as written at launch; not kept in sync after */
+	bool launched;
+	u64 cr0_shadow_ne; /* the guest's view of CR0.NE */
+};
+static struct vmx_vcpu the_vcpu;
+static struct vmx_caps vmx_caps_cur;
+
+/* ---- VMX instructions (SDM Vol. 3C, 31.3) ---- */
+
+static inline bool vmx_ok_flags(u8 fail) { return !fail; }
+
+static inline bool vmxon(u64 pa)
+{
+	u8 fail;
+	__asm__ volatile("vmxon %1; setbe %0" : "=q"(fail) : "m"(pa) : "cc", "memory");
+	return vmx_ok_flags(fail);
+}
+
+static inline bool vmclear(u64 pa)
+{
+	u8 fail;
+	__asm__ volatile("vmclear %1; setbe %0" : "=q"(fail) : "m"(pa) : "cc", "memory");
+	return vmx_ok_flags(fail);
+}
+
+static inline bool vmptrld(u64 pa)
+{
+	u8 fail;
+	__asm__ volatile("vmptrld %1; setbe %0" : "=q"(fail) : "m"(pa) : "cc", "memory");
+	return vmx_ok_flags(fail);
+}
+
+static inline u64 vmread(u64 field)
+{
+	u64 v = 0;
+	__asm__ volatile("vmread %1, %0" : "=r"(v) : "r"(field) : "cc");
+	return v;
+}
+
+static inline bool vmwrite(u64 field, u64 v)
+{
+	u8 fail;
+	__asm__ volatile("vmwrite %1, %2; setbe %0" : "=q"(fail) : "r"(v), "r"(field) : "cc");
+	return vmx_ok_flags(fail);
+}
+
+static inline bool invept(u64 type, u64 eptp)
+{
+	struct {
+		u64 eptp, reserved;
+	} desc = {eptp, 0};
+	u8 fail;
+	__asm__ volatile("invept %1, %2; setbe %0" : "=q"(fail) : "m"(desc), "r"(type) : "cc", "memory");
+	return vmx_ok_flags(fail);
+}
+
+const char *vmx_strerror(enum vmx_status s)
+{
+	switch (s) {
+	case VMX_OK:
+		return "ok";
+	case VMX_ERR_NO_VMX:
+		return "VT-x not available (CPUID.1:ECX.VMX = 0)";
+	case VMX_ERR_FIRMWARE_LOCKED:
+		return "VT-x disabled by firmware (IA32_FEATURE_CONTROL locked without VMX)";
+	case VMX_ERR_MISSING_FEATURE:
+		return "a required VT-x feature is missing";
+	case VMX_ERR_VMXON:
+		return "VMXON failed";
+	}
+	return "unknown VMX error";
+}
+
+/* ---- Capabilities (SDM Vol. 3D, Appendix A) ---- */
+
+enum vmx_status vmx_probe(struct vmx_caps *caps)
+{
+	memset(caps, 0, sizeof(*caps));
+	if (!(cpuid(CPUID_LEAF_FEATURES, 0).ecx & CPUID_1_ECX_VMX))
+		return VMX_ERR_NO_VMX;
+	caps->basic = rdmsr(IA32_VMX_BASIC);
+	caps->pinbased_ctls = rdmsr(IA32_VMX_PINBASED_CTLS);
+	caps->procbased_ctls = rdmsr(IA32_VMX_PROCBASED_CTLS);
+	caps->exit_ctls = rdmsr(IA32_VMX_EXIT_CTLS);
+	caps->entry_ctls = rdmsr(IA32_VMX_ENTRY_CTLS);
+	if (caps->basic & VMX_BASIC_TRUE_CTLS) {
+		caps->true_pinbased_ctls = rdmsr(IA32_VMX_TRUE_PINBASED_CTLS);
+		caps->true_procbased_ctls = rdmsr(IA32_VMX_TRUE_PROCBASED_CTLS);
+		caps->true_exit_ctls = rdmsr(IA32_VMX_TRUE_EXIT_CTLS);
+		caps->true_entry_ctls = rdmsr(IA32_VMX_TRUE_ENTRY_CTLS);
+	}
+	/* PROCBASED_CTLS2 and EPT_VPID_CAP exist only when their allowed-1
+	 * bits say so (SDM A.3.3, A.10). */
+	if (vmx_ctl_may_be_1(caps->procbased_ctls) & CPU_ACTIVATE_SECONDARY_CONTROLS) {
+		caps->procbased_ctls2 = rdmsr(IA32_VMX_PROCBASED_CTLS2);
+		if (vmx_ctl_may_be_1(caps->procbased_ctls2) & (SEC_ENABLE_EPT | SEC_ENABLE_VPID))
+			caps->ept_vpid_cap = rdmsr(IA32_VMX_EPT_VPID_CAP);
+	}
+	caps->misc = rdmsr(IA32_VMX_MISC);
+	caps->cr0_fixed0 = rdmsr(IA32_VMX_CR0_FIXED0);
+	caps->cr0_fixed1 = rdmsr(IA32_VMX_CR0_FIXED1);
+	caps->cr4_fixed0 = rdmsr(IA32_VMX_CR4_FIXED0);
+	caps->cr4_fixed1 = rdmsr(IA32_VMX_CR4_FIXED1);
+	caps->maxphyaddr = cpuid(0x80000008, 0).eax & CPUID_80000008_PHYS_BITS_MASK;
+	return VMX_OK;
+}
+
+u64 vmx_max_ept_page(const struct vmx_caps *caps)
+{
+	if (vmx_caps_has(caps, VMX_FEAT_EPT_1GB_PAGES))
+		return PAGE_SIZE_1G;
+	if (vmx_caps_has(caps, VMX_FEAT_EPT_2MB_PAGES))
+		return PAGE_SIZE_2M;
+	return PAGE_SIZE_4K;
+}
+
+bool vmx_ept_ad_supported(const struct vmx_caps *caps)
+{
+	return vmx_caps_has(caps, VMX_FEAT_EPT_AD);
+}
+
+/* SDM 24.7 "Enabling and Entering VMX Operation", 24.8 "Restrictions on VMX
+ * Operation" (fixed CR0/CR4 bits), 24.11.5 (VMXON region). */
+enum vmx_status vmx_enable(const struct vmx_caps *caps, bool verbose)
+{
+	struct vmx_feature_check list[VMX_FEAT_COUNT];
+	unsigned missing = vmx_caps_checklist(caps, list);
+	if (verbose)
+		vmx_caps_print_checklist(list, VMX_FEAT_COUNT);
+	if (missing)
+		return VMX_ERR_MISSING_FEATURE;
+
+	u64 fc = rdmsr(IA32_FEATURE_CONTROL);
+	if (!(fc & FEATURE_CONTROL_LOCK)) {
+		fc |= FEATURE_CONTROL_LOCK | FEATURE_CONTROL_VMX_OUTSIDE_SMX;
+		wrmsr(IA32_FEATURE_CONTROL, fc);
+	}
+	if (!(fc & FEATURE_CONTROL_VMX_OUTSIDE_SMX))
+		return VMX_ERR_FIRMWARE_LOCKED;
+
+	write_cr0((read_cr0() | caps->cr0_fixed0) & caps->cr0_fixed1);
+	write_cr4((read_cr4() | CR4_VMXE | caps->cr4_fixed0) & caps->cr4_fixed1);
+
+	memset(vmxon_region, 0, sizeof(vmxon_region));
+	*(u32 *)vmxon_region = vmx_basic_revision(caps->basic);
+	if (!vmxon((u64)(uintptr_t)vmxon_region))
+		return VMX_ERR_VMXON;
+	vmx_caps_cur = *caps;
+	return VMX_OK;
+}
+
+/* ---- VMCS construction ---- */
+
+static void msr_bitmap_allow(u32 msr, bool read, bool write)
+{
+	u32 base_r = MSR_BITMAP_READ_LOW, base_w = MSR_BITMAP_WRITE_LOW, idx = msr;
+	if (msr >= MSR_HIGH_BASE) {
+		base_r = MSR_BITMAP_READ_HIGH;
+		base_w = MSR_BITMAP_WRITE_HIGH;
+		idx = msr - MSR_HIGH_BASE;
+	}
+	if (read)
+		msr_bitmap[base_r + idx / 8] &= (u8)~(1u << (idx % 8));
+	if (write)
+		msr_bitmap[base_w + idx / 8] &= (u8)~(1u << (idx % 8));
+}
+
+/* SDM 25.6.9 "MSR-Bitmap Address": every MSR exits except those whose
+ * state the guest may own without harm to the host. */
+static void msr_bitmap_init(void)
+{
+	memset(msr_bitmap, 0xff, sizeof(msr_bitmap));
+	static const u32 passthrough[] = {
+		IA32_FS_BASE,	  IA32_GS_BASE,	     IA32_KERNEL_GS_BASE, IA32_STAR,
+		IA32_LSTAR,	  IA32_CSTAR,	     IA32_FMASK,	  IA32_TSC_AUX,
+		IA32_SYSENTER_CS, IA32_SYSENTER_ESP, IA32_SYSENTER_EIP,
+	};
+	for (unsigned i = 0; i < ARRAY_SIZE(passthrough); i++)
+		msr_bitmap_allow(passthrough[i], true, true);
+	msr_bitmap_allow(IA32_TSC, true, false);
+}
+
+static u32 ctl(const struct vmx_caps *caps, enum vmx_ctl_kind kind, u32 wanted, bool *ok)
+{
+	u32 not_allowed = 0;
+	u32 v = vmx_caps_ctl_compute(caps, kind, wanted, &not_allowed);
+	if (not_allowed) {
+		con_printf("FAIL: vmx-controls: %s: wanted bits 0x%x not allowed by the CPU\n",
+			   vmx_ctl_kind_name(kind), not_allowed);
+		*ok = false;
+	}
+	return v;
+}
+
+static struct vmcs_segment flat_segment(u16 sel, u32 type)
+{
+	return (struct vmcs_segment){
+		.selector = sel,
+		.base = 0,
+		.limit = 0xffffffff,
+		.ar = type | AR_S | AR_P | AR_DB | AR_G,
+	};
+}
+
+/* Fills st for a guest entered as Multiboot v1 says (Multiboot spec 3.2:
+ * 32-bit protected mode, paging off, flat CS and data segments). */
+static bool vmcs_build(struct vmcs_state *st, const struct vmx_caps *caps,
+		       const struct vcpu_start *start, u64 eptp)
+{
+	bool ok = true;
+	memset(st, 0, sizeof(*st));
+
+	/* 25.6 VM-execution controls. */
+	st->pin_based_vm_exec_control = ctl(caps, VMX_CTL_PINBASED, 0, &ok);
+	st->primary_vm_exec_control =
+		ctl(caps, VMX_CTL_PROCBASED,
+		    CPU_HLT_EXITING | CPU_UNCONDITIONAL_IO_EXITING | CPU_USE_MSR_BITMAPS |
+			    CPU_ACTIVATE_SECONDARY_CONTROLS,
+		    &ok);
+	u32 sec = SEC_ENABLE_EPT | SEC_UNRESTRICTED_GUEST;
+	if (vmx_caps_has(caps, VMX_FEAT_VPID))
+		sec |= SEC_ENABLE_VPID;
+	st->secondary_vm_exec_control = ctl(caps, VMX_CTL_PROCBASED2, sec, &ok);
+	st->exception_bitmap = 0;
+	st->cr3_target_count = 0;
+	/* CR0.NE must stay 1 in VMX operation (IA32_VMX_CR0_FIXED0) and CR4.VMXE
+	 * too; the guest sees its own values through the read shadows. With
+	 * unrestricted guest, PE and PG are the guest's own. */
+	st->cr0_guest_host_mask = caps->cr0_fixed0 & ~(CR0_PE | CR0_PG);
+	st->cr0_read_shadow = start->cr0;
+	st->cr4_guest_host_mask = caps->cr4_fixed0 | CR4_VMXE;
+	st->cr4_read_shadow = start->cr4;
+	st->msr_bitmaps = (u64)(uintptr_t)msr_bitmap;
+	st->virtual_processor_id = GUEST_VPID;
+	st->ept_pointer = eptp;
+
+	/* 25.7 VM-exit controls. */
+	st->vm_exit_controls = ctl(caps, VMX_CTL_EXIT,
+				   EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_SAVE_IA32_EFER |
+					   EXIT_LOAD_IA32_EFER | EXIT_SAVE_IA32_PAT |
+					   EXIT_LOAD_IA32_PAT,
+				   &ok);
+	/* 25.8 VM-entry controls: the guest starts outside IA-32e mode. */
+	st->vm_entry_controls =
+		ctl(caps, VMX_CTL_ENTRY, ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_IA32_PAT, &ok);
+
+	/* 25.5 Host-state area: this CPU as it runs now. */
+	st->host_cr0 = read_cr0();
+	st->host_cr3 = read_cr3();
+	st->host_cr4 = read_cr4();
+	st->host_rip = (u64)(uintptr_t)vmx_exit_entry; /* host_rsp is written by vmx_enter */
+	st->host_cs_selector = SEL_CODE64;
+	st->host_ss_selector = SEL_DATA;
+	st->host_ds_selector = SEL_DATA;
+	st->host_es_selector = SEL_DATA;
+	st->host_tr_selector = SEL_TSS;
+	st->host_tr_base = desc_tss_base();
+	st->host_gdtr_base = desc_gdt_base();
+	st->host_idtr_base = desc_idt_base();
+	st->host_ia32_pat = rdmsr(IA32_PAT);
+	st->host_ia32_efer = rdmsr(IA32_EFER);
+
+	/* 25.4 Guest-state area. */
+	st->guest_cr0 = (start->cr0 | caps->cr0_fixed0) & ~(u64)(CR0_PG) & caps->cr0_fixed1;
+	st->guest_cr0 |= start->cr0 & CR0_PG;
+	st->guest_cr3 = 0;
+	st->guest_cr4 = (start->cr4 | caps->cr4_fixed0 | CR4_VMXE) & caps->cr4_fixed1;
+	st->guest_dr7 = DR7_INIT;
+	st->guest_rsp = start->rsp;
+	st->guest_rip = start->rip;
+	st->guest_rflags = start->rflags | RFLAGS_FIXED1;
+	st->guest_cs = flat_segment(0x08, SEG_TYPE_CODE_XR_ACCESSED);
+	st->guest_ss = flat_segment(0x10, SEG_TYPE_DATA_RW_ACCESSED);
+	st->guest_ds = st->guest_ss;
+	st->guest_es = st->guest_ss;
+	st->guest_fs = st->guest_ss;
+	st->guest_gs = st->guest_ss;
+	st->guest_ldtr = (struct vmcs_segment){.ar = AR_UNUSABLE};
+	/* TR must be a usable busy TSS even in a guest that never uses one
+	 * (SDM 27.3.1.2). */
+	st->guest_tr = (struct vmcs_segment){.limit = 0xff, .ar = SEG_TYPE_TSS_BUSY | AR_P};
+	st->guest_gdtr_limit = 0xffff;
+	st->guest_idtr_limit = 0xffff;
+	st->guest_ia32_pat = PAT_POWER_ON_VALUE;
+	st->guest_ia32_efer = 0;
+	st->guest_activity_state = 0;
+	st->link_pointer = VMCS_LINK_POINTER_NONE;
+	return ok;
+}
+
+static bool vmcs_write_all(const struct vmcs_state *st)
+{
+	bool ok = true;
+	u32 sec = st->secondary_vm_exec_control;
+	(void)sec;
+#define W(enc, m, needs)                                                                           \
+	if (!(needs) || (sec & (needs))) {                                                         \
+		if (!vmwrite((enc), (u64)(st->m))) {                                               \
+			con_printf("FAIL: vmwrite: field 0x%x (%s) refused\n", (unsigned)(enc), #m); \
+			ok = false;                                                                \
+		}                                                                                  \
+	}
+	VMCS_STATE_FIELDS(W)
+#undef W
+	return ok;
+}
+
+int vcpu_arch_create(struct vcpu *v, const struct vcpu_start *start, u64 nested_root)
+{
+	struct vmx_vcpu *x = &the_vcpu;
+	memset(x, 0, sizeof(*x));
+	x->caps = vmx_caps_cur;
+	v->arch = x;
+	v->nested_root = nested_root;
+	v->regs.rax = start->rax;
+	v->regs.rbx = start->rbx;
+	msr_bitmap_init();
+
+	u64 eptp = (nested_root & EPTP_ADDR_MASK) | EPTP_MT_WB | EPTP_WALK_4;
+	if (v->nested_ad)
+		eptp |= EPTP_AD_ENABLE;
+	if (!vmcs_build(&x->st, &x->caps, start, eptp))
+		return -1;
+
+	struct vmx_check_detail d;
+	enum vmx_check_rule rule = vmx_check_entry(&x->st, &x->caps, &d);
+	if (rule != VMX_CHECK_OK) {
+		con_printf("FAIL: vm-entry-check: %s (%s): field 0x%x value 0x%llx bits 0x%llx\n",
+			   vmx_check_rule_message(rule), vmx_check_rule_name(rule), (unsigned)d.field,
+			   d.value, d.bad_bits);
+		return -1;
+	}
+
+	memset(vmcs_region, 0, sizeof(vmcs_region));
+	*(u32 *)vmcs_region = vmx_basic_revision(x->caps.basic);
+	u64 pa = (u64)(uintptr_t)vmcs_region;
+	if (!vmclear(pa) || !vmptrld(pa)) {
+		con_printf("FAIL: vmcs: VMCLEAR/VMPTRLD of 0x%llx failed\n", pa);
+		return -1;
+	}
+	return vmcs_write_all(&x->st) ? 0 : -1;
+}
+
+void vcpu_arch_set_nested_root(struct vcpu *v, u64 nested_root)
+{
+	u64 eptp = (nested_root & EPTP_ADDR_MASK) | EPTP_MT_WB | EPTP_WALK_4;
+	if (v->nested_ad)
+		eptp |= EPTP_AD_ENABLE;
+	v->nested_root = nested_root;
+	vmwrite(VMCS_EPT_POINTER, eptp);
+	/* SDM 29.4.3.1: INVEPT single-context drops the mappings derived from
+	 * this EPTP; all-context where single is missing. */
+	if (vmx_caps_has(&vmx_caps_cur, VMX_FEAT_INVEPT_SINGLE_CONTEXT))
+		invept(INVEPT_SINGLE_CONTEXT, eptp);
+	else
+		invept(INVEPT_ALL_CONTEXT, 0);
+}
+
+/* ---- Exits (SDM 28.2 "Recording VM-Exit Information") ---- */
+
+static const enum exit_kind vmx_exit_kinds[] = {
+	[EXIT_REASON_EXCEPTION_NMI] = VMEXIT_EXCEPTION,
+	[EXIT_REASON_EXTERNAL_INTERRUPT] = VMEXIT_EXTERNAL_INTERRUPT,
+	[EXIT_REASON_TRIPLE_FAULT] = VMEXIT_TRIPLE_FAULT,
+	[EXIT_REASON_CPUID] = VMEXIT_CPUID,
+	[EXIT_REASON_HLT] = VMEXIT_HLT,
+	[EXIT_REASON_INVD] = VMEXIT_INVD,
+	[EXIT_REASON_VMCALL] = VMEXIT_HYPERCALL,
+	[EXIT_REASON_VMCLEAR] = VMEXIT_VIRT_INSN,
+	[EXIT_REASON_VMLAUNCH] = VMEXIT_VIRT_INSN,
+	[EXIT_REASON_VMPTRLD] = VMEXIT_VIRT_INSN,
+	[EXIT_REASON_VMPTRST] = VMEXIT_VIRT_INSN,
+	[EXIT_REASON_VMREAD] = VMEXIT_VIRT_INSN,
+	[EXIT_REASON_VMRESUME] = VMEXIT_VIRT_INSN,
+	[EXIT_REASON_VMWRITE] = VMEXIT_VIRT_INSN,
+	[EXIT_REASON_VMXOFF] = VMEXIT_VIRT_INSN,
+	[EXIT_REASON_VMXON] = VMEXIT_VIRT_INSN,
+	[EXIT_REASON_INVEPT] = VMEXIT_VIRT_INSN,
+	[EXIT_REASON_INVVPID] = VMEXIT_VIRT_INSN,
+	[EXIT_REASON_VMFUNC] = VMEXIT_VIRT_INSN,
+	[EXIT_REASON_CR_ACCESS] = VMEXIT_CR_ACCESS,
+	[EXIT_REASON_IO_INSTRUCTION] = VMEXIT_IO,
+	[EXIT_REASON_RDMSR] = VMEXIT_MSR_READ,
+	[EXIT_REASON_WRMSR] = VMEXIT_MSR_WRITE,
+	[EXIT_REASON_INVALID_GUEST_STATE] = VMEXIT_ENTRY_FAIL,
+	[EXIT_REASON_MSR_LOADING] = VMEXIT_ENTRY_FAIL,
+	[EXIT_REASON_MACHINE_CHECK] = VMEXIT_ENTRY_FAIL,
+	[EXIT_REASON_EPT_VIOLATION] = VMEXIT_NPF,
+	[EXIT_REASON_EPT_MISCONFIG] = VMEXIT_NPT_MISCONFIG,
+	[EXIT_REASON_WBINVD] = VMEXIT_WBINVD,
+	[EXIT_REASON_XSETBV] = VMEXIT_XSETBV,
+	[EXIT_REASON_PREEMPTION_TIMER] = VMEXIT_PREEMPTION_TIMER,
+};
+
+static void decode_exit(struct vm_exit *e)
+{
+	u64 reason = vmread(VMCS_EXIT_REASON);
+	memset(e, 0, sizeof(*e));
+	e->raw_reason = reason & EXIT_REASON_BASIC_MASK;
+	e->kind = e->raw_reason < ARRAY_SIZE(vmx_exit_kinds) ? vmx_exit_kinds[e->raw_reason]
+							      : VMEXIT_UNKNOWN;
+	if (reason & EXIT_REASON_ENTRY_FAILURE) {
+		e->kind = VMEXIT_ENTRY_FAIL;
+		e->entry_fail_reason = e->raw_reason;
+	}
+	e->qualification = vmread(VMCS_EXIT_QUALIFICATION);
+	e->insn_len = (u32)vmread(VMCS_VM_EXIT_INSTRUCTION_LEN);
+	u64 q = e->qualification;
+	switch (e->kind) {
+	case VMEXIT_NPF:
+		e->gpa = vmread(VMCS_GUEST_PHYSICAL_ADDRESS);
+		e->gla_valid = q & EPT_VIOL_GLA_VALID;
+		if (e->gla_valid)
+			e->gla = vmread(VMCS_GUEST_LINEAR_ADDRESS);
+		e->npf.read = q & EPT_VIOL_READ;
+		e->npf.write = q & EPT_VIOL_WRITE;
+		e->npf.fetch = q & EPT_VIOL_FETCH;
+		e->npf.present = q & (EPT_VIOL_READABLE | EPT_VIOL_WRITABLE | EPT_VIOL_EXECUTABLE);
+		break;
+	case VMEXIT_NPT_MISCONFIG:
+		e->gpa = vmread(VMCS_GUEST_PHYSICAL_ADDRESS);
+		break;
+	case VMEXIT_IO:
+		e->io.port = (q & IO_QUAL_PORT_MASK) >> IO_QUAL_PORT_SHIFT;
+		e->io.size = (q & IO_QUAL_SIZE_MASK) + 1;
+		e->io.in = q & IO_QUAL_IN;
+		e->io.string = q & IO_QUAL_STRING;
+		e->io.rep = q & IO_QUAL_REP;
+		break;
+	case VMEXIT_CR_ACCESS:
+		e->cr.cr = q & CR_QUAL_CR_MASK;
+		e->cr.access = cr_qual_type(q);
+		e->cr.gpr = (q & CR_QUAL_GPR_MASK) >> CR_QUAL_GPR_SHIFT;
+		break;
+	default:
+		break;
+	}
+}
+
+int vcpu_arch_run(struct vcpu *v, struct vm_exit *e)
+{
+	struct vmx_vcpu *x = v->arch;
+	int rc = vmx_enter(&v->regs, x->launched);
+	if (rc) {
+		memset(e, 0, sizeof(*e));
+		e->kind = VMEXIT_ENTRY_FAIL;
+		e->entry_fail_reason = rc == 2 ? (u32)vmread(VMCS_VM_INSTRUCTION_ERROR) : 0;
+		con_printf("FAIL: vm-entry: %s failed: %s, VM-instruction error %u\n",
+			   x->launched ? "VMRESUME" : "VMLAUNCH",
+			   rc == 2 ? "VMfailValid" : "VMfailInvalid", e->entry_fail_reason);
+		return -1;
+	}
+	x->launched = true;
+	decode_exit(e);
+	return 0;
+}
+
+void vcpu_arch_skip_insn(struct vcpu *v, const struct vm_exit *e)
+{
+	(void)v;
+	vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + e->insn_len);
+}
+
+void vcpu_arch_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error)
+{
+	(void)v;
+	u32 info = INTR_INFO(vector, INTR_TYPE_HARDWARE_EXCEPTION);
+	if (has_error) {
+		info |= INTR_INFO_DELIVER_ERROR_CODE;
+		vmwrite(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, error);
+	}
+	vmwrite(VMCS_VM_ENTRY_INTR_INFO, info);
+}
+
+u64 vcpu_arch_rip(struct vcpu *v)
+{
+	(void)v;
+	return vmread(VMCS_GUEST_RIP);
+}
+
+u64 vcpu_arch_cr3(struct vcpu *v)
+{
+	(void)v;
+	return vmread(VMCS_GUEST_CR3);
+}
+
+u64 *vcpu_arch_gpr(struct vcpu *v, unsigned n)
+{
+	/* The SDM's register numbering (Table 28-3): RAX, RCX, RDX, RBX, RSP,
+	 * RBP, RSI, RDI, R8-R15. RSP lives in the VMCS: callers handle 4. */
+	u64 *const regs[16] = {
+		&v->regs.rax, &v->regs.rcx, &v->regs.rdx, &v->regs.rbx, NULL,	     &v->regs.rbp,
+		&v->regs.rsi, &v->regs.rdi, &v->regs.r8,  &v->regs.r9,	&v->regs.r10, &v->regs.r11,
+		&v->regs.r12, &v->regs.r13, &v->regs.r14, &v->regs.r15,
+	};
+	return n < 16 ? regs[n] : NULL;
+}
+
+/* MOV to CR0/CR4 that touched a bit the hypervisor owns (SDM 26.1.3): the
+ * guest's value goes into the read shadow, the real register keeps the
+ * fixed bits, and turning paging on with EFER.LME set activates IA-32e
+ * mode as the CPU would (SDM Vol. 3A, 10.8.5). Returns false for a value
+ * the guest may not load (the caller injects #GP). */
+bool vcpu_arch_write_cr(struct vcpu *v, unsigned cr, u64 val)
+{
+	struct vmx_vcpu *x = v->arch;
+	if (cr == 0) {
+		u64 real = (val | x->caps.cr0_fixed0) & x->caps.cr0_fixed1;
+		real = (real & ~(CR0_PE | CR0_PG)) | (val & (CR0_PE | CR0_PG));
+		u64 efer = vmread(VMCS_GUEST_IA32_EFER);
+		u32 entry = (u32)vmread(VMCS_VM_ENTRY_CONTROLS);
+		if ((val & CR0_PG) && (efer & EFER_LME)) {
+			efer |= EFER_LMA;
+			entry |= ENTRY_IA32E_MODE_GUEST;
+		} else {
+			efer &= ~EFER_LMA;
+			entry &= ~ENTRY_IA32E_MODE_GUEST;
+		}
+		vmwrite(VMCS_GUEST_IA32_EFER, efer);
+		vmwrite(VMCS_VM_ENTRY_CONTROLS, entry);
+		vmwrite(VMCS_CR0_READ_SHADOW, val);
+		vmwrite(VMCS_GUEST_CR0, real);
+		return true;
+	}
+	if (cr == 4) {
+		if (val & CR4_VMXE)
+			return false; /* VMX is hidden from the guest */
+		u64 real = (val | x->caps.cr4_fixed0 | CR4_VMXE) & x->caps.cr4_fixed1;
+		vmwrite(VMCS_CR4_READ_SHADOW, val);
+		vmwrite(VMCS_GUEST_CR4, real);
+		return true;
+	}
+	return false;
+}
+
+u64 vcpu_arch_read_cr(struct vcpu *v, unsigned cr)
+{
+	(void)v;
+	switch (cr) {
+	case 0:
+		return vmread(VMCS_CR0_READ_SHADOW);
+	case 3:
+		return vmread(VMCS_GUEST_CR3);
+	case 4:
+		return vmread(VMCS_CR4_READ_SHADOW);
+	}
+	return 0;
+}
+
+/* EFER and PAT are switched by the VMCS; the guest's reads and writes of
+ * them are emulated on its copies there. */
+bool vcpu_arch_msr(struct vcpu *v, u32 msr, bool write, u64 *val)
+{
+	(void)v;
+	switch (msr) {
+	case IA32_EFER:
+		if (write) {
+			u64 cur = vmread(VMCS_GUEST_IA32_EFER);
+			if (*val & ~EFER_INTEL_DEFINED)
+				return false;
+			/* LMA is the CPU's to set (SDM Vol. 3A, 10.8.5). */
+			vmwrite(VMCS_GUEST_IA32_EFER, (*val & ~EFER_LMA) | (cur & EFER_LMA));
+		} else {
+			*val = vmread(VMCS_GUEST_IA32_EFER);
+		}
+		return true;
+	case IA32_PAT:
+		if (write)
+			vmwrite(VMCS_GUEST_IA32_PAT, *val);
+		else
+			*val = vmread(VMCS_GUEST_IA32_PAT);
+		return true;
+	}
+	return false;
+}
+
+bool vcpu_arch_xsetbv(struct vcpu *v, u32 xcr, u64 val)
+{
+	(void)v;
+	/* SDM Vol. 1, 13.3: XCR0 bit 0 (x87) must be set, AVX needs SSE, and
+	 * only bits CPUID.(EAX=0DH,ECX=0):EAX/EDX report may be set. */
+	struct cpuid_regs c = cpuid(CPUID_LEAF_XSAVE, 0);
+	u64 supported = ((u64)c.edx << 32) | c.eax;
+	if (xcr != 0 || !(val & XCR0_X87) || (val & ~supported) ||
+	    ((val & XCR0_AVX) && !(val & XCR0_SSE)))
+		return false;
+	return xsetbv_safe(xcr, val) == 0;
+}
+
+void vcpu_arch_dump(struct vcpu *v)
+{
+	const struct guest_regs *r = &v->regs;
+	con_printf("  exit reason %llu (%s) qualification 0x%llx\n",
+		   vmread(VMCS_EXIT_REASON) & EXIT_REASON_BASIC_MASK,
+		   vcpu_arch_exit_name((u32)(vmread(VMCS_EXIT_REASON) & EXIT_REASON_BASIC_MASK)),
+		   vmread(VMCS_EXIT_QUALIFICATION));
+	con_printf("  guest-physical 0x%llx guest-linear 0x%llx VM-instruction error %llu\n",
+		   vmread(VMCS_GUEST_PHYSICAL_ADDRESS), vmread(VMCS_GUEST_LINEAR_ADDRESS),
+		   vmread(VMCS_VM_INSTRUCTION_ERROR));
+	con_printf("  rip=%016llx rsp=%016llx rflags=%016llx\n", vmread(VMCS_GUEST_RIP),
+		   vmread(VMCS_GUEST_RSP), vmread(VMCS_GUEST_RFLAGS));
+	con_printf("  cr0=%016llx cr3=%016llx cr4=%016llx efer=%016llx\n", vmread(VMCS_GUEST_CR0),
+		   vmread(VMCS_GUEST_CR3), vmread(VMCS_GUEST_CR4), vmread(VMCS_GUEST_IA32_EFER));
+	con_printf("  cs=%04llx ar=%05llx ss=%04llx ar=%05llx entry-controls=%08llx\n",
+		   vmread(VMCS_GUEST_CS_SELECTOR), vmread(VMCS_GUEST_CS_AR_BYTES),
+		   vmread(VMCS_GUEST_SS_SELECTOR), vmread(VMCS_GUEST_SS_AR_BYTES),
+		   vmread(VMCS_VM_ENTRY_CONTROLS));
+	con_printf("  rax=%016llx rbx=%016llx rcx=%016llx rdx=%016llx\n", r->rax, r->rbx, r->rcx,
+		   r->rdx);
+	con_printf("  rsi=%016llx rdi=%016llx rbp=%016llx r8 =%016llx\n", r->rsi, r->rdi, r->rbp,
+		   r->r8);
+	con_printf("  r9 =%016llx r10=%016llx r11=%016llx r12=%016llx\n", r->r9, r->r10, r->r11,
+		   r->r12);
+	con_printf("  r13=%016llx r14=%016llx r15=%016llx\n", r->r13, r->r14, r->r15);
+}

@@ -1,0 +1,34 @@
+/* The hypervisor's boot options (DESIGN.md "Boot"): one typed struct, filled
+ * from the kernel command line by lib/opts. An unknown or malformed option
+ * fails the run with its name; every effective value is printed at boot. */
+#ifndef HV_CONFIG_H
+#define HV_CONFIG_H
+
+#include "lib/opts.h"
+#include "lib/types.h"
+
+enum ept_page_opt { EPT_PAGE_4K, EPT_PAGE_2M, EPT_PAGE_1G };
+enum tlb_preset_opt { TLB_SKYLAKE, TLB_SANDYBRIDGE };
+
+struct hv_config {
+	bool selftest;	 /* run the hypervisor's boot self-tests */
+	bool vm;	 /* run the guest under VT-x */
+	u32 mode;	 /* enum hv_mode: the mode the guest starts in */
+	u32 ept_page;	 /* enum ept_page_opt: largest EPT leaf in paging modes */
+	u64 guest_ram;	 /* bytes of guest RAM */
+	u32 tlb;	 /* enum tlb_preset_opt */
+	bool pwc;	 /* model page-walk caches */
+	bool ntlb;	 /* model a nested TLB */
+	u64 bloom_bits;	 /* escape filter size */
+	u64 bloom_hashes; /* escape filter hash functions */
+	struct opt_u64_list badpages; /* host frames (hPA) with hard faults */
+	bool ept_ad;	 /* use EPT accessed/dirty bits where the CPU has them */
+};
+
+extern const struct opt_table hv_config_table;
+
+/* Defaults, before the command line is applied. */
+void hv_config_defaults(struct hv_config *c);
+u64 hv_config_ept_page_bytes(u32 ept_page);
+
+#endif

@@ -1,0 +1,271 @@
+#include "hv/nested.h"
+
+#include "arch/x86/ept.h"
+#include "arch/x86/paging.h"
+#include "hv/phys.h"
+#include "lib/bits.h"
+#include "lib/mem.h"
+
+/* EPT paging structures index a gPA exactly as 4-level paging indexes a linear address: 9 bits
+ * per level above a 12-bit page offset (SDM 29.3.2), so the paging.h level helpers apply. Levels
+ * are numbered 4 = PML4 ... 1 = PT; leaves sit at levels 3 (1 GiB), 2 (2 MiB) and 1 (4 KiB). */
+#define EPT_ENTRY_BYTES sizeof(u64)
+#define EPT_LEVEL_PML4  4
+#define EPT_LEVEL_PDPT  3
+#define EPT_LEVEL_PT    1
+
+static u64 entry_pa(u64 table, u64 gpa, int level)
+{
+	return table + pt_index(gpa, level) * EPT_ENTRY_BYTES;
+}
+
+static enum nested_leaf leaf_of_level(int level)
+{
+	return (enum nested_leaf)(level - 1);
+}
+
+/* Level of the largest leaf allowed; 0 for a size the EPT cannot map. */
+static int max_leaf_level(u64 max_leaf)
+{
+	for (int level = EPT_LEVEL_PT; level <= EPT_LEVEL_PDPT; level++)
+		if (max_leaf == pt_level_size(level))
+			return level;
+	return 0;
+}
+
+struct builder {
+	const struct nested_alloc *a;
+	int max_level;
+	struct nested_table t;
+};
+
+static enum nested_err new_table(struct builder *b, u64 *pa)
+{
+	u64 frame = b->a->alloc(b->a->ctx);
+
+	if (frame == 0)
+		return NESTED_ERR_NO_MEMORY;
+	if (!is_aligned(frame, PAGE_SIZE_4K)) {
+		b->a->free(b->a->ctx, frame);
+		return NESTED_ERR_BAD_FRAME;
+	}
+	/* A stale entry would be walked by the CPU: never trust the allocator to have zeroed. */
+	memset(phys_to_virt(frame), 0, PAGE_SIZE_4K);
+	b->t.table_pages++;
+	*pa = frame;
+	return NESTED_OK;
+}
+
+/* Installs one leaf at the given level, creating the tables above it. */
+static enum nested_err map_leaf(struct builder *b, u64 gpa, u64 hpa, int level, u64 attrs)
+{
+	u64 table = b->t.root;
+	enum nested_err err;
+
+	for (int l = EPT_LEVEL_PML4; l > level; l--) {
+		const u64 pa = entry_pa(table, gpa, l);
+		u64 e = phys_read64(pa);
+
+		if (!ept_present(e)) {
+			u64 child;
+			err = new_table(b, &child);
+			if (err != NESTED_OK)
+				return err;
+			e = child | EPT_RWX;
+			phys_write64(pa, e);
+		} else if (e & EPT_LEAF_PS) {
+			return NESTED_ERR_CONFLICT;
+		}
+		table = e & EPT_ADDR_MASK;
+	}
+
+	const u64 pa = entry_pa(table, gpa, level);
+	if (ept_present(phys_read64(pa)))
+		return NESTED_ERR_CONFLICT;
+	/* Bit 7 means "large page" only above the PT level; in a PTE it is ignored (SDM Table
+	 * 29-6), so it is left clear there. */
+	phys_write64(pa, hpa | attrs | (level > EPT_LEVEL_PT ? EPT_LEAF_PS : 0));
+	b->t.leaves[leaf_of_level(level)]++;
+	return NESTED_OK;
+}
+
+/* Maps [gpa, gpa + size) -> [hpa, ...), taking at each step the largest leaf to which both
+ * addresses are aligned and which the rest of the piece fills. */
+static enum nested_err map_piece(struct builder *b, u64 gpa, u64 hpa, u64 size, u64 attrs)
+{
+	while (size) {
+		int level = b->max_level;
+		u64 bytes = pt_level_size(level);
+
+		while (level > EPT_LEVEL_PT &&
+		       !(is_aligned(gpa, bytes) && is_aligned(hpa, bytes) && size >= bytes)) {
+			level--;
+			bytes = pt_level_size(level);
+		}
+		enum nested_err err = map_leaf(b, gpa, hpa, level, attrs);
+		if (err != NESTED_OK)
+			return err;
+		gpa += bytes;
+		hpa += bytes;
+		size -= bytes;
+	}
+	return NESTED_OK;
+}
+
+static u64 ept_perms(unsigned perms)
+{
+	return (perms & GMAP_PERM_R ? EPT_R : 0) | (perms & GMAP_PERM_W ? EPT_W : 0) |
+	       (perms & GMAP_PERM_X ? EPT_X : 0);
+}
+
+/* Write-back with the PAT not ignored, so the guest's own PAT can still make a page uncached
+ * (SDM 29.3.7.2). Every region type is RAM today; device memory would want UC here. */
+static u64 leaf_attrs(const struct gmap_region *r)
+{
+	return ept_perms(r->perms) | EPT_MT(EPT_MT_WB);
+}
+
+/* A region in pieces between its escaped pages; each escaped page becomes a 4 KiB leaf, which
+ * keeps every larger leaf clear of escapes. */
+static enum nested_err map_region(struct builder *b, const struct gmap *g,
+                                  const struct gmap_region *r)
+{
+	const u64 attrs = leaf_attrs(r);
+	const u64 end = gmap_region_end(r);
+	u64 cur = r->gpa;
+	enum nested_err err;
+
+	for (unsigned i = gmap_escape_first_from(g, cur); i < gmap_escape_count(g); i++) {
+		const struct gmap_escape *e = gmap_escape_get(g, i);
+		const u64 egpa = gmap_escape_gpa(e);
+
+		if (egpa >= end)
+			break;
+		err = map_piece(b, cur, r->hpa + (cur - r->gpa), egpa - cur, attrs);
+		if (err != NESTED_OK)
+			return err;
+		err = map_leaf(b, egpa, e->alt_hpa, EPT_LEVEL_PT, attrs);
+		if (err != NESTED_OK)
+			return err;
+		cur = egpa + PAGE_SIZE_4K;
+	}
+	return map_piece(b, cur, r->hpa + (cur - r->gpa), end - cur, attrs);
+}
+
+enum nested_err nested_build(const struct gmap *g, const struct nested_config *cfg,
+                             const struct nested_alloc *a, struct nested_table *out)
+{
+	struct builder b = {.a = a, .max_level = max_leaf_level(cfg->max_leaf)};
+	const struct gmap_region *r;
+	enum nested_err err;
+
+	memset(out, 0, sizeof(*out));
+	if (b.max_level == 0)
+		return NESTED_ERR_BAD_LEAF_SIZE;
+	err = new_table(&b, &b.t.root);
+	if (err != NESTED_OK)
+		return err;
+	gmap_for_each_region(g, r)
+	{
+		err = map_region(&b, g, r);
+		if (err != NESTED_OK) {
+			nested_free(b.t.root, a);
+			return err;
+		}
+	}
+	*out = b.t;
+	return NESTED_OK;
+}
+
+/* Post-order, so that each page is read completely before the allocator may reuse it. */
+static u64 free_table(u64 table, int level, const struct nested_alloc *a)
+{
+	u64 freed = 0;
+
+	if (level > EPT_LEVEL_PT) {
+		for (unsigned i = 0; i < PT_ENTRIES; i++) {
+			const u64 e = phys_read64(table + i * EPT_ENTRY_BYTES);
+			if (ept_present(e) && !(e & EPT_LEAF_PS))
+				freed += free_table(e & EPT_ADDR_MASK, level - 1, a);
+		}
+	}
+	a->free(a->ctx, table);
+	return freed + 1;
+}
+
+u64 nested_free(u64 root, const struct nested_alloc *a)
+{
+	return root ? free_table(root & EPT_ADDR_MASK, EPT_LEVEL_PML4, a) : 0;
+}
+
+enum nested_err nested_translate(u64 root, u64 gpa, u64 *hpa, u64 *leaf_size, u64 *perms)
+{
+	u64 table = root & EPT_ADDR_MASK;
+	u64 rights = EPT_RWX;
+
+	if (gpa >= GMAP_GPA_LIMIT)
+		return NESTED_ERR_GPA_LIMIT;
+	for (int level = EPT_LEVEL_PML4; level >= EPT_LEVEL_PT; level--) {
+		const u64 e = phys_read64(entry_pa(table, gpa, level));
+
+		if (!ept_present(e))
+			return NESTED_ERR_NOT_PRESENT;
+		/* Write without read is a misconfiguration (SDM 29.3.3.1). */
+		if ((e & EPT_W) && !(e & EPT_R))
+			return NESTED_ERR_MISCONFIG;
+		rights &= e & EPT_RWX;
+		if (level == EPT_LEVEL_PML4 && (e & EPT_LEAF_PS))
+			return NESTED_ERR_MISCONFIG; /* bit 7 is reserved in a PML4E */
+		if (level > EPT_LEVEL_PT && !(e & EPT_LEAF_PS)) {
+			table = e & EPT_ADDR_MASK;
+			continue;
+		}
+		const u64 bytes = pt_level_size(level);
+		const u64 base = e & EPT_ADDR_MASK;
+		/* A large leaf's address bits below its size are reserved. */
+		if (!is_aligned(base, bytes))
+			return NESTED_ERR_MISCONFIG;
+		if (hpa)
+			*hpa = base | (gpa & (bytes - 1));
+		if (leaf_size)
+			*leaf_size = bytes;
+		if (perms)
+			*perms = rights;
+		return NESTED_OK;
+	}
+	return NESTED_ERR_NOT_PRESENT; /* not reached: level 1 always ends the walk */
+}
+
+u64 nested_eptp(u64 root, bool ad_enable)
+{
+	return (root & EPTP_ADDR_MASK) | EPTP_MT_WB | EPTP_WALK_4 |
+	       (ad_enable ? EPTP_AD_ENABLE : 0);
+}
+
+const char *nested_leaf_name(enum nested_leaf l)
+{
+	static const char *const names[NESTED_LEAF_SIZES] = {
+	    [NESTED_LEAF_4K] = "4K",
+	    [NESTED_LEAF_2M] = "2M",
+	    [NESTED_LEAF_1G] = "1G",
+	};
+	return (unsigned)l < NESTED_LEAF_SIZES ? names[l] : "unknown";
+}
+
+static const char *const nested_err_names[] = {
+    [NESTED_OK] = "ok",
+    [NESTED_ERR_BAD_LEAF_SIZE] = "maximum leaf not 4 KiB, 2 MiB or 1 GiB",
+    [NESTED_ERR_NO_MEMORY] = "out of memory for table pages",
+    [NESTED_ERR_BAD_FRAME] = "allocator returned an unaligned frame",
+    [NESTED_ERR_CONFLICT] = "guest page mapped twice",
+    [NESTED_ERR_NOT_PRESENT] = "guest-physical address not mapped",
+    [NESTED_ERR_MISCONFIG] = "EPT misconfiguration",
+    [NESTED_ERR_GPA_LIMIT] = "guest-physical address beyond the 48-bit walk",
+};
+
+const char *nested_strerror(enum nested_err err)
+{
+	if ((unsigned)err >= ARRAY_SIZE(nested_err_names) || !nested_err_names[err])
+		return "unknown nested error";
+	return nested_err_names[err];
+}

@@ -1,0 +1,104 @@
+/* The vendor-neutral virtual CPU. hv/vcpu.c runs the exit loop and
+ * dispatches exits through a constant table; a vendor backend (VMX in
+ * arch/x86/vmx.c; SVM would sit beside it) implements the vcpu_arch_*
+ * functions and translates its exit reasons into enum exit_kind. */
+#ifndef HV_VCPU_H
+#define HV_VCPU_H
+
+#include "lib/types.h"
+
+enum exit_kind {
+	VMEXIT_UNKNOWN = 0,
+	VMEXIT_EXCEPTION,
+	VMEXIT_EXTERNAL_INTERRUPT,
+	VMEXIT_TRIPLE_FAULT,
+	VMEXIT_CPUID,
+	VMEXIT_HLT,
+	VMEXIT_INVD,
+	VMEXIT_WBINVD,
+	VMEXIT_HYPERCALL,
+	VMEXIT_VIRT_INSN, /* VMX (or SVM) instructions executed by the guest */
+	VMEXIT_CR_ACCESS,
+	VMEXIT_IO,
+	VMEXIT_MSR_READ,
+	VMEXIT_MSR_WRITE,
+	VMEXIT_ENTRY_FAIL, /* the CPU refused VM entry */
+	VMEXIT_NPF,        /* nested page fault: EPT violation */
+	VMEXIT_NPT_MISCONFIG,
+	VMEXIT_XSETBV,
+	VMEXIT_PREEMPTION_TIMER,
+	VMEXIT_KIND_COUNT
+};
+
+const char *exit_kind_name(enum exit_kind k);
+
+/* Guest general registers the backend saves on every exit. RSP and RIP
+ * live in the vendor's state and go through the accessors below. */
+struct guest_regs {
+	u64 rax, rcx, rdx, rbx, rbp, rsi, rdi;
+	u64 r8, r9, r10, r11, r12, r13, r14, r15;
+};
+
+/* One exit, decoded by the backend. */
+struct vm_exit {
+	enum exit_kind kind;
+	u32 raw_reason; /* the vendor's number, for counting and reports */
+	u64 qualification;
+	u32 insn_len;
+	u64 gpa; /* NPF and NPT_MISCONFIG */
+	u64 gla;
+	bool gla_valid;
+	struct {
+		bool read, write, fetch; /* the access */
+		bool present;            /* the translation existed (R, W or X set) */
+	} npf;
+	struct {
+		u16 port;
+		u8 size; /* 1, 2 or 4 bytes */
+		bool in, string, rep;
+	} io;
+	struct {
+		u8 cr;
+		u8 access; /* 0 mov to CR, 1 mov from CR, 2 CLTS, 3 LMSW */
+		u8 gpr;
+	} cr;
+	u32 entry_fail_reason; /* the failed-entry basic reason or VM-instruction error */
+};
+
+/* The machine state a guest starts in (Multiboot v1 for segvisor's
+ * guests: 32-bit protected mode, paging off, flat segments). */
+struct vcpu_start {
+	u64 rip, rsp, rflags;
+	u64 rax, rbx;
+	u64 cr0, cr4;
+};
+
+struct vcpu {
+	struct guest_regs regs;
+	void *arch;      /* the backend's state */
+	u64 nested_root; /* hPA of the nested table root */
+	bool nested_ad;  /* the nested table uses A/D bits */
+};
+
+/* Backend interface. Each returns 0 or a negative error and prints why. */
+int vcpu_arch_create(struct vcpu *v, const struct vcpu_start *start, u64 nested_root);
+int vcpu_arch_run(struct vcpu *v, struct vm_exit *exit);
+void vcpu_arch_skip_insn(struct vcpu *v, const struct vm_exit *exit);
+void vcpu_arch_set_nested_root(struct vcpu *v, u64 nested_root);
+void vcpu_arch_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error);
+u64 vcpu_arch_rip(struct vcpu *v);
+u64 vcpu_arch_cr3(struct vcpu *v);
+void vcpu_arch_dump(struct vcpu *v); /* everything a bug report needs */
+/* General register n in the SDM's numbering (0 RAX ... 15 R15); NULL for
+ * RSP, which lives in the vendor state. */
+u64 *vcpu_arch_gpr(struct vcpu *v, unsigned n);
+/* Emulates a guest write to CR0 or CR4 that exited; false: inject #GP. */
+bool vcpu_arch_write_cr(struct vcpu *v, unsigned cr, u64 val);
+u64 vcpu_arch_read_cr(struct vcpu *v, unsigned cr);
+/* MSRs whose guest copy the backend keeps (EFER, PAT); false if not one. */
+bool vcpu_arch_msr(struct vcpu *v, u32 msr, bool write, u64 *val);
+/* XSETBV on the guest's behalf; false when the value is invalid (#GP). */
+bool vcpu_arch_xsetbv(struct vcpu *v, u32 xcr, u64 val);
+const char *vcpu_arch_exit_name(u32 raw_reason);
+
+#endif

@@ -1,0 +1,82 @@
+/* One guest virtual machine: its memory map and nested table, its vCPU,
+ * what it has done (exit counts, console line, exit status). */
+#ifndef HV_VM_H
+#define HV_VM_H
+
+#include "hv/config.h"
+#include "hv/frame.h"
+#include "hv/gmap.h"
+#include "hv/nested.h"
+#include "hv/vcpu.h"
+#include "lib/hvcall.h"
+
+#define VM_MAX_RAW_EXIT 80 /* counts kept per vendor exit reason below this */
+#define VM_PORT_SLOTS 16   /* distinct unclaimed I/O ports counted */
+#define VM_LINE_MAX 256
+
+enum vm_state {
+	VM_RUNNING,
+	VM_EXITED,  /* the guest reported an exit status */
+	VM_HALTED,  /* HLT with nothing to wake it */
+	VM_STOPPED, /* ended by the hypervisor: a fault, a violation, a bug */
+};
+
+struct port_count {
+	u16 port;
+	u64 reads, writes;
+};
+
+struct vm {
+	const struct hv_config *cfg;
+	struct frame_alloc *fa;
+	struct gmap gmap;
+	struct nested_table ept;
+	u64 ept_max_page;   /* largest EPT leaf in paging modes, after clamping */
+	u64 cpu_max_page;   /* largest EPT leaf the CPU supports */
+	u64 ram_hpa;	    /* host frames behind guest RAM (one contiguous run) */
+	struct vcpu vcpu;
+	u32 mode;	    /* enum hv_mode */
+
+	enum vm_state state;
+	int exit_status;    /* with VM_EXITED */
+	char stop_reason[160];
+
+	u64 exits_total;
+	u64 exits_by_raw[VM_MAX_RAW_EXIT];
+	u64 exits_by_kind[VMEXIT_KIND_COUNT];
+	u64 hypercalls, hypercall_errors, unknown_hypercalls;
+	u64 msr_refused;
+	struct port_count ports[VM_PORT_SLOTS];
+	u64 ports_overflow;
+	u8 shutdown_match; /* bytes of "Shutdown" seen on the Bochs port */
+
+	char line[VM_LINE_MAX];
+	unsigned line_len;
+};
+
+/* hv/vm.c */
+int vm_create(struct vm *vm, const struct hv_config *cfg, struct frame_alloc *fa,
+	      u64 cpu_max_page, bool ept_ad);
+int vm_build_nested(struct vm *vm);
+void vm_run(struct vm *vm);
+void vm_stop(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void vm_report(struct vm *vm);
+void vm_console_putc(struct vm *vm, char c);
+bool vm_copy_from_guest(struct vm *vm, void *dst, u64 gpa, u64 len);
+bool vm_copy_to_guest(struct vm *vm, u64 gpa, const void *src, u64 len);
+
+/* hv/exits.c: the dispatch table */
+void vm_handle_exit(struct vm *vm, const struct vm_exit *e);
+
+/* hv/hypercall.c */
+s64 hypercall_dispatch(struct vm *vm, u64 nr, u64 a0, u64 a1, u64 a2, u64 *out);
+
+/* hv/loader.c: Multiboot v1 guest start. loader_check validates a kernel
+ * image for a guest of ram bytes and reports what it found (or why it was
+ * rejected); loader_load puts a checked image into the VM. */
+struct elf_image;
+int loader_check(const void *image, u64 size, u64 ram, struct elf_image *elf);
+int loader_load(struct vm *vm, const void *image, const struct elf_image *elf,
+		const char *cmdline, struct vcpu_start *start);
+
+#endif

@@ -1,0 +1,85 @@
+/* The hypercall ABI between segvisor and its guest (DESIGN.md
+ * "Hypercalls"): VMCALL (VMMCALL on AMD) with the call number in RAX and
+ * arguments in RDI, RSI, RDX; the status comes back in RAX (0 or a negative
+ * HC_E* error) and a value, where a call has one, in RDX. Guest pointers are
+ * guest-physical addresses. This header is the only one, besides lib/,
+ * that the guest and the hypervisor share. */
+#ifndef LIB_HVCALL_H
+#define LIB_HVCALL_H
+
+#include "lib/types.h"
+
+#define HV_CPUID_LEAF_SIGNATURE 0x40000000
+#define HV_CPUID_LEAF_MAX 0x40000001	  /* highest hypervisor leaf */
+#define HV_CPUID_LEAF_FEATURES 0x40000001 /* EAX = ABI version */
+#define HV_SIGNATURE "SegVisorSegV"	  /* EBX, ECX, EDX of leaf 0x40000000 */
+#define HV_ABI_VERSION 1
+
+enum hvcall_nr {
+	HC_VERSION = 0,	      /* -> RDX = HV_ABI_VERSION */
+	HC_CONSOLE_WRITE = 1, /* (gpa, len): print guest text, len <= HC_CONSOLE_MAX */
+	HC_EXIT = 2,	      /* (status): the guest ends; 0 is success */
+	HC_READ_COUNTERS = 3, /* (gpa, len): copy struct hv_counters, len >= its size */
+	HC_SET_MODE = 4,      /* (mode): rebuild the nested table for enum hv_mode */
+	HC_SET_GSEG = 5,      /* (base, limit, offset): declare the guest segment */
+	HC_TRACE_SETUP = 6,   /* (gpa, bytes): register the trace buffer */
+	HC_TRACE_REPLAY = 7,  /* (count, workload, guest cr3): replay through the model */
+	HC_ESCAPE_PAGE = 8,   /* (gpa): test only: mark the frame behind gpa bad */
+	HC_CHECK_BAD = 9,     /* (): -> RDX = bad frames found written (must be 0) */
+	HC_COUNT
+};
+
+#define HC_CONSOLE_MAX 4096
+
+/* Errors. */
+#define HC_OK 0
+#define HC_ENOSYS (-1) /* unknown call number */
+#define HC_EINVAL (-2) /* a malformed argument */
+#define HC_EFAULT (-3) /* a pointer outside guest memory or straddling its end */
+#define HC_E2BIG (-4)  /* a length over its bound or one that overflows */
+#define HC_ENOMEM (-5) /* the hypervisor has no memory for it */
+#define HC_ENODEV (-6) /* the feature is absent in this configuration */
+
+/* Modes of DESIGN.md's table; also the values of the mode= option. */
+enum hv_mode {
+	MODE_BASE = 0,
+	MODE_NATIVE = 1,
+	MODE_VMM_DIRECT = 2,
+	MODE_GUEST_DIRECT = 3,
+	MODE_DUAL_DIRECT = 4,
+	MODE_COUNT
+};
+
+/* Workloads named in RESULT lines. */
+enum hv_workload { WL_GUPS = 0, WL_STREAM = 1, WL_PCHASE = 2, WL_COUNT };
+
+/* What HC_READ_COUNTERS copies out. */
+struct hv_counters {
+	u64 abi_version;
+	u64 exits_total;
+	u64 exits_by_kind[32];
+	u64 hypercalls;
+	u64 hypercall_errors;
+	u64 unknown_hypercalls;
+};
+
+static inline const char *hv_mode_name(unsigned m)
+{
+	static const char *const names[MODE_COUNT] = {
+		[MODE_BASE] = "base",
+		[MODE_NATIVE] = "native",
+		[MODE_VMM_DIRECT] = "vmm-direct",
+		[MODE_GUEST_DIRECT] = "guest-direct",
+		[MODE_DUAL_DIRECT] = "dual-direct",
+	};
+	return m < MODE_COUNT ? names[m] : "?";
+}
+
+static inline const char *hv_workload_name(unsigned w)
+{
+	static const char *const names[WL_COUNT] = {
+		[WL_GUPS] = "gups", [WL_STREAM] = "stream", [WL_PCHASE] = "pchase"};
+	return w < WL_COUNT ? names[w] : "?";
+}
+
+#endif

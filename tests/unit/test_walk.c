@@ -1,0 +1,658 @@
+/* hv/walk and hv/segment: the 2D walker and its counts, over guest page
+ * tables and an EPT built in the test arena.
+ *
+ * Layout (all modes, all page sizes):
+ *   hPA  [16M, 48M)  the arena; EPT tables are bump-allocated from 16M, guest
+ *                    RAM is [32M, 48M)
+ *   gPA  = hPA + 1G  the EPT's linear map of [1G+32M, 1G+64M) (4K/2M leaves)
+ *                    or of [1G, 2G) with one 1G leaf; above 48M only data
+ *                    addresses land, never read
+ *   gVA  = gPA - 1G + 512G  the guest's linear map, realized in its tables;
+ *                    the guest's tables are at gPA [1G+32M, 1G+34M)
+ * so every translation is hPA = gVA - 512G. The guest segment covers gVA
+ * [512G+36M, 512G+44M); the VMM segment gPA [1G+32M, 1G+48M), tables included.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arch/x86/ept.h"
+#include "arch/x86/paging.h"
+#include "hv/phys.h"
+#include "hv/walk.h"
+#include "tests/unit/arena.h"
+
+#define ARENA_BYTES     (32 * MiB)
+#define GRAM_HPA        (32 * MiB)
+#define GPA_OF_HPA0     (1 * GiB)
+#define GRAM_GPA        (GPA_OF_HPA0 + GRAM_HPA)
+#define GRAM_BYTES      (16 * MiB)
+#define EPT_MAP_END     (GPA_OF_HPA0 + 64 * MiB)
+#define GVA_BASE        (512 * GiB)
+#define GUEST_MAP_START (GVA_BASE + 34 * MiB)
+#define GUEST_MAP_END   (GVA_BASE + 64 * MiB)
+
+#define GSEG_START (GVA_BASE + 36 * MiB)
+#define GSEG_END   (GVA_BASE + 44 * MiB)
+#define VSEG_START GRAM_GPA
+#define VSEG_END   (GRAM_GPA + GRAM_BYTES)
+
+#define A_IN     (GVA_BASE + 40 * MiB + 0x1238) /* in both segments */
+#define A_OUT_G  (GVA_BASE + 46 * MiB + 0x238)  /* gPA in the VMM segment only */
+#define A_OUT_V  (GVA_BASE + 52 * MiB + 0x238)  /* in neither */
+#define A_NO_PDE (GVA_BASE + 200 * MiB)         /* guest PDE not present */
+#define A_NO_EPT (GVA_BASE + 80 * MiB + 0x10)   /* gPA the EPT does not map */
+
+static u64 gpa_of(u64 gva)
+{
+	return gva - GVA_BASE + GPA_OF_HPA0;
+}
+static u64 hpa_of_gpa(u64 gpa)
+{
+	return gpa - GPA_OF_HPA0;
+}
+static u64 hpa_of(u64 gva)
+{
+	return gva - GVA_BASE;
+}
+
+struct fixture {
+	struct walk_model *m;
+	u64 eptp;
+	u64 cr3;
+	u64 next_guest_table;
+	enum tlb_page_size gsize, esize;
+	struct walk_config cfg;
+	u64 escaped[4];
+	int n_escaped;
+};
+
+static const u64 size_bytes[] = {PAGE_SIZE_4K, PAGE_SIZE_2M, PAGE_SIZE_1G};
+
+/* Level at which a leaf of this size sits: 4K -> 1, 2M -> 2, 1G -> 3. */
+static int leaf_level(enum tlb_page_size ps)
+{
+	return (int)ps + 1;
+}
+
+static u64 ept_new_table(void)
+{
+	u64 pa = arena_alloc_frame();
+	assert_true(pa != 0 && pa < ARENA_BASE + GRAM_HPA - ARENA_BASE);
+	return pa;
+}
+
+static void ept_map(u64 root, u64 gpa, u64 hpa, enum tlb_page_size ps)
+{
+	u64 table = root;
+	for (int level = 4; level > leaf_level(ps); level--) {
+		u64 slot = table + pt_index(gpa, level) * 8;
+		u64 e = phys_read64(slot);
+		if (!ept_present(e)) {
+			e = ept_new_table() | EPT_RWX;
+			phys_write64(slot, e);
+		}
+		table = e & EPT_ADDR_MASK;
+	}
+	u64 leaf = hpa | EPT_RWX | EPT_MT(EPT_MT_WB) | (ps != TLB_PAGE_4K ? EPT_LEAF_PS : 0);
+	phys_write64(table + pt_index(gpa, leaf_level(ps)) * 8, leaf);
+}
+
+/* Guest tables live at gPAs; the test writes them at their hPAs. */
+static u64 guest_new_table(struct fixture *fx)
+{
+	u64 gpa = fx->next_guest_table;
+	fx->next_guest_table += PAGE_SIZE_4K;
+	assert_true(fx->next_guest_table <= GRAM_GPA + 2 * MiB);
+	memset(phys_to_virt(hpa_of_gpa(gpa)), 0, PAGE_SIZE_4K);
+	return gpa;
+}
+
+static void guest_map(struct fixture *fx, u64 gva, u64 gpa, enum tlb_page_size ps)
+{
+	u64 table = fx->cr3;
+	for (int level = 4; level > leaf_level(ps); level--) {
+		u64 slot = hpa_of_gpa(table + pt_index(gva, level) * 8);
+		u64 e = phys_read64(slot);
+		if (!(e & PTE_P)) {
+			e = guest_new_table(fx) | PTE_P | PTE_RW;
+			phys_write64(slot, e);
+		}
+		table = e & PTE_ADDR_MASK;
+	}
+	u64 leaf = gpa | PTE_P | PTE_RW | (ps != TLB_PAGE_4K ? PTE_PS : 0);
+	phys_write64(hpa_of_gpa(table + pt_index(gva, leaf_level(ps)) * 8), leaf);
+}
+
+static bool is_escaped(const void *ctx, u64 gfn)
+{
+	const struct fixture *fx = ctx;
+	for (int i = 0; i < fx->n_escaped; i++)
+		if (fx->escaped[i] == gfn)
+			return true;
+	return false;
+}
+
+static int setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+	fx->m = calloc(1, sizeof(*fx->m));
+	arena_create(ARENA_BYTES);
+	*state = fx;
+	return fx && fx->m ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+	arena_destroy();
+	free(fx->m);
+	free(fx);
+	return 0;
+}
+
+/* Builds EPT and guest tables with the given leaf sizes and a base config. */
+static void build(struct fixture *fx, enum tlb_page_size gsize, enum tlb_page_size esize)
+{
+	u64 root = ept_new_table();
+	u64 step;
+
+	fx->gsize = gsize;
+	fx->esize = esize;
+	if (esize == TLB_PAGE_1G) {
+		ept_map(root, GPA_OF_HPA0, 0, TLB_PAGE_1G);
+	} else {
+		step = size_bytes[esize];
+		for (u64 gpa = GRAM_GPA; gpa < EPT_MAP_END; gpa += step)
+			ept_map(root, gpa, hpa_of_gpa(gpa), esize);
+	}
+	fx->eptp = root | EPTP_WALK_4 | EPTP_MT_WB;
+
+	fx->next_guest_table = GRAM_GPA;
+	fx->cr3 = guest_new_table(fx);
+	if (gsize == TLB_PAGE_1G) {
+		guest_map(fx, GVA_BASE, GPA_OF_HPA0, TLB_PAGE_1G);
+	} else {
+		step = size_bytes[gsize];
+		for (u64 gva = GUEST_MAP_START; gva < GUEST_MAP_END; gva += step)
+			guest_map(fx, gva, gpa_of(gva), gsize);
+		guest_map(fx, A_NO_EPT & ~(PAGE_SIZE_4K - 1),
+		          gpa_of(A_NO_EPT & ~(PAGE_SIZE_4K - 1)), TLB_PAGE_4K);
+	}
+
+	memset(&fx->cfg, 0, sizeof(fx->cfg));
+	fx->cfg.guest_cr3 = fx->cr3;
+	fx->cfg.eptp = fx->eptp;
+	assert_int_equal(
+	    segment_set(&fx->cfg.guest_seg, GSEG_START, GSEG_END, GPA_OF_HPA0 - GVA_BASE),
+	    SEGMENT_OK);
+	assert_int_equal(segment_set(&fx->cfg.vmm_seg, VSEG_START, VSEG_END, -GPA_OF_HPA0),
+	                 SEGMENT_OK);
+}
+
+static void init_model(struct fixture *fx, enum walk_mode mode)
+{
+	fx->cfg.mode = mode;
+	assert_int_equal(model_init(fx->m, &fx->cfg, tlb_preset_find("skylake")), WALK_ERR_NONE);
+}
+
+/* One access that must succeed and land on want_hpa. */
+static void access_ok(struct fixture *fx, u64 gva, u64 want_hpa)
+{
+	u64 hpa = 0;
+	enum walk_status s = model_access(fx->m, gva, &hpa);
+	if (s != WALK_OK)
+		fail_msg("gva 0x%llx: %s", (unsigned long long)gva, walk_status_str(s));
+	assert_int_equal(hpa, want_hpa);
+}
+
+struct cost {
+	u64 guest_refs, nested_refs, bb_checks;
+};
+
+static void expect_cost(const struct walk_counters *c, struct cost want, const char *what)
+{
+	if (c->guest_refs != want.guest_refs || c->nested_refs != want.nested_refs ||
+	    c->bb_checks != want.bb_checks)
+		fail_msg("%s: guest %llu nested %llu checks %llu, want %llu %llu %llu", what,
+		         (unsigned long long)c->guest_refs, (unsigned long long)c->nested_refs,
+		         (unsigned long long)c->bb_checks, (unsigned long long)want.guest_refs,
+		         (unsigned long long)want.nested_refs, (unsigned long long)want.bb_checks);
+}
+
+static void test_segment(void **state)
+{
+	(void)state;
+	struct direct_segment s;
+
+	assert_int_equal(segment_set(&s, 0x2000, 0x2000, 0), SEGMENT_ERR_EMPTY);
+	assert_false(s.enabled);
+	assert_int_equal(segment_set(&s, 0x2001, 0x3000, 0), SEGMENT_ERR_ALIGN);
+	assert_int_equal(segment_set(&s, 0x2000, 0x3000, 0x10), SEGMENT_ERR_ALIGN);
+	assert_int_equal(segment_set(&s, 0x2000, 0x4000, -0x3000ULL), SEGMENT_ERR_WRAPS);
+	assert_string_equal(segment_err_str(SEGMENT_ERR_WRAPS),
+	                    "segment target range wraps past 2^64");
+	assert_false(segment_contains(&s, 0x2000)); /* a failed set leaves it off */
+
+	assert_int_equal(segment_set(&s, 0x40000000, 0x80000000, -0x30000000ULL), SEGMENT_OK);
+	assert_false(segment_contains(&s, 0x3fffffff));
+	assert_true(segment_contains(&s, 0x40000000));
+	assert_true(segment_contains(&s, 0x7fffffff));
+	assert_false(segment_contains(&s, 0x80000000));
+	assert_int_equal(segment_translate(&s, 0x40001234), 0x10001234);
+	segment_disable(&s);
+	assert_false(segment_contains(&s, 0x40000000));
+}
+
+static void test_config_errors(void **state)
+{
+	struct fixture *fx = *state;
+	struct walk_config c;
+	struct bloom b;
+	enum walk_mode mode;
+
+	build(fx, TLB_PAGE_4K, TLB_PAGE_4K);
+	const struct tlb_config *sky = tlb_preset_find("skylake");
+
+	c = fx->cfg;
+	c.mode = WALK_MODES;
+	assert_int_equal(model_init(fx->m, &c, sky), WALK_ERR_MODE);
+	c = fx->cfg;
+	c.eptp = (fx->eptp & ~EPTP_WALK_MASK) | (2ULL << EPTP_WALK_SHIFT);
+	assert_int_equal(model_init(fx->m, &c, sky), WALK_ERR_EPTP);
+	c.eptp = 0;
+	assert_int_equal(model_init(fx->m, &c, sky), WALK_ERR_EPTP);
+	c.mode = WALK_MODE_NATIVE; /* native needs no EPT */
+	assert_int_equal(model_init(fx->m, &c, sky), WALK_ERR_NONE);
+	c = fx->cfg;
+	c.mode = WALK_MODE_VMM_DIRECT;
+	segment_disable(&c.vmm_seg);
+	assert_int_equal(model_init(fx->m, &c, sky), WALK_ERR_NO_VMM_SEGMENT);
+	c = fx->cfg;
+	c.mode = WALK_MODE_DUAL_DIRECT;
+	segment_disable(&c.guest_seg);
+	assert_int_equal(model_init(fx->m, &c, sky), WALK_ERR_NO_GUEST_SEGMENT);
+	c = fx->cfg;
+	assert_int_equal(bloom_init(&b, 256, 4), BLOOM_OK);
+	c.escape = &b;
+	assert_int_equal(model_init(fx->m, &c, sky), WALK_ERR_NO_ESCAPE_PREDICATE);
+	struct tlb_config bad = {.name = "bad", .level = {{{.entries = 3, .ways = 1, .sizes = 1}}}};
+	assert_int_equal(model_init(fx->m, &fx->cfg, &bad), WALK_ERR_TLB_CONFIG);
+	assert_string_equal(walk_err_str(WALK_ERR_NO_VMM_SEGMENT),
+	                    "mode needs an enabled VMM segment");
+
+	assert_true(walk_mode_parse("dual-direct", &mode));
+	assert_int_equal(mode, WALK_MODE_DUAL_DIRECT);
+	assert_true(walk_mode_parse("vmm-direct", &mode));
+	assert_int_equal(mode, WALK_MODE_VMM_DIRECT);
+	assert_false(walk_mode_parse("direct", &mode));
+	assert_string_equal(walk_mode_name(WALK_MODE_GUEST_DIRECT), "guest-direct");
+}
+
+/* The modes table of DESIGN.md, 4 KiB pages everywhere, an address inside
+ * both segments: one TLB miss each. */
+static void test_modes_4k(void **state)
+{
+	struct fixture *fx = *state;
+	static const struct {
+		enum walk_mode mode;
+		struct cost cost;
+		u64 gseg_hits, vseg_hits;
+	} rows[] = {
+	    {WALK_MODE_BASE, {4, 20, 0}, 0, 0},       {WALK_MODE_NATIVE, {4, 0, 0}, 0, 0},
+	    {WALK_MODE_VMM_DIRECT, {4, 0, 5}, 0, 5},  {WALK_MODE_GUEST_DIRECT, {0, 4, 1}, 1, 0},
+	    {WALK_MODE_DUAL_DIRECT, {0, 0, 1}, 1, 1},
+	};
+
+	build(fx, TLB_PAGE_4K, TLB_PAGE_4K);
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		init_model(fx, rows[i].mode);
+		access_ok(fx, A_IN, hpa_of(A_IN));
+		const struct walk_counters *c = &fx->m->count;
+		expect_cost(c, rows[i].cost, walk_mode_name(rows[i].mode));
+		assert_int_equal(c->accesses, 1);
+		assert_int_equal(c->tlb_misses, 1);
+		assert_int_equal(c->gseg_hits, rows[i].gseg_hits);
+		assert_int_equal(c->vseg_hits, rows[i].vseg_hits);
+		assert_int_equal(c->faults, 0);
+		struct walk_per_walk p = walk_per_walk(c);
+		assert_int_equal(p.refs_x1000,
+		                 1000 * (rows[i].cost.guest_refs + rows[i].cost.nested_refs));
+		assert_int_equal(p.checks_x1000, 1000 * rows[i].cost.bb_checks);
+	}
+}
+
+/* Every mode over every guest/EPT leaf size pair: n guest levels, m EPT
+ * levels; base pays (n+1)(m+1)-1. The TLB entry is min(guest, EPT) size, a
+ * segment-translated dimension counting as 4 KiB; native uses the guest's. */
+static void test_page_size_matrix(void **state)
+{
+	struct fixture *fx = *state;
+	static const enum walk_mode modes[] = {WALK_MODE_BASE, WALK_MODE_NATIVE,
+	                                       WALK_MODE_VMM_DIRECT, WALK_MODE_GUEST_DIRECT,
+	                                       WALK_MODE_DUAL_DIRECT};
+
+	for (int gs = TLB_PAGE_4K; gs <= TLB_PAGE_1G; gs++) {
+		for (int es = TLB_PAGE_4K; es <= TLB_PAGE_1G; es++) {
+			arena_destroy();
+			arena_create(ARENA_BYTES);
+			build(fx, gs, es);
+			u64 n = 4 - gs, mm = 4 - es;
+			for (size_t i = 0; i < ARRAY_SIZE(modes); i++) {
+				struct cost want;
+				enum tlb_page_size tlb_size = TLB_PAGE_4K;
+				switch (modes[i]) {
+				case WALK_MODE_BASE:
+					want = (struct cost){n, (n + 1) * mm, 0};
+					tlb_size = gs < es ? gs : es;
+					assert_int_equal(n + (n + 1) * mm, (n + 1) * (mm + 1) - 1);
+					break;
+				case WALK_MODE_NATIVE:
+					want = (struct cost){n, 0, 0};
+					tlb_size = gs;
+					break;
+				case WALK_MODE_VMM_DIRECT:
+					want = (struct cost){n, 0, n + 1};
+					break;
+				case WALK_MODE_GUEST_DIRECT:
+					want = (struct cost){0, mm, 1};
+					break;
+				default:
+					want = (struct cost){0, 0, 1};
+					break;
+				}
+				char what[64];
+				snprintf(what, sizeof(what), "%s guest %d ept %d",
+				         walk_mode_name(modes[i]), gs, es);
+				init_model(fx, modes[i]);
+				access_ok(fx, A_IN, hpa_of(A_IN));
+				expect_cost(&fx->m->count, want, what);
+				struct tlb_result r = tlb_lookup(&fx->m->tlb, A_IN);
+				assert_int_equal(r.level, TLB_HIT_L1);
+				assert_int_equal(r.size, tlb_size);
+			}
+		}
+	}
+	/* The brief's example: 2 MiB guest over 2 MiB EPT is 15. */
+	arena_destroy();
+	arena_create(ARENA_BYTES);
+	build(fx, TLB_PAGE_2M, TLB_PAGE_2M);
+	init_model(fx, WALK_MODE_BASE);
+	access_ok(fx, A_IN, hpa_of(A_IN));
+	assert_int_equal(fx->m->count.guest_refs + fx->m->count.nested_refs, 15);
+}
+
+static void test_outside_segments(void **state)
+{
+	struct fixture *fx = *state;
+	static const struct {
+		enum walk_mode mode;
+		u64 gva;
+		struct cost cost;
+		u64 vseg_hits;
+	} rows[] = {
+	    /* gVA outside the guest segment: the guest tables are walked. */
+	    {WALK_MODE_GUEST_DIRECT, A_OUT_G, {4, 20, 1}, 0},
+	    {WALK_MODE_DUAL_DIRECT, A_OUT_G, {4, 0, 6}, 5},
+	    {WALK_MODE_VMM_DIRECT, A_OUT_G, {4, 0, 5}, 5},
+	    /* ... and its gPA outside the VMM segment: the data pays the EPT. */
+	    {WALK_MODE_VMM_DIRECT, A_OUT_V, {4, 4, 5}, 4},
+	    {WALK_MODE_DUAL_DIRECT, A_OUT_V, {4, 4, 6}, 4},
+	    {WALK_MODE_GUEST_DIRECT, A_OUT_V, {4, 20, 1}, 0},
+	    {WALK_MODE_BASE, A_OUT_V, {4, 20, 0}, 0},
+	};
+
+	build(fx, TLB_PAGE_4K, TLB_PAGE_4K);
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		init_model(fx, rows[i].mode);
+		access_ok(fx, rows[i].gva, hpa_of(rows[i].gva));
+		expect_cost(&fx->m->count, rows[i].cost, walk_mode_name(rows[i].mode));
+		assert_int_equal(fx->m->count.gseg_hits, 0);
+		assert_int_equal(fx->m->count.vseg_hits, rows[i].vseg_hits);
+	}
+
+	/* Segments that cover neither the tables nor the data: the full 24-ref
+	 * walk of base, plus the failed checks (1 guest + 5 VMM). */
+	assert_int_equal(segment_set(&fx->cfg.vmm_seg, GRAM_GPA + 4 * MiB, VSEG_END, -GPA_OF_HPA0),
+	                 SEGMENT_OK);
+	init_model(fx, WALK_MODE_DUAL_DIRECT);
+	access_ok(fx, A_OUT_V, hpa_of(A_OUT_V));
+	expect_cost(&fx->m->count, (struct cost){4, 20, 6}, "dual-direct, outside all");
+	assert_int_equal(fx->m->count.vseg_hits, 0);
+}
+
+/* The page of A_IN is escaped: the EPT maps it to an alternate frame and the
+ * filter holds it. */
+static u64 escape_a_in(struct fixture *fx, struct bloom *b, u32 m_bits, u32 k)
+{
+	u64 alt = arena_alloc_frame();
+	u64 page = gpa_of(A_IN) & ~(PAGE_SIZE_4K - 1);
+
+	ept_map(fx->eptp & EPTP_ADDR_MASK, page, alt, TLB_PAGE_4K);
+	fx->escaped[fx->n_escaped++] = page >> 12;
+	assert_int_equal(bloom_init(b, m_bits, k), BLOOM_OK);
+	bloom_add(b, page >> 12);
+	fx->cfg.escape = b;
+	fx->cfg.is_escaped = is_escaped;
+	fx->cfg.is_escaped_ctx = fx;
+	return alt + (A_IN & (PAGE_SIZE_4K - 1));
+}
+
+static void test_escaped_page(void **state)
+{
+	struct fixture *fx = *state;
+	struct bloom b;
+	const struct walk_counters *c = &fx->m->count;
+
+	build(fx, TLB_PAGE_4K, TLB_PAGE_4K);
+	u64 alt = escape_a_in(fx, &b, BLOOM_DEFAULT_BITS, BLOOM_DEFAULT_HASHES);
+	assert_int_not_equal(alt, hpa_of(A_IN));
+
+	/* vmm-direct: the four table gPAs pass the filter; the data gPA hits it
+	 * and takes the EPT walk to the alternate frame. */
+	init_model(fx, WALK_MODE_VMM_DIRECT);
+	access_ok(fx, A_IN, alt);
+	expect_cost(c, (struct cost){4, 4, 5}, "vmm-direct escaped");
+	assert_int_equal(c->esc_checks, 5);
+	assert_int_equal(c->esc_hits, 1);
+	assert_int_equal(c->esc_false_pos, 0);
+	assert_int_equal(c->vseg_hits, 4);
+
+	/* dual-direct: still one check for the combined segment. */
+	init_model(fx, WALK_MODE_DUAL_DIRECT);
+	access_ok(fx, A_IN, alt);
+	expect_cost(c, (struct cost){0, 4, 1}, "dual-direct escaped");
+	assert_int_equal(c->esc_checks, 1);
+	assert_int_equal(c->esc_hits, 1);
+	assert_int_equal(c->esc_false_pos, 0);
+	assert_int_equal(c->gseg_hits, 1);
+	assert_int_equal(c->vseg_hits, 0);
+	/* The page next door is not escaped and keeps the segment. */
+	access_ok(fx, A_IN + PAGE_SIZE_4K, hpa_of(A_IN + PAGE_SIZE_4K));
+	assert_int_equal(c->vseg_hits, 1);
+	assert_int_equal(c->esc_checks, 2);
+
+	/* base has no VMM segment: no filter, the EPT gives the same answer. */
+	init_model(fx, WALK_MODE_BASE);
+	access_ok(fx, A_IN, alt);
+	assert_int_equal(c->esc_checks, 0);
+}
+
+static void test_false_positive(void **state)
+{
+	struct fixture *fx = *state;
+	struct bloom b;
+	const struct walk_counters *c = &fx->m->count;
+	u64 victim = 0;
+
+	build(fx, TLB_PAGE_4K, TLB_PAGE_4K);
+	/* An 8-bit, 1-hash filter: one page in eight of the segment collides. */
+	escape_a_in(fx, &b, 8, 1);
+	for (u64 gva = GSEG_START; gva < GSEG_END; gva += PAGE_SIZE_4K) {
+		if (!is_escaped(fx, gpa_of(gva) >> 12) && bloom_test(&b, gpa_of(gva) >> 12)) {
+			victim = gva + 0x7c8;
+			break;
+		}
+	}
+	assert_true(victim != 0);
+
+	init_model(fx, WALK_MODE_DUAL_DIRECT);
+	access_ok(fx, victim, hpa_of(victim)); /* paid a walk, translated right */
+	expect_cost(c, (struct cost){0, 4, 1}, "dual-direct false positive");
+	assert_int_equal(c->esc_hits, 1);
+	assert_int_equal(c->esc_false_pos, 1);
+	assert_int_equal(c->vseg_hits, 0);
+}
+
+static void test_faults(void **state)
+{
+	struct fixture *fx = *state;
+	const struct walk_counters *c = &fx->m->count;
+	u64 hpa = 0xdead;
+
+	build(fx, TLB_PAGE_4K, TLB_PAGE_4K);
+	init_model(fx, WALK_MODE_BASE);
+
+	/* PML4E and PDPTE present, PDE not: 3 guest refs, each 4 nested. */
+	assert_int_equal(model_access(fx->m, A_NO_PDE, &hpa), WALK_FAULT_GUEST_NOT_PRESENT);
+	expect_cost(c, (struct cost){3, 12, 0}, "guest fault");
+	assert_int_equal(c->faults, 1);
+	assert_int_equal(c->tlb_misses, 1);
+	assert_int_equal(hpa, 0xdead);
+	/* Nothing was cached: the same access walks and faults again. */
+	assert_int_equal(model_access(fx->m, A_NO_PDE, &hpa), WALK_FAULT_GUEST_NOT_PRESENT);
+	assert_int_equal(c->faults, 2);
+	assert_int_equal(c->tlb_misses, 2);
+
+	/* Guest tables fine (16 nested), the data gPA's EPT PDE absent (3). */
+	model_reset_counters(fx->m);
+	assert_int_equal(model_access(fx->m, A_NO_EPT, &hpa), WALK_FAULT_EPT_NOT_PRESENT);
+	expect_cost(c, (struct cost){4, 19, 0}, "EPT fault");
+	assert_int_equal(c->faults, 1);
+
+	/* A non-canonical gVA faults before the TLB: no walk. */
+	model_reset_counters(fx->m);
+	assert_int_equal(model_access(fx->m, 0x0000800000000000ULL, &hpa), WALK_FAULT_NONCANONICAL);
+	assert_int_equal(c->faults, 1);
+	assert_int_equal(c->tlb_misses, 0);
+	assert_int_equal(c->accesses, 1);
+	assert_string_equal(walk_status_str(WALK_FAULT_EPT_NOT_PRESENT), "EPT entry not present");
+}
+
+static void test_tlb_in_model(void **state)
+{
+	struct fixture *fx = *state;
+	const struct walk_counters *c = &fx->m->count;
+
+	build(fx, TLB_PAGE_4K, TLB_PAGE_4K);
+	init_model(fx, WALK_MODE_BASE);
+	access_ok(fx, A_IN, hpa_of(A_IN));
+	access_ok(fx, A_IN + 0x10, hpa_of(A_IN) + 0x10);
+	assert_int_equal(c->accesses, 2);
+	assert_int_equal(c->tlb_hits_l1, 1);
+	assert_int_equal(c->tlb_misses, 1);
+	expect_cost(c, (struct cost){4, 20, 0}, "hit adds nothing");
+
+	model_flush(fx->m);
+	access_ok(fx, A_IN, hpa_of(A_IN));
+	assert_int_equal(c->tlb_misses, 2);
+	expect_cost(c, (struct cost){8, 40, 0}, "after flush");
+
+	/* Native caches the gPA and reaches the hPA uncounted, hit or miss. */
+	init_model(fx, WALK_MODE_NATIVE);
+	access_ok(fx, A_OUT_G, hpa_of(A_OUT_G));
+	access_ok(fx, A_OUT_G + 8, hpa_of(A_OUT_G) + 8);
+	assert_int_equal(c->tlb_hits_l1, 1);
+	expect_cost(c, (struct cost){4, 0, 0}, "native");
+}
+
+/* Second access to the next page (TLB miss, same page table). */
+static struct cost second_walk(struct fixture *fx, bool pwc, bool ntlb, u64 second)
+{
+	fx->cfg.pwc = pwc;
+	fx->cfg.nested_tlb = ntlb;
+	init_model(fx, WALK_MODE_BASE);
+	access_ok(fx, A_IN, hpa_of(A_IN));
+	model_reset_counters(fx->m);
+	access_ok(fx, second, hpa_of(second));
+	assert_int_equal(fx->m->count.tlb_misses, 1);
+	return (struct cost){fx->m->count.guest_refs, fx->m->count.nested_refs, 0};
+}
+
+static void test_pwc_and_nested_tlb(void **state)
+{
+	struct fixture *fx = *state;
+	const struct walk_counters *c = &fx->m->count;
+	struct cost got;
+
+	build(fx, TLB_PAGE_4K, TLB_PAGE_4K);
+
+	/* Off (the default): the second walk costs the full 24. */
+	got = second_walk(fx, false, false, A_IN + PAGE_SIZE_4K);
+	expect_cost(c, (struct cost){4, 20, 0}, "no caches");
+	(void)got;
+
+	/* PWC: the PDE is cached; only the PTE (4 + 1) and the data (4). */
+	second_walk(fx, true, false, A_IN + PAGE_SIZE_4K);
+	expect_cost(c, (struct cost){1, 8, 0}, "pwc");
+	assert_int_equal(c->pwc_hits, 1);
+	/* Another page table under the same PD: PDPTE cached, PDE and PTE read. */
+	second_walk(fx, true, false, A_IN + PAGE_SIZE_2M);
+	expect_cost(c, (struct cost){2, 12, 0}, "pwc, next 2M");
+
+	/* Nested TLB: the four table pages' gPAs are cached, the data's is new. */
+	second_walk(fx, false, true, A_IN + PAGE_SIZE_4K);
+	expect_cost(c, (struct cost){4, 4, 0}, "nested TLB");
+	assert_int_equal(c->ntlb_hits, 4);
+
+	/* Both: one PTE read through a cached gPA, plus the data's EPT walk. */
+	second_walk(fx, true, true, A_IN + PAGE_SIZE_4K);
+	expect_cost(c, (struct cost){1, 4, 0}, "pwc + nested TLB");
+
+	/* A flush empties both caches as well as the TLB. */
+	model_flush(fx->m);
+	model_reset_counters(fx->m);
+	access_ok(fx, A_IN, hpa_of(A_IN));
+	expect_cost(c, (struct cost){4, 20, 0}, "after flush");
+}
+
+static void test_per_walk(void **state)
+{
+	(void)state;
+	struct walk_counters c = {0};
+
+	assert_int_equal(walk_per_walk(&c).refs_x1000, 0);
+	c.tlb_misses = 2;
+	c.guest_refs = 5;
+	c.nested_refs = 28;
+	c.bb_checks = 3;
+	struct walk_per_walk p = walk_per_walk(&c);
+	assert_int_equal(p.refs_x1000, 16500);
+	assert_int_equal(p.guest_refs_x1000, 2500);
+	assert_int_equal(p.nested_refs_x1000, 14000);
+	assert_int_equal(p.checks_x1000, 1500);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_segment),
+	    T(test_config_errors),
+	    T(test_modes_4k),
+	    T(test_page_size_matrix),
+	    T(test_outside_segments),
+	    T(test_escaped_page),
+	    T(test_false_positive),
+	    T(test_faults),
+	    T(test_tlb_in_model),
+	    T(test_pwc_and_nested_tlb),
+	    cmocka_unit_test(test_per_walk),
+	};
+	return cmocka_run_group_tests_name("walk", tests, NULL, NULL);
+}

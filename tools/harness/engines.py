@@ -1,0 +1,209 @@
+"""The engines that boot an image, and what each needs.
+
+  qemu-kernel  QEMU's own Multiboot loader (-kernel ELF32, -initrd module)
+  qemu-iso     QEMU booting a GRUB ISO
+  bochs-iso    Bochs booting a GRUB ISO (the VT-x target: Bochs emulates VMX+EPT)
+CPU `host` on a QEMU engine means KVM (-enable-kvm -cpu host), which has VT-x
+only when the host CPU offers it (DESIGN.md "Running").
+
+prepare() lays out one run in its own directory (ISO, corrupt module, Bochs
+config) and returns the command; every path is relative to the repository root.
+"""
+
+import os
+import shlex
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import mkcorrupt
+from harness import paths
+
+QEMU = "qemu-system-x86_64"
+BOCHS = "bochs"
+DEFAULT_MEGS = 512
+KVM_CPU = "host"
+ISO_BUILD_TIMEOUT = 120  # seconds; grub-mkrescue takes about half a second
+BOCHS_ROMS = ("/usr/share/bochs/BIOS-bochs-latest", "/usr/share/bochs/VGABIOS-lgpl-latest")
+GRUB_PC_DIR = "/usr/lib/grub/i386-pc"
+# isa-debug-exit on the port the images write their exit value to.
+QEMU_EXIT_DEVICE = "isa-debug-exit,iobase=0xf4,iosize=0x04"
+BOCHS_PLACEHOLDERS = ("@CPU_MODEL@", "@MEGS@", "@ISO@", "@SERIAL@", "@LOG@")
+
+
+class PrepareError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Launch:
+    cmd: list
+    serial: Path
+    stdout: Path  # the emulator's stdout and stderr (Bochs: port 0xE9 bytes too)
+    bochs_log: Path = None
+
+    @property
+    def is_qemu(self):
+        return self.cmd[0] == QEMU
+
+
+def _run_files(out: Path) -> dict:
+    return {"serial": out / "serial.txt", "stdout": out / "stdout.txt",
+            "log": out / "bochs.log", "iso": out / "image.iso",
+            "rc": out / "bochsrc", "cont": out / "bochs.cont", "cmd": out / "cmd.txt"}
+
+
+def _module_file(scenario, out: Path):
+    if scenario.module == "none":
+        return None
+    if scenario.module == "guest":
+        return paths.GUEST_ELF
+    kind = scenario.corrupt_kind
+    dest = out / f"guest-{kind}.elf"
+    try:
+        mkcorrupt.make(paths.ROOT / paths.GUEST_ELF, kind, paths.ROOT / dest)
+    except (OSError, mkcorrupt.CorruptError) as e:
+        raise PrepareError(f"cannot make corrupt module {kind}: {e}") from None
+    return dest
+
+
+def _kernel_and_cmdline(scenario):
+    elf64, elf32 = paths.kernel_images(scenario.image)
+    cmdline = scenario.hv_options if scenario.image == "hv" else scenario.guest_args
+    return elf64, elf32, cmdline
+
+
+def _check_images(*images):
+    for image in images:
+        if image is not None and not (paths.ROOT / image).is_file():
+            raise PrepareError(f"image {image} is missing: run `make images`")
+
+
+def _build_iso(kernel, module, cmdline, module_args, iso: Path):
+    cmd = [str(paths.MKISO), str(kernel), str(module) if module else "none", cmdline,
+           module_args, str(iso)]
+    try:
+        done = subprocess.run(cmd, cwd=paths.ROOT, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              timeout=ISO_BUILD_TIMEOUT, check=False)
+    except subprocess.TimeoutExpired:
+        raise PrepareError(f"mkiso.sh took more than {ISO_BUILD_TIMEOUT} s") from None
+    if done.returncode != 0:
+        tail = done.stdout.decode(errors="replace").strip().splitlines()[-8:]
+        raise PrepareError("ISO build failed:\n" + "\n".join(tail))
+
+
+def _qemu_common(scenario, files, megs) -> list:
+    accel = ["-enable-kvm"] if scenario.cpu == KVM_CPU else []
+    return accel + ["-display", "none", "-serial", f"file:{files['serial']}", "-no-reboot",
+                    "-device", QEMU_EXIT_DEVICE, "-cpu", scenario.cpu, "-m", str(megs)]
+
+
+def _qemu_kernel(scenario, files, module, megs) -> list:
+    _, elf32, cmdline = _kernel_and_cmdline(scenario)
+    cmd = [QEMU, "-kernel", str(elf32)]
+    if module is not None:
+        # -initrd separates modules with commas, so a comma in the text is doubled.
+        initrd = f"{module} {scenario.guest_args}".strip().replace(",", ",,")
+        cmd += ["-initrd", initrd]
+    return cmd + ["-append", cmdline] + _qemu_common(scenario, files, megs)
+
+
+def render_bochsrc(cpu: str, megs: int, iso, serial, log) -> str:
+    text = (paths.BOCHSRC_TEMPLATE).read_text()
+    for key, value in zip(BOCHS_PLACEHOLDERS, (cpu, str(megs), iso, serial, log)):
+        text = text.replace(key, str(value))
+    left = [p for p in BOCHS_PLACEHOLDERS if p in text]
+    if left:
+        raise PrepareError(f"bochsrc.in placeholders left unfilled: {', '.join(left)}")
+    return text
+
+
+def prepare(scenario, out: Path, megs: int = DEFAULT_MEGS) -> Launch:
+    """Makes out/ ready for one run of the scenario and returns its command."""
+    (paths.ROOT / out).mkdir(parents=True, exist_ok=True)
+    files = _run_files(out)
+    for stale in ("serial", "stdout", "log"):
+        (paths.ROOT / files[stale]).unlink(missing_ok=True)
+    elf64, elf32, cmdline = _kernel_and_cmdline(scenario)
+    _check_images(elf64 if scenario.uses_iso else elf32,
+                  paths.GUEST_ELF if scenario.module != "none" else None)
+    module = _module_file(scenario, out)
+
+    if scenario.engine == "qemu-kernel":
+        launch = Launch(_qemu_kernel(scenario, files, module, megs), files["serial"],
+                        files["stdout"])
+    else:
+        module_args = scenario.guest_args if scenario.image == "hv" else ""
+        _build_iso(elf64, module, cmdline, module_args, files["iso"])
+        if scenario.engine == "qemu-iso":
+            cmd = [QEMU, "-cdrom", str(files["iso"]), "-boot", "d"]
+            launch = Launch(cmd + _qemu_common(scenario, files, megs), files["serial"],
+                            files["stdout"])
+        else:
+            # Bochs resolves relative paths from its working directory, the root.
+            rc = render_bochsrc(scenario.cpu, megs, files["iso"], files["serial"],
+                                files["log"])
+            (paths.ROOT / files["rc"]).write_text(rc)
+            # Bochs starts in its debugger prompt: continue, then quit when stopped.
+            (paths.ROOT / files["cont"]).write_text("c\nquit\n")
+            cmd = [BOCHS, "-q", "-f", str(files["rc"]), "-rc", str(files["cont"])]
+            launch = Launch(cmd, files["serial"], files["stdout"], files["log"])
+    (paths.ROOT / files["cmd"]).write_text(shlex.join(launch.cmd) + "\n")
+    return launch
+
+
+# --- what this machine can run -------------------------------------------------
+
+
+def _host_has_vmx() -> bool:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            return any(line.startswith("flags") and " vmx" in line for line in f)
+    except OSError:
+        return False
+
+
+def kvm_status():
+    """(usable, why): KVM counts only with VT-x, which the hypervisor needs."""
+    if not os.path.exists("/dev/kvm"):
+        return False, "no /dev/kvm"
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        return False, "/dev/kvm is not readable and writable by this user"
+    if not _host_has_vmx():
+        return False, "/dev/kvm present but the host CPU shows no vmx flag (no nested VT-x)"
+    if shutil.which(QEMU) is None:
+        return False, f"{QEMU} not installed"
+    return True, "KVM with VT-x (-enable-kvm -cpu host)"
+
+
+def engine_status(engine: str):
+    """(usable, why) for one of scenarios.ENGINES."""
+    if engine.startswith("qemu"):
+        if shutil.which(QEMU) is None:
+            return False, f"{QEMU} not installed (package qemu-system-x86)"
+        why = "QEMU TCG: no VT-x; AMD SVM with nested paging under -cpu max"
+    else:
+        if shutil.which(BOCHS) is None:
+            return False, "bochs not installed (packages bochs bochsbios vgabios)"
+        missing = [rom for rom in BOCHS_ROMS if not os.path.exists(rom)]
+        if missing:
+            return False, f"missing {', '.join(missing)} (packages bochsbios vgabios)"
+        why = "Bochs: emulated VT-x with EPT (cpu models per EMULATORS.md)"
+    if engine.endswith("-iso"):
+        for tool in ("grub-mkrescue", "xorriso", "mformat"):
+            if shutil.which(tool) is None:
+                return False, f"{tool} not installed (packages grub-common xorriso mtools)"
+        if not os.path.isdir(GRUB_PC_DIR):
+            return False, f"no {GRUB_PC_DIR} (package grub-pc-bin)"
+        why += "; GRUB ISO"
+    return True, why
+
+
+def best_engine():
+    """(engine, cpu) for a boot that needs VT-x: KVM if it has it, else Bochs."""
+    usable, _ = kvm_status()
+    if usable:
+        return "qemu-kernel", KVM_CPU
+    return "bochs-iso", "corei7_skylake_x"

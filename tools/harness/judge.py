@@ -1,0 +1,172 @@
+"""Reading a serial log (the console contract of DESIGN.md, "Console and
+results") and judging a run against its scenario's expectation.
+
+Verdicts, in order of precedence:
+  TIMEOUT  the emulator was killed at the time limit
+  CRASH    no unprefixed SUMMARY line (the run never finished)
+  FAIL     the expectation is unmet (the reason says which part), or QEMU's exit
+           status disagrees with the console
+  PASS     otherwise
+Lines prefixed `[guest] ` are the guest's, forwarded by the hypervisor: their
+checks count, but only the unprefixed SUMMARY ends a run.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+GUEST_PREFIX = "[guest] "
+# GRUB paints the screen with escape sequences before the kernel runs.
+ANSI_RE = re.compile(r"\x1b(\[[0-9;?]*[ -/]*[@-~]|[()][0-9A-Za-z]|[=>c78])")
+CHECK_RE = re.compile(r"^(PASS|FAIL|SKIP): (.*)$")
+SUMMARY_RE = re.compile(r"^SUMMARY: (\d+) tests?, (\d+) failures?, (\d+) skipped$")
+RESULT_PREFIX = "RESULT "
+
+# isa-debug-exit makes QEMU exit with (value << 1) | 1 (EMULATORS.md).
+QEMU_EXIT_SUCCESS = (0x10 << 1) | 1
+QEMU_EXIT_FAILURE = (0x11 << 1) | 1
+
+PASS, FAIL, CRASH, TIMEOUT = "PASS", "FAIL", "CRASH", "TIMEOUT"
+
+
+@dataclass(frozen=True)
+class Check:
+    status: str  # PASS, FAIL or SKIP
+    text: str  # "name" or "name: why"
+    guest: bool
+
+    def __str__(self):
+        return f"{GUEST_PREFIX if self.guest else ''}{self.status}: {self.text}"
+
+
+@dataclass(frozen=True)
+class Summary:
+    tests: int
+    failures: int
+    skipped: int
+
+
+@dataclass
+class Console:
+    lines: list = field(default_factory=list)
+    checks: list = field(default_factory=list)
+    summary: Summary = None  # the last unprefixed SUMMARY
+    guest_summary: Summary = None
+    results: list = field(default_factory=list)
+
+    def count(self, status):
+        return sum(1 for c in self.checks if c.status == status)
+
+    def describe(self):
+        n = len(self.checks)
+        return (f"{n} check{'' if n == 1 else 's'}: {self.count('PASS')} pass, "
+                f"{self.count('FAIL')} fail, {self.count('SKIP')} skip")
+
+
+def clean_lines(raw: bytes) -> list:
+    """Serial bytes as text lines, without escape sequences, CRs or NULs."""
+    text = raw.decode("utf-8", errors="replace").replace("\0", "")
+    text = ANSI_RE.sub("", text)
+    return [line.rstrip("\r").rstrip() for line in re.split(r"\r*\n|\r", text)]
+
+
+def parse(raw: bytes) -> Console:
+    con = Console(lines=[line for line in clean_lines(raw) if line])
+    for line in con.lines:
+        guest = line.startswith(GUEST_PREFIX)
+        body = line[len(GUEST_PREFIX):] if guest else line
+        m = CHECK_RE.match(body)
+        if m:
+            con.checks.append(Check(m.group(1), m.group(2), guest))
+            continue
+        m = SUMMARY_RE.match(body)
+        if m:
+            summary = Summary(*(int(g) for g in m.groups()))
+            if guest:
+                con.guest_summary = summary
+            else:
+                con.summary = summary
+            continue
+        if body.startswith(RESULT_PREFIX):
+            con.results.append(body)
+    return con
+
+
+@dataclass(frozen=True)
+class Verdict:
+    kind: str  # PASS, FAIL, CRASH, TIMEOUT
+    reason: str  # "" for PASS
+
+    @property
+    def passed(self):
+        return self.kind == PASS
+
+
+def _expectation_unmet(expect, con: Console):
+    """Why the console does not meet the expectation, or None."""
+    fails = [c for c in con.checks if c.status == "FAIL"]
+    if expect.kind == "pass":
+        if con.summary.failures or fails:
+            first = str(fails[0]) if fails else "(no FAIL line)"
+            return (f"expected no failures, SUMMARY says {con.summary.failures} and "
+                    f"{len(fails)} FAIL line(s); first: {first}")
+    elif expect.kind == "fail":
+        if not fails and not con.summary.failures:
+            return f"expected a FAIL containing '{expect.text}', the run had no failure"
+        if not any(expect.text in c.text for c in fails):
+            return f"expected a FAIL line containing '{expect.text}', none has it"
+    elif expect.kind == "skip":
+        if con.summary.failures or fails:
+            return f"expected no failures, SUMMARY says {con.summary.failures}"
+        if not any(expect.text in c.text for c in con.checks if c.status == "SKIP"):
+            return f"expected a SKIP line containing '{expect.text}', none has it"
+    elif expect.kind == "report":
+        if not any(expect.text in line for line in con.lines):
+            return f"expected '{expect.text}' in the serial output, it is not there"
+    return None
+
+
+def _qemu_status_unmet(status, con: Console):
+    """QEMU ends through isa-debug-exit only: any other status is a bug."""
+    if status not in (QEMU_EXIT_SUCCESS, QEMU_EXIT_FAILURE):
+        return (f"QEMU exit status {status}: the run did not exit through isa-debug-exit "
+                f"(expected {QEMU_EXIT_SUCCESS} or {QEMU_EXIT_FAILURE})")
+    failed = con.summary.failures > 0
+    if failed != (status == QEMU_EXIT_FAILURE):
+        return (f"QEMU exit status {status} disagrees with SUMMARY "
+                f"({con.summary.failures} failures)")
+    return None
+
+
+def judge(expect, con: Console, timed_out: bool, status, is_qemu: bool) -> Verdict:
+    if timed_out:
+        if con.summary:
+            return Verdict(TIMEOUT, "SUMMARY was printed but the emulator did not exit: "
+                           "check the exit port write")
+        return Verdict(TIMEOUT, "time limit reached without a SUMMARY line")
+    if con.summary is None:
+        why = f"no SUMMARY line (emulator exit status {status})"
+        if con.lines and con.lines[-1].startswith("SUMMARY"):
+            why += (f"; the output ends in a cut-off '{con.lines[-1]}': the image exited "
+                    "before the UART drained (wait for LSR.TEMT before the exit write)")
+        elif con.guest_summary:
+            why += "; the guest's [guest] SUMMARY was forwarded but the hypervisor's never came"
+        return Verdict(CRASH, why)
+    why = _expectation_unmet(expect, con)
+    if why is None and is_qemu:
+        why = _qemu_status_unmet(status, con)
+    return Verdict(FAIL, why) if why else Verdict(PASS, "")
+
+
+# Bochs log lines are "<ticks><level>[<module>] text"; levels e (error) and
+# p (panic) are the ones worth showing. VMX failures are named by their text.
+BOCHS_LEVEL_RE = re.compile(r"^\d+([ep])\[")
+BOCHS_VMX_RE = re.compile(r"VMFAIL|VMENTER FAIL|VMABORT|VMEXIT: EPT")
+# The Shutdown port's exit is reported as a panic; it is the normal way out.
+BOCHS_NORMAL_EXIT = "Shutdown port: shutdown requested"
+
+
+def bochs_error_lines(log_text: str, limit: int = 20) -> list:
+    picked = [line for line in log_text.splitlines()
+              if (BOCHS_LEVEL_RE.match(line) or BOCHS_VMX_RE.search(line))
+              and BOCHS_NORMAL_EXIT not in line]
+    return picked[-limit:]

@@ -1,0 +1,239 @@
+#!/usr/bin/env python3
+"""segvisor's system-test runner.
+
+  tools/runner.py [--filter SUBSTR] [-j N] [--list] [--fail-fast] [--scenarios FILE]
+      Boots every scenario of tests/system/scenarios (2 at a time by default),
+      keeps each run's serial output, command, emulator output and Bochs log in
+      build/system/NAME/, prints one verdict line per scenario and, last,
+      `scenarios: N passed, M failed`. Exit status 1 when any scenario failed.
+  tools/runner.py --engine-check
+      Prints which engines this machine can use.
+  tools/runner.py boot [--engine E] [--cpu MODEL] [--timeout S] [--megs N]
+                       [--image hv|guest] [--module M] [--out DIR] [OPTIONS [GUEST_ARGS]]
+      Boots once and streams the serial output to stdout (used by `make run`).
+      --engine best (the default) picks KVM with VT-x when present, else Bochs.
+
+Verdicts and the console contract: tools/harness/judge.py and DESIGN.md.
+"""
+
+import argparse
+import concurrent.futures
+import os
+import shlex
+import sys
+import threading
+from pathlib import Path
+
+from harness import engines, judge, paths, proc, scenarios
+
+DEFAULT_JOBS = 2  # the machines this runs on have 2 cores; Bochs takes one each
+SERIAL_TAIL = 15
+EMULATOR_TAIL = 5
+BOCHS_FIRST_STOP = "(0) [0x0000fffffff0]"  # the reset vector
+BOOT_TIMEOUT = 1800  # seconds; a full run of every workload in every mode under Bochs
+BOOT_OUT = paths.BUILD / "run"
+INDENT = "    "
+
+
+def run_scenario(scenario, out: Path, megs=engines.DEFAULT_MEGS, stream_to=None):
+    """Boots one scenario; returns (verdict, console, outcome or None, launch or None)."""
+    usable, why = engines.engine_status(scenario.engine)
+    if scenario.cpu == engines.KVM_CPU and usable:
+        usable, why = engines.kvm_status()
+    if not usable:
+        return judge.Verdict(judge.FAIL, f"engine unavailable: {why}"), judge.Console(), \
+            None, None
+    try:
+        launch = engines.prepare(scenario, out, megs)
+    except engines.PrepareError as e:
+        return judge.Verdict(judge.FAIL, f"setup: {e}"), judge.Console(), None, None
+    outcome = proc.run(launch.cmd, paths.ROOT, paths.ROOT / launch.stdout, scenario.timeout,
+                       stream_path=paths.ROOT / launch.serial, stream_to=stream_to)
+    try:
+        raw = (paths.ROOT / launch.serial).read_bytes()
+    except FileNotFoundError:
+        raw = b""
+    con = judge.parse(raw)
+    verdict = judge.judge(scenario.expect, con, outcome.timed_out, outcome.status,
+                          launch.is_qemu)
+    return verdict, con, outcome, launch
+
+
+def _details(verdict, con, launch, out) -> list:
+    """The indented lines under a non-PASS verdict."""
+    lines = [f"why: {verdict.reason}"]
+    if con.lines:
+        lines.append(f"serial (last {min(SERIAL_TAIL, len(con.lines))} lines):")
+        lines += [INDENT + line for line in con.lines[-SERIAL_TAIL:]]
+    elif launch is not None:
+        lines.append("serial: empty (nothing was written to COM1)")
+    if launch is not None and launch.bochs_log is not None:
+        try:
+            log = (paths.ROOT / launch.bochs_log).read_text(errors="replace")
+        except FileNotFoundError:
+            log = ""
+        errors = judge.bochs_error_lines(log)
+        if errors:
+            lines.append("bochs log errors:")
+            lines += [INDENT + line for line in errors]
+    if launch is not None:
+        stdout = paths.ROOT / launch.stdout
+        text = stdout.read_text(errors="replace").splitlines() if stdout.exists() else []
+        text = [line for line in text if line.strip()]
+        if launch.bochs_log is not None:
+            # Bochs prints a banner and its debugger's first stop before the run.
+            start = next((i + 1 for i, line in enumerate(text)
+                          if line.startswith(BOCHS_FIRST_STOP)), 0)
+            text = text[start:]
+        if text:
+            lines.append(f"emulator output (last {min(EMULATOR_TAIL, len(text))} lines):")
+            lines += [INDENT + line for line in text[-EMULATOR_TAIL:]]
+    lines.append(f"files: {out}/")
+    return [INDENT + line for line in lines]
+
+
+def verdict_block(scenario, verdict, con, outcome, launch, out) -> str:
+    seconds = f"{outcome.seconds:.1f} s" if outcome else "not run"
+    head = f"{verdict.kind:<4}  {scenario.name}  ({scenario.engine}, {seconds}, {con.describe()})"
+    if verdict.passed:
+        return head
+    return "\n".join([head] + _details(verdict, con, launch, out))
+
+
+def cmd_run(args) -> int:
+    try:
+        chosen = scenarios.load(paths.ROOT / args.scenarios)
+    except (OSError, scenarios.ScenarioError) as e:
+        print(f"runner: {e}", file=sys.stderr)
+        print("scenarios: 0 passed, 1 failed")
+        return 1
+    if args.filter:
+        chosen = [s for s in chosen if args.filter in s.name]
+    if args.list:
+        for s in chosen:
+            print(f"{s.name:<28} {s.engine:<12} {s.cpu:<26} {s.image:<5} {s.module:<18} "
+                  f"{s.timeout:>4}s  {s.expect}")
+        return 0
+    if not chosen:
+        print(f"runner: no scenario matches '{args.filter}'", file=sys.stderr)
+        print("scenarios: 0 passed, 0 failed")
+        return 1
+
+    print_lock = threading.Lock()
+    results = {}
+    failed_once = threading.Event()
+
+    def one(s):
+        if proc.stopping.is_set() or (args.fail_fast and failed_once.is_set()):
+            return None
+        out = paths.SYSTEM_OUT / s.name
+        verdict, con, outcome, launch = run_scenario(s, out)
+        if proc.stopping.is_set():
+            return None  # killed by the runner's own interruption: no verdict
+        if not verdict.passed:
+            failed_once.set()
+        with print_lock:
+            print(verdict_block(s, verdict, con, outcome, launch, out), flush=True)
+        return verdict
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        futures = {pool.submit(one, s): s for s in chosen}
+        for future in concurrent.futures.as_completed(futures):
+            try:
+                results[futures[future].name] = future.result()
+            except proc.Stopped:
+                results[futures[future].name] = None
+    passed = sum(1 for v in results.values() if v is not None and v.passed)
+    # A scenario not run (fail-fast, or stopped) counts as failed: it was not shown to pass.
+    failed = len(chosen) - passed
+    print(f"scenarios: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+def cmd_engine_check(_args) -> int:
+    any_usable = False
+    for engine in scenarios.ENGINES:
+        usable, why = engines.engine_status(engine)
+        any_usable |= usable
+        print(f"{engine:<12} {'usable' if usable else 'UNUSABLE':<9} {why}")
+    usable, why = engines.kvm_status()
+    print(f"{'kvm':<12} {'usable' if usable else 'unusable':<9} {why}")
+    engine, cpu = engines.best_engine()
+    print(f"best engine for a VT-x boot (make run): {engine} with cpu {cpu}")
+    return 0 if any_usable else 1
+
+
+def cmd_boot(args) -> int:
+    if args.engine == "best":
+        engine, cpu = engines.best_engine()
+    else:
+        engine, cpu = args.engine, None
+    cpu = args.cpu or cpu or ("max" if engine.startswith("qemu") else "corei7_skylake_x")
+    module = args.module or ("guest" if args.image == "hv" else "none")
+    options, guest_args = args.options, args.guest_args
+    if args.image == "guest":
+        # The guest alone takes its own arguments where the hypervisor takes options.
+        options, guest_args = "-", options
+    line = shlex.join(["boot", args.image, module, engine, cpu, str(args.timeout),
+                                 "pass", options or "-", guest_args or "-"])
+    try:
+        scenario = scenarios.parse_line(line)
+    except scenarios.ScenarioError as e:
+        print(f"runner boot: {e}", file=sys.stderr)
+        return 2
+    print(f"runner boot: {engine}, cpu {cpu}, output in {args.out}/", file=sys.stderr,
+          flush=True)
+    verdict, con, outcome, launch = run_scenario(scenario, Path(args.out), args.megs,
+                                                 stream_to=sys.stdout)
+    # The serial output was streamed already: show the verdict and why only.
+    block = verdict_block(scenario, verdict, con, outcome, launch, Path(args.out))
+    print("\n".join(block.splitlines()[:2]), file=sys.stderr)
+    return 0 if verdict.passed else 1
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="runner.py", description=__doc__.split("\n\n")[0])
+    p.add_argument("--scenarios", default=str(paths.SCENARIOS),
+                   help="scenario list, relative to the repository root")
+    p.add_argument("--filter", default="", help="only scenarios whose name contains this")
+    p.add_argument("--list", action="store_true", help="list the scenarios, run nothing")
+    p.add_argument("-j", "--jobs", type=int, default=DEFAULT_JOBS,
+                   help=f"scenarios run at a time (default {DEFAULT_JOBS})")
+    p.add_argument("--keep-going", action="store_true", default=True,
+                   help="run every scenario after a failure (the default)")
+    p.add_argument("--fail-fast", action="store_true", help="start no scenario after a failure")
+    p.add_argument("--engine-check", action="store_true", help="print the usable engines")
+    sub = p.add_subparsers(dest="command")
+    b = sub.add_parser("boot", help="boot once, streaming the serial output")
+    b.add_argument("--engine", default="best", choices=("best",) + scenarios.ENGINES)
+    b.add_argument("--cpu", default=None, help="CPU model (QEMU -cpu, Bochs cpu: model=)")
+    b.add_argument("--timeout", type=int, default=BOOT_TIMEOUT, help="seconds")
+    b.add_argument("--megs", type=int, default=engines.DEFAULT_MEGS, help="guest RAM in MiB")
+    b.add_argument("--image", default="hv", choices=scenarios.IMAGES)
+    b.add_argument("--module", default=None, help="guest, none or corrupt:KIND")
+    b.add_argument("--out", default=str(BOOT_OUT), help="output directory")
+    b.add_argument("options", nargs="?", default="", help="hypervisor options")
+    b.add_argument("guest_args", nargs="?", default="", help="guest arguments")
+    args = p.parse_args(argv)
+    if args.jobs < 1:
+        p.error("-j must be at least 1")
+    return args
+
+
+def main(argv) -> int:
+    args = parse_args(argv)
+    proc.install_cleanup()
+    if args.command == "boot":
+        return cmd_boot(args)
+    if args.engine_check:
+        return cmd_engine_check(args)
+    return cmd_run(args)
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop quietly; atexit kills emulators.
+        sys.stdout = open(os.devnull, "w")
+        sys.exit(1)

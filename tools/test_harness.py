@@ -1,0 +1,254 @@
+#!/usr/bin/env python3
+"""Self-tests of the system-test harness (no emulator needed):
+    python3 -m unittest discover -s tools -p 'test_*.py'
+"""
+
+import struct
+import sys
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import mkcorrupt  # noqa: E402
+from harness import engines, judge, paths, scenarios  # noqa: E402
+
+
+def elf64(loads):
+    """A minimal little-endian x86-64 ELF: header, program headers, 0x100 bytes of
+    segment data. loads: list of (offset, paddr, filesz, memsz)."""
+    phoff, phentsize = 64, 56
+    data = bytearray(b"\x7fELF" + bytes([2, 1, 1]) + bytes(9))
+    data += struct.pack("<HHIQQQIHHHHHH", 2, 62, 1, 0x200000, phoff, 0, 0, 64, phentsize,
+                        len(loads), 0, 0, 0)
+    for off, paddr, filesz, memsz in loads:
+        data += struct.pack("<IIQQQQQQ", mkcorrupt.PT_LOAD, 5, off, paddr, paddr, filesz,
+                            memsz, 0x1000)
+    return bytes(data + bytes(0x100))
+
+
+def elf32(loads):
+    phoff, phentsize = 52, 32
+    data = bytearray(b"\x7fELF" + bytes([1, 1, 1]) + bytes(9))
+    data += struct.pack("<HHIIIIIHHHHHH", 2, 3, 1, 0x100000, phoff, 0, 0, 52, phentsize,
+                        len(loads), 0, 0, 0)
+    for off, paddr, filesz, memsz in loads:
+        data += struct.pack("<IIIIIIII", mkcorrupt.PT_LOAD, off, paddr, paddr, filesz, memsz,
+                            5, 0x1000)
+    return bytes(data + bytes(0x100))
+
+
+def phdrs64(data):
+    ehdr = struct.unpack_from("<HHIQQQIHHHHHH", data, 16)
+    phoff, phnum = ehdr[4], ehdr[9]
+    return [struct.unpack_from("<IIQQQQQQ", data, phoff + i * 56) for i in range(phnum)]
+
+
+class ScenarioParsing(unittest.TestCase):
+    LINE = 'a-1 hv corrupt:segoob bochs-iso corei7_skylake_x 60 "report:guest module rejected" ' \
+           'selftest=on "x=1 y=2"'
+
+    def test_fields(self):
+        s = scenarios.parse_line(self.LINE)
+        self.assertEqual((s.name, s.image, s.module, s.engine, s.cpu, s.timeout),
+                         ("a-1", "hv", "corrupt:segoob", "bochs-iso", "corei7_skylake_x", 60))
+        self.assertEqual((s.expect.kind, s.expect.text), ("report", "guest module rejected"))
+        self.assertEqual((s.hv_options, s.guest_args), ("selftest=on", "x=1 y=2"))
+        self.assertEqual(s.corrupt_kind, "segoob")
+        self.assertTrue(s.uses_iso)
+
+    def test_dash_is_empty_and_comment_ends_line(self):
+        s = scenarios.parse_line("g guest none qemu-kernel max 20 pass - -  # native")
+        self.assertEqual((s.hv_options, s.guest_args, str(s.expect)), ("", "", "pass"))
+
+    def test_errors_name_the_line(self):
+        text = ("# c\n\nok hv guest qemu-kernel max 20 pass - -\n"
+                "ok hv guest qemu-iso max 20 pass - -\n")
+        with self.assertRaisesRegex(scenarios.ScenarioError, r"^f:4: name 'ok' .* line 3"):
+            scenarios.parse(text, "f")
+
+    def test_rejects(self):
+        bad = {
+            "a hv guest qemu-kernel max 20 pass -": "8 fields",
+            "a hv guest qemu-tcg max 20 pass - -": "engine 'qemu-tcg'",
+            "a hv elf qemu-kernel max 20 pass - -": "module 'elf'",
+            "a hv corrupt:x qemu-kernel max 20 pass - -": "unknown corrupt kind 'x'",
+            "a guest guest qemu-kernel max 20 pass - -": "takes no module",
+            "a guest none qemu-kernel max 20 pass x=1 -": "no hypervisor options",
+            "a hv guest qemu-kernel max 0 pass - -": "timeout '0'",
+            "a hv guest qemu-kernel max 20 fail: - -": "needs a TEXT",
+            "a hv guest qemu-kernel max 20 maybe - -": "expectation 'maybe'",
+            "a/b hv guest qemu-kernel max 20 pass - -": "name 'a/b'",
+        }
+        for line, why in bad.items():
+            with self.subTest(line=line):
+                with self.assertRaisesRegex(scenarios.ScenarioError, why):
+                    scenarios.parse_line(line)
+
+    def test_project_list(self):
+        listed = scenarios.load(paths.ROOT / paths.SCENARIOS)
+        self.assertEqual(len(listed), 10)
+        for s in listed:
+            self.assertEqual(s.timeout, 60 if s.engine.startswith("bochs") else 20, s.name)
+        by_name = {s.name: s for s in listed}
+        self.assertEqual(str(by_name["hv-option-unknown"].expect), "fail:frobnicate")
+        self.assertEqual(by_name["hv-bochs-sandybridge"].cpu, "corei7_sandy_bridge_2600k")
+
+
+def console(*lines):
+    return judge.parse("\r\n".join(lines).encode() + b"\r\n")
+
+
+OK = judge.QEMU_EXIT_SUCCESS
+BAD = judge.QEMU_EXIT_FAILURE
+
+
+class Judging(unittest.TestCase):
+    def verdict(self, expect, con, timed_out=False, status=OK, qemu=True):
+        return judge.judge(scenarios.parse_expectation(expect), con, timed_out, status, qemu)
+
+    def test_parse_strips_grub_escapes_and_counts_guest_lines(self):
+        raw = (b"\x1b[2J\x1b[0;37;40m\x1b[1;1HPASS: a\r\n[guest] FAIL: b: why\r\n"
+               b"[guest] SKIP: c: no PMU\r\n[guest] SUMMARY: 2 tests, 1 failures, 1 skipped\r\n"
+               b"RESULT workload=gups mode=base\r\nSUMMARY: 3 tests, 1 failures, 1 skipped\r\n")
+        con = judge.parse(raw)
+        self.assertEqual([str(c) for c in con.checks],
+                         ["PASS: a", "[guest] FAIL: b: why", "[guest] SKIP: c: no PMU"])
+        self.assertEqual(con.summary, judge.Summary(3, 1, 1))
+        self.assertEqual(con.guest_summary, judge.Summary(2, 1, 1))
+        self.assertEqual(con.results, ["RESULT workload=gups mode=base"])
+        self.assertEqual(con.describe(), "3 checks: 1 pass, 1 fail, 1 skip")
+
+    def test_pass(self):
+        con = console("PASS: a", "SUMMARY: 1 tests, 0 failures, 0 skipped")
+        self.assertEqual(self.verdict("pass", con), judge.Verdict("PASS", ""))
+
+    def test_pass_fails_on_a_guest_fail_line(self):
+        con = console("[guest] FAIL: x: y", "SUMMARY: 1 tests, 0 failures, 0 skipped")
+        v = self.verdict("pass", con)
+        self.assertEqual(v.kind, "FAIL")
+        self.assertIn("first: [guest] FAIL: x: y", v.reason)
+
+    def test_fail_expectation(self):
+        con = console("FAIL: options: unknown option frobnicate",
+                      "SUMMARY: 1 tests, 1 failures, 0 skipped")
+        self.assertTrue(self.verdict("fail:frobnicate", con, status=BAD).passed)
+        v = self.verdict("fail:mode", con, status=BAD)
+        self.assertEqual((v.kind, v.reason),
+                         ("FAIL", "expected a FAIL line containing 'mode', none has it"))
+
+    def test_skip_expectation(self):
+        con = console("SKIP: pmu: no PMU", "SUMMARY: 1 tests, 0 failures, 1 skipped")
+        self.assertTrue(self.verdict("skip:no PMU", con).passed)
+        self.assertEqual(self.verdict("skip:EPT", con).kind, "FAIL")
+
+    def test_report_expectation(self):
+        con = console("FAIL: load: guest module rejected: truncated",
+                      "SUMMARY: 1 tests, 1 failures, 0 skipped")
+        self.assertTrue(self.verdict("report:guest module rejected", con, status=BAD).passed)
+
+    def test_crash_timeout_and_cut_off_summary(self):
+        con = console("PASS: a")
+        self.assertEqual(self.verdict("pass", con, status=1).kind, "CRASH")
+        self.assertEqual(self.verdict("pass", con, timed_out=True, status=-15).kind, "TIMEOUT")
+        cut = judge.parse(b"PASS: a\r\nSUMMARY: 1 tests, 0 failures, 0 skippe")
+        v = self.verdict("pass", cut, status=1, qemu=False)
+        self.assertEqual(v.kind, "CRASH")
+        self.assertIn("LSR.TEMT", v.reason)
+
+    def test_only_unprefixed_summary_ends_the_run(self):
+        con = console("[guest] SUMMARY: 1 tests, 0 failures, 0 skipped")
+        v = self.verdict("pass", con, status=1)
+        self.assertEqual(v.kind, "CRASH")
+        self.assertIn("hypervisor's never came", v.reason)
+
+    def test_qemu_exit_status(self):
+        con = console("PASS: a", "SUMMARY: 1 tests, 0 failures, 0 skipped")
+        self.assertIn("did not exit through isa-debug-exit",
+                      self.verdict("pass", con, status=1).reason)
+        self.assertIn("disagrees", self.verdict("pass", con, status=BAD).reason)
+        self.assertTrue(self.verdict("pass", con, status=1, qemu=False).passed)
+
+    def test_bochs_error_lines(self):
+        log = ("00000000000i[      ] info\n"
+               "00231680325e[CPU0  ] VMFAIL: VMCS EXEC CTRL\n"
+               "00231680326p[UNMAP ] >>PANIC<< Shutdown port: shutdown requested\n"
+               "00231680327i[VMX   ] VMENTER FAIL: VMCS x86_64 guest wrong CS.D_B/L\n")
+        self.assertEqual(judge.bochs_error_lines(log),
+                         ["00231680325e[CPU0  ] VMFAIL: VMCS EXEC CTRL",
+                          "00231680327i[VMX   ] VMENTER FAIL: VMCS x86_64 guest wrong CS.D_B/L"])
+
+
+class Corruption(unittest.TestCase):
+    ONE = elf64([(0x78, 0x200000, 0x40, 0x80)])
+    TWO = elf64([(0x78, 0x200000, 0x40, 0x80), (0xb8, 0x300000, 0x40, 0x40)])
+
+    def test_truncated(self):
+        self.assertEqual(mkcorrupt.corrupt(self.ONE, "truncated"), self.ONE[:64])
+
+    def test_badmagic_and_wrongmachine(self):
+        self.assertNotEqual(mkcorrupt.corrupt(self.ONE, "badmagic")[:4], b"\x7fELF")
+        data = mkcorrupt.corrupt(self.ONE, "wrongmachine")
+        self.assertEqual(struct.unpack_from("<H", data, 18)[0], mkcorrupt.EM_ARM)
+
+    def test_segoob(self):
+        data = mkcorrupt.corrupt(self.ONE, "segoob")
+        _, _, off, _, _, filesz, memsz, _ = phdrs64(data)[0]
+        self.assertEqual(off + filesz, len(data) + mkcorrupt.PAGE)
+        self.assertGreaterEqual(memsz, filesz)
+
+    def test_overlap_with_two_loads(self):
+        ph = phdrs64(mkcorrupt.corrupt(self.TWO, "overlap"))
+        self.assertEqual(ph[1][4], ph[0][4])  # p_paddr
+
+    def test_overlap_with_one_load_appends_a_copy(self):
+        data = mkcorrupt.corrupt(self.ONE, "overlap")
+        ph = phdrs64(data)
+        self.assertEqual(len(ph), 2)
+        self.assertEqual(ph[1], ph[0])
+        self.assertEqual(data[:len(self.ONE)][64:], self.ONE[64:])  # segment bytes kept
+
+    def test_hugesize(self):
+        self.assertEqual(phdrs64(mkcorrupt.corrupt(self.ONE, "hugesize"))[0][6],
+                         (1 << 64) - mkcorrupt.PAGE)
+        data = mkcorrupt.corrupt(elf32([(0x54, 0x100000, 0x40, 0x40)]), "hugesize")
+        self.assertEqual(struct.unpack_from("<I", data, 52 + 20)[0], (1 << 32) - mkcorrupt.PAGE)
+
+    def test_errors(self):
+        with self.assertRaisesRegex(mkcorrupt.CorruptError, "unknown kind"):
+            mkcorrupt.corrupt(self.ONE, "nope")
+        with self.assertRaisesRegex(mkcorrupt.CorruptError, "not an ELF"):
+            mkcorrupt.corrupt(b"MZ" + bytes(100), "badmagic")
+        with self.assertRaisesRegex(mkcorrupt.CorruptError, "no PT_LOAD"):
+            mkcorrupt.corrupt(elf64([]), "segoob")
+
+
+class Engines(unittest.TestCase):
+    def test_bochsrc_filled(self):
+        rc = engines.render_bochsrc("corei7_sandy_bridge_2600k", 256, "x.iso", "s.txt", "b.log")
+        self.assertIn("megs: 256\n", rc)
+        self.assertIn("cpu: model=corei7_sandy_bridge_2600k,", rc)
+        self.assertIn('path="x.iso"', rc)
+        self.assertIn('dev="s.txt"', rc)
+        self.assertIn('log: "b.log"', rc)
+        self.assertNotIn("@", rc.split("\nmegs:")[1])
+
+    def test_qemu_kernel_doubles_commas(self):
+        s = scenarios.parse_line("q hv guest qemu-kernel max 20 pass selftest=on a=1,2")
+        files = {"serial": Path("o/serial.txt")}
+        cmd = engines._qemu_kernel(s, files, paths.GUEST_ELF, 512)
+        self.assertEqual(cmd[cmd.index("-initrd") + 1], f"{paths.GUEST_ELF} a=1,,2")
+        self.assertEqual(cmd[cmd.index("-append") + 1], "selftest=on")
+        self.assertEqual(cmd[cmd.index("-kernel") + 1], str(paths.HV_ELF32))
+        self.assertNotIn("-enable-kvm", cmd)
+
+    def test_native_guest_has_no_initrd(self):
+        s = scenarios.parse_line("g guest none qemu-kernel host 20 pass - x=1")
+        cmd = engines._qemu_kernel(s, {"serial": Path("s")}, None, 512)
+        self.assertNotIn("-initrd", cmd)
+        self.assertEqual(cmd[cmd.index("-append") + 1], "x=1")
+        self.assertIn("-enable-kvm", cmd)
+
+
+if __name__ == "__main__":
+    unittest.main()
