@@ -1,22 +1,75 @@
 /* The test guest: boots natively or under segvisor, runs its checks and
  * workloads as its command line says, and reports in the common format. */
+#include "lib/multiboot.h"
 #include "guest/console.h"
+#include "guest/exc.h"
+#include "guest/hypercall.h"
+#include "guest/options.h"
+#include "guest/vmchecks.h"
+#include "guest/workloads.h"
 #include "guest/x86.h"
+#include "lib/bits.h"
 #include "lib/console.h"
 #include "lib/report.h"
 
-#define MB_LOADER_MAGIC 0x2BADB002
-
 void guest_main(u32 magic, u32 info_pa);
+
+extern const u8 _image_end[];
+
+/* The top of RAM from the Multiboot memory map: the end of the available
+ * range that contains the image. */
+static u64 ram_top_of(const struct mb_info *mbi)
+{
+	u64 image_end = (u64)(uintptr_t)_image_end, top = 0;
+	if (!(mbi->flags & MB_INFO_MEM_MAP))
+		return mbi->flags & MB_INFO_MEMORY ? MiB + (u64)mbi->mem_upper * KiB : 0;
+	for (u64 off = 0; off < mbi->mmap_length;) {
+		const struct mb_mmap_entry *e = (const void *)(uintptr_t)(mbi->mmap_addr + off);
+		if (e->type == MB_MMAP_AVAILABLE && e->base_addr <= image_end &&
+		    e->base_addr + e->length > image_end)
+			top = e->base_addr + e->length;
+		off += e->size + sizeof(e->size);
+	}
+	return top;
+}
 
 void guest_main(u32 magic, u32 info_pa)
 {
 	struct report rep = {0};
-	(void)info_pa;
+	struct guest_opts o;
+	struct opts_result res;
 
 	guest_console_init();
+	guest_exc_init();
+	guest_exc_set_report(&rep);
 	con_printf("segvisor test guest starting\n");
-	report_check(&rep, magic == MB_LOADER_MAGIC, "guest-multiboot-magic", "EAX=0x%x", magic);
+	if (!report_check(&rep, magic == MB_LOADER_MAGIC, "guest-multiboot-magic", "EAX=0x%x",
+			  magic)) {
+		report_summary(&rep);
+		guest_exit(false);
+	}
+	const struct mb_info *mbi = (const void *)(uintptr_t)info_pa;
+	const char *cmdline =
+		(mbi->flags & MB_INFO_CMDLINE) ? (const char *)(uintptr_t)mbi->cmdline : "";
+	guest_opts_defaults(&o);
+	if (opts_parse(&guest_opts_table, cmdline, &o, &res) != OPTS_OK) {
+		report_fail(&rep, "guest-options", "%s", res.msg);
+		report_summary(&rep);
+		guest_exit(false);
+	}
+	char buf[512];
+	opts_format(buf, sizeof(buf), &guest_opts_table, &o, res.given);
+	con_printf("guest options: %s\n", buf);
+
+	u64 ram_top = ram_top_of(mbi);
+	u64 free_start = align_up((u64)(uintptr_t)_image_end, PAGE_SIZE_2M);
+	con_printf("guest RAM: top 0x%llx, free from 0x%llx\n", ram_top, free_start);
+	if (o.checks)
+		vmchecks_run(&rep, ram_top, free_start, o.pattern);
+	if (o.oob)
+		vmchecks_oob(&rep, ram_top);
+	if (o.workloads != WORKLOADS_NONE)
+		workloads_run(&rep, &o, ram_top, free_start);
 	report_summary(&rep);
 	guest_exit(rep.failures == 0);
 }

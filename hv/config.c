@@ -19,6 +19,8 @@ static const struct opt_desc hv_opts[] = {
 		       "largest EPT page in paging modes (clamped to the CPU)"),
 	OPT_SIZE_ENTRY(struct hv_config, guest_ram, "guest_ram", 16 * MiB, 64 * GiB,
 		       "guest RAM size"),
+	OPT_UINT_ENTRY(struct hv_config, guest_ram_at, "guest_ram_at", 0, (1ULL << 52) - 1, OPTF_HEX,
+		       "host-physical address of guest RAM (0: any), for reproducible layouts"),
 	OPT_ENUM_ENTRY(struct hv_config, tlb, "tlb", tlb_names, "TLB model preset"),
 	OPT_BOOL_ENTRY(struct hv_config, pwc, "pwc", "model page-walk caches"),
 	OPT_BOOL_ENTRY(struct hv_config, ntlb, "ntlb", "model a nested TLB"),

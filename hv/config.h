@@ -16,6 +16,7 @@ struct hv_config {
 	u32 mode;	 /* enum hv_mode: the mode the guest starts in */
 	u32 ept_page;	 /* enum ept_page_opt: largest EPT leaf in paging modes */
 	u64 guest_ram;	 /* bytes of guest RAM */
+	u64 guest_ram_at; /* hPA for guest RAM; 0: wherever the allocator finds it */
 	u32 tlb;	 /* enum tlb_preset_opt */
 	bool pwc;	 /* model page-walk caches */
 	bool ntlb;	 /* model a nested TLB */

@@ -72,11 +72,61 @@ static s64 hc_read_counters(struct vm *vm, u64 gpa, u64 len, u64 a2, u64 *out)
 	return vm_copy_to_guest(vm, gpa, &c, sizeof(c)) ? HC_OK : HC_EFAULT;
 }
 
+static s64 hc_set_mode(struct vm *vm, u64 mode, u64 a1, u64 a2, u64 *out)
+{
+	(void)a1, (void)a2, (void)out;
+	if (mode >= MODE_COUNT)
+		return HC_EINVAL;
+	if (vm->measuring)
+		return HC_EINVAL; /* a measurement spans one mode */
+	return dseg_set_mode(vm, (u32)mode) ? HC_ENOMEM : HC_OK;
+}
+
+static s64 hc_set_gseg(struct vm *vm, u64 base, u64 limit, u64 offset, u64 *out)
+{
+	(void)out;
+	return dseg_declare_guest_seg(vm, base, limit, offset);
+}
+
+static s64 hc_trace_setup(struct vm *vm, u64 gpa, u64 bytes, u64 a2, u64 *out)
+{
+	(void)a2, (void)out;
+	return measure_setup(vm, gpa, bytes);
+}
+
+static s64 hc_trace_replay(struct vm *vm, u64 count, u64 workload, u64 flags, u64 *out)
+{
+	(void)out;
+	return measure_replay(vm, count, workload, flags);
+}
+
+/* Test only: the host frame behind gpa is declared to have a hard fault. */
+static s64 hc_escape_page(struct vm *vm, u64 gpa, u64 a1, u64 a2, u64 *out)
+{
+	(void)a1, (void)a2, (void)out;
+	if (gmap_check_range(&vm->gmap, gpa, 1, 1, true) != GMAP_OK)
+		return HC_EFAULT;
+	return dseg_escape_gpa(vm, gpa, true);
+}
+
+static s64 hc_check_bad(struct vm *vm, u64 a0, u64 a1, u64 a2, u64 *out)
+{
+	(void)a0, (void)a1, (void)a2;
+	*out = dseg_check_bad_frames(vm);
+	return HC_OK;
+}
+
 static const hypercall_fn hypercalls[HC_COUNT] = {
 	[HC_VERSION] = hc_version,
 	[HC_CONSOLE_WRITE] = hc_console_write,
 	[HC_EXIT] = hc_exit,
 	[HC_READ_COUNTERS] = hc_read_counters,
+	[HC_SET_MODE] = hc_set_mode,
+	[HC_SET_GSEG] = hc_set_gseg,
+	[HC_TRACE_SETUP] = hc_trace_setup,
+	[HC_TRACE_REPLAY] = hc_trace_replay,
+	[HC_ESCAPE_PAGE] = hc_escape_page,
+	[HC_CHECK_BAD] = hc_check_bad,
 };
 
 s64 hypercall_dispatch(struct vm *vm, u64 nr, u64 a0, u64 a1, u64 a2, u64 *out)

@@ -3,7 +3,7 @@
  * loaded at their physical addresses, a Multiboot information structure in
  * guest memory, then 32-bit protected mode with paging off, EAX = 0x2BADB002
  * and EBX = the information's guest-physical address. */
-#include "arch/x86/multiboot.h"
+#include "lib/multiboot.h"
 #include "hv/elf.h"
 #include "hv/mbhdr.h"
 #include "hv/phys.h"

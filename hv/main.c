@@ -5,7 +5,7 @@
 #include "arch/x86/desc.h"
 #include "arch/x86/dmap.h"
 #include "arch/x86/msr.h"
-#include "arch/x86/multiboot.h"
+#include "lib/multiboot.h"
 #include "arch/x86/platform.h"
 #include "arch/x86/uart.h"
 #include "arch/x86/vmx.h"
@@ -188,6 +188,17 @@ static void run_guest(struct report *rep, const struct mb_info *mbi, const struc
 		   start.rbx);
 	vm_run(vm);
 	vm_report(vm);
+	if (vm->bad_frames) {
+		unsigned touched = dseg_check_bad_frames(vm);
+		report_check(rep, touched == 0, "escape-bad-frames-untouched",
+			     "%u of %u bad host frames were written", touched, vm->bad_frames);
+		if (vm->vmm_seg_measurements)
+			report_check(rep, vm->esc_hits_total > 0, "escape-filter-hits",
+				     "no measured access reached an escaped page");
+		con_printf("escape: %u pages escaped, %llu escape-filter hits in %llu measurements "
+			   "with a VMM segment\n",
+			   vm->bad_frames, vm->esc_hits_total, vm->vmm_seg_measurements);
+	}
 	switch (vm->state) {
 	case VM_EXITED:
 		report_check(rep, vm->exit_status == 0, "guest-exit", "%s", vm->stop_reason);
@@ -229,6 +240,8 @@ void hv_main(u32 magic, u32 info_pa)
 		selftest_run(&rep, &mem, &frames);
 	struct vmx_caps caps;
 	enum vmx_status vs = probe_vmx(&caps);
+	if (cfg.selftest && vs == VMX_OK)
+		vmx_selftest_entry_checks(&rep, &caps);
 	run_guest(&rep, mbi, &ci, &caps, vs);
 	finish(&rep);
 }

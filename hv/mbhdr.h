@@ -5,11 +5,11 @@
 #ifndef HV_MBHDR_H
 #define HV_MBHDR_H
 
-#include "arch/x86/multiboot.h"
+#include "lib/multiboot.h"
 #include "lib/bits.h"
 #include "lib/types.h"
 
-/* MB_HEADER_MAGIC, MB_HDR_PAGE_ALIGN and MB_HDR_MEMORY_INFO come from arch/x86/multiboot.h. */
+/* MB_HEADER_MAGIC, MB_HDR_PAGE_ALIGN and MB_HDR_MEMORY_INFO come from lib/multiboot.h. */
 #define MBHDR_SEARCH_LIMIT 8192
 #define MBHDR_ALIGN        4
 

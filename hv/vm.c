@@ -4,6 +4,7 @@
 #include <stdarg.h>
 
 #include "hv/phys.h"
+#include "lib/bits.h"
 #include "lib/console.h"
 #include "lib/fmt.h"
 #include "lib/mem.h"
@@ -40,6 +41,17 @@ int vm_create(struct vm *vm, const struct hv_config *cfg, struct frame_alloc *fa
 	u64 frames = cfg->guest_ram / PAGE_SIZE_4K;
 	static const u64 aligns[] = {PAGE_SIZE_1G, PAGE_SIZE_2M, PAGE_SIZE_4K};
 	enum frame_err ferr = FRAME_ERR_NO_MEMORY;
+	if (cfg->guest_ram_at) {
+		vm->ram_hpa = cfg->guest_ram_at;
+		ferr = is_aligned(vm->ram_hpa, PAGE_SIZE_2M) ? frame_claim(fa, vm->ram_hpa, frames)
+							       : FRAME_ERR_ALIGN;
+		if (ferr != FRAME_OK) {
+			con_printf("FAIL: guest-ram: guest_ram_at=0x%llx: %s (it must be 2 MiB-aligned "
+				   "and free)\n",
+				   vm->ram_hpa, frame_strerror(ferr));
+			return -1;
+		}
+	}
 	for (unsigned i = 0; i < ARRAY_SIZE(aligns) && ferr != FRAME_OK; i++)
 		if (aligns[i] <= cfg->guest_ram)
 			ferr = frame_alloc_run(fa, frames, aligns[i], &vm->ram_hpa);
@@ -59,7 +71,17 @@ int vm_create(struct vm *vm, const struct hv_config *cfg, struct frame_alloc *fa
 	memset(phys_to_virt(vm->ram_hpa), 0, cfg->guest_ram);
 	con_printf("guest: RAM gPA [0x0, 0x%llx) at hPA [0x%llx, 0x%llx)\n", cfg->guest_ram,
 		   vm->ram_hpa, vm->ram_hpa + cfg->guest_ram);
-	return vm_build_nested(vm);
+
+	/* The VMM segment: all of guest RAM, one base-bound check away. */
+	segment_set(&vm->vmm_seg, 0, cfg->guest_ram, vm->ram_hpa);
+	enum bloom_err berr = bloom_init(&vm->escape, (u32)cfg->bloom_bits, (u32)cfg->bloom_hashes);
+	if (berr != BLOOM_OK) {
+		con_printf("FAIL: escape-filter: %s\n", bloom_err_str(berr));
+		return -1;
+	}
+	if (dseg_apply_badpages(vm))
+		return -1;
+	return dseg_set_mode(vm, cfg->mode);
 }
 
 /* (Re)generates the EPT from the guest memory map for the current mode. */

@@ -6,13 +6,16 @@
 #include "hv/config.h"
 #include "hv/frame.h"
 #include "hv/gmap.h"
+#include "hv/bloom.h"
 #include "hv/nested.h"
+#include "hv/segment.h"
+#include "hv/walk.h"
 #include "hv/vcpu.h"
 #include "lib/hvcall.h"
 
 #define VM_MAX_RAW_EXIT 80 /* counts kept per vendor exit reason below this */
 #define VM_PORT_SLOTS 16   /* distinct unclaimed I/O ports counted */
-#define VM_LINE_MAX 256
+#define VM_LINE_MAX 1024
 
 enum vm_state {
 	VM_RUNNING,
@@ -52,7 +55,38 @@ struct vm {
 
 	char line[VM_LINE_MAX];
 	unsigned line_len;
+
+	/* Direct segments (hv/dseg.c). */
+	struct direct_segment vmm_seg;	   /* gPA -> hPA over all guest RAM */
+	struct direct_segment guest_seg;   /* as the guest declared it (HC_SET_GSEG) */
+	struct bloom escape;		   /* escape filter over escaped guest pages */
+	unsigned bad_frames;		   /* bad host frames behind escaped pages */
+	u64 bad_hpa[GMAP_MAX_ESCAPES];
+	u64 mode_switches;
+
+	/* Measurement (hv/measure.c). */
+	u64 trace_gpa, trace_entries;	   /* the registered trace buffer */
+	bool measuring;			   /* between a BEGIN and an END replay */
+	u32 measure_workload;
+	u64 esc_hits_total;	   /* over measurements in VMM-segment modes */
+	u64 vmm_seg_measurements;
+	struct walk_model model;
+	u64 trace_buf[512];		   /* entries copied out of the guest per batch */
 };
+
+/* hv/dseg.c: modes, segments and escaped pages */
+#define VM_BAD_POISON 0xbadbadbadbadbad0ULL
+bool mode_has_vmm_seg(u32 mode);
+bool mode_has_guest_seg(u32 mode);
+int dseg_set_mode(struct vm *vm, u32 mode);
+s64 dseg_declare_guest_seg(struct vm *vm, u64 base, u64 limit, u64 offset);
+int dseg_escape_gpa(struct vm *vm, u64 gpa, bool rebuild);
+int dseg_apply_badpages(struct vm *vm);
+unsigned dseg_check_bad_frames(const struct vm *vm);
+
+/* hv/measure.c: trace replay through the walk model */
+s64 measure_setup(struct vm *vm, u64 gpa, u64 bytes);
+s64 measure_replay(struct vm *vm, u64 count, u64 workload, u64 flags);
 
 /* hv/vm.c */
 int vm_create(struct vm *vm, const struct hv_config *cfg, struct frame_alloc *fa,

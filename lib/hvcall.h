@@ -23,13 +23,19 @@ enum hvcall_nr {
 	HC_SET_MODE = 4,      /* (mode): rebuild the nested table for enum hv_mode */
 	HC_SET_GSEG = 5,      /* (base, limit, offset): declare the guest segment */
 	HC_TRACE_SETUP = 6,   /* (gpa, bytes): register the trace buffer */
-	HC_TRACE_REPLAY = 7,  /* (count, workload, guest cr3): replay through the model */
+	HC_TRACE_REPLAY = 7,  /* (count, workload, flags): replay trace entries 0..count-1 */
 	HC_ESCAPE_PAGE = 8,   /* (gpa): test only: mark the frame behind gpa bad */
 	HC_CHECK_BAD = 9,     /* (): -> RDX = bad frames found written (must be 0) */
 	HC_COUNT
 };
 
 #define HC_CONSOLE_MAX 4096
+#define HC_TRACE_MAX_BYTES (64 * MiB)
+/* HC_TRACE_REPLAY flags: BEGIN starts a measurement of (workload, current
+ * mode) with an empty TLB and zero counters; END prints its RESULT line. */
+#define TRACE_BEGIN 1u
+#define TRACE_END 2u
+#define TRACE_FLAGS (TRACE_BEGIN | TRACE_END)
 
 /* Errors. */
 #define HC_OK 0

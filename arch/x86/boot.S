@@ -2,7 +2,7 @@
  * 3.2), into 64-bit long mode (SDM Vol. 3A, 10.8.5 "Initializing IA-32e
  * Mode"), then hv_main(magic, info). The first 4 GiB are identity mapped with
  * 2 MiB pages; hv/ builds the final direct map of all RAM. */
-#include "arch/x86/multiboot.h"
+#include "lib/multiboot.h"
 
 #define CR0_PE (1 << 0)
 #define CR0_NE (1 << 5)

@@ -653,3 +653,109 @@ void vcpu_arch_dump(struct vcpu *v)
 		   r->r12);
 	con_printf("  r13=%016llx r14=%016llx r15=%016llx\n", r->r13, r->r14, r->r15);
 }
+
+/* ---- The software entry checker on this CPU's own capabilities ---- */
+
+struct entry_case {
+	const char *name;
+	enum vmx_check_rule expect;
+	void (*mutate)(struct vmcs_state *st, const struct vmx_caps *caps);
+};
+
+/* A 64-bit guest (IA-32e mode, paging on, CS.L) as a base for the 64-bit rules. */
+static void make_64bit(struct vmcs_state *st)
+{
+	st->vm_entry_controls |= ENTRY_IA32E_MODE_GUEST;
+	st->guest_cr0 |= CR0_PG;
+	st->guest_cr4 |= CR4_PAE;
+	st->guest_ia32_efer |= EFER_LME | EFER_LMA;
+	st->guest_cs.ar = (st->guest_cs.ar & ~AR_DB) | AR_L;
+}
+
+static void mut_cs_l_and_d(struct vmcs_state *st, const struct vmx_caps *c)
+{
+	(void)c;
+	make_64bit(st);
+	st->guest_cs.ar |= AR_DB;
+}
+
+static void mut_rip_noncanonical(struct vmcs_state *st, const struct vmx_caps *c)
+{
+	(void)c;
+	make_64bit(st);
+	st->guest_rip = 0x0000800000000000ULL;
+}
+
+static void mut_cr0_fixed(struct vmcs_state *st, const struct vmx_caps *c)
+{
+	st->guest_cr0 &= ~(c->cr0_fixed0 & ~(u64)(CR0_PE | CR0_PG));
+}
+
+static void mut_cr4_fixed(struct vmcs_state *st, const struct vmx_caps *c)
+{
+	st->guest_cr4 &= ~c->cr4_fixed0;
+}
+
+static void mut_eptp_type(struct vmcs_state *st, const struct vmx_caps *c)
+{
+	(void)c;
+	st->ept_pointer = (st->ept_pointer & ~EPTP_MT_MASK) | 1; /* WC: not allowed */
+}
+
+static void mut_eptp_walk(struct vmcs_state *st, const struct vmx_caps *c)
+{
+	(void)c;
+	st->ept_pointer = (st->ept_pointer & ~EPTP_WALK_MASK) | (2ULL << EPTP_WALK_SHIFT);
+}
+
+static void mut_control_bit(struct vmcs_state *st, const struct vmx_caps *c)
+{
+	u32 may = vmx_ctl_may_be_1(vmx_caps_ctl_msr(c, VMX_CTL_PROCBASED));
+	for (unsigned b = 0; b < 32; b++) {
+		if (!(may & (1u << b))) {
+			st->primary_vm_exec_control |= 1u << b;
+			return;
+		}
+	}
+}
+
+static const struct entry_case entry_cases[] = {
+	{"vmcheck-cs-l-with-cs-d", VMX_CHECK_GUEST_CS_L_AND_DB, mut_cs_l_and_d},
+	{"vmcheck-rip-noncanonical", VMX_CHECK_GUEST_RIP_CANONICAL, mut_rip_noncanonical},
+	{"vmcheck-cr0-fixed-bits", VMX_CHECK_GUEST_CR0_FIXED, mut_cr0_fixed},
+	{"vmcheck-cr4-fixed-bits", VMX_CHECK_GUEST_CR4_FIXED, mut_cr4_fixed},
+	{"vmcheck-eptp-memory-type", VMX_CHECK_EPTP_MEMORY_TYPE, mut_eptp_type},
+	{"vmcheck-eptp-walk-length", VMX_CHECK_EPTP_WALK_LENGTH, mut_eptp_walk},
+	{"vmcheck-control-not-allowed", VMX_CHECK_PROC_CONTROLS, mut_control_bit},
+};
+
+void vmx_selftest_entry_checks(struct report *rep, const struct vmx_caps *caps)
+{
+	static struct vmcs_state good, st;
+	const struct vcpu_start start = {
+		.rip = 2 * MiB, .rflags = RFLAGS_FIXED1, .cr0 = CR0_PE | CR0_ET};
+	const u64 eptp = PAGE_SIZE_2M | EPTP_MT_WB | EPTP_WALK_4; /* any aligned root */
+	msr_bitmap_init();
+	if (!vmcs_build(&good, caps, &start, eptp)) {
+		report_fail(rep, "vmcheck-good-state", "the controls segvisor needs are not allowed");
+		return;
+	}
+	enum vmx_check_rule r = vmx_check_entry(&good, caps, NULL);
+	report_check(rep, r == VMX_CHECK_OK, "vmcheck-good-state", "%s", vmx_check_rule_message(r));
+	for (unsigned i = 0; i < ARRAY_SIZE(entry_cases); i++) {
+		const struct entry_case *c = &entry_cases[i];
+		st = good;
+		c->mutate(&st, caps);
+		if (c->mutate == mut_control_bit &&
+		    st.primary_vm_exec_control == good.primary_vm_exec_control) {
+			report_skip(rep, c->name, "this CPU allows every primary control");
+			continue;
+		}
+		r = vmx_check_entry(&st, caps, NULL);
+		if (r == c->expect)
+			con_printf("vmcheck: caught: %s\n", vmx_check_rule_message(r));
+		report_check(rep, r == c->expect, c->name, "got %s (%s), expected %s",
+			     vmx_check_rule_name(r), vmx_check_rule_message(r),
+			     vmx_check_rule_name(c->expect));
+	}
+}

@@ -4,6 +4,7 @@
 #define ARCH_X86_VMX_H
 
 #include "arch/x86/vmx_caps.h"
+#include "lib/report.h"
 #include "lib/types.h"
 
 enum vmx_status {
@@ -27,5 +28,8 @@ enum vmx_status vmx_enable(const struct vmx_caps *caps, bool verbose);
 /* Largest EPT leaf the CPU supports: PAGE_SIZE_1G, PAGE_SIZE_2M or 4 KiB. */
 u64 vmx_max_ept_page(const struct vmx_caps *caps);
 bool vmx_ept_ad_supported(const struct vmx_caps *caps);
+/* Boot self-test: the software VM-entry checker over the VMCS segvisor
+ * would write on this CPU, then with one rule broken at a time. */
+void vmx_selftest_entry_checks(struct report *rep, const struct vmx_caps *caps);
 
 #endif

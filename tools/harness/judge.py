@@ -11,6 +11,7 @@ Lines prefixed `[guest] ` are the guest's, forwarded by the hypervisor: their
 checks count, but only the unprefixed SUMMARY ends a run.
 """
 
+from . import paths
 import re
 from dataclasses import dataclass, field
 
@@ -122,6 +123,42 @@ def _expectation_unmet(expect, con: Console):
     elif expect.kind == "report":
         if not any(expect.text in line for line in con.lines):
             return f"expected '{expect.text}' in the serial output, it is not there"
+    elif expect.kind == "results":
+        if con.summary.failures or fails:
+            first = str(fails[0]) if fails else "(no FAIL line)"
+            return f"expected no failures, SUMMARY says {con.summary.failures}; first: {first}"
+        return _results_unmet(expect.text, con)
+    return None
+
+
+def _result_fields(line: str):
+    """The key=value pairs of a RESULT line (any prefix before RESULT), or None."""
+    head, sep, rest = line.partition("RESULT ")
+    if not sep or any(tag in head for tag in ("PASS:", "FAIL:", "SKIP:")):
+        return None
+    return dict(w.split("=", 1) for w in rest.split() if "=" in w)
+
+
+def _results_unmet(path: str, con: Console):
+    """Every line of the expectation file (key=value words) must be matched, key
+    for key, by some RESULT line of the run."""
+    full = paths.ROOT / path
+    try:
+        wanted = [l.split() for l in full.read_text().splitlines()
+                  if l.strip() and not l.lstrip().startswith("#")]
+    except OSError as e:
+        return f"cannot read the expected results {path}: {e.strerror}"
+    results = [r for r in (_result_fields(l) for l in con.lines) if r]
+    for words in wanted:
+        want = dict(w.split("=", 1) for w in words)
+        ident = " ".join(f"{k}={want[k]}" for k in ("workload", "mode") if k in want)
+        same = [r for r in results if all(r.get(k) == want[k] for k in ("workload", "mode")
+                                          if k in want)]
+        if not same:
+            return f"no RESULT line for {ident or ' '.join(words)}"
+        if not any(all(r.get(k) == v for k, v in want.items()) for r in same):
+            got = " ".join(f"{k}={same[0].get(k, '(none)')}" for k in want)
+            return f"RESULT {ident}: expected {' '.join(words)}, got {got}"
     return None
 
 

@@ -15,7 +15,7 @@ import mkcorrupt
 
 IMAGES = ("hv", "guest")
 ENGINES = ("qemu-kernel", "qemu-iso", "bochs-iso")
-EXPECT_KINDS = ("pass", "fail", "skip", "report")
+EXPECT_KINDS = ("pass", "fail", "skip", "report", "results")
 FIELDS = ("name", "image", "module", "engine", "cpu", "timeout", "expect", "hv-options",
           "guest-args")
 EMPTY = "-"
@@ -61,8 +61,8 @@ def parse_expectation(text: str) -> Expectation:
         return Expectation("pass", "")
     kind, sep, what = text.partition(":")
     if not sep or kind not in EXPECT_KINDS or kind == "pass":
-        raise ScenarioError(f"expectation '{text}' is not pass, fail:TEXT, skip:TEXT or "
-                            "report:TEXT")
+        raise ScenarioError(f"expectation '{text}' is not pass, fail:TEXT, skip:TEXT, "
+                            "report:TEXT or results:FILE")
     if not what:
         raise ScenarioError(f"expectation '{text}' needs a TEXT after the colon")
     return Expectation(kind, what)

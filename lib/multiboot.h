@@ -1,8 +1,8 @@
 /* Multiboot v1 (the GNU Multiboot Specification 0.6.96): header fields for
  * the image and the information structure a loader hands over. Shared by
  * the hypervisor (as a loaded kernel and as the loader of its guest). */
-#ifndef ARCH_X86_MULTIBOOT_H
-#define ARCH_X86_MULTIBOOT_H
+#ifndef LIB_MULTIBOOT_H
+#define LIB_MULTIBOOT_H
 
 #define MB_HEADER_MAGIC 0x1BADB002
 #define MB_LOADER_MAGIC 0x2BADB002

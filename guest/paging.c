@@ -1,0 +1,98 @@
+#include "guest/paging.h"
+
+#include "guest/x86.h"
+#include "lib/bits.h"
+#include "lib/mem.h"
+
+/* x86-64 4-level paging entries (Intel SDM Vol. 3A, 4.5, Tables 4-14 to
+ * 4-20). The guest keeps its own names: it shares only lib/ with segvisor. */
+#define PTE_P BIT(0)
+#define PTE_RW BIT(1)
+#define PTE_PS BIT(7)
+#define PTE_ADDR BITS(51, 12)
+#define IDENTITY_GIB 4
+
+static u64 *table(u64 pa) { return (u64 *)(uintptr_t)pa; }
+static unsigned idx(u64 va, int level) { return (va >> (12 + 9 * (level - 1))) & 511; }
+
+static u64 pool_alloc(struct gpt_pool *pool)
+{
+	if (pool->next + PAGE_SIZE_4K > pool->end)
+		return 0;
+	u64 pa = pool->next;
+	pool->next += PAGE_SIZE_4K;
+	memset(table(pa), 0, PAGE_SIZE_4K);
+	return pa;
+}
+
+static u64 pml4_pa;
+
+bool paging_init(struct gpt_pool *pool, u64 start, u64 end)
+{
+	pool->start = pool->next = start;
+	pool->end = end;
+	pml4_pa = pool_alloc(pool);
+	u64 pdpt = pool_alloc(pool);
+	if (!pml4_pa || !pdpt)
+		return false;
+	table(pml4_pa)[0] = pdpt | PTE_P | PTE_RW;
+	for (u64 g = 0; g < IDENTITY_GIB; g++) {
+		u64 pd = pool_alloc(pool);
+		if (!pd)
+			return false;
+		for (u64 i = 0; i < 512; i++)
+			table(pd)[i] = (g * GiB + i * PAGE_SIZE_2M) | PTE_P | PTE_RW | PTE_PS;
+		table(pdpt)[g] = pd | PTE_P | PTE_RW;
+	}
+	pool->region_mark = pool->next;
+	write_cr3(pml4_pa);
+	return true;
+}
+
+/* The table below entry e at `level`, made when absent. */
+static u64 next_table(struct gpt_pool *pool, u64 *e)
+{
+	if (!(*e & PTE_P)) {
+		u64 t = pool_alloc(pool);
+		if (!t)
+			return 0;
+		*e = t | PTE_P | PTE_RW;
+	}
+	return *e & PTE_ADDR;
+}
+
+bool paging_map_region(struct gpt_pool *pool, u64 gpa, u64 size, u64 page_size)
+{
+	if (!is_aligned(gpa | size, page_size))
+		return false;
+	pool->next = pool->region_mark;
+	table(pml4_pa)[idx(REGION_VA, 4)] = 0;
+	int leaf_level = page_size == PAGE_SIZE_1G ? 3 : page_size == PAGE_SIZE_2M ? 2 : 1;
+	for (u64 off = 0; off < size; off += page_size) {
+		u64 va = REGION_VA + off;
+		u64 *e = &table(pml4_pa)[idx(va, 4)];
+		for (int level = 3; level >= leaf_level; level--) {
+			u64 t = next_table(pool, e);
+			if (!t)
+				return false;
+			e = &table(t)[idx(va, level)];
+		}
+		*e = (gpa + off) | PTE_P | PTE_RW | (leaf_level > 1 ? PTE_PS : 0);
+	}
+	write_cr3(pml4_pa); /* drops every TLB entry of the old mapping */
+	return true;
+}
+
+u64 paging_largest_page(u64 gpa, u64 size)
+{
+	if (is_aligned(gpa | size | REGION_VA, PAGE_SIZE_1G))
+		return PAGE_SIZE_1G;
+	if (is_aligned(gpa | size | REGION_VA, PAGE_SIZE_2M))
+		return PAGE_SIZE_2M;
+	return PAGE_SIZE_4K;
+}
+
+u64 paging_region_tables(const struct gpt_pool *pool)
+{
+	return (pool->next - pool->region_mark) / PAGE_SIZE_4K;
+}
