@@ -159,8 +159,6 @@ static void run_guest(struct report *rep, const struct mb_info *mbi, const struc
 	}
 	report_pass(rep, "guest-module-valid");
 
-	if (vs == VMX_OK && cfg.vm)
-		vs = vmx_enable(caps, false);
 	if (vs != VMX_OK) {
 		const char *why = vmx_strerror(vs);
 		if (vs == VMX_ERR_NO_VMX && ci->svm)
@@ -173,8 +171,6 @@ static void run_guest(struct report *rep, const struct mb_info *mbi, const struc
 		report_skip(rep, "guest-vm", "vm=off");
 		return;
 	}
-	report_pass(rep, "vmxon");
-
 	struct vm *vm = &guest_vm;
 	struct vcpu_start start;
 	bool ad = cfg.ept_ad && vmx_ept_ad_supported(caps);
@@ -240,7 +236,12 @@ void hv_main(u32 magic, u32 info_pa)
 		selftest_run(&rep, &mem, &frames);
 	struct vmx_caps caps;
 	enum vmx_status vs = probe_vmx(&caps);
-	if (cfg.selftest && vs == VMX_OK)
+	if (vs == VMX_OK && cfg.vm) {
+		vs = vmx_enable(&caps, false);
+		if (vs == VMX_OK)
+			report_pass(&rep, "vmxon");
+	}
+	if (cfg.selftest && vs == VMX_OK && cfg.vm)
 		vmx_selftest_entry_checks(&rep, &caps);
 	run_guest(&rep, mbi, &ci, &caps, vs);
 	finish(&rep);

@@ -5,7 +5,8 @@
 # stdout and results/ (JSON, CSV, plot). The run is kept in build/run/.
 # Environment: SEGVISOR_OPTIONS (hypervisor options), SEGVISOR_GUEST_ARGS,
 # SEGVISOR_ENGINE (best, qemu-kernel, qemu-iso, bochs-iso), SEGVISOR_CPU,
-# SEGVISOR_RUN_TIMEOUT (seconds, default 1800).
+# SEGVISOR_RUN_TIMEOUT (seconds, default 1800). The guest runs every workload
+# in every mode unless SEGVISOR_GUEST_ARGS says otherwise.
 set -uo pipefail
 
 cd "$(dirname -- "$0")/.." || exit 1
@@ -18,7 +19,7 @@ cpu_args=()
 
 python3 tools/runner.py boot --engine "${SEGVISOR_ENGINE:-best}" "${cpu_args[@]}" \
 	--timeout "${SEGVISOR_RUN_TIMEOUT:-1800}" --out "$OUT" -- \
-	"${SEGVISOR_OPTIONS:-}" "${SEGVISOR_GUEST_ARGS:-}"
+	"${SEGVISOR_OPTIONS:-}" "${SEGVISOR_GUEST_ARGS:-checks=off workloads=all modes=all}"
 boot_status=$?
 
 # Render what the run measured even when it failed: partial results still say

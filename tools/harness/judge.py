@@ -110,6 +110,8 @@ def _expectation_unmet(expect, con: Console):
             first = str(fails[0]) if fails else "(no FAIL line)"
             return (f"expected no failures, SUMMARY says {con.summary.failures} and "
                     f"{len(fails)} FAIL line(s); first: {first}")
+        if expect.text and not any(expect.text in line for line in con.lines):
+            return f"passed, but '{expect.text}' is not in the serial output"
     elif expect.kind == "fail":
         if not fails and not con.summary.failures:
             return f"expected a FAIL containing '{expect.text}', the run had no failure"

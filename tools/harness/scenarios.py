@@ -32,7 +32,7 @@ class Expectation:
     text: str  # "" for pass
 
     def __str__(self):
-        return self.kind if self.kind == "pass" else f"{self.kind}:{self.text}"
+        return f"{self.kind}:{self.text}" if self.text else self.kind
 
 
 @dataclass(frozen=True)
@@ -60,9 +60,9 @@ def parse_expectation(text: str) -> Expectation:
     if text == "pass":
         return Expectation("pass", "")
     kind, sep, what = text.partition(":")
-    if not sep or kind not in EXPECT_KINDS or kind == "pass":
-        raise ScenarioError(f"expectation '{text}' is not pass, fail:TEXT, skip:TEXT, "
-                            "report:TEXT or results:FILE")
+    if not sep or kind not in EXPECT_KINDS:
+        raise ScenarioError(f"expectation '{text}' is not pass, pass:TEXT, fail:TEXT, "
+                            "skip:TEXT, report:TEXT or results:FILE")
     if not what:
         raise ScenarioError(f"expectation '{text}' needs a TEXT after the colon")
     return Expectation(kind, what)
