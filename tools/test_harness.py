@@ -87,10 +87,18 @@ class ScenarioParsing(unittest.TestCase):
 
     def test_project_list(self):
         listed = scenarios.load(paths.ROOT / paths.SCENARIOS)
-        self.assertEqual(len(listed), 10)
-        for s in listed:
-            self.assertEqual(s.timeout, 60 if s.engine.startswith("bochs") else 20, s.name)
         by_name = {s.name: s for s in listed}
+        self.assertEqual(len(by_name), len(listed), "scenario names are unique")
+        for s in listed:
+            limit = 120 if s.engine.startswith("bochs") else 20
+            self.assertLessEqual(s.timeout, limit, s.name)
+            if s.expect.kind == "results":
+                self.assertTrue((paths.ROOT / s.expect.text).is_file(), s.expect.text)
+        for name in ("hv-qemu-kernel", "hv-qemu-iso", "hv-bochs-skylake", "hv-bochs-sandybridge",
+                     "guest-native-qemu", "guest-native-bochs", "hv-option-unknown",
+                     "hv-module-truncated", "vm-out-of-bounds", "modes-gups-4k",
+                     "escape-badpages"):
+            self.assertIn(name, by_name)
         self.assertEqual(str(by_name["hv-option-unknown"].expect), "fail:frobnicate")
         self.assertEqual(by_name["hv-bochs-sandybridge"].cpu, "corei7_sandy_bridge_2600k")
 
@@ -146,6 +154,35 @@ class Judging(unittest.TestCase):
         con = console("FAIL: load: guest module rejected: truncated",
                       "SUMMARY: 1 tests, 1 failures, 0 skipped")
         self.assertTrue(self.verdict("report:guest module rejected", con, status=BAD).passed)
+
+    def test_pass_with_text(self):
+        con = console("vmx: EPT 1 GiB pages: no", "SUMMARY: 0 tests, 0 failures, 0 skipped")
+        self.assertTrue(self.verdict("pass:EPT 1 GiB pages: no", con).passed)
+        v = self.verdict("pass:EPT 1 GiB pages: yes", con)
+        self.assertEqual(v.kind, "FAIL")
+        self.assertIn("not in the serial output", v.reason)
+
+    def test_results_expectation(self):
+        import tempfile
+        (paths.ROOT / "build").mkdir(exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=paths.ROOT / "build", suffix=".txt",
+                                         delete=False) as f:
+            f.write("# comment\nworkload=gups mode=base refs_per_walk=24.000\n")
+        rel = str(Path(f.name).relative_to(paths.ROOT))
+        try:
+            good = console("RESULT workload=gups mode=base source=model refs_per_walk=24.000",
+                           "SUMMARY: 0 tests, 0 failures, 0 skipped")
+            self.assertTrue(self.verdict("results:" + rel, good).passed)
+            bad = console("RESULT workload=gups mode=base source=model refs_per_walk=23.000",
+                          "SUMMARY: 0 tests, 0 failures, 0 skipped")
+            v = self.verdict("results:" + rel, bad)
+            self.assertEqual(v.kind, "FAIL")
+            self.assertIn("refs_per_walk=23.000", v.reason)
+            missing = console("SUMMARY: 0 tests, 0 failures, 0 skipped")
+            self.assertIn("no RESULT line for workload=gups mode=base",
+                          self.verdict("results:" + rel, missing).reason)
+        finally:
+            Path(f.name).unlink()
 
     def test_crash_timeout_and_cut_off_summary(self):
         con = console("PASS: a")
