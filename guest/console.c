@@ -3,18 +3,18 @@
 #include "guest/x86.h"
 #include "lib/console.h"
 
-#define COM1 0x3f8
-#define UART_LCR 3
-#define UART_LSR 5
-#define LCR_8N1 0x03
-#define LCR_DLAB 0x80
-#define LSR_THRE 0x20
-#define LSR_TEMT 0x40
+#define COM1                0x3f8
+#define UART_LCR            3
+#define UART_LSR            5
+#define LCR_8N1             0x03
+#define LCR_DLAB            0x80
+#define LSR_THRE            0x20
+#define LSR_TEMT            0x40
 #define ISA_DEBUG_EXIT_PORT 0xf4
 #define BOCHS_SHUTDOWN_PORT 0x8900
-#define EXIT_VALUE_SUCCESS 0x10
-#define EXIT_VALUE_FAILURE 0x11
-#define UART_SPIN_LIMIT 100000
+#define EXIT_VALUE_SUCCESS  0x10
+#define EXIT_VALUE_FAILURE  0x11
+#define UART_SPIN_LIMIT     100000
 
 static void guest_uart_write(const char *s, size_t n)
 {

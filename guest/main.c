@@ -44,13 +44,13 @@ void guest_main(u32 magic, u32 info_pa)
 	guest_exc_set_report(&rep);
 	con_printf("segvisor test guest starting\n");
 	if (!report_check(&rep, magic == MB_LOADER_MAGIC, "guest-multiboot-magic", "EAX=0x%x",
-			  magic)) {
+	                  magic)) {
 		report_summary(&rep);
 		guest_exit(false);
 	}
 	const struct mb_info *mbi = (const void *)(uintptr_t)info_pa;
 	const char *cmdline =
-		(mbi->flags & MB_INFO_CMDLINE) ? (const char *)(uintptr_t)mbi->cmdline : "";
+	    (mbi->flags & MB_INFO_CMDLINE) ? (const char *)(uintptr_t)mbi->cmdline : "";
 	guest_opts_defaults(&o);
 	if (opts_parse(&guest_opts_table, cmdline, &o, &res) != OPTS_OK) {
 		report_fail(&rep, "guest-options", "%s", res.msg);

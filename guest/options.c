@@ -4,37 +4,36 @@
 
 static const char *const workload_names[] = {"gups", "stream", "pchase", "all", "none", NULL};
 _Static_assert((int)WORKLOADS_ALL == (int)WL_COUNT, "workload names follow enum hv_workload");
-static const char *const mode_names[] = {"base",	"native",      "vmm-direct", "guest-direct",
-					 "dual-direct", "all",	       NULL};
+static const char *const mode_names[] = {"base",        "native", "vmm-direct", "guest-direct",
+                                         "dual-direct", "all",    NULL};
 _Static_assert((int)MODES_ALL == (int)MODE_COUNT, "mode names follow enum hv_mode");
 static const char *const gpage_names[] = {"4k", "2m", NULL};
 
 static const struct opt_desc guest_opt_descs[] = {
-	OPT_BOOL_ENTRY(struct guest_opts, checks, "checks", "VM checks"),
-	OPT_SIZE_ENTRY(struct guest_opts, pattern, "pattern", 0, 64 * GiB,
-		       "bytes for the RAM pattern test (0: all free RAM)"),
-	OPT_BOOL_ENTRY(struct guest_opts, oob, "oob", "touch memory outside the guest's map"),
-	OPT_ENUM_ENTRY(struct guest_opts, workloads, "workloads", workload_names, "workloads"),
-	OPT_ENUM_ENTRY(struct guest_opts, modes, "modes", mode_names, "modes to run them in"),
-	OPT_ENUM_ENTRY(struct guest_opts, gpage, "gpage", gpage_names,
-		       "guest page size of the workload region in paging modes"),
-	OPT_SIZE_ENTRY(struct guest_opts, region, "region", 4 * MiB, 32 * GiB,
-		       "workload region (guest segment) bytes"),
-	OPT_SIZE_ENTRY(struct guest_opts, gups_table, "gups_table", 4 * KiB, 32 * GiB,
-		       "GUPS table bytes"),
-	OPT_UINT_ENTRY(struct guest_opts, gups_updates, "gups_updates", 1, 1ULL << 32, 0,
-		       "GUPS updates"),
-	OPT_SIZE_ENTRY(struct guest_opts, stream_bytes, "stream_bytes", 4 * KiB, 32 * GiB,
-		       "bytes streamed"),
-	OPT_SIZE_ENTRY(struct guest_opts, pchase_bytes, "pchase_bytes", 4 * KiB, 32 * GiB,
-		       "pointer-chase ring bytes"),
-	OPT_UINT_ENTRY(struct guest_opts, pchase_steps, "pchase_steps", 1, 1ULL << 32, 0,
-		       "pointer-chase steps"),
-	OPT_UINT_ENTRY(struct guest_opts, seed, "seed", 0, ~0ULL, OPTF_HEX, "random seed"),
-	OPT_UINT_ENTRY(struct guest_opts, trace, "trace", 1024, 1ULL << 24, 0,
-		       "trace buffer entries"),
-	OPT_BOOL_ENTRY(struct guest_opts, escape_test, "escape_test",
-		       "mark region pages bad by hypercall and check the data"),
+    OPT_BOOL_ENTRY(struct guest_opts, checks, "checks", "VM checks"),
+    OPT_SIZE_ENTRY(struct guest_opts, pattern, "pattern", 0, 64 * GiB,
+                   "bytes for the RAM pattern test (0: all free RAM)"),
+    OPT_BOOL_ENTRY(struct guest_opts, oob, "oob", "touch memory outside the guest's map"),
+    OPT_ENUM_ENTRY(struct guest_opts, workloads, "workloads", workload_names, "workloads"),
+    OPT_ENUM_ENTRY(struct guest_opts, modes, "modes", mode_names, "modes to run them in"),
+    OPT_ENUM_ENTRY(struct guest_opts, gpage, "gpage", gpage_names,
+                   "guest page size of the workload region in paging modes"),
+    OPT_SIZE_ENTRY(struct guest_opts, region, "region", 4 * MiB, 32 * GiB,
+                   "workload region (guest segment) bytes"),
+    OPT_SIZE_ENTRY(struct guest_opts, gups_table, "gups_table", 4 * KiB, 32 * GiB,
+                   "GUPS table bytes"),
+    OPT_UINT_ENTRY(struct guest_opts, gups_updates, "gups_updates", 1, 1ULL << 32, 0,
+                   "GUPS updates"),
+    OPT_SIZE_ENTRY(struct guest_opts, stream_bytes, "stream_bytes", 4 * KiB, 32 * GiB,
+                   "bytes streamed"),
+    OPT_SIZE_ENTRY(struct guest_opts, pchase_bytes, "pchase_bytes", 4 * KiB, 32 * GiB,
+                   "pointer-chase ring bytes"),
+    OPT_UINT_ENTRY(struct guest_opts, pchase_steps, "pchase_steps", 1, 1ULL << 32, 0,
+                   "pointer-chase steps"),
+    OPT_UINT_ENTRY(struct guest_opts, seed, "seed", 0, ~0ULL, OPTF_HEX, "random seed"),
+    OPT_UINT_ENTRY(struct guest_opts, trace, "trace", 1024, 1ULL << 24, 0, "trace buffer entries"),
+    OPT_BOOL_ENTRY(struct guest_opts, escape_test, "escape_test",
+                   "mark region pages bad by hypercall and check the data"),
 };
 
 const struct opt_table guest_opts_table = OPT_TABLE(guest_opt_descs);
@@ -42,18 +41,18 @@ const struct opt_table guest_opts_table = OPT_TABLE(guest_opt_descs);
 void guest_opts_defaults(struct guest_opts *o)
 {
 	*o = (struct guest_opts){
-		.checks = true,
-		.pattern = 0,
-		.workloads = WORKLOADS_NONE,
-		.modes = MODES_ALL,
-		.gpage = GPAGE_4K,
-		.region = 64 * MiB,
-		.gups_table = 32 * MiB,
-		.gups_updates = 20000,
-		.stream_bytes = 32 * MiB,
-		.pchase_bytes = 16 * MiB,
-		.pchase_steps = 20000,
-		.seed = 0x5e9f,
-		.trace = 65536,
+	    .checks = true,
+	    .pattern = 0,
+	    .workloads = WORKLOADS_NONE,
+	    .modes = MODES_ALL,
+	    .gpage = GPAGE_4K,
+	    .region = 64 * MiB,
+	    .gups_table = 32 * MiB,
+	    .gups_updates = 20000,
+	    .stream_bytes = 32 * MiB,
+	    .pchase_bytes = 16 * MiB,
+	    .pchase_steps = 20000,
+	    .seed = 0x5e9f,
+	    .trace = 65536,
 	};
 }

@@ -13,20 +13,20 @@ enum workload_opt { WORKLOADS_ALL = 3, WORKLOADS_NONE = 4 };
 enum mode_opt { MODES_ALL = 5 };
 
 struct guest_opts {
-	bool checks;	  /* the VM checks: CPUID, hypercalls, bad pointers, #UD */
-	u64 pattern;	  /* bytes of RAM for the pattern test (0: all above the image) */
-	bool oob;	  /* touch memory outside the guest's map (a scenario of its own) */
-	u32 workloads;	  /* enum workload_opt */
-	u32 modes;	  /* enum mode_opt */
-	u32 gpage;	  /* enum guest_page_opt: page size of the workload region */
-	u64 region;	  /* bytes of the workload region (the guest segment) */
-	u64 gups_table;	  /* bytes of the GUPS table */
+	bool checks;      /* the VM checks: CPUID, hypercalls, bad pointers, #UD */
+	u64 pattern;      /* bytes of RAM for the pattern test (0: all above the image) */
+	bool oob;         /* touch memory outside the guest's map (a scenario of its own) */
+	u32 workloads;    /* enum workload_opt */
+	u32 modes;        /* enum mode_opt */
+	u32 gpage;        /* enum guest_page_opt: page size of the workload region */
+	u64 region;       /* bytes of the workload region (the guest segment) */
+	u64 gups_table;   /* bytes of the GUPS table */
 	u64 gups_updates; /* updates */
 	u64 stream_bytes; /* bytes streamed */
 	u64 pchase_bytes; /* bytes of the pointer-chase ring */
 	u64 pchase_steps; /* steps */
 	u64 seed;
-	u64 trace;	  /* trace buffer entries */
+	u64 trace;        /* trace buffer entries */
 	bool escape_test; /* mark pages of the region bad by hypercall and check data */
 };
 

@@ -6,14 +6,20 @@
 
 /* x86-64 4-level paging entries (Intel SDM Vol. 3A, 4.5, Tables 4-14 to
  * 4-20). The guest keeps its own names: it shares only lib/ with segvisor. */
-#define PTE_P BIT(0)
-#define PTE_RW BIT(1)
-#define PTE_PS BIT(7)
-#define PTE_ADDR BITS(51, 12)
+#define PTE_P        BIT(0)
+#define PTE_RW       BIT(1)
+#define PTE_PS       BIT(7)
+#define PTE_ADDR     BITS(51, 12)
 #define IDENTITY_GIB 4
 
-static u64 *table(u64 pa) { return (u64 *)(uintptr_t)pa; }
-static unsigned idx(u64 va, int level) { return (va >> (12 + 9 * (level - 1))) & 511; }
+static u64 *table(u64 pa)
+{
+	return (u64 *)(uintptr_t)pa;
+}
+static unsigned idx(u64 va, int level)
+{
+	return (va >> (12 + 9 * (level - 1))) & 511;
+}
 
 static u64 pool_alloc(struct gpt_pool *pool)
 {

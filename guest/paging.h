@@ -11,8 +11,8 @@
 #define REGION_VA (1ULL << 40) /* 1 TiB: a PML4 entry of its own */
 
 struct gpt_pool {
-	u64 start, end; /* identity-mapped frames for tables */
-	u64 next;	/* bump pointer */
+	u64 start, end;  /* identity-mapped frames for tables */
+	u64 next;        /* bump pointer */
 	u64 region_mark; /* tables from here on belong to the region mapping */
 };
 

@@ -14,8 +14,8 @@
 #include "lib/fmt.h"
 #include "lib/hvcall.h"
 
-#define TABLE_POOL_BYTES (2 * MiB)
-#define LINE_BYTES 64
+#define TABLE_POOL_BYTES  (2 * MiB)
+#define LINE_BYTES        64
 #define PCHASE_NODE_BYTES 64
 
 struct trace {
@@ -153,9 +153,9 @@ static u64 run_pchase(struct wl_state *w, u64 *errors)
 
 typedef u64 (*workload_fn)(struct wl_state *w, u64 *errors);
 static const workload_fn workloads[WL_COUNT] = {
-	[WL_GUPS] = run_gups,
-	[WL_STREAM] = run_stream,
-	[WL_PCHASE] = run_pchase,
+    [WL_GUPS] = run_gups,
+    [WL_STREAM] = run_stream,
+    [WL_PCHASE] = run_pchase,
 };
 
 static u64 workload_bytes(const struct guest_opts *o, unsigned wl)
@@ -173,21 +173,21 @@ static void run_one(struct wl_state *w, u32 mode, unsigned wl)
 	fmt_snprintf(name, sizeof(name), "%s-%s-data", hv_workload_name(wl), hv_mode_name(mode));
 	report_check(w->rep, errors == 0, name, "%llu wrong values read back", errors);
 	fmt_snprintf(name, sizeof(name), "%s-%s-checksum", hv_workload_name(wl),
-		     hv_mode_name(mode));
+	             hv_mode_name(mode));
 	if (!w->have_checksum[wl]) {
 		w->checksum[wl] = sum;
 		w->have_checksum[wl] = true;
 	}
 	report_check(w->rep, sum == w->checksum[wl], name,
-		     "checksum 0x%llx differs from the first mode's 0x%llx", sum, w->checksum[wl]);
+	             "checksum 0x%llx differs from the first mode's 0x%llx", sum, w->checksum[wl]);
 	if (w->hv) {
 		fmt_snprintf(name, sizeof(name), "%s-%s-replay", hv_workload_name(wl),
-			     hv_mode_name(mode));
+		             hv_mode_name(mode));
 		report_check(w->rep, w->tr.status == 0, name, "HC_TRACE_REPLAY returned %lld",
-			     (long long)w->tr.status);
+		             (long long)w->tr.status);
 	}
 	con_printf("workload %s in %s: checksum 0x%llx\n", hv_workload_name(wl), hv_mode_name(mode),
-		   sum);
+	           sum);
 }
 
 /* Sets up one mode: the hypervisor's side (nested table), then the guest's
@@ -200,24 +200,26 @@ static bool enter_mode(struct wl_state *w, u32 mode)
 	fmt_snprintf(name, sizeof(name), "mode-%s", hv_mode_name(mode));
 	if (w->hv) {
 		s64 st = hvcall(HC_SET_MODE, mode, 0, 0, NULL);
-		if (!report_check(w->rep, st == 0, name, "HC_SET_MODE returned %lld", (long long)st))
+		if (!report_check(w->rep, st == 0, name, "HC_SET_MODE returned %lld",
+		                  (long long)st))
 			return false;
 	}
 	u64 page = gseg ? paging_largest_page(w->region_gpa, size)
-			: (w->o->gpage == GPAGE_2M ? PAGE_SIZE_2M : PAGE_SIZE_4K);
+	                : (w->o->gpage == GPAGE_2M ? PAGE_SIZE_2M : PAGE_SIZE_4K);
 	if (!paging_map_region(&w->pool, w->region_gpa, size, page)) {
 		report_fail(w->rep, name, "could not map the region with %lluK pages", page / KiB);
 		return false;
 	}
 	con_printf("mode %s: region gVA 0x%llx -> gPA 0x%llx, %llu MiB in %lluK pages, %llu table "
-		   "pages\n",
-		   hv_mode_name(mode), REGION_VA, w->region_gpa, size / MiB, page / KiB,
-		   paging_region_tables(&w->pool));
+	           "pages\n",
+	           hv_mode_name(mode), REGION_VA, w->region_gpa, size / MiB, page / KiB,
+	           paging_region_tables(&w->pool));
 	if (w->hv) {
 		s64 st = gseg ? hvcall(HC_SET_GSEG, REGION_VA, REGION_VA + size,
-				       w->region_gpa - REGION_VA, NULL)
-			      : hvcall(HC_SET_GSEG, 0, 0, 0, NULL);
-		if (!report_check(w->rep, st == 0, name, "HC_SET_GSEG returned %lld", (long long)st))
+		                       w->region_gpa - REGION_VA, NULL)
+		              : hvcall(HC_SET_GSEG, 0, 0, 0, NULL);
+		if (!report_check(w->rep, st == 0, name, "HC_SET_GSEG returned %lld",
+		                  (long long)st))
 			return false;
 	}
 	if (!w->hv)
@@ -235,14 +237,17 @@ void workloads_run(struct report *rep, const struct guest_opts *o, u64 ram_top, 
 	u64 trace_bytes = o->trace * sizeof(u64);
 	w.region_gpa = align_up(trace_gpa + trace_bytes, PAGE_SIZE_2M);
 	if (w.region_gpa + o->region > ram_top) {
-		report_fail(rep, "workload-region", "region of %llu MiB at gPA 0x%llx does not fit below "
-			    "RAM top 0x%llx", o->region / MiB, w.region_gpa, ram_top);
+		report_fail(rep, "workload-region",
+		            "region of %llu MiB at gPA 0x%llx does not fit below "
+		            "RAM top 0x%llx",
+		            o->region / MiB, w.region_gpa, ram_top);
 		return;
 	}
 	for (unsigned wl = 0; wl < WL_COUNT; wl++) {
 		if (workload_bytes(o, wl) > o->region) {
-			report_fail(rep, "workload-size", "%s needs %llu bytes, the region has %llu",
-				    hv_workload_name(wl), workload_bytes(o, wl), o->region);
+			report_fail(rep, "workload-size",
+			            "%s needs %llu bytes, the region has %llu",
+			            hv_workload_name(wl), workload_bytes(o, wl), o->region);
 			return;
 		}
 	}
@@ -252,24 +257,27 @@ void workloads_run(struct report *rep, const struct guest_opts *o, u64 ram_top, 
 	}
 	w.tr = (struct trace){.buf = (u64 *)(uintptr_t)trace_gpa, .cap = o->trace, .hv = w.hv};
 	con_printf("workloads: trace buffer gPA 0x%llx (%llu entries), region gPA 0x%llx\n",
-		   trace_gpa, o->trace, w.region_gpa);
+	           trace_gpa, o->trace, w.region_gpa);
 	if (w.hv) {
 		s64 st = hvcall(HC_TRACE_SETUP, trace_gpa, trace_bytes, 0, NULL);
 		if (!report_check(rep, st == 0, "trace-setup", "HC_TRACE_SETUP returned %lld",
-				  (long long)st))
+		                  (long long)st))
 			return;
 	} else {
-		report_skip(rep, "workload-model", "no hypervisor: the walk model runs in segvisor, "
-			    "so no RESULT lines natively");
+		report_skip(rep, "workload-model",
+		            "no hypervisor: the walk model runs in segvisor, "
+		            "so no RESULT lines natively");
 	}
 	/* Pages of the region whose host frames are then declared bad: one at
 	 * the start, one inside the first 2 MiB, one further in. */
 	static const u64 escape_offsets[] = {0, 0x5000, 0x201000};
 	if (o->escape_test && w.hv) {
 		for (unsigned i = 0; i < ARRAY_SIZE(escape_offsets); i++) {
-			s64 st = hvcall(HC_ESCAPE_PAGE, w.region_gpa + escape_offsets[i], 0, 0, NULL);
-			report_check(rep, st == 0, "escape-page", "HC_ESCAPE_PAGE(0x%llx) returned %lld",
-				     w.region_gpa + escape_offsets[i], (long long)st);
+			s64 st =
+			    hvcall(HC_ESCAPE_PAGE, w.region_gpa + escape_offsets[i], 0, 0, NULL);
+			report_check(rep, st == 0, "escape-page",
+			             "HC_ESCAPE_PAGE(0x%llx) returned %lld",
+			             w.region_gpa + escape_offsets[i], (long long)st);
 		}
 	}
 	for (u32 mode = 0; mode < MODE_COUNT; mode++) {
@@ -285,7 +293,7 @@ void workloads_run(struct report *rep, const struct guest_opts *o, u64 ram_top, 
 		u64 touched = ~0ULL;
 		s64 st = hvcall(HC_CHECK_BAD, 0, 0, 0, &touched);
 		report_check(rep, st == 0 && touched == 0, "bad-frames-untouched",
-			     "HC_CHECK_BAD returned %lld, %llu bad frames written", (long long)st,
-			     touched);
+		             "HC_CHECK_BAD returned %lld, %llu bad frames written", (long long)st,
+		             touched);
 	}
 }

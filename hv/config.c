@@ -2,35 +2,34 @@
 
 #include "lib/hvcall.h"
 
-static const char *const mode_names[] = {"base",	 "native",	"vmm-direct",
-					 "guest-direct", "dual-direct", NULL};
+static const char *const mode_names[] = {"base",         "native",      "vmm-direct",
+                                         "guest-direct", "dual-direct", NULL};
 _Static_assert(ARRAY_SIZE(mode_names) == MODE_COUNT + 1, "one name per enum hv_mode");
 static const char *const ept_page_names[] = {"4k", "2m", "1g", NULL};
 static const char *const tlb_names[] = {"skylake", "sandybridge", NULL};
 
-#define MAX_BLOOM_BITS 4096
+#define MAX_BLOOM_BITS   4096
 #define MAX_BLOOM_HASHES 16
 
 static const struct opt_desc hv_opts[] = {
-	OPT_BOOL_ENTRY(struct hv_config, selftest, "selftest", "run boot self-tests"),
-	OPT_BOOL_ENTRY(struct hv_config, vm, "vm", "run the guest in a VT-x virtual machine"),
-	OPT_ENUM_ENTRY(struct hv_config, mode, "mode", mode_names, "translation mode at start"),
-	OPT_ENUM_ENTRY(struct hv_config, ept_page, "ept_page", ept_page_names,
-		       "largest EPT page in paging modes (clamped to the CPU)"),
-	OPT_SIZE_ENTRY(struct hv_config, guest_ram, "guest_ram", 16 * MiB, 64 * GiB,
-		       "guest RAM size"),
-	OPT_UINT_ENTRY(struct hv_config, guest_ram_at, "guest_ram_at", 0, (1ULL << 52) - 1, OPTF_HEX,
-		       "host-physical address of guest RAM (0: any), for reproducible layouts"),
-	OPT_ENUM_ENTRY(struct hv_config, tlb, "tlb", tlb_names, "TLB model preset"),
-	OPT_BOOL_ENTRY(struct hv_config, pwc, "pwc", "model page-walk caches"),
-	OPT_BOOL_ENTRY(struct hv_config, ntlb, "ntlb", "model a nested TLB"),
-	OPT_UINT_ENTRY(struct hv_config, bloom_bits, "bloom_bits", 8, MAX_BLOOM_BITS, 0,
-		       "escape filter bits"),
-	OPT_UINT_ENTRY(struct hv_config, bloom_hashes, "bloom_hashes", 1, MAX_BLOOM_HASHES, 0,
-		       "escape filter hash functions"),
-	OPT_LIST_ENTRY(struct hv_config, badpages, "badpages", 0, (1ULL << 52) - 1, OPT_LIST_MAX,
-		       OPTF_HEX, "host-physical frames with hard faults"),
-	OPT_BOOL_ENTRY(struct hv_config, ept_ad, "ept_ad", "use EPT accessed/dirty bits"),
+    OPT_BOOL_ENTRY(struct hv_config, selftest, "selftest", "run boot self-tests"),
+    OPT_BOOL_ENTRY(struct hv_config, vm, "vm", "run the guest in a VT-x virtual machine"),
+    OPT_ENUM_ENTRY(struct hv_config, mode, "mode", mode_names, "translation mode at start"),
+    OPT_ENUM_ENTRY(struct hv_config, ept_page, "ept_page", ept_page_names,
+                   "largest EPT page in paging modes (clamped to the CPU)"),
+    OPT_SIZE_ENTRY(struct hv_config, guest_ram, "guest_ram", 16 * MiB, 64 * GiB, "guest RAM size"),
+    OPT_UINT_ENTRY(struct hv_config, guest_ram_at, "guest_ram_at", 0, (1ULL << 52) - 1, OPTF_HEX,
+                   "host-physical address of guest RAM (0: any), for reproducible layouts"),
+    OPT_ENUM_ENTRY(struct hv_config, tlb, "tlb", tlb_names, "TLB model preset"),
+    OPT_BOOL_ENTRY(struct hv_config, pwc, "pwc", "model page-walk caches"),
+    OPT_BOOL_ENTRY(struct hv_config, ntlb, "ntlb", "model a nested TLB"),
+    OPT_UINT_ENTRY(struct hv_config, bloom_bits, "bloom_bits", 8, MAX_BLOOM_BITS, 0,
+                   "escape filter bits"),
+    OPT_UINT_ENTRY(struct hv_config, bloom_hashes, "bloom_hashes", 1, MAX_BLOOM_HASHES, 0,
+                   "escape filter hash functions"),
+    OPT_LIST_ENTRY(struct hv_config, badpages, "badpages", 0, (1ULL << 52) - 1, OPT_LIST_MAX,
+                   OPTF_HEX, "host-physical frames with hard faults"),
+    OPT_BOOL_ENTRY(struct hv_config, ept_ad, "ept_ad", "use EPT accessed/dirty bits"),
 };
 
 const struct opt_table hv_config_table = OPT_TABLE(hv_opts);
@@ -38,15 +37,15 @@ const struct opt_table hv_config_table = OPT_TABLE(hv_opts);
 void hv_config_defaults(struct hv_config *c)
 {
 	*c = (struct hv_config){
-		.selftest = false,
-		.vm = true,
-		.mode = MODE_BASE,
-		.ept_page = EPT_PAGE_4K,
-		.guest_ram = 128 * MiB,
-		.tlb = TLB_SKYLAKE,
-		.bloom_bits = 256,
-		.bloom_hashes = 4,
-		.ept_ad = false,
+	    .selftest = false,
+	    .vm = true,
+	    .mode = MODE_BASE,
+	    .ept_page = EPT_PAGE_4K,
+	    .guest_ram = 128 * MiB,
+	    .tlb = TLB_SKYLAKE,
+	    .bloom_bits = 256,
+	    .bloom_hashes = 4,
+	    .ept_ad = false,
 	};
 }
 

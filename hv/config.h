@@ -11,19 +11,19 @@ enum ept_page_opt { EPT_PAGE_4K, EPT_PAGE_2M, EPT_PAGE_1G };
 enum tlb_preset_opt { TLB_SKYLAKE, TLB_SANDYBRIDGE };
 
 struct hv_config {
-	bool selftest;	 /* run the hypervisor's boot self-tests */
-	bool vm;	 /* run the guest under VT-x */
-	u32 mode;	 /* enum hv_mode: the mode the guest starts in */
-	u32 ept_page;	 /* enum ept_page_opt: largest EPT leaf in paging modes */
-	u64 guest_ram;	 /* bytes of guest RAM */
-	u64 guest_ram_at; /* hPA for guest RAM; 0: wherever the allocator finds it */
-	u32 tlb;	 /* enum tlb_preset_opt */
-	bool pwc;	 /* model page-walk caches */
-	bool ntlb;	 /* model a nested TLB */
-	u64 bloom_bits;	 /* escape filter size */
-	u64 bloom_hashes; /* escape filter hash functions */
+	bool selftest;                /* run the hypervisor's boot self-tests */
+	bool vm;                      /* run the guest under VT-x */
+	u32 mode;                     /* enum hv_mode: the mode the guest starts in */
+	u32 ept_page;                 /* enum ept_page_opt: largest EPT leaf in paging modes */
+	u64 guest_ram;                /* bytes of guest RAM */
+	u64 guest_ram_at;             /* hPA for guest RAM; 0: wherever the allocator finds it */
+	u32 tlb;                      /* enum tlb_preset_opt */
+	bool pwc;                     /* model page-walk caches */
+	bool ntlb;                    /* model a nested TLB */
+	u64 bloom_bits;               /* escape filter size */
+	u64 bloom_hashes;             /* escape filter hash functions */
 	struct opt_u64_list badpages; /* host frames (hPA) with hard faults */
-	bool ept_ad;	 /* use EPT accessed/dirty bits where the CPU has them */
+	bool ept_ad;                  /* use EPT accessed/dirty bits where the CPU has them */
 };
 
 extern const struct opt_table hv_config_table;

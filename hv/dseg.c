@@ -11,13 +11,19 @@
 #include "lib/mem.h"
 
 _Static_assert((int)WALK_MODE_BASE == MODE_BASE && (int)WALK_MODE_NATIVE == MODE_NATIVE &&
-		       (int)WALK_MODE_VMM_DIRECT == MODE_VMM_DIRECT &&
-		       (int)WALK_MODE_GUEST_DIRECT == MODE_GUEST_DIRECT &&
-		       (int)WALK_MODE_DUAL_DIRECT == MODE_DUAL_DIRECT,
-	       "enum walk_mode and enum hv_mode agree");
+                   (int)WALK_MODE_VMM_DIRECT == MODE_VMM_DIRECT &&
+                   (int)WALK_MODE_GUEST_DIRECT == MODE_GUEST_DIRECT &&
+                   (int)WALK_MODE_DUAL_DIRECT == MODE_DUAL_DIRECT,
+               "enum walk_mode and enum hv_mode agree");
 
-bool mode_has_vmm_seg(u32 mode) { return mode == MODE_VMM_DIRECT || mode == MODE_DUAL_DIRECT; }
-bool mode_has_guest_seg(u32 mode) { return mode == MODE_GUEST_DIRECT || mode == MODE_DUAL_DIRECT; }
+bool mode_has_vmm_seg(u32 mode)
+{
+	return mode == MODE_VMM_DIRECT || mode == MODE_DUAL_DIRECT;
+}
+bool mode_has_guest_seg(u32 mode)
+{
+	return mode == MODE_GUEST_DIRECT || mode == MODE_DUAL_DIRECT;
+}
 
 /* EPT leaves for a mode: a VMM segment (and the native reference, whose
  * nested table the model ignores) gets the largest the CPU has; paging
@@ -39,8 +45,8 @@ int dseg_set_mode(struct vm *vm, u32 mode)
 	vm->mode_switches++;
 	if (mode_has_vmm_seg(mode))
 		con_printf("mode: %s: VMM segment gPA [0x%llx, 0x%llx) -> hPA +0x%llx\n",
-			   hv_mode_name(mode), vm->vmm_seg.base, vm->vmm_seg.limit,
-			   vm->vmm_seg.offset);
+		           hv_mode_name(mode), vm->vmm_seg.base, vm->vmm_seg.limit,
+		           vm->vmm_seg.offset);
 	else
 		con_printf("mode: %s\n", hv_mode_name(mode));
 	return 0;
@@ -68,7 +74,7 @@ s64 dseg_declare_guest_seg(struct vm *vm, u64 base, u64 limit, u64 offset)
 	if (segment_set(&vm->guest_seg, base, limit, offset) != SEGMENT_OK)
 		return HC_EINVAL;
 	con_printf("guest segment: gVA [0x%llx, 0x%llx) -> gPA [0x%llx, 0x%llx)\n", base, limit,
-		   gpa, gpa + (limit - base));
+	           gpa, gpa + (limit - base));
 	return HC_OK;
 }
 
@@ -99,8 +105,8 @@ int dseg_escape_gpa(struct vm *vm, u64 gpa, bool rebuild)
 	vm->bad_hpa[vm->bad_frames++] = bad;
 	bloom_add(&vm->escape, gpa >> 12);
 	con_printf("escape: gPA 0x%llx: bad hPA 0x%llx -> alternate hPA 0x%llx (EPT entry split to "
-		   "4K)\n",
-		   gpa, bad, alt);
+	           "4K)\n",
+	           gpa, bad, alt);
 	if (rebuild) {
 		vm->ept_max_page = mode_ept_page(vm, vm->mode);
 		return vm_build_nested(vm) ? HC_ENOMEM : HC_OK;
@@ -121,7 +127,7 @@ int dseg_apply_badpages(struct vm *vm)
 		}
 		enum frame_err err = frame_claim(vm->fa, hpa, 1);
 		con_printf("badpages: hPA 0x%llx is outside guest RAM: %s\n", hpa,
-			   err == FRAME_OK ? "kept out of use" : frame_strerror(err));
+		           err == FRAME_OK ? "kept out of use" : frame_strerror(err));
 	}
 	return 0;
 }

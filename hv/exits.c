@@ -8,29 +8,32 @@
 #include "lib/fmt.h"
 #include "lib/mem.h"
 
-#define VEC_UD 6
-#define VEC_GP 13
-#define CPUID_1_ECX_VMX_BIT (1u << 5)
+#define VEC_UD                     6
+#define VEC_GP                     13
+#define CPUID_1_ECX_VMX_BIT        (1u << 5)
 #define CPUID_1_ECX_HYPERVISOR_BIT (1u << 31)
-#define CPUID_LEAF_HV_FIRST 0x40000000u
-#define CPUID_LEAF_HV_LAST 0x4fffffffu
-#define CPUID_LEAF_FEATURES_1 1u
-#define UART_LSR_OFFSET 5
-#define UART_LSR_IDLE 0x60 /* THR empty, transmitter empty */
-#define ISA_DEBUG_EXIT_PORT 0xf4
-#define BOCHS_SHUTDOWN_PORT 0x8900
-#define EXIT_VALUE_SUCCESS 0x10
-#define IO_ALL_ONES 0xffffffffu
-#define GPR_RAX 0
-#define GPR_RCX 1
-#define GPR_RDX 2
-#define GPR_RSP 4
-#define GPR_RSI 6
-#define GPR_RDI 7
+#define CPUID_LEAF_HV_FIRST        0x40000000u
+#define CPUID_LEAF_HV_LAST         0x4fffffffu
+#define CPUID_LEAF_FEATURES_1      1u
+#define UART_LSR_OFFSET            5
+#define UART_LSR_IDLE              0x60 /* THR empty, transmitter empty */
+#define ISA_DEBUG_EXIT_PORT        0xf4
+#define BOCHS_SHUTDOWN_PORT        0x8900
+#define EXIT_VALUE_SUCCESS         0x10
+#define IO_ALL_ONES                0xffffffffu
+#define GPR_RAX                    0
+#define GPR_RCX                    1
+#define GPR_RDX                    2
+#define GPR_RSP                    4
+#define GPR_RSI                    6
+#define GPR_RDI                    7
 
 typedef void (*exit_handler_fn)(struct vm *vm, const struct vm_exit *e);
 
-static struct guest_regs *regs(struct vm *vm) { return &vm->vcpu.regs; }
+static struct guest_regs *regs(struct vm *vm)
+{
+	return &vm->vcpu.regs;
+}
 
 static void handle_cpuid(struct vm *vm, const struct vm_exit *e)
 {
@@ -66,8 +69,8 @@ static void handle_hlt(struct vm *vm, const struct vm_exit *e)
 	(void)e;
 	vm->state = VM_HALTED;
 	fmt_snprintf(vm->stop_reason, sizeof(vm->stop_reason),
-		     "guest executed HLT with no interrupt source (rip 0x%llx)",
-		     vcpu_arch_rip(&vm->vcpu));
+	             "guest executed HLT with no interrupt source (rip 0x%llx)",
+	             vcpu_arch_rip(&vm->vcpu));
 }
 
 static void handle_skip(struct vm *vm, const struct vm_exit *e)
@@ -113,8 +116,8 @@ static void guest_exit_port(struct vm *vm, u32 value)
 	vm->state = VM_EXITED;
 	vm->exit_status = value == EXIT_VALUE_SUCCESS ? 0 : (int)value;
 	fmt_snprintf(vm->stop_reason, sizeof(vm->stop_reason),
-		     "guest wrote 0x%x to the exit port 0x%x (%s)", value, ISA_DEBUG_EXIT_PORT,
-		     value == EXIT_VALUE_SUCCESS ? "success" : "failure");
+	             "guest wrote 0x%x to the exit port 0x%x (%s)", value, ISA_DEBUG_EXIT_PORT,
+	             value == EXIT_VALUE_SUCCESS ? "success" : "failure");
 }
 
 static void handle_io(struct vm *vm, const struct vm_exit *e)
@@ -138,13 +141,13 @@ static void handle_io(struct vm *vm, const struct vm_exit *e)
 	} else if (!e->io.in && port == BOCHS_SHUTDOWN_PORT) {
 		static const char word[] = "Shutdown";
 		vm->shutdown_match = (char)value == word[vm->shutdown_match]
-					     ? vm->shutdown_match + 1
-					     : ((char)value == word[0]);
+		                         ? vm->shutdown_match + 1
+		                         : ((char)value == word[0]);
 		if (vm->shutdown_match == sizeof(word) - 1) {
 			vm->state = VM_EXITED;
 			vm->exit_status = 0;
 			fmt_snprintf(vm->stop_reason, sizeof(vm->stop_reason),
-				     "guest wrote \"Shutdown\" to port 0x%x", BOCHS_SHUTDOWN_PORT);
+			             "guest wrote \"Shutdown\" to port 0x%x", BOCHS_SHUTDOWN_PORT);
 		}
 	} else {
 		port_count(vm, port, e->io.in);
@@ -172,7 +175,7 @@ static void handle_cr(struct vm *vm, const struct vm_exit *e)
 		return;
 	}
 	vm_stop(vm, "control-register access type %u to CR%u via register %u is not emulated",
-		e->cr.access, e->cr.cr, e->cr.gpr);
+	        e->cr.access, e->cr.cr, e->cr.gpr);
 }
 
 static void handle_msr(struct vm *vm, const struct vm_exit *e)
@@ -215,17 +218,17 @@ static void handle_npf(struct vm *vm, const struct vm_exit *e)
 	u64 hpa;
 	if (!gmap_lookup(&vm->gmap, e->gpa, &hpa)) {
 		vm_stop(vm,
-			"EPT violation: guest %s of GPA 0x%llx outside its memory map "
-			"(GLA %s0x%llx, qualification 0x%llx)",
-			access_name(e), e->gpa, e->gla_valid ? "" : "invalid, ", e->gla,
-			e->qualification);
+		        "EPT violation: guest %s of GPA 0x%llx outside its memory map "
+		        "(GLA %s0x%llx, qualification 0x%llx)",
+		        access_name(e), e->gpa, e->gla_valid ? "" : "invalid, ", e->gla,
+		        e->qualification);
 		return;
 	}
 	vm_stop(vm,
-		"EPT violation inside the guest map: %s of GPA 0x%llx (hPA 0x%llx), entry %s, "
-		"qualification 0x%llx: a hypervisor bug",
-		access_name(e), e->gpa, hpa, e->npf.present ? "present" : "not present",
-		e->qualification);
+	        "EPT violation inside the guest map: %s of GPA 0x%llx (hPA 0x%llx), entry %s, "
+	        "qualification 0x%llx: a hypervisor bug",
+	        access_name(e), e->gpa, hpa, e->npf.present ? "present" : "not present",
+	        e->qualification);
 }
 
 static void handle_npt_misconfig(struct vm *vm, const struct vm_exit *e)
@@ -242,31 +245,31 @@ static void handle_triple_fault(struct vm *vm, const struct vm_exit *e)
 static void handle_entry_fail(struct vm *vm, const struct vm_exit *e)
 {
 	vm_stop(vm, "VM entry failed: reason %u (%s)", e->entry_fail_reason,
-		vcpu_arch_exit_name(e->entry_fail_reason));
+	        vcpu_arch_exit_name(e->entry_fail_reason));
 }
 
 static void handle_unexpected(struct vm *vm, const struct vm_exit *e)
 {
 	vm_stop(vm, "unexpected exit: %s (reason %u, %s)", exit_kind_name(e->kind), e->raw_reason,
-		vcpu_arch_exit_name(e->raw_reason));
+	        vcpu_arch_exit_name(e->raw_reason));
 }
 
 static const exit_handler_fn exit_handlers[VMEXIT_KIND_COUNT] = {
-	[VMEXIT_CPUID] = handle_cpuid,
-	[VMEXIT_HLT] = handle_hlt,
-	[VMEXIT_INVD] = handle_skip,
-	[VMEXIT_WBINVD] = handle_skip,
-	[VMEXIT_HYPERCALL] = handle_hypercall,
-	[VMEXIT_VIRT_INSN] = handle_virt_insn,
-	[VMEXIT_CR_ACCESS] = handle_cr,
-	[VMEXIT_IO] = handle_io,
-	[VMEXIT_MSR_READ] = handle_msr,
-	[VMEXIT_MSR_WRITE] = handle_msr,
-	[VMEXIT_XSETBV] = handle_xsetbv,
-	[VMEXIT_NPF] = handle_npf,
-	[VMEXIT_NPT_MISCONFIG] = handle_npt_misconfig,
-	[VMEXIT_TRIPLE_FAULT] = handle_triple_fault,
-	[VMEXIT_ENTRY_FAIL] = handle_entry_fail,
+    [VMEXIT_CPUID] = handle_cpuid,
+    [VMEXIT_HLT] = handle_hlt,
+    [VMEXIT_INVD] = handle_skip,
+    [VMEXIT_WBINVD] = handle_skip,
+    [VMEXIT_HYPERCALL] = handle_hypercall,
+    [VMEXIT_VIRT_INSN] = handle_virt_insn,
+    [VMEXIT_CR_ACCESS] = handle_cr,
+    [VMEXIT_IO] = handle_io,
+    [VMEXIT_MSR_READ] = handle_msr,
+    [VMEXIT_MSR_WRITE] = handle_msr,
+    [VMEXIT_XSETBV] = handle_xsetbv,
+    [VMEXIT_NPF] = handle_npf,
+    [VMEXIT_NPT_MISCONFIG] = handle_npt_misconfig,
+    [VMEXIT_TRIPLE_FAULT] = handle_triple_fault,
+    [VMEXIT_ENTRY_FAIL] = handle_entry_fail,
 };
 
 void vm_handle_exit(struct vm *vm, const struct vm_exit *e)
@@ -285,25 +288,25 @@ void vm_handle_exit(struct vm *vm, const struct vm_exit *e)
 const char *exit_kind_name(enum exit_kind k)
 {
 	static const char *const names[VMEXIT_KIND_COUNT] = {
-		[VMEXIT_UNKNOWN] = "unknown",
-		[VMEXIT_EXCEPTION] = "exception",
-		[VMEXIT_EXTERNAL_INTERRUPT] = "external-interrupt",
-		[VMEXIT_TRIPLE_FAULT] = "triple-fault",
-		[VMEXIT_CPUID] = "cpuid",
-		[VMEXIT_HLT] = "hlt",
-		[VMEXIT_INVD] = "invd",
-		[VMEXIT_WBINVD] = "wbinvd",
-		[VMEXIT_HYPERCALL] = "hypercall",
-		[VMEXIT_VIRT_INSN] = "vmx-insn",
-		[VMEXIT_CR_ACCESS] = "cr-access",
-		[VMEXIT_IO] = "io",
-		[VMEXIT_MSR_READ] = "msr-read",
-		[VMEXIT_MSR_WRITE] = "msr-write",
-		[VMEXIT_ENTRY_FAIL] = "entry-fail",
-		[VMEXIT_NPF] = "ept-violation",
-		[VMEXIT_NPT_MISCONFIG] = "ept-misconfig",
-		[VMEXIT_XSETBV] = "xsetbv",
-		[VMEXIT_PREEMPTION_TIMER] = "preemption-timer",
+	    [VMEXIT_UNKNOWN] = "unknown",
+	    [VMEXIT_EXCEPTION] = "exception",
+	    [VMEXIT_EXTERNAL_INTERRUPT] = "external-interrupt",
+	    [VMEXIT_TRIPLE_FAULT] = "triple-fault",
+	    [VMEXIT_CPUID] = "cpuid",
+	    [VMEXIT_HLT] = "hlt",
+	    [VMEXIT_INVD] = "invd",
+	    [VMEXIT_WBINVD] = "wbinvd",
+	    [VMEXIT_HYPERCALL] = "hypercall",
+	    [VMEXIT_VIRT_INSN] = "vmx-insn",
+	    [VMEXIT_CR_ACCESS] = "cr-access",
+	    [VMEXIT_IO] = "io",
+	    [VMEXIT_MSR_READ] = "msr-read",
+	    [VMEXIT_MSR_WRITE] = "msr-write",
+	    [VMEXIT_ENTRY_FAIL] = "entry-fail",
+	    [VMEXIT_NPF] = "ept-violation",
+	    [VMEXIT_NPT_MISCONFIG] = "ept-misconfig",
+	    [VMEXIT_XSETBV] = "xsetbv",
+	    [VMEXIT_PREEMPTION_TIMER] = "preemption-timer",
 	};
 	return (unsigned)k < VMEXIT_KIND_COUNT && names[k] ? names[k] : "?";
 }

@@ -48,7 +48,7 @@ static s64 hc_exit(struct vm *vm, u64 status, u64 a1, u64 a2, u64 *out)
 	vm->state = VM_EXITED;
 	vm->exit_status = (int)status;
 	fmt_snprintf(vm->stop_reason, sizeof(vm->stop_reason), "guest exit hypercall, status %lld",
-		     (long long)status);
+	             (long long)status);
 	return HC_OK;
 }
 
@@ -117,16 +117,16 @@ static s64 hc_check_bad(struct vm *vm, u64 a0, u64 a1, u64 a2, u64 *out)
 }
 
 static const hypercall_fn hypercalls[HC_COUNT] = {
-	[HC_VERSION] = hc_version,
-	[HC_CONSOLE_WRITE] = hc_console_write,
-	[HC_EXIT] = hc_exit,
-	[HC_READ_COUNTERS] = hc_read_counters,
-	[HC_SET_MODE] = hc_set_mode,
-	[HC_SET_GSEG] = hc_set_gseg,
-	[HC_TRACE_SETUP] = hc_trace_setup,
-	[HC_TRACE_REPLAY] = hc_trace_replay,
-	[HC_ESCAPE_PAGE] = hc_escape_page,
-	[HC_CHECK_BAD] = hc_check_bad,
+    [HC_VERSION] = hc_version,
+    [HC_CONSOLE_WRITE] = hc_console_write,
+    [HC_EXIT] = hc_exit,
+    [HC_READ_COUNTERS] = hc_read_counters,
+    [HC_SET_MODE] = hc_set_mode,
+    [HC_SET_GSEG] = hc_set_gseg,
+    [HC_TRACE_SETUP] = hc_trace_setup,
+    [HC_TRACE_REPLAY] = hc_trace_replay,
+    [HC_ESCAPE_PAGE] = hc_escape_page,
+    [HC_CHECK_BAD] = hc_check_bad,
 };
 
 s64 hypercall_dispatch(struct vm *vm, u64 nr, u64 a0, u64 a1, u64 a2, u64 *out)

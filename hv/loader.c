@@ -12,16 +12,16 @@
 #include "lib/mem.h"
 
 /* Guest-physical layout of the boot information, below 640 KiB. */
-#define GUEST_INFO_GPA 0x8000ULL
-#define GUEST_MMAP_GPA 0x8100ULL
+#define GUEST_INFO_GPA        0x8000ULL
+#define GUEST_MMAP_GPA        0x8100ULL
 #define GUEST_LOADER_NAME_GPA 0x8300ULL
-#define GUEST_CMDLINE_GPA 0x8400ULL
-#define GUEST_CMDLINE_MAX 0xc00ULL
-#define GUEST_LOW_MEM_END 0x9f000ULL /* conventional memory the guest may use */
-#define GUEST_KERNEL_MIN (1 * MiB)
-#define CR0_PE_BIT 0x1ULL
-#define CR0_ET_BIT 0x10ULL
-#define RFLAGS_RESERVED_1 0x2ULL
+#define GUEST_CMDLINE_GPA     0x8400ULL
+#define GUEST_CMDLINE_MAX     0xc00ULL
+#define GUEST_LOW_MEM_END     0x9f000ULL /* conventional memory the guest may use */
+#define GUEST_KERNEL_MIN      (1 * MiB)
+#define CR0_PE_BIT            0x1ULL
+#define CR0_ET_BIT            0x10ULL
+#define RFLAGS_RESERVED_1     0x2ULL
 
 static const char loader_name[] = "segvisor";
 
@@ -42,21 +42,21 @@ int loader_check(const void *image, u64 size, u64 ram, struct elf_image *elf)
 		return -1;
 	}
 	con_printf("guest module: Multiboot header at offset 0x%x, flags 0x%x; ELF%u kernel, entry "
-		   "0x%llx, %u segments:\n",
-		   mh.offset, mh.flags, elf->elf_class == ELFCLASS64 ? 64 : 32, elf->entry_paddr,
-		   elf->nsegments);
+	           "0x%llx, %u segments:\n",
+	           mh.offset, mh.flags, elf->elf_class == ELFCLASS64 ? 64 : 32, elf->entry_paddr,
+	           elf->nsegments);
 	for (unsigned i = 0; i < elf->nsegments; i++) {
 		const struct elf_segment *s = &elf->seg[i];
 		con_printf("guest module:   paddr 0x%llx, 0x%llx bytes from the file, 0x%llx in "
-			   "memory, %c%c%c\n",
-			   s->paddr, s->filesz, s->memsz, s->flags & PF_R ? 'r' : '-',
-			   s->flags & PF_W ? 'w' : '-', s->flags & PF_X ? 'x' : '-');
+		           "memory, %c%c%c\n",
+		           s->paddr, s->filesz, s->memsz, s->flags & PF_R ? 'r' : '-',
+		           s->flags & PF_W ? 'w' : '-', s->flags & PF_X ? 'x' : '-');
 	}
 	return 0;
 }
 
-int loader_load(struct vm *vm, const void *image, const struct elf_image *elf,
-		const char *cmdline, struct vcpu_start *start)
+int loader_load(struct vm *vm, const void *image, const struct elf_image *elf, const char *cmdline,
+                struct vcpu_start *start)
 {
 	u64 ram = gmap_ram_top(&vm->gmap);
 	for (unsigned i = 0; i < elf->nsegments; i++) {
@@ -74,13 +74,13 @@ int loader_load(struct vm *vm, const void *image, const struct elf_image *elf,
 	/* Multiboot information (spec 3.3): memory, command line, memory map. */
 	u64 len = strlen(cmdline);
 	if (len >= GUEST_CMDLINE_MAX) {
-		con_printf("guest module rejected: command line of %llu bytes (at most %llu)\n", len,
-			   GUEST_CMDLINE_MAX - 1);
+		con_printf("guest module rejected: command line of %llu bytes (at most %llu)\n",
+		           len, GUEST_CMDLINE_MAX - 1);
 		return -1;
 	}
 	const struct mb_mmap_entry mmap[2] = {
-		{sizeof(struct mb_mmap_entry) - 4, 0, GUEST_LOW_MEM_END, MB_MMAP_AVAILABLE},
-		{sizeof(struct mb_mmap_entry) - 4, 1 * MiB, ram - 1 * MiB, MB_MMAP_AVAILABLE},
+	    {sizeof(struct mb_mmap_entry) - 4, 0, GUEST_LOW_MEM_END, MB_MMAP_AVAILABLE},
+	    {sizeof(struct mb_mmap_entry) - 4, 1 * MiB, ram - 1 * MiB, MB_MMAP_AVAILABLE},
 	};
 	struct mb_info info;
 	memset(&info, 0, sizeof(info));
@@ -98,13 +98,13 @@ int loader_load(struct vm *vm, const void *image, const struct elf_image *elf,
 		return -1;
 
 	*start = (struct vcpu_start){
-		.rip = elf->entry_paddr,
-		.rsp = 0,
-		.rflags = RFLAGS_RESERVED_1,
-		.rax = MB_LOADER_MAGIC,
-		.rbx = GUEST_INFO_GPA,
-		.cr0 = CR0_PE_BIT | CR0_ET_BIT,
-		.cr4 = 0,
+	    .rip = elf->entry_paddr,
+	    .rsp = 0,
+	    .rflags = RFLAGS_RESERVED_1,
+	    .rax = MB_LOADER_MAGIC,
+	    .rbx = GUEST_INFO_GPA,
+	    .cr0 = CR0_PE_BIT | CR0_ET_BIT,
+	    .cr4 = 0,
 	};
 	return 0;
 }

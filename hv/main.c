@@ -21,7 +21,7 @@
 #include "lib/report.h"
 
 #define LOW_MEMORY_END (1 * MiB) /* firmware, real-mode structures */
-#define MAX_MODULES 8
+#define MAX_MODULES    8
 
 void hv_main(u32 magic, u32 info_pa);
 
@@ -57,7 +57,7 @@ static void reserve(struct report *rep, u64 base, u64 len, const char *what)
 	enum memmap_err err = memmap_reserve(&mem, base, len);
 	if (err != MEMMAP_OK)
 		report_fail(rep, "memmap-reserve", "%s [0x%llx, +0x%llx): %s", what, base, len,
-			    memmap_strerror(err));
+		            memmap_strerror(err));
 }
 
 /* The machine's memory from Multiboot, less everything already in use:
@@ -67,7 +67,7 @@ static bool read_memory(struct report *rep, const struct mb_info *mbi)
 	memmap_init(&mem);
 	if (!(mbi->flags & MB_INFO_MEM_MAP)) {
 		report_fail(rep, "memmap", "the boot loader gave no memory map (flags 0x%x)",
-			    mbi->flags);
+		            mbi->flags);
 		return false;
 	}
 	for (u64 off = 0; off < mbi->mmap_length;) {
@@ -90,23 +90,23 @@ static bool read_memory(struct report *rep, const struct mb_info *mbi)
 		for (u32 i = 0; i < mbi->mods_count; i++) {
 			reserve(rep, m[i].mod_start, m[i].mod_end - m[i].mod_start, "module");
 			if (m[i].string)
-				reserve(rep, m[i].string,
-					strlen(phys_to_virt(m[i].string)) + 1, "module string");
+				reserve(rep, m[i].string, strlen(phys_to_virt(m[i].string)) + 1,
+				        "module string");
 		}
 	}
 	for (unsigned i = 0; i < memmap_count(&mem); i++) {
 		const struct memmap_range *r = memmap_get(&mem, i);
 		con_printf("memmap: [0x%012llx, 0x%012llx) %8llu KiB %s\n", r->base,
-			   memmap_range_end(r), r->len / KiB, memmap_type_name(r->type));
+		           memmap_range_end(r), r->len / KiB, memmap_type_name(r->type));
 	}
 	if (mem.clipped || mem.empty_dropped)
 		con_printf("memmap: %u entries clipped at the address limit, %u empty dropped\n",
-			   mem.clipped, mem.empty_dropped);
+		           mem.clipped, mem.empty_dropped);
 
 	struct dmap_info dm;
 	dmap_init(memmap_usable_limit(&mem), &dm);
 	con_printf("dmap: [0, 0x%llx) identity mapped with %s pages, %u table pages\n", dm.top,
-		   dm.page_size == PAGE_SIZE_1G ? "1 GiB" : "2 MiB", dm.tables);
+	           dm.page_size == PAGE_SIZE_1G ? "1 GiB" : "2 MiB", dm.tables);
 	if (memmap_usable_limit(&mem) > dm.top) {
 		con_printf("dmap: memory above 0x%llx is not mapped and not used\n", dm.top);
 		reserve(rep, dm.top, memmap_usable_limit(&mem) - dm.top, "beyond the direct map");
@@ -118,7 +118,7 @@ static bool read_memory(struct report *rep, const struct mb_info *mbi)
 		return false;
 	}
 	con_printf("frames: %llu free of %llu (%llu MiB usable)\n", frame_count_free(&frames),
-		   frame_count_total(&frames), memmap_usable_bytes(&mem) / MiB);
+	           frame_count_total(&frames), memmap_usable_bytes(&mem) / MiB);
 	return true;
 }
 
@@ -134,14 +134,14 @@ static enum vmx_status probe_vmx(struct vmx_caps *caps)
 	vmx_caps_checklist(caps, list);
 	vmx_caps_print_checklist(list, VMX_FEAT_COUNT);
 	con_printf("vmx: VMCS revision 0x%x, EPT pages up to %lluK, EPT A/D %s\n",
-		   vmx_basic_revision(caps->basic), vmx_max_ept_page(caps) / KiB,
-		   vmx_ept_ad_supported(caps) ? "yes" : "no");
+	           vmx_basic_revision(caps->basic), vmx_max_ept_page(caps) / KiB,
+	           vmx_ept_ad_supported(caps) ? "yes" : "no");
 	return vs;
 }
 
 /* Runs module 1 as the guest, if there is one and the CPU can. */
 static void run_guest(struct report *rep, const struct mb_info *mbi, const struct cpuinfo *ci,
-		      struct vmx_caps *caps, enum vmx_status vs)
+                      struct vmx_caps *caps, enum vmx_status vs)
 {
 	if (!(mbi->flags & MB_INFO_MODS) || mbi->mods_count == 0) {
 		report_skip(rep, "guest", "no guest kernel: Multiboot module 1 is missing");
@@ -151,7 +151,7 @@ static void run_guest(struct report *rep, const struct mb_info *mbi, const struc
 	const char *args = m[0].string ? phys_to_virt(m[0].string) : "";
 	u64 size = m[0].mod_end - m[0].mod_start;
 	con_printf("module 1: [0x%x, 0x%x) %llu bytes: \"%s\"\n", m[0].mod_start, m[0].mod_end,
-		   size, args);
+	           size, args);
 	struct elf_image elf;
 	if (loader_check(phys_to_virt(m[0].mod_start), size, cfg.guest_ram, &elf)) {
 		report_pass(rep, "guest-module-rejected-cleanly");
@@ -181,19 +181,19 @@ static void run_guest(struct report *rep, const struct mb_info *mbi, const struc
 		return;
 	}
 	con_printf("guest: entering at 0x%llx in 32-bit protected mode, EBX=0x%llx\n", start.rip,
-		   start.rbx);
+	           start.rbx);
 	vm_run(vm);
 	vm_report(vm);
 	if (vm->bad_frames) {
 		unsigned touched = dseg_check_bad_frames(vm);
 		report_check(rep, touched == 0, "escape-bad-frames-untouched",
-			     "%u of %u bad host frames were written", touched, vm->bad_frames);
+		             "%u of %u bad host frames were written", touched, vm->bad_frames);
 		if (vm->vmm_seg_measurements)
 			report_check(rep, vm->esc_hits_total > 0, "escape-filter-hits",
-				     "no measured access reached an escaped page");
+			             "no measured access reached an escaped page");
 		con_printf("escape: %u pages escaped, %llu escape-filter hits in %llu measurements "
-			   "with a VMM segment\n",
-			   vm->bad_frames, vm->esc_hits_total, vm->vmm_seg_measurements);
+		           "with a VMM segment\n",
+		           vm->bad_frames, vm->esc_hits_total, vm->vmm_seg_measurements);
 	}
 	switch (vm->state) {
 	case VM_EXITED:
@@ -218,7 +218,7 @@ void hv_main(u32 magic, u32 info_pa)
 	con_printf("\nsegvisor: hypervisor starting\n");
 	if (magic != MB_LOADER_MAGIC) {
 		report_fail(&rep, "boot", "EAX=0x%x, expected the Multiboot magic 0x%x", magic,
-			    MB_LOADER_MAGIC);
+		            MB_LOADER_MAGIC);
 		finish(&rep);
 	}
 	const struct mb_info *mbi = phys_to_virt(info_pa);

@@ -31,11 +31,11 @@ s64 measure_setup(struct vm *vm, u64 gpa, u64 bytes)
 static s64 measure_begin(struct vm *vm, u32 workload)
 {
 	struct walk_config c = {
-		.mode = (enum walk_mode)vm->mode,
-		.guest_cr3 = vcpu_arch_cr3(&vm->vcpu),
-		.eptp = nested_eptp(vm->ept.root, false),
-		.pwc = vm->cfg->pwc,
-		.nested_tlb = vm->cfg->ntlb,
+	    .mode = (enum walk_mode)vm->mode,
+	    .guest_cr3 = vcpu_arch_cr3(&vm->vcpu),
+	    .eptp = nested_eptp(vm->ept.root, false),
+	    .pwc = vm->cfg->pwc,
+	    .nested_tlb = vm->cfg->ntlb,
 	};
 	if (mode_has_guest_seg(vm->mode))
 		c.guest_seg = vm->guest_seg;
@@ -49,7 +49,7 @@ static s64 measure_begin(struct vm *vm, u32 workload)
 	enum walk_err err = tlb ? model_init(&vm->model, &c, tlb) : WALK_ERR_TLB_CONFIG;
 	if (err != WALK_ERR_NONE) {
 		con_printf("measure: the walk model refused its configuration: %s\n",
-			   tlb ? walk_err_str(err) : "no such TLB preset");
+		           tlb ? walk_err_str(err) : "no such TLB preset");
 		return HC_EINVAL;
 	}
 	vm->measuring = true;
@@ -73,18 +73,18 @@ static void measure_end(struct vm *vm)
 	fmt_milli(npw, sizeof(npw), pw.nested_refs_x1000);
 	fmt_milli(bpw, sizeof(bpw), pw.checks_x1000);
 	con_printf("RESULT workload=%s mode=%s source=model accesses=%llu tlb_hits_l1=%llu "
-		   "tlb_hits_l2=%llu tlb_misses=%llu guest_refs=%llu nested_refs=%llu "
-		   "refs_per_walk=%s guest_refs_per_walk=%s nested_refs_per_walk=%s bb_checks=%llu "
-		   "bb_per_walk=%s gseg_hits=%llu vseg_hits=%llu esc_checks=%llu esc_hits=%llu "
-		   "esc_fp=%llu faults=%llu pwc_hits=%llu ntlb_hits=%llu tlb=%s pwc=%s ntlb=%s "
-		   "ept_leaves_4k=%llu ept_leaves_2m=%llu ept_leaves_1g=%llu\n",
-		   hv_workload_name(vm->measure_workload), hv_mode_name(vm->mode), c->accesses,
-		   c->tlb_hits_l1, c->tlb_hits_l2, c->tlb_misses, c->guest_refs, c->nested_refs, rpw,
-		   gpw, npw, c->bb_checks, bpw, c->gseg_hits, c->vseg_hits, c->esc_checks,
-		   c->esc_hits, c->esc_false_pos, c->faults, c->pwc_hits, c->ntlb_hits,
-		   tlb_preset_names[vm->cfg->tlb], vm->cfg->pwc ? "on" : "off",
-		   vm->cfg->ntlb ? "on" : "off", vm->ept.leaves[NESTED_LEAF_4K],
-		   vm->ept.leaves[NESTED_LEAF_2M], vm->ept.leaves[NESTED_LEAF_1G]);
+	           "tlb_hits_l2=%llu tlb_misses=%llu guest_refs=%llu nested_refs=%llu "
+	           "refs_per_walk=%s guest_refs_per_walk=%s nested_refs_per_walk=%s bb_checks=%llu "
+	           "bb_per_walk=%s gseg_hits=%llu vseg_hits=%llu esc_checks=%llu esc_hits=%llu "
+	           "esc_fp=%llu faults=%llu pwc_hits=%llu ntlb_hits=%llu tlb=%s pwc=%s ntlb=%s "
+	           "ept_leaves_4k=%llu ept_leaves_2m=%llu ept_leaves_1g=%llu\n",
+	           hv_workload_name(vm->measure_workload), hv_mode_name(vm->mode), c->accesses,
+	           c->tlb_hits_l1, c->tlb_hits_l2, c->tlb_misses, c->guest_refs, c->nested_refs,
+	           rpw, gpw, npw, c->bb_checks, bpw, c->gseg_hits, c->vseg_hits, c->esc_checks,
+	           c->esc_hits, c->esc_false_pos, c->faults, c->pwc_hits, c->ntlb_hits,
+	           tlb_preset_names[vm->cfg->tlb], vm->cfg->pwc ? "on" : "off",
+	           vm->cfg->ntlb ? "on" : "off", vm->ept.leaves[NESTED_LEAF_4K],
+	           vm->ept.leaves[NESTED_LEAF_2M], vm->ept.leaves[NESTED_LEAF_1G]);
 	if (mode_has_vmm_seg(vm->mode)) {
 		vm->vmm_seg_measurements++;
 		vm->esc_hits_total += c->esc_hits;
@@ -112,7 +112,7 @@ s64 measure_replay(struct vm *vm, u64 count, u64 workload, u64 flags)
 		if (n > ARRAY_SIZE(vm->trace_buf))
 			n = ARRAY_SIZE(vm->trace_buf);
 		if (!vm_copy_from_guest(vm, vm->trace_buf, vm->trace_gpa + done * sizeof(u64),
-					n * sizeof(u64)))
+		                        n * sizeof(u64)))
 			return HC_EFAULT;
 		for (u64 i = 0; i < n; i++) {
 			u64 hpa;

@@ -7,7 +7,13 @@
 
 void *phys_to_virt(u64 pa);
 
-static inline u64 phys_read64(u64 pa) { return *(volatile u64 *)phys_to_virt(pa); }
-static inline void phys_write64(u64 pa, u64 v) { *(volatile u64 *)phys_to_virt(pa) = v; }
+static inline u64 phys_read64(u64 pa)
+{
+	return *(volatile u64 *)phys_to_virt(pa);
+}
+static inline void phys_write64(u64 pa, u64 v)
+{
+	*(volatile u64 *)phys_to_virt(pa) = v;
+}
 
 #endif

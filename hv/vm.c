@@ -17,12 +17,15 @@ static u64 nested_alloc_frame(void *ctx)
 	return frame_alloc(ctx, &pa) == FRAME_OK ? pa : 0;
 }
 
-static void nested_free_frame(void *ctx, u64 pa) { frame_free(ctx, pa); }
+static void nested_free_frame(void *ctx, u64 pa)
+{
+	frame_free(ctx, pa);
+}
 
 /* Guest RAM from one contiguous run of host frames, aligned as well as the
  * allocator can (1 GiB, then 2 MiB) so that large EPT leaves fit. */
-int vm_create(struct vm *vm, const struct hv_config *cfg, struct frame_alloc *fa,
-	      u64 cpu_max_page, bool ept_ad)
+int vm_create(struct vm *vm, const struct hv_config *cfg, struct frame_alloc *fa, u64 cpu_max_page,
+              bool ept_ad)
 {
 	memset(vm, 0, sizeof(*vm));
 	vm->cfg = cfg;
@@ -33,7 +36,7 @@ int vm_create(struct vm *vm, const struct hv_config *cfg, struct frame_alloc *fa
 	vm->ept_max_page = hv_config_ept_page_bytes(cfg->ept_page);
 	if (vm->ept_max_page > cpu_max_page) {
 		con_printf("ept: ept_page=%lluK is more than this CPU supports; using %lluK\n",
-			   vm->ept_max_page / KiB, cpu_max_page / KiB);
+		           vm->ept_max_page / KiB, cpu_max_page / KiB);
 		vm->ept_max_page = cpu_max_page;
 	}
 	gmap_init(&vm->gmap);
@@ -44,11 +47,12 @@ int vm_create(struct vm *vm, const struct hv_config *cfg, struct frame_alloc *fa
 	if (cfg->guest_ram_at) {
 		vm->ram_hpa = cfg->guest_ram_at;
 		ferr = is_aligned(vm->ram_hpa, PAGE_SIZE_2M) ? frame_claim(fa, vm->ram_hpa, frames)
-							       : FRAME_ERR_ALIGN;
+		                                             : FRAME_ERR_ALIGN;
 		if (ferr != FRAME_OK) {
-			con_printf("FAIL: guest-ram: guest_ram_at=0x%llx: %s (it must be 2 MiB-aligned "
-				   "and free)\n",
-				   vm->ram_hpa, frame_strerror(ferr));
+			con_printf(
+			    "FAIL: guest-ram: guest_ram_at=0x%llx: %s (it must be 2 MiB-aligned "
+			    "and free)\n",
+			    vm->ram_hpa, frame_strerror(ferr));
 			return -1;
 		}
 	}
@@ -57,20 +61,20 @@ int vm_create(struct vm *vm, const struct hv_config *cfg, struct frame_alloc *fa
 			ferr = frame_alloc_run(fa, frames, aligns[i], &vm->ram_hpa);
 	if (ferr != FRAME_OK) {
 		con_printf("FAIL: guest-ram: no contiguous run of %llu MiB of host memory (%s; "
-			   "largest free run %llu MiB)\n",
-			   cfg->guest_ram / MiB, frame_strerror(ferr),
-			   frame_largest_free_run(fa, PAGE_SIZE_4K) * PAGE_SIZE_4K / MiB);
+		           "largest free run %llu MiB)\n",
+		           cfg->guest_ram / MiB, frame_strerror(ferr),
+		           frame_largest_free_run(fa, PAGE_SIZE_4K) * PAGE_SIZE_4K / MiB);
 		return -1;
 	}
 	enum gmap_err gerr =
-		gmap_add(&vm->gmap, 0, cfg->guest_ram, vm->ram_hpa, GMAP_RAM, GMAP_PERM_RWX);
+	    gmap_add(&vm->gmap, 0, cfg->guest_ram, vm->ram_hpa, GMAP_RAM, GMAP_PERM_RWX);
 	if (gerr != GMAP_OK) {
 		con_printf("FAIL: guest-ram: %s\n", gmap_strerror(gerr));
 		return -1;
 	}
 	memset(phys_to_virt(vm->ram_hpa), 0, cfg->guest_ram);
 	con_printf("guest: RAM gPA [0x0, 0x%llx) at hPA [0x%llx, 0x%llx)\n", cfg->guest_ram,
-		   vm->ram_hpa, vm->ram_hpa + cfg->guest_ram);
+	           vm->ram_hpa, vm->ram_hpa + cfg->guest_ram);
 
 	/* The VMM segment: all of guest RAM, one base-bound check away. */
 	segment_set(&vm->vmm_seg, 0, cfg->guest_ram, vm->ram_hpa);
@@ -98,9 +102,9 @@ int vm_build_nested(struct vm *vm)
 	}
 	vm->ept = t;
 	con_printf("ept: root 0x%llx, %llu table pages, leaves: %llu x 1G, %llu x 2M, %llu x 4K "
-		   "(largest allowed %lluK)\n",
-		   t.root, t.table_pages, t.leaves[NESTED_LEAF_1G], t.leaves[NESTED_LEAF_2M],
-		   t.leaves[NESTED_LEAF_4K], vm->ept_max_page / KiB);
+	           "(largest allowed %lluK)\n",
+	           t.root, t.table_pages, t.leaves[NESTED_LEAF_1G], t.leaves[NESTED_LEAF_2M],
+	           t.leaves[NESTED_LEAF_4K], vm->ept_max_page / KiB);
 	if (old_root) {
 		vcpu_arch_set_nested_root(&vm->vcpu, t.root);
 		nested_free(old_root, &alloc);
@@ -189,21 +193,21 @@ void vm_report(struct vm *vm)
 {
 	char buf[768];
 	int n = fmt_snprintf(buf, sizeof(buf), "RESULT kind=exits source=hypervisor total=%llu",
-			     vm->exits_total);
+	                     vm->exits_total);
 	for (unsigned r = 0; r < VM_MAX_RAW_EXIT; r++)
 		if (vm->exits_by_raw[r] && n < (int)sizeof(buf))
 			n += fmt_snprintf(buf + n, sizeof(buf) - n, " %s=%llu",
-					  vcpu_arch_exit_name(r), vm->exits_by_raw[r]);
+			                  vcpu_arch_exit_name(r), vm->exits_by_raw[r]);
 	con_printf("%s hypercalls=%llu hypercall_errors=%llu unknown_hypercalls=%llu "
-		   "msr_refused=%llu\n",
-		   buf, vm->hypercalls, vm->hypercall_errors, vm->unknown_hypercalls,
-		   vm->msr_refused);
+	           "msr_refused=%llu\n",
+	           buf, vm->hypercalls, vm->hypercall_errors, vm->unknown_hypercalls,
+	           vm->msr_refused);
 	for (unsigned i = 0; i < VM_PORT_SLOTS; i++)
 		if (vm->ports[i].reads || vm->ports[i].writes)
 			con_printf("guest: unclaimed port 0x%x: %llu reads (all-ones), %llu writes "
-				   "(dropped)\n",
-				   vm->ports[i].port, vm->ports[i].reads, vm->ports[i].writes);
+			           "(dropped)\n",
+			           vm->ports[i].port, vm->ports[i].reads, vm->ports[i].writes);
 	if (vm->ports_overflow)
 		con_printf("guest: %llu more accesses to other unclaimed ports\n",
-			   vm->ports_overflow);
+		           vm->ports_overflow);
 }

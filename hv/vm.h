@@ -14,8 +14,8 @@
 #include "lib/hvcall.h"
 
 #define VM_MAX_RAW_EXIT 80 /* counts kept per vendor exit reason below this */
-#define VM_PORT_SLOTS 16   /* distinct unclaimed I/O ports counted */
-#define VM_LINE_MAX 1024
+#define VM_PORT_SLOTS   16 /* distinct unclaimed I/O ports counted */
+#define VM_LINE_MAX     1024
 
 enum vm_state {
 	VM_RUNNING,
@@ -34,14 +34,14 @@ struct vm {
 	struct frame_alloc *fa;
 	struct gmap gmap;
 	struct nested_table ept;
-	u64 ept_max_page;   /* largest EPT leaf in paging modes, after clamping */
-	u64 cpu_max_page;   /* largest EPT leaf the CPU supports */
-	u64 ram_hpa;	    /* host frames behind guest RAM (one contiguous run) */
+	u64 ept_max_page; /* largest EPT leaf in paging modes, after clamping */
+	u64 cpu_max_page; /* largest EPT leaf the CPU supports */
+	u64 ram_hpa;      /* host frames behind guest RAM (one contiguous run) */
 	struct vcpu vcpu;
-	u32 mode;	    /* enum hv_mode */
+	u32 mode; /* enum hv_mode */
 
 	enum vm_state state;
-	int exit_status;    /* with VM_EXITED */
+	int exit_status; /* with VM_EXITED */
 	char stop_reason[160];
 
 	u64 exits_total;
@@ -57,21 +57,21 @@ struct vm {
 	unsigned line_len;
 
 	/* Direct segments (hv/dseg.c). */
-	struct direct_segment vmm_seg;	   /* gPA -> hPA over all guest RAM */
-	struct direct_segment guest_seg;   /* as the guest declared it (HC_SET_GSEG) */
-	struct bloom escape;		   /* escape filter over escaped guest pages */
-	unsigned bad_frames;		   /* bad host frames behind escaped pages */
+	struct direct_segment vmm_seg;   /* gPA -> hPA over all guest RAM */
+	struct direct_segment guest_seg; /* as the guest declared it (HC_SET_GSEG) */
+	struct bloom escape;             /* escape filter over escaped guest pages */
+	unsigned bad_frames;             /* bad host frames behind escaped pages */
 	u64 bad_hpa[GMAP_MAX_ESCAPES];
 	u64 mode_switches;
 
 	/* Measurement (hv/measure.c). */
-	u64 trace_gpa, trace_entries;	   /* the registered trace buffer */
-	bool measuring;			   /* between a BEGIN and an END replay */
+	u64 trace_gpa, trace_entries; /* the registered trace buffer */
+	bool measuring;               /* between a BEGIN and an END replay */
 	u32 measure_workload;
-	u64 esc_hits_total;	   /* over measurements in VMM-segment modes */
+	u64 esc_hits_total; /* over measurements in VMM-segment modes */
 	u64 vmm_seg_measurements;
 	struct walk_model model;
-	u64 trace_buf[512];		   /* entries copied out of the guest per batch */
+	u64 trace_buf[512]; /* entries copied out of the guest per batch */
 };
 
 /* hv/dseg.c: modes, segments and escaped pages */
@@ -89,8 +89,8 @@ s64 measure_setup(struct vm *vm, u64 gpa, u64 bytes);
 s64 measure_replay(struct vm *vm, u64 count, u64 workload, u64 flags);
 
 /* hv/vm.c */
-int vm_create(struct vm *vm, const struct hv_config *cfg, struct frame_alloc *fa,
-	      u64 cpu_max_page, bool ept_ad);
+int vm_create(struct vm *vm, const struct hv_config *cfg, struct frame_alloc *fa, u64 cpu_max_page,
+              bool ept_ad);
 int vm_build_nested(struct vm *vm);
 void vm_run(struct vm *vm);
 void vm_stop(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -110,7 +110,7 @@ s64 hypercall_dispatch(struct vm *vm, u64 nr, u64 a0, u64 a1, u64 a2, u64 *out);
  * rejected); loader_load puts a checked image into the VM. */
 struct elf_image;
 int loader_check(const void *image, u64 size, u64 ram, struct elf_image *elf);
-int loader_load(struct vm *vm, const void *image, const struct elf_image *elf,
-		const char *cmdline, struct vcpu_start *start);
+int loader_load(struct vm *vm, const void *image, const struct elf_image *elf, const char *cmdline,
+                struct vcpu_start *start);
 
 #endif

@@ -4,7 +4,10 @@
 
 static con_write_fn con_sink;
 
-void con_init(con_write_fn write) { con_sink = write; }
+void con_init(con_write_fn write)
+{
+	con_sink = write;
+}
 
 void con_write(const char *s, size_t n)
 {

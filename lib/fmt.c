@@ -34,8 +34,8 @@ static void put_str(struct out *o, const char *s, int width, int prec, bool left
 		pad(o, ' ', width - n);
 }
 
-static void put_num(struct out *o, u64 v, bool neg, unsigned base, bool upper,
-		    int width, bool left, bool zero, const char *prefix)
+static void put_num(struct out *o, u64 v, bool neg, unsigned base, bool upper, int width, bool left,
+                    bool zero, const char *prefix)
 {
 	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
 	char tmp[24];
@@ -123,8 +123,8 @@ int fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 				sv = (short)sv;
 			else if (lng == -2)
 				sv = (signed char)sv;
-			put_num(&o, sv < 0 ? -(u64)sv : (u64)sv, sv < 0, 10, false, width,
-				left, zero, NULL);
+			put_num(&o, sv < 0 ? -(u64)sv : (u64)sv, sv < 0, 10, false, width, left,
+			        zero, NULL);
 			break;
 		case 'u':
 		case 'x':
@@ -132,19 +132,22 @@ int fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		case 'o':
 			if (lng >= 1)
 				uv = lng == 1 ? va_arg(ap, unsigned long)
-					      : va_arg(ap, unsigned long long);
+				              : va_arg(ap, unsigned long long);
 			else
 				uv = va_arg(ap, unsigned int);
 			if (lng == -1)
 				uv = (u16)uv;
 			else if (lng == -2)
 				uv = (u8)uv;
-			put_num(&o, uv, false, *fmt == 'u' ? 10 : *fmt == 'o' ? 8 : 16,
-				*fmt == 'X', width, left, zero, NULL);
+			put_num(&o, uv, false,
+			        *fmt == 'u'   ? 10
+			        : *fmt == 'o' ? 8
+			                      : 16,
+			        *fmt == 'X', width, left, zero, NULL);
 			break;
 		case 'p':
-			put_num(&o, (u64)(uintptr_t)va_arg(ap, void *), false, 16, false,
-				width, left, zero, "0x");
+			put_num(&o, (u64)(uintptr_t)va_arg(ap, void *), false, 16, false, width,
+			        left, zero, "0x");
 			break;
 		case 's':
 			put_str(&o, va_arg(ap, const char *), width, prec, left);

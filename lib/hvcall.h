@@ -10,15 +10,15 @@
 #include "lib/types.h"
 
 #define HV_CPUID_LEAF_SIGNATURE 0x40000000
-#define HV_CPUID_LEAF_MAX 0x40000001	  /* highest hypervisor leaf */
-#define HV_CPUID_LEAF_FEATURES 0x40000001 /* EAX = ABI version */
-#define HV_SIGNATURE "SegVisorSegV"	  /* EBX, ECX, EDX of leaf 0x40000000 */
-#define HV_ABI_VERSION 1
+#define HV_CPUID_LEAF_MAX       0x40000001     /* highest hypervisor leaf */
+#define HV_CPUID_LEAF_FEATURES  0x40000001     /* EAX = ABI version */
+#define HV_SIGNATURE            "SegVisorSegV" /* EBX, ECX, EDX of leaf 0x40000000 */
+#define HV_ABI_VERSION          1
 
 enum hvcall_nr {
-	HC_VERSION = 0,	      /* -> RDX = HV_ABI_VERSION */
+	HC_VERSION = 0,       /* -> RDX = HV_ABI_VERSION */
 	HC_CONSOLE_WRITE = 1, /* (gpa, len): print guest text, len <= HC_CONSOLE_MAX */
-	HC_EXIT = 2,	      /* (status): the guest ends; 0 is success */
+	HC_EXIT = 2,          /* (status): the guest ends; 0 is success */
 	HC_READ_COUNTERS = 3, /* (gpa, len): copy struct hv_counters, len >= its size */
 	HC_SET_MODE = 4,      /* (mode): rebuild the nested table for enum hv_mode */
 	HC_SET_GSEG = 5,      /* (base, limit, offset): declare the guest segment */
@@ -29,20 +29,20 @@ enum hvcall_nr {
 	HC_COUNT
 };
 
-#define HC_CONSOLE_MAX 4096
+#define HC_CONSOLE_MAX     4096
 #define HC_TRACE_MAX_BYTES (64 * MiB)
 /* HC_TRACE_REPLAY flags: BEGIN starts a measurement of (workload, current
  * mode) with an empty TLB and zero counters; END prints its RESULT line. */
 #define TRACE_BEGIN 1u
-#define TRACE_END 2u
+#define TRACE_END   2u
 #define TRACE_FLAGS (TRACE_BEGIN | TRACE_END)
 
 /* Errors. */
-#define HC_OK 0
+#define HC_OK     0
 #define HC_ENOSYS (-1) /* unknown call number */
 #define HC_EINVAL (-2) /* a malformed argument */
 #define HC_EFAULT (-3) /* a pointer outside guest memory or straddling its end */
-#define HC_E2BIG (-4)  /* a length over its bound or one that overflows */
+#define HC_E2BIG  (-4) /* a length over its bound or one that overflows */
 #define HC_ENOMEM (-5) /* the hypervisor has no memory for it */
 #define HC_ENODEV (-6) /* the feature is absent in this configuration */
 
@@ -72,11 +72,11 @@ struct hv_counters {
 static inline const char *hv_mode_name(unsigned m)
 {
 	static const char *const names[MODE_COUNT] = {
-		[MODE_BASE] = "base",
-		[MODE_NATIVE] = "native",
-		[MODE_VMM_DIRECT] = "vmm-direct",
-		[MODE_GUEST_DIRECT] = "guest-direct",
-		[MODE_DUAL_DIRECT] = "dual-direct",
+	    [MODE_BASE] = "base",
+	    [MODE_NATIVE] = "native",
+	    [MODE_VMM_DIRECT] = "vmm-direct",
+	    [MODE_GUEST_DIRECT] = "guest-direct",
+	    [MODE_DUAL_DIRECT] = "dual-direct",
 	};
 	return m < MODE_COUNT ? names[m] : "?";
 }
@@ -84,7 +84,7 @@ static inline const char *hv_mode_name(unsigned m)
 static inline const char *hv_workload_name(unsigned w)
 {
 	static const char *const names[WL_COUNT] = {
-		[WL_GUPS] = "gups", [WL_STREAM] = "stream", [WL_PCHASE] = "pchase"};
+	    [WL_GUPS] = "gups", [WL_STREAM] = "stream", [WL_PCHASE] = "pchase"};
 	return w < WL_COUNT ? names[w] : "?";
 }
 

@@ -4,15 +4,15 @@
 #ifndef LIB_MULTIBOOT_H
 #define LIB_MULTIBOOT_H
 
-#define MB_HEADER_MAGIC 0x1BADB002
-#define MB_LOADER_MAGIC 0x2BADB002
-#define MB_HDR_PAGE_ALIGN (1 << 0) /* modules on 4 KiB boundaries */
+#define MB_HEADER_MAGIC    0x1BADB002
+#define MB_LOADER_MAGIC    0x2BADB002
+#define MB_HDR_PAGE_ALIGN  (1 << 0) /* modules on 4 KiB boundaries */
 #define MB_HDR_MEMORY_INFO (1 << 1) /* mem_* and mmap_* wanted */
 
-#define MB_INFO_MEMORY (1 << 0)
-#define MB_INFO_CMDLINE (1 << 2)
-#define MB_INFO_MODS (1 << 3)
-#define MB_INFO_MEM_MAP (1 << 6)
+#define MB_INFO_MEMORY      (1 << 0)
+#define MB_INFO_CMDLINE     (1 << 2)
+#define MB_INFO_MODS        (1 << 3)
+#define MB_INFO_MEM_MAP     (1 << 6)
 #define MB_INFO_LOADER_NAME (1 << 9)
 
 #ifndef __ASSEMBLY__

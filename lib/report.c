@@ -55,5 +55,5 @@ bool report_check(struct report *r, bool ok, const char *name, const char *why, 
 void report_summary(const struct report *r)
 {
 	con_printf("SUMMARY: %u tests, %u failures, %u skipped\n", r->tests, r->failures,
-		   r->skipped);
+	           r->skipped);
 }

@@ -13,8 +13,8 @@ static inline struct cpuid_regs cpuid(u32 leaf, u32 subleaf)
 {
 	struct cpuid_regs r;
 	__asm__ volatile("cpuid"
-			 : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
-			 : "a"(leaf), "c"(subleaf));
+	                 : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
+	                 : "a"(leaf), "c"(subleaf));
 	return r;
 }
 
@@ -37,23 +37,26 @@ int wrmsr_safe(u32 msr, u64 value);
 int xsetbv_safe(u32 xcr, u64 value);
 
 #define CPUID_LEAF_XSAVE 0xd
-#define XCR0_X87 BIT(0)
-#define XCR0_SSE BIT(1)
-#define XCR0_AVX BIT(2)
+#define XCR0_X87         BIT(0)
+#define XCR0_SSE         BIT(1)
+#define XCR0_AVX         BIT(2)
 
 /* Executes ud2 under the exception table; returns the vector caught + 1. */
 int probe_ud2(void);
 /* Reads a non-canonical address; returns the vector caught + 1. */
 int probe_noncanonical(void);
 
-#define DEFINE_CR(n)                                                                              \
+#define DEFINE_CR(n)                                                                               \
 	static inline u64 read_cr##n(void)                                                         \
 	{                                                                                          \
 		u64 v;                                                                             \
 		__asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));                                  \
 		return v;                                                                          \
 	}                                                                                          \
-	static inline void write_cr##n(u64 v) { __asm__ volatile("mov %0, %%cr" #n ::"r"(v) : "memory"); }
+	static inline void write_cr##n(u64 v)                                                      \
+	{                                                                                          \
+		__asm__ volatile("mov %0, %%cr" #n ::"r"(v) : "memory");                           \
+	}
 DEFINE_CR(0)
 DEFINE_CR(2)
 DEFINE_CR(3)
@@ -80,6 +83,9 @@ static inline void cpu_halt_forever(void)
 		__asm__ volatile("cli; hlt");
 }
 
-static inline void cpu_pause(void) { __asm__ volatile("pause"); }
+static inline void cpu_pause(void)
+{
+	__asm__ volatile("pause");
+}
 
 #endif

@@ -6,16 +6,16 @@
 #include "lib/console.h"
 #include "lib/mem.h"
 
-#define CPUID_LEAF_VENDOR 0x0
-#define CPUID_LEAF_PERFMON 0xa
-#define CPUID_LEAF_EXT_MAX 0x80000000
+#define CPUID_LEAF_VENDOR       0x0
+#define CPUID_LEAF_PERFMON      0xa
+#define CPUID_LEAF_EXT_MAX      0x80000000
 #define CPUID_LEAF_EXT_FEATURES 0x80000001
-#define CPUID_LEAF_BRAND0 0x80000002
-#define CPUID_LEAF_ADDR_SIZES 0x80000008
-#define CPUID_1_ECX_HV BIT(31)
-#define CPUID_EXT_ECX_SVM BIT(2)
-#define CPUID_EXT_EDX_NX BIT(20)
-#define CPUID_EXT_EDX_1GB BIT(26)
+#define CPUID_LEAF_BRAND0       0x80000002
+#define CPUID_LEAF_ADDR_SIZES   0x80000008
+#define CPUID_1_ECX_HV          BIT(31)
+#define CPUID_EXT_ECX_SVM       BIT(2)
+#define CPUID_EXT_EDX_NX        BIT(20)
+#define CPUID_EXT_EDX_1GB       BIT(26)
 
 void cpuinfo_read(struct cpuinfo *ci)
 {
@@ -80,19 +80,19 @@ void cpuinfo_print(const struct cpuinfo *ci)
 	while (*brand == ' ')
 		brand++;
 	con_printf("cpu: %s family 0x%x model 0x%x stepping %u: %s\n", ci->vendor, ci->family,
-		   ci->model, ci->stepping, *brand ? brand : "(no brand string)");
+	           ci->model, ci->stepping, *brand ? brand : "(no brand string)");
 	con_printf("cpu: vmx=%s svm=%s page1gb=%s nx=%s hypervisor-bit=%s phys-bits=%u "
-		   "virt-bits=%u\n",
-		   ci->vmx ? "yes" : "no", ci->svm ? "yes" : "no", ci->page1gb ? "yes" : "no",
-		   ci->nx ? "yes" : "no", ci->hypervisor ? "yes" : "no", ci->phys_bits,
-		   ci->virt_bits);
+	           "virt-bits=%u\n",
+	           ci->vmx ? "yes" : "no", ci->svm ? "yes" : "no", ci->page1gb ? "yes" : "no",
+	           ci->nx ? "yes" : "no", ci->hypervisor ? "yes" : "no", ci->phys_bits,
+	           ci->virt_bits);
 	if (!ci->pmu_version)
 		con_printf("pmu: unavailable: CPUID leaf 0xA reports no architectural perfmon\n");
 	else if (!ci->pmu_works)
 		con_printf("pmu: unavailable: CPUID claims perfmon v%u with %u counters, but "
-			   "IA32_PERFEVTSEL0/IA32_PMC0 raise %s\n",
-			   ci->pmu_version, ci->pmu_counters, exc_name(ci->pmu_fault - 1));
+		           "IA32_PERFEVTSEL0/IA32_PMC0 raise %s\n",
+		           ci->pmu_version, ci->pmu_counters, exc_name(ci->pmu_fault - 1));
 	else
 		con_printf("pmu: perfmon v%u, %u general-purpose counters answer\n",
-			   ci->pmu_version, ci->pmu_counters);
+		           ci->pmu_version, ci->pmu_counters);
 }

@@ -7,8 +7,8 @@
 #include "lib/types.h"
 
 #define SEL_CODE64 0x08
-#define SEL_DATA 0x10
-#define SEL_TSS 0x18
+#define SEL_DATA   0x10
+#define SEL_TSS    0x18
 
 /* Saved by arch/x86/entry.S, lowest address first. */
 struct exc_frame {

@@ -4,9 +4,9 @@
 #include "arch/x86/paging.h"
 #include "lib/mem.h"
 
-#define CPUID_EXT_FEATURES 0x80000001
+#define CPUID_EXT_FEATURES    0x80000001
 #define CPUID_EXT_EDX_PAGE1GB BIT(26)
-#define DMAP_PDS (DMAP_MAX_BYTES / GiB)
+#define DMAP_PDS              (DMAP_MAX_BYTES / GiB)
 
 static u64 dmap_pml4[PT_ENTRIES] __attribute__((aligned(4096)));
 static u64 dmap_pdpt[PT_ENTRIES] __attribute__((aligned(4096)));

@@ -11,8 +11,8 @@
 #define DMAP_MAX_BYTES (64 * GiB)
 
 struct dmap_info {
-	u64 top;	/* bytes mapped: [0, top) */
-	u64 page_size;	/* PAGE_SIZE_1G or PAGE_SIZE_2M */
+	u64 top;         /* bytes mapped: [0, top) */
+	u64 page_size;   /* PAGE_SIZE_1G or PAGE_SIZE_2M */
 	unsigned tables; /* table pages used */
 };
 

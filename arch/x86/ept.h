@@ -6,17 +6,17 @@
 
 #include "lib/bits.h"
 
-#define EPT_R BIT(0)
-#define EPT_W BIT(1)
-#define EPT_X BIT(2) /* supervisor-mode execute */
-#define EPT_RWX (EPT_R | EPT_W | EPT_X)
-#define EPT_MT_SHIFT 3 /* leaf memory type, bits 5:3 */
-#define EPT_MT_MASK BITS(5, 3)
+#define EPT_R          BIT(0)
+#define EPT_W          BIT(1)
+#define EPT_X          BIT(2) /* supervisor-mode execute */
+#define EPT_RWX        (EPT_R | EPT_W | EPT_X)
+#define EPT_MT_SHIFT   3 /* leaf memory type, bits 5:3 */
+#define EPT_MT_MASK    BITS(5, 3)
 #define EPT_IGNORE_PAT BIT(6)
-#define EPT_LEAF_PS BIT(7) /* large page: 1 GiB in a PDPTE, 2 MiB in a PDE */
-#define EPT_A BIT(8)	   /* accessed, when EPTP enables A/D */
-#define EPT_D BIT(9)	   /* dirty (leaf only) */
-#define EPT_ADDR_MASK BITS(51, 12)
+#define EPT_LEAF_PS    BIT(7) /* large page: 1 GiB in a PDPTE, 2 MiB in a PDE */
+#define EPT_A          BIT(8) /* accessed, when EPTP enables A/D */
+#define EPT_D          BIT(9) /* dirty (leaf only) */
+#define EPT_ADDR_MASK  BITS(51, 12)
 
 /* Memory types (SDM Vol. 3A, 11.11 / Table 11-2). */
 #define EPT_MT_UC 0ULL
@@ -24,15 +24,18 @@
 #define EPT_MT(t) ((u64)(t) << EPT_MT_SHIFT)
 
 /* EPTP fields (SDM 25.6.11). */
-#define EPTP_MT_UC 0ULL
-#define EPTP_MT_WB 6ULL
-#define EPTP_MT_MASK BITS(2, 0)
+#define EPTP_MT_UC      0ULL
+#define EPTP_MT_WB      6ULL
+#define EPTP_MT_MASK    BITS(2, 0)
 #define EPTP_WALK_SHIFT 3 /* bits 5:3 hold (page-walk length - 1) */
-#define EPTP_WALK_MASK BITS(5, 3)
-#define EPTP_WALK_4 (3ULL << EPTP_WALK_SHIFT)
-#define EPTP_AD_ENABLE BIT(6)
-#define EPTP_ADDR_MASK BITS(51, 12)
+#define EPTP_WALK_MASK  BITS(5, 3)
+#define EPTP_WALK_4     (3ULL << EPTP_WALK_SHIFT)
+#define EPTP_AD_ENABLE  BIT(6)
+#define EPTP_ADDR_MASK  BITS(51, 12)
 
-static inline bool ept_present(u64 e) { return (e & EPT_RWX) != 0; }
+static inline bool ept_present(u64 e)
+{
+	return (e & EPT_RWX) != 0;
+}
 
 #endif

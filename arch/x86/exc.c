@@ -12,10 +12,10 @@ extern const struct extable_entry _extable_start[], _extable_end[];
 
 /* Mnemonics of SDM Vol. 3A, Table 6-1. */
 static const char *const exc_names[32] = {
-	[0] = "#DE", [1] = "#DB", [2] = "NMI", [3] = "#BP", [4] = "#OF", [5] = "#BR",
-	[6] = "#UD", [7] = "#NM", [8] = "#DF", [10] = "#TS", [11] = "#NP", [12] = "#SS",
-	[13] = "#GP", [14] = "#PF", [16] = "#MF", [17] = "#AC", [18] = "#MC", [19] = "#XM",
-	[20] = "#VE", [21] = "#CP",
+    [0] = "#DE",  [1] = "#DB",  [2] = "NMI",  [3] = "#BP",  [4] = "#OF",
+    [5] = "#BR",  [6] = "#UD",  [7] = "#NM",  [8] = "#DF",  [10] = "#TS",
+    [11] = "#NP", [12] = "#SS", [13] = "#GP", [14] = "#PF", [16] = "#MF",
+    [17] = "#AC", [18] = "#MC", [19] = "#XM", [20] = "#VE", [21] = "#CP",
 };
 
 const char *exc_name(unsigned vector)
@@ -35,17 +35,17 @@ void exc_handle(struct exc_frame *f)
 		}
 	}
 	con_printf("\nFAIL: hypervisor: exception %s (vector %llu) error 0x%llx\n",
-		   exc_name((unsigned)f->vector), f->vector, f->error);
+	           exc_name((unsigned)f->vector), f->vector, f->error);
 	con_printf("  rip=%016llx cs=%04llx rflags=%016llx rsp=%016llx ss=%04llx\n", f->rip, f->cs,
-		   f->rflags, f->rsp, f->ss);
+	           f->rflags, f->rsp, f->ss);
 	con_printf("  cr0=%016llx cr2=%016llx cr3=%016llx cr4=%016llx\n", read_cr0(), read_cr2(),
-		   read_cr3(), read_cr4());
+	           read_cr3(), read_cr4());
 	con_printf("  rax=%016llx rbx=%016llx rcx=%016llx rdx=%016llx\n", f->rax, f->rbx, f->rcx,
-		   f->rdx);
+	           f->rdx);
 	con_printf("  rsi=%016llx rdi=%016llx rbp=%016llx r8 =%016llx\n", f->rsi, f->rdi, f->rbp,
-		   f->r8);
+	           f->r8);
 	con_printf("  r9 =%016llx r10=%016llx r11=%016llx r12=%016llx\n", f->r9, f->r10, f->r11,
-		   f->r12);
+	           f->r12);
 	con_printf("  r13=%016llx r14=%016llx r15=%016llx\n", f->r13, f->r14, f->r15);
 	con_printf("PANIC: unhandled exception in the hypervisor; no SUMMARY follows\n");
 	platform_exit(false);

@@ -4,22 +4,22 @@
 
 /* Register offsets and bits of the 16550 (National Semiconductor PC16550D
  * data sheet). */
-#define UART_THR 0 /* transmit holding (DLAB=0) */
-#define UART_DLL 0 /* divisor latch low (DLAB=1) */
-#define UART_IER 1
-#define UART_DLM 1
-#define UART_FCR 2
-#define UART_LCR 3
-#define UART_MCR 4
-#define UART_LSR 5
-#define LCR_8N1 0x03
-#define LCR_DLAB 0x80
-#define FCR_ENABLE_CLEAR 0x07
-#define MCR_DTR_RTS_OUT2 0x0b
-#define LSR_THRE 0x20
-#define LSR_TEMT 0x40
+#define UART_THR                  0 /* transmit holding (DLAB=0) */
+#define UART_DLL                  0 /* divisor latch low (DLAB=1) */
+#define UART_IER                  1
+#define UART_DLM                  1
+#define UART_FCR                  2
+#define UART_LCR                  3
+#define UART_MCR                  4
+#define UART_LSR                  5
+#define LCR_8N1                   0x03
+#define LCR_DLAB                  0x80
+#define FCR_ENABLE_CLEAR          0x07
+#define MCR_DTR_RTS_OUT2          0x0b
+#define LSR_THRE                  0x20
+#define LSR_TEMT                  0x40
 #define UART_CLOCK_DIVISOR_115200 1
-#define UART_SPIN_LIMIT 100000
+#define UART_SPIN_LIMIT           100000
 
 void uart_init(void)
 {

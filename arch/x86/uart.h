@@ -4,7 +4,7 @@
 
 #include "lib/types.h"
 
-#define COM1_BASE 0x3f8
+#define COM1_BASE  0x3f8
 #define COM1_PORTS 8 /* I/O ports COM1_BASE .. COM1_BASE + 7 */
 
 void uart_init(void);

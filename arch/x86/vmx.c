@@ -17,17 +17,17 @@
 _Static_assert(VMCS_HOST_RSP == 0x6c14, "ENC_HOST_RSP in vmx_entry.S");
 
 #define CPUID_80000008_PHYS_BITS_MASK 0xff
-#define INVEPT_SINGLE_CONTEXT 1
-#define INVEPT_ALL_CONTEXT 2
-#define MSR_BITMAP_READ_LOW 0
-#define MSR_BITMAP_READ_HIGH 1024
-#define MSR_BITMAP_WRITE_LOW 2048
-#define MSR_BITMAP_WRITE_HIGH 3072
-#define MSR_HIGH_BASE 0xc0000000u
-#define MSR_RANGE 0x2000u
-#define GUEST_VPID 1
-#define DR7_INIT 0x400
-#define HOST_STACK_SIZE 16384
+#define INVEPT_SINGLE_CONTEXT         1
+#define INVEPT_ALL_CONTEXT            2
+#define MSR_BITMAP_READ_LOW           0
+#define MSR_BITMAP_READ_HIGH          1024
+#define MSR_BITMAP_WRITE_LOW          2048
+#define MSR_BITMAP_WRITE_HIGH         3072
+#define MSR_HIGH_BASE                 0xc0000000u
+#define MSR_RANGE                     0x2000u
+#define GUEST_VPID                    1
+#define DR7_INIT                      0x400
+#define HOST_STACK_SIZE               16384
 
 int vmx_enter(struct guest_regs *regs, int launched);
 extern const u8 vmx_exit_entry[];
@@ -47,7 +47,10 @@ static struct vmx_caps vmx_caps_cur;
 
 /* ---- VMX instructions (SDM Vol. 3C, 31.3) ---- */
 
-static inline bool vmx_ok_flags(u8 fail) { return !fail; }
+static inline bool vmx_ok_flags(u8 fail)
+{
+	return !fail;
+}
 
 static inline bool vmxon(u64 pa)
 {
@@ -90,7 +93,10 @@ static inline bool invept(u64 type, u64 eptp)
 		u64 eptp, reserved;
 	} desc = {eptp, 0};
 	u8 fail;
-	__asm__ volatile("invept %1, %2; setbe %0" : "=q"(fail) : "m"(desc), "r"(type) : "cc", "memory");
+	__asm__ volatile("invept %1, %2; setbe %0"
+	                 : "=q"(fail)
+	                 : "m"(desc), "r"(type)
+	                 : "cc", "memory");
 	return vmx_ok_flags(fail);
 }
 
@@ -200,9 +206,9 @@ static void msr_bitmap_allow(u32 msr, bool read, bool write)
 		idx = msr - MSR_HIGH_BASE;
 	}
 	if (read)
-		msr_bitmap[base_r + idx / 8] &= (u8)~(1u << (idx % 8));
+		msr_bitmap[base_r + idx / 8] &= (u8) ~(1u << (idx % 8));
 	if (write)
-		msr_bitmap[base_w + idx / 8] &= (u8)~(1u << (idx % 8));
+		msr_bitmap[base_w + idx / 8] &= (u8) ~(1u << (idx % 8));
 }
 
 /* SDM 25.6.9 "MSR-Bitmap Address": every MSR exits except those whose
@@ -211,9 +217,9 @@ static void msr_bitmap_init(void)
 {
 	memset(msr_bitmap, 0xff, sizeof(msr_bitmap));
 	static const u32 passthrough[] = {
-		IA32_FS_BASE,	  IA32_GS_BASE,	     IA32_KERNEL_GS_BASE, IA32_STAR,
-		IA32_LSTAR,	  IA32_CSTAR,	     IA32_FMASK,	  IA32_TSC_AUX,
-		IA32_SYSENTER_CS, IA32_SYSENTER_ESP, IA32_SYSENTER_EIP,
+	    IA32_FS_BASE,     IA32_GS_BASE,      IA32_KERNEL_GS_BASE, IA32_STAR,
+	    IA32_LSTAR,       IA32_CSTAR,        IA32_FMASK,          IA32_TSC_AUX,
+	    IA32_SYSENTER_CS, IA32_SYSENTER_ESP, IA32_SYSENTER_EIP,
 	};
 	for (unsigned i = 0; i < ARRAY_SIZE(passthrough); i++)
 		msr_bitmap_allow(passthrough[i], true, true);
@@ -226,7 +232,7 @@ static u32 ctl(const struct vmx_caps *caps, enum vmx_ctl_kind kind, u32 wanted, 
 	u32 v = vmx_caps_ctl_compute(caps, kind, wanted, &not_allowed);
 	if (not_allowed) {
 		con_printf("FAIL: vmx-controls: %s: wanted bits 0x%x not allowed by the CPU\n",
-			   vmx_ctl_kind_name(kind), not_allowed);
+		           vmx_ctl_kind_name(kind), not_allowed);
 		*ok = false;
 	}
 	return v;
@@ -235,28 +241,27 @@ static u32 ctl(const struct vmx_caps *caps, enum vmx_ctl_kind kind, u32 wanted, 
 static struct vmcs_segment flat_segment(u16 sel, u32 type)
 {
 	return (struct vmcs_segment){
-		.selector = sel,
-		.base = 0,
-		.limit = 0xffffffff,
-		.ar = type | AR_S | AR_P | AR_DB | AR_G,
+	    .selector = sel,
+	    .base = 0,
+	    .limit = 0xffffffff,
+	    .ar = type | AR_S | AR_P | AR_DB | AR_G,
 	};
 }
 
 /* Fills st for a guest entered as Multiboot v1 says (Multiboot spec 3.2:
  * 32-bit protected mode, paging off, flat CS and data segments). */
 static bool vmcs_build(struct vmcs_state *st, const struct vmx_caps *caps,
-		       const struct vcpu_start *start, u64 eptp)
+                       const struct vcpu_start *start, u64 eptp)
 {
 	bool ok = true;
 	memset(st, 0, sizeof(*st));
 
 	/* 25.6 VM-execution controls. */
 	st->pin_based_vm_exec_control = ctl(caps, VMX_CTL_PINBASED, 0, &ok);
-	st->primary_vm_exec_control =
-		ctl(caps, VMX_CTL_PROCBASED,
-		    CPU_HLT_EXITING | CPU_UNCONDITIONAL_IO_EXITING | CPU_USE_MSR_BITMAPS |
-			    CPU_ACTIVATE_SECONDARY_CONTROLS,
-		    &ok);
+	st->primary_vm_exec_control = ctl(caps, VMX_CTL_PROCBASED,
+	                                  CPU_HLT_EXITING | CPU_UNCONDITIONAL_IO_EXITING |
+	                                      CPU_USE_MSR_BITMAPS | CPU_ACTIVATE_SECONDARY_CONTROLS,
+	                                  &ok);
 	u32 sec = SEC_ENABLE_EPT | SEC_UNRESTRICTED_GUEST;
 	if (vmx_caps_has(caps, VMX_FEAT_VPID))
 		sec |= SEC_ENABLE_VPID;
@@ -275,14 +280,14 @@ static bool vmcs_build(struct vmcs_state *st, const struct vmx_caps *caps,
 	st->ept_pointer = eptp;
 
 	/* 25.7 VM-exit controls. */
-	st->vm_exit_controls = ctl(caps, VMX_CTL_EXIT,
-				   EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_SAVE_IA32_EFER |
-					   EXIT_LOAD_IA32_EFER | EXIT_SAVE_IA32_PAT |
-					   EXIT_LOAD_IA32_PAT,
-				   &ok);
+	st->vm_exit_controls =
+	    ctl(caps, VMX_CTL_EXIT,
+	        EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER |
+	            EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT,
+	        &ok);
 	/* 25.8 VM-entry controls: the guest starts outside IA-32e mode. */
 	st->vm_entry_controls =
-		ctl(caps, VMX_CTL_ENTRY, ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_IA32_PAT, &ok);
+	    ctl(caps, VMX_CTL_ENTRY, ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_IA32_PAT, &ok);
 
 	/* 25.5 Host-state area: this CPU as it runs now. */
 	st->host_cr0 = read_cr0();
@@ -301,7 +306,7 @@ static bool vmcs_build(struct vmcs_state *st, const struct vmx_caps *caps,
 	st->host_ia32_efer = rdmsr(IA32_EFER);
 
 	/* 25.4 Guest-state area. */
-	st->guest_cr0 = (start->cr0 | caps->cr0_fixed0) & ~(u64)(CR0_PG) & caps->cr0_fixed1;
+	st->guest_cr0 = (start->cr0 | caps->cr0_fixed0) & ~(u64)(CR0_PG)&caps->cr0_fixed1;
 	st->guest_cr0 |= start->cr0 & CR0_PG;
 	st->guest_cr3 = 0;
 	st->guest_cr4 = (start->cr4 | caps->cr4_fixed0 | CR4_VMXE) & caps->cr4_fixed1;
@@ -336,7 +341,8 @@ static bool vmcs_write_all(const struct vmcs_state *st)
 #define W(enc, m, needs)                                                                           \
 	if (!(needs) || (sec & (needs))) {                                                         \
 		if (!vmwrite((enc), (u64)(st->m))) {                                               \
-			con_printf("FAIL: vmwrite: field 0x%x (%s) refused\n", (unsigned)(enc), #m); \
+			con_printf("FAIL: vmwrite: field 0x%x (%s) refused\n", (unsigned)(enc),    \
+			           #m);                                                            \
 			ok = false;                                                                \
 		}                                                                                  \
 	}
@@ -366,8 +372,8 @@ int vcpu_arch_create(struct vcpu *v, const struct vcpu_start *start, u64 nested_
 	enum vmx_check_rule rule = vmx_check_entry(&x->st, &x->caps, &d);
 	if (rule != VMX_CHECK_OK) {
 		con_printf("FAIL: vm-entry-check: %s (%s): field 0x%x value 0x%llx bits 0x%llx\n",
-			   vmx_check_rule_message(rule), vmx_check_rule_name(rule), (unsigned)d.field,
-			   d.value, d.bad_bits);
+		           vmx_check_rule_message(rule), vmx_check_rule_name(rule),
+		           (unsigned)d.field, d.value, d.bad_bits);
 		return -1;
 	}
 
@@ -399,37 +405,37 @@ void vcpu_arch_set_nested_root(struct vcpu *v, u64 nested_root)
 /* ---- Exits (SDM 28.2 "Recording VM-Exit Information") ---- */
 
 static const enum exit_kind vmx_exit_kinds[] = {
-	[EXIT_REASON_EXCEPTION_NMI] = VMEXIT_EXCEPTION,
-	[EXIT_REASON_EXTERNAL_INTERRUPT] = VMEXIT_EXTERNAL_INTERRUPT,
-	[EXIT_REASON_TRIPLE_FAULT] = VMEXIT_TRIPLE_FAULT,
-	[EXIT_REASON_CPUID] = VMEXIT_CPUID,
-	[EXIT_REASON_HLT] = VMEXIT_HLT,
-	[EXIT_REASON_INVD] = VMEXIT_INVD,
-	[EXIT_REASON_VMCALL] = VMEXIT_HYPERCALL,
-	[EXIT_REASON_VMCLEAR] = VMEXIT_VIRT_INSN,
-	[EXIT_REASON_VMLAUNCH] = VMEXIT_VIRT_INSN,
-	[EXIT_REASON_VMPTRLD] = VMEXIT_VIRT_INSN,
-	[EXIT_REASON_VMPTRST] = VMEXIT_VIRT_INSN,
-	[EXIT_REASON_VMREAD] = VMEXIT_VIRT_INSN,
-	[EXIT_REASON_VMRESUME] = VMEXIT_VIRT_INSN,
-	[EXIT_REASON_VMWRITE] = VMEXIT_VIRT_INSN,
-	[EXIT_REASON_VMXOFF] = VMEXIT_VIRT_INSN,
-	[EXIT_REASON_VMXON] = VMEXIT_VIRT_INSN,
-	[EXIT_REASON_INVEPT] = VMEXIT_VIRT_INSN,
-	[EXIT_REASON_INVVPID] = VMEXIT_VIRT_INSN,
-	[EXIT_REASON_VMFUNC] = VMEXIT_VIRT_INSN,
-	[EXIT_REASON_CR_ACCESS] = VMEXIT_CR_ACCESS,
-	[EXIT_REASON_IO_INSTRUCTION] = VMEXIT_IO,
-	[EXIT_REASON_RDMSR] = VMEXIT_MSR_READ,
-	[EXIT_REASON_WRMSR] = VMEXIT_MSR_WRITE,
-	[EXIT_REASON_INVALID_GUEST_STATE] = VMEXIT_ENTRY_FAIL,
-	[EXIT_REASON_MSR_LOADING] = VMEXIT_ENTRY_FAIL,
-	[EXIT_REASON_MACHINE_CHECK] = VMEXIT_ENTRY_FAIL,
-	[EXIT_REASON_EPT_VIOLATION] = VMEXIT_NPF,
-	[EXIT_REASON_EPT_MISCONFIG] = VMEXIT_NPT_MISCONFIG,
-	[EXIT_REASON_WBINVD] = VMEXIT_WBINVD,
-	[EXIT_REASON_XSETBV] = VMEXIT_XSETBV,
-	[EXIT_REASON_PREEMPTION_TIMER] = VMEXIT_PREEMPTION_TIMER,
+    [EXIT_REASON_EXCEPTION_NMI] = VMEXIT_EXCEPTION,
+    [EXIT_REASON_EXTERNAL_INTERRUPT] = VMEXIT_EXTERNAL_INTERRUPT,
+    [EXIT_REASON_TRIPLE_FAULT] = VMEXIT_TRIPLE_FAULT,
+    [EXIT_REASON_CPUID] = VMEXIT_CPUID,
+    [EXIT_REASON_HLT] = VMEXIT_HLT,
+    [EXIT_REASON_INVD] = VMEXIT_INVD,
+    [EXIT_REASON_VMCALL] = VMEXIT_HYPERCALL,
+    [EXIT_REASON_VMCLEAR] = VMEXIT_VIRT_INSN,
+    [EXIT_REASON_VMLAUNCH] = VMEXIT_VIRT_INSN,
+    [EXIT_REASON_VMPTRLD] = VMEXIT_VIRT_INSN,
+    [EXIT_REASON_VMPTRST] = VMEXIT_VIRT_INSN,
+    [EXIT_REASON_VMREAD] = VMEXIT_VIRT_INSN,
+    [EXIT_REASON_VMRESUME] = VMEXIT_VIRT_INSN,
+    [EXIT_REASON_VMWRITE] = VMEXIT_VIRT_INSN,
+    [EXIT_REASON_VMXOFF] = VMEXIT_VIRT_INSN,
+    [EXIT_REASON_VMXON] = VMEXIT_VIRT_INSN,
+    [EXIT_REASON_INVEPT] = VMEXIT_VIRT_INSN,
+    [EXIT_REASON_INVVPID] = VMEXIT_VIRT_INSN,
+    [EXIT_REASON_VMFUNC] = VMEXIT_VIRT_INSN,
+    [EXIT_REASON_CR_ACCESS] = VMEXIT_CR_ACCESS,
+    [EXIT_REASON_IO_INSTRUCTION] = VMEXIT_IO,
+    [EXIT_REASON_RDMSR] = VMEXIT_MSR_READ,
+    [EXIT_REASON_WRMSR] = VMEXIT_MSR_WRITE,
+    [EXIT_REASON_INVALID_GUEST_STATE] = VMEXIT_ENTRY_FAIL,
+    [EXIT_REASON_MSR_LOADING] = VMEXIT_ENTRY_FAIL,
+    [EXIT_REASON_MACHINE_CHECK] = VMEXIT_ENTRY_FAIL,
+    [EXIT_REASON_EPT_VIOLATION] = VMEXIT_NPF,
+    [EXIT_REASON_EPT_MISCONFIG] = VMEXIT_NPT_MISCONFIG,
+    [EXIT_REASON_WBINVD] = VMEXIT_WBINVD,
+    [EXIT_REASON_XSETBV] = VMEXIT_XSETBV,
+    [EXIT_REASON_PREEMPTION_TIMER] = VMEXIT_PREEMPTION_TIMER,
 };
 
 static void decode_exit(struct vm_exit *e)
@@ -438,7 +444,7 @@ static void decode_exit(struct vm_exit *e)
 	memset(e, 0, sizeof(*e));
 	e->raw_reason = reason & EXIT_REASON_BASIC_MASK;
 	e->kind = e->raw_reason < ARRAY_SIZE(vmx_exit_kinds) ? vmx_exit_kinds[e->raw_reason]
-							      : VMEXIT_UNKNOWN;
+	                                                     : VMEXIT_UNKNOWN;
 	if (reason & EXIT_REASON_ENTRY_FAILURE) {
 		e->kind = VMEXIT_ENTRY_FAIL;
 		e->entry_fail_reason = e->raw_reason;
@@ -486,8 +492,8 @@ int vcpu_arch_run(struct vcpu *v, struct vm_exit *e)
 		e->kind = VMEXIT_ENTRY_FAIL;
 		e->entry_fail_reason = rc == 2 ? (u32)vmread(VMCS_VM_INSTRUCTION_ERROR) : 0;
 		con_printf("FAIL: vm-entry: %s failed: %s, VM-instruction error %u\n",
-			   x->launched ? "VMRESUME" : "VMLAUNCH",
-			   rc == 2 ? "VMfailValid" : "VMfailInvalid", e->entry_fail_reason);
+		           x->launched ? "VMRESUME" : "VMLAUNCH",
+		           rc == 2 ? "VMfailValid" : "VMfailInvalid", e->entry_fail_reason);
 		return -1;
 	}
 	x->launched = true;
@@ -529,9 +535,9 @@ u64 *vcpu_arch_gpr(struct vcpu *v, unsigned n)
 	/* The SDM's register numbering (Table 28-3): RAX, RCX, RDX, RBX, RSP,
 	 * RBP, RSI, RDI, R8-R15. RSP lives in the VMCS: callers handle 4. */
 	u64 *const regs[16] = {
-		&v->regs.rax, &v->regs.rcx, &v->regs.rdx, &v->regs.rbx, NULL,	     &v->regs.rbp,
-		&v->regs.rsi, &v->regs.rdi, &v->regs.r8,  &v->regs.r9,	&v->regs.r10, &v->regs.r11,
-		&v->regs.r12, &v->regs.r13, &v->regs.r14, &v->regs.r15,
+	    &v->regs.rax, &v->regs.rcx, &v->regs.rdx, &v->regs.rbx, NULL,         &v->regs.rbp,
+	    &v->regs.rsi, &v->regs.rdi, &v->regs.r8,  &v->regs.r9,  &v->regs.r10, &v->regs.r11,
+	    &v->regs.r12, &v->regs.r13, &v->regs.r14, &v->regs.r15,
 	};
 	return n < 16 ? regs[n] : NULL;
 }
@@ -631,26 +637,26 @@ void vcpu_arch_dump(struct vcpu *v)
 {
 	const struct guest_regs *r = &v->regs;
 	con_printf("  exit reason %llu (%s) qualification 0x%llx\n",
-		   vmread(VMCS_EXIT_REASON) & EXIT_REASON_BASIC_MASK,
-		   vcpu_arch_exit_name((u32)(vmread(VMCS_EXIT_REASON) & EXIT_REASON_BASIC_MASK)),
-		   vmread(VMCS_EXIT_QUALIFICATION));
+	           vmread(VMCS_EXIT_REASON) & EXIT_REASON_BASIC_MASK,
+	           vcpu_arch_exit_name((u32)(vmread(VMCS_EXIT_REASON) & EXIT_REASON_BASIC_MASK)),
+	           vmread(VMCS_EXIT_QUALIFICATION));
 	con_printf("  guest-physical 0x%llx guest-linear 0x%llx VM-instruction error %llu\n",
-		   vmread(VMCS_GUEST_PHYSICAL_ADDRESS), vmread(VMCS_GUEST_LINEAR_ADDRESS),
-		   vmread(VMCS_VM_INSTRUCTION_ERROR));
+	           vmread(VMCS_GUEST_PHYSICAL_ADDRESS), vmread(VMCS_GUEST_LINEAR_ADDRESS),
+	           vmread(VMCS_VM_INSTRUCTION_ERROR));
 	con_printf("  rip=%016llx rsp=%016llx rflags=%016llx\n", vmread(VMCS_GUEST_RIP),
-		   vmread(VMCS_GUEST_RSP), vmread(VMCS_GUEST_RFLAGS));
+	           vmread(VMCS_GUEST_RSP), vmread(VMCS_GUEST_RFLAGS));
 	con_printf("  cr0=%016llx cr3=%016llx cr4=%016llx efer=%016llx\n", vmread(VMCS_GUEST_CR0),
-		   vmread(VMCS_GUEST_CR3), vmread(VMCS_GUEST_CR4), vmread(VMCS_GUEST_IA32_EFER));
+	           vmread(VMCS_GUEST_CR3), vmread(VMCS_GUEST_CR4), vmread(VMCS_GUEST_IA32_EFER));
 	con_printf("  cs=%04llx ar=%05llx ss=%04llx ar=%05llx entry-controls=%08llx\n",
-		   vmread(VMCS_GUEST_CS_SELECTOR), vmread(VMCS_GUEST_CS_AR_BYTES),
-		   vmread(VMCS_GUEST_SS_SELECTOR), vmread(VMCS_GUEST_SS_AR_BYTES),
-		   vmread(VMCS_VM_ENTRY_CONTROLS));
+	           vmread(VMCS_GUEST_CS_SELECTOR), vmread(VMCS_GUEST_CS_AR_BYTES),
+	           vmread(VMCS_GUEST_SS_SELECTOR), vmread(VMCS_GUEST_SS_AR_BYTES),
+	           vmread(VMCS_VM_ENTRY_CONTROLS));
 	con_printf("  rax=%016llx rbx=%016llx rcx=%016llx rdx=%016llx\n", r->rax, r->rbx, r->rcx,
-		   r->rdx);
+	           r->rdx);
 	con_printf("  rsi=%016llx rdi=%016llx rbp=%016llx r8 =%016llx\n", r->rsi, r->rdi, r->rbp,
-		   r->r8);
+	           r->r8);
 	con_printf("  r9 =%016llx r10=%016llx r11=%016llx r12=%016llx\n", r->r9, r->r10, r->r11,
-		   r->r12);
+	           r->r12);
 	con_printf("  r13=%016llx r14=%016llx r15=%016llx\n", r->r13, r->r14, r->r15);
 }
 
@@ -720,24 +726,25 @@ static void mut_control_bit(struct vmcs_state *st, const struct vmx_caps *c)
 }
 
 static const struct entry_case entry_cases[] = {
-	{"vmcheck-cs-l-with-cs-d", VMX_CHECK_GUEST_CS_L_AND_DB, mut_cs_l_and_d},
-	{"vmcheck-rip-noncanonical", VMX_CHECK_GUEST_RIP_CANONICAL, mut_rip_noncanonical},
-	{"vmcheck-cr0-fixed-bits", VMX_CHECK_GUEST_CR0_FIXED, mut_cr0_fixed},
-	{"vmcheck-cr4-fixed-bits", VMX_CHECK_GUEST_CR4_FIXED, mut_cr4_fixed},
-	{"vmcheck-eptp-memory-type", VMX_CHECK_EPTP_MEMORY_TYPE, mut_eptp_type},
-	{"vmcheck-eptp-walk-length", VMX_CHECK_EPTP_WALK_LENGTH, mut_eptp_walk},
-	{"vmcheck-control-not-allowed", VMX_CHECK_PROC_CONTROLS, mut_control_bit},
+    {"vmcheck-cs-l-with-cs-d", VMX_CHECK_GUEST_CS_L_AND_DB, mut_cs_l_and_d},
+    {"vmcheck-rip-noncanonical", VMX_CHECK_GUEST_RIP_CANONICAL, mut_rip_noncanonical},
+    {"vmcheck-cr0-fixed-bits", VMX_CHECK_GUEST_CR0_FIXED, mut_cr0_fixed},
+    {"vmcheck-cr4-fixed-bits", VMX_CHECK_GUEST_CR4_FIXED, mut_cr4_fixed},
+    {"vmcheck-eptp-memory-type", VMX_CHECK_EPTP_MEMORY_TYPE, mut_eptp_type},
+    {"vmcheck-eptp-walk-length", VMX_CHECK_EPTP_WALK_LENGTH, mut_eptp_walk},
+    {"vmcheck-control-not-allowed", VMX_CHECK_PROC_CONTROLS, mut_control_bit},
 };
 
 void vmx_selftest_entry_checks(struct report *rep, const struct vmx_caps *caps)
 {
 	static struct vmcs_state good, st;
 	const struct vcpu_start start = {
-		.rip = 2 * MiB, .rflags = RFLAGS_FIXED1, .cr0 = CR0_PE | CR0_ET};
+	    .rip = 2 * MiB, .rflags = RFLAGS_FIXED1, .cr0 = CR0_PE | CR0_ET};
 	const u64 eptp = PAGE_SIZE_2M | EPTP_MT_WB | EPTP_WALK_4; /* any aligned root */
 	msr_bitmap_init();
 	if (!vmcs_build(&good, caps, &start, eptp)) {
-		report_fail(rep, "vmcheck-good-state", "the controls segvisor needs are not allowed");
+		report_fail(rep, "vmcheck-good-state",
+		            "the controls segvisor needs are not allowed");
 		return;
 	}
 	enum vmx_check_rule r = vmx_check_entry(&good, caps, NULL);
@@ -755,7 +762,7 @@ void vmx_selftest_entry_checks(struct report *rep, const struct vmx_caps *caps)
 		if (r == c->expect)
 			con_printf("vmcheck: caught: %s\n", vmx_check_rule_message(r));
 		report_check(rep, r == c->expect, c->name, "got %s (%s), expected %s",
-			     vmx_check_rule_name(r), vmx_check_rule_message(r),
-			     vmx_check_rule_name(c->expect));
+		             vmx_check_rule_name(r), vmx_check_rule_message(r),
+		             vmx_check_rule_name(c->expect));
 	}
 }

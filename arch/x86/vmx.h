@@ -9,10 +9,10 @@
 
 enum vmx_status {
 	VMX_OK = 0,
-	VMX_ERR_NO_VMX,		 /* CPUID.1:ECX.VMX = 0: "VT-x not available" */
+	VMX_ERR_NO_VMX,          /* CPUID.1:ECX.VMX = 0: "VT-x not available" */
 	VMX_ERR_FIRMWARE_LOCKED, /* IA32_FEATURE_CONTROL locked without VMX */
 	VMX_ERR_MISSING_FEATURE, /* a required capability is absent (printed) */
-	VMX_ERR_VMXON,		 /* VMXON failed */
+	VMX_ERR_VMXON,           /* VMXON failed */
 };
 
 const char *vmx_strerror(enum vmx_status s);

@@ -28,7 +28,10 @@ void arena_destroy(void)
 	arena_bytes = 0;
 }
 
-u64 arena_size(void) { return arena_bytes; }
+u64 arena_size(void)
+{
+	return arena_bytes;
+}
 
 u64 arena_alloc_frame(void)
 {
@@ -40,13 +43,16 @@ u64 arena_alloc_frame(void)
 	return pa;
 }
 
-u64 arena_frames_used(void) { return arena_next / PAGE_SIZE_4K; }
+u64 arena_frames_used(void)
+{
+	return arena_next / PAGE_SIZE_4K;
+}
 
 void *phys_to_virt(u64 pa)
 {
 	if (pa < ARENA_BASE || pa - ARENA_BASE >= arena_bytes) {
 		fprintf(stderr, "arena: physical address 0x%llx outside the arena\n",
-			(unsigned long long)pa);
+		        (unsigned long long)pa);
 		abort();
 	}
 	return arena + (pa - ARENA_BASE);
