@@ -16,6 +16,8 @@
 /* INVEPT and INVVPID types (SDM Vol. 3C, 30.3, INVEPT/INVVPID). */
 #define INVEPT_SINGLE_CONTEXT 1
 #define INVVPID_SINGLE_CONTEXT 1
+/* An MSR index no CPU defines (SDM Vol. 4, Table 2-2 has none there). */
+#define MSR_UNDEFINED 0xbad
 
 	.text
 	.code64
@@ -104,6 +106,9 @@ guest_exc_stubs:
 	PROBE_START guest_probe_noncanonical
 	movabs $NONCANONICAL_ADDR, %rcx
 	PROBE_FAULT mov (%rcx), %rcx
+	PROBE_START guest_probe_rdmsr_unknown
+	mov $MSR_UNDEFINED, %ecx
+	PROBE_FAULT rdmsr
 	PROBE guest_probe_vmxon, vmxon (%rdi)
 	PROBE guest_probe_vmxoff, vmxoff
 	PROBE guest_probe_vmptrld, vmptrld (%rdi)

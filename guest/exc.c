@@ -57,6 +57,7 @@ unsigned guest_probe_vmlaunch(void *operand);
 unsigned guest_probe_vmresume(void *operand);
 unsigned guest_probe_invept(void *operand);
 unsigned guest_probe_invvpid(void *operand);
+unsigned guest_probe_rdmsr_unknown(void *operand);
 
 void guest_exc_handle(struct guest_exc_frame *f);
 
@@ -66,6 +67,7 @@ static const struct {
 } probes[GI_COUNT] = {
     [GI_UD2] = {"ud2", guest_probe_ud2},
     [GI_NONCANONICAL] = {"noncanonical-load", guest_probe_noncanonical},
+    [GI_RDMSR_UNKNOWN] = {"rdmsr-unknown", guest_probe_rdmsr_unknown},
     [GI_VMXON] = {"vmxon", guest_probe_vmxon},
     [GI_VMXOFF] = {"vmxoff", guest_probe_vmxoff},
     [GI_VMPTRLD] = {"vmptrld", guest_probe_vmptrld},

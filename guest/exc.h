@@ -19,6 +19,7 @@
 enum guest_insn {
 	GI_UD2,          /* control: always #UD */
 	GI_NONCANONICAL, /* control: a load from a non-canonical address, always #GP */
+	GI_RDMSR_UNKNOWN, /* rdmsr of an MSR no CPU defines: #GP from segvisor and Bochs */
 	GI_VMXON,
 	GI_VMXOFF,
 	GI_VMPTRLD,

@@ -162,6 +162,40 @@ static void check_refusals(struct report *rep, u64 ram_top)
 	    s, d_calls, calls + 1, d_errors, calls, d_unknown, unknown);
 }
 
+/* MSRs outside the hypervisor's short list exit and are refused with #GP,
+ * as on a CPU that lacks them. */
+static void check_msr_refused(struct report *rep)
+{
+	unsigned v = guest_try_insn(GI_RDMSR_UNKNOWN);
+	report_check(rep, v == GUEST_VEC_GP + 1, "guest-msr-unknown-gp",
+	             "rdmsr 0xbad gave %u, want %u (#GP)", v, GUEST_VEC_GP + 1);
+}
+
+/* The direct-segment calls refuse hostile values with their exact error. */
+static void check_segment_refusals(struct report *rep, u64 ram_top)
+{
+	const u64 va = 1ULL << 40, big = 1ULL << 30;
+	check_status(rep, "guest-hc-set-mode-unknown", hvcall(HC_SET_MODE, MODE_COUNT, 0, 0, NULL),
+	             HC_EINVAL);
+	check_status(rep, "guest-hc-gseg-empty", hvcall(HC_SET_GSEG, va, va, 0, NULL), HC_EINVAL);
+	check_status(rep, "guest-hc-gseg-unaligned", hvcall(HC_SET_GSEG, va + 1, va + big, 0, NULL),
+	             HC_EINVAL);
+	check_status(rep, "guest-hc-gseg-noncanonical",
+	             hvcall(HC_SET_GSEG, 1ULL << 47, (1ULL << 47) + big, 0, NULL), HC_EINVAL);
+	check_status(rep, "guest-hc-gseg-beyond-ram",
+	             hvcall(HC_SET_GSEG, va, va + 2 * ram_top, -va, NULL), HC_EFAULT);
+	check_status(rep, "guest-hc-trace-replay-unset",
+	             hvcall(HC_TRACE_REPLAY, 1, WL_GUPS, TRACE_BEGIN, NULL), HC_ENODEV);
+	check_status(rep, "guest-hc-trace-setup-beyond-ram",
+	             hvcall(HC_TRACE_SETUP, ram_top, 4096, 0, NULL), HC_EFAULT);
+	check_status(rep, "guest-hc-trace-setup-too-big",
+	             hvcall(HC_TRACE_SETUP, 0, HC_TRACE_MAX_BYTES + 8, 0, NULL), HC_E2BIG);
+	check_status(rep, "guest-hc-trace-setup-unaligned", hvcall(HC_TRACE_SETUP, 4, 64, 0, NULL),
+	             HC_EINVAL);
+	check_status(rep, "guest-hc-escape-beyond-ram",
+	             hvcall(HC_ESCAPE_PAGE, ram_top + PAGE_SIZE_4K, 0, 0, NULL), HC_EFAULT);
+}
+
 static void check_vmx_insns(struct report *rep)
 {
 	char name[CHECK_NAME_MAX];
@@ -277,6 +311,8 @@ void vmchecks_run(struct report *rep, u64 ram_top, u64 free_start, u64 pattern_b
 		check_cpuid(rep);
 		check_round_trip(rep);
 		check_refusals(rep, ram_top);
+		check_segment_refusals(rep, ram_top);
+		check_msr_refused(rep);
 	} else {
 		report_skip(rep, "guest-vm-checks", "%s", no_hv_reason);
 	}

@@ -178,6 +178,14 @@ class Judging(unittest.TestCase):
             v = self.verdict("results:" + rel, bad)
             self.assertEqual(v.kind, "FAIL")
             self.assertIn("refs_per_walk=23.000", v.reason)
+            with open(f.name, "a") as g:
+                g.write("workload=gups mode=base accesses>10 esc_fp<1\n")
+            cond = console("RESULT workload=gups mode=base refs_per_walk=24.000 accesses=11 esc_fp=0",
+                           "SUMMARY: 0 tests, 0 failures, 0 skipped")
+            self.assertTrue(self.verdict("results:" + rel, cond).passed)
+            few = console("RESULT workload=gups mode=base refs_per_walk=24.000 accesses=10 esc_fp=0",
+                          "SUMMARY: 0 tests, 0 failures, 0 skipped")
+            self.assertIn("accesses>10", self.verdict("results:" + rel, few).reason)
             missing = console("SUMMARY: 0 tests, 0 failures, 0 skipped")
             self.assertIn("no RESULT line for workload=gups mode=base",
                           self.verdict("results:" + rel, missing).reason)

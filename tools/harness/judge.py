@@ -141,26 +141,48 @@ def _result_fields(line: str):
     return dict(w.split("=", 1) for w in rest.split() if "=" in w)
 
 
+_COND = re.compile(r"^([A-Za-z0-9_]+)(=|>|<)(.*)$")
+
+
+def _holds(result: dict, cond) -> bool:
+    key, op, want = cond
+    got = result.get(key)
+    if got is None:
+        return False
+    if op == "=":
+        return got == want
+    try:
+        return float(got) > float(want) if op == ">" else float(got) < float(want)
+    except ValueError:
+        return False
+
+
 def _results_unmet(path: str, con: Console):
-    """Every line of the expectation file (key=value words) must be matched, key
-    for key, by some RESULT line of the run."""
+    """Every line of the expectation file must be met by some RESULT line of
+    the run. A line holds words key=value (equal as text), key>number or
+    key<number; workload= and mode= pick the RESULT lines it is about."""
     full = paths.ROOT / path
     try:
-        wanted = [l.split() for l in full.read_text().splitlines()
-                  if l.strip() and not l.lstrip().startswith("#")]
+        lines = [l for l in full.read_text().splitlines()
+                 if l.strip() and not l.lstrip().startswith("#")]
     except OSError as e:
         return f"cannot read the expected results {path}: {e.strerror}"
     results = [r for r in (_result_fields(l) for l in con.lines) if r]
-    for words in wanted:
-        want = dict(w.split("=", 1) for w in words)
-        ident = " ".join(f"{k}={want[k]}" for k in ("workload", "mode") if k in want)
-        same = [r for r in results if all(r.get(k) == want[k] for k in ("workload", "mode")
-                                          if k in want)]
+    for line in lines:
+        conds = []
+        for w in line.split():
+            m = _COND.match(w)
+            if not m:
+                return f"{path}: '{w}' is not key=value, key>number or key<number"
+            conds.append(m.groups())
+        ident = [c for c in conds if c[0] in ("workload", "mode") and c[1] == "="]
+        name = " ".join(f"{k}={v}" for k, _, v in ident)
+        same = [r for r in results if all(_holds(r, c) for c in ident)]
         if not same:
-            return f"no RESULT line for {ident or ' '.join(words)}"
-        if not any(all(r.get(k) == v for k, v in want.items()) for r in same):
-            got = " ".join(f"{k}={same[0].get(k, '(none)')}" for k in want)
-            return f"RESULT {ident}: expected {' '.join(words)}, got {got}"
+            return f"no RESULT line for {name or line}"
+        if not any(all(_holds(r, c) for c in conds) for r in same):
+            got = " ".join(f"{k}={same[0].get(k, '(none)')}" for k, _, _ in conds)
+            return f"RESULT {name}: expected {line.strip()}, got {got}"
     return None
 
 
