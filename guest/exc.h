@@ -17,8 +17,8 @@
 
 /* Instructions that guest_try_insn() runs, each expected to fault. */
 enum guest_insn {
-	GI_UD2,          /* control: always #UD */
-	GI_NONCANONICAL, /* control: a load from a non-canonical address, always #GP */
+	GI_UD2,           /* control: always #UD */
+	GI_NONCANONICAL,  /* control: a load from a non-canonical address, always #GP */
 	GI_RDMSR_UNKNOWN, /* rdmsr of an MSR no CPU defines: #GP from segvisor and Bochs */
 	GI_VMXON,
 	GI_VMXOFF,

@@ -33,6 +33,24 @@ static u64 ram_top_of(const struct mb_info *mbi)
 	return top;
 }
 
+/* On purpose: an exception with no IDT to deliver it (a triple fault), or
+ * a halt nothing will wake. Under segvisor the guest ends there and the
+ * hypervisor reports why. */
+static void misbehave(u32 how)
+{
+	con_printf("guest: misbehaving on purpose: %s\n",
+	           how == CRASH_TRIPLE_FAULT ? "triple fault" : "halt with interrupts off");
+	if (how == CRASH_TRIPLE_FAULT) {
+		const struct {
+			u16 limit;
+			u64 base;
+		} __attribute__((packed)) no_idt = {0, 0};
+		__asm__ volatile("lidt %0; ud2" ::"m"(no_idt));
+	}
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}
+
 void guest_main(u32 magic, u32 info_pa)
 {
 	struct report rep = {0};
@@ -70,6 +88,8 @@ void guest_main(u32 magic, u32 info_pa)
 		vmchecks_oob(&rep, ram_top);
 	if (o.workloads != WORKLOADS_NONE)
 		workloads_run(&rep, &o, ram_top, free_start);
+	if (o.crash != CRASH_NONE)
+		misbehave(o.crash);
 	report_summary(&rep);
 	guest_exit(rep.failures == 0);
 }

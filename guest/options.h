@@ -7,6 +7,8 @@
 #include "lib/types.h"
 
 enum guest_page_opt { GPAGE_4K, GPAGE_2M };
+/* Ways for the guest to misbehave, to show the hypervisor surviving them. */
+enum crash_opt { CRASH_NONE, CRASH_TRIPLE_FAULT, CRASH_HALT };
 /* WL_* of lib/hvcall.h, then "all" and "none". */
 enum workload_opt { WORKLOADS_ALL = 3, WORKLOADS_NONE = 4 };
 /* MODE_* of lib/hvcall.h, then "all". */
@@ -16,6 +18,7 @@ struct guest_opts {
 	bool checks;      /* the VM checks: CPUID, hypercalls, bad pointers, #UD */
 	u64 pattern;      /* bytes of RAM for the pattern test (0: all above the image) */
 	bool oob;         /* touch memory outside the guest's map (a scenario of its own) */
+	u32 crash;        /* enum crash_opt: misbehave on purpose after the checks */
 	u32 workloads;    /* enum workload_opt */
 	u32 modes;        /* enum mode_opt */
 	u32 gpage;        /* enum guest_page_opt: page size of the workload region */

@@ -30,6 +30,8 @@ static const struct opt_desc hv_opts[] = {
     OPT_LIST_ENTRY(struct hv_config, badpages, "badpages", 0, (1ULL << 52) - 1, OPT_LIST_MAX,
                    OPTF_HEX, "host-physical frames with hard faults"),
     OPT_BOOL_ENTRY(struct hv_config, ept_ad, "ept_ad", "use EPT accessed/dirty bits"),
+    OPT_STRING_ENTRY(struct hv_config, vm_entry_test, "vm_entry_test",
+                     "test only: break one VM-entry rule and skip the software checker"),
 };
 
 const struct opt_table hv_config_table = OPT_TABLE(hv_opts);

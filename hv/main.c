@@ -47,6 +47,12 @@ static bool parse_options(struct report *rep, const char *cmdline)
 		return false;
 	}
 	char buf[512];
+	if (!vmx_entry_test_known(cfg.vm_entry_test)) {
+		vmx_entry_test_list(buf, sizeof(buf));
+		report_fail(rep, "options", "option 'vm_entry_test': '%s' is not one of %s",
+		            cfg.vm_entry_test, buf);
+		return false;
+	}
 	opts_format(buf, sizeof(buf), &hv_config_table, &cfg, res.given);
 	con_printf("options: %s\n", buf);
 	return true;

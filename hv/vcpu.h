@@ -75,9 +75,10 @@ struct vcpu_start {
 
 struct vcpu {
 	struct guest_regs regs;
-	void *arch;      /* the backend's state */
-	u64 nested_root; /* hPA of the nested table root */
-	bool nested_ad;  /* the nested table uses A/D bits */
+	void *arch;             /* the backend's state */
+	u64 nested_root;        /* hPA of the nested table root */
+	bool nested_ad;         /* the nested table uses A/D bits */
+	const char *entry_test; /* test only: a backend rule to break at entry, "" none */
 };
 
 /* Backend interface. Each returns 0 or a negative error and prints why. */

@@ -33,6 +33,7 @@ int vm_create(struct vm *vm, const struct hv_config *cfg, struct frame_alloc *fa
 	vm->mode = cfg->mode;
 	vm->cpu_max_page = cpu_max_page;
 	vm->vcpu.nested_ad = ept_ad;
+	vm->vcpu.entry_test = cfg->vm_entry_test;
 	vm->ept_max_page = hv_config_ept_page_bytes(cfg->ept_page);
 	if (vm->ept_max_page > cpu_max_page) {
 		con_printf("ept: ept_page=%lluK is more than this CPU supports; using %lluK\n",

@@ -12,6 +12,7 @@
 #include "arch/x86/vmx_defs.h"
 #include "hv/vcpu.h"
 #include "lib/console.h"
+#include "lib/fmt.h"
 #include "lib/mem.h"
 
 _Static_assert(VMCS_HOST_RSP == 0x6c14, "ENC_HOST_RSP in vmx_entry.S");
@@ -351,6 +352,104 @@ static bool vmcs_write_all(const struct vmcs_state *st)
 	return ok;
 }
 
+/* ---- The software entry checker on this CPU's own capabilities ---- */
+
+struct entry_case {
+	const char *name;
+	enum vmx_check_rule expect;
+	void (*mutate)(struct vmcs_state *st, const struct vmx_caps *caps);
+};
+
+/* A 64-bit guest (IA-32e mode, paging on, CS.L) as a base for the 64-bit rules. */
+static void make_64bit(struct vmcs_state *st)
+{
+	st->vm_entry_controls |= ENTRY_IA32E_MODE_GUEST;
+	st->guest_cr0 |= CR0_PG;
+	st->guest_cr4 |= CR4_PAE;
+	st->guest_ia32_efer |= EFER_LME | EFER_LMA;
+	st->guest_cs.ar = (st->guest_cs.ar & ~AR_DB) | AR_L;
+}
+
+static void mut_cs_l_and_d(struct vmcs_state *st, const struct vmx_caps *c)
+{
+	(void)c;
+	make_64bit(st);
+	st->guest_cs.ar |= AR_DB;
+}
+
+static void mut_rip_noncanonical(struct vmcs_state *st, const struct vmx_caps *c)
+{
+	(void)c;
+	make_64bit(st);
+	st->guest_rip = 0x0000800000000000ULL;
+}
+
+static void mut_cr0_fixed(struct vmcs_state *st, const struct vmx_caps *c)
+{
+	st->guest_cr0 &= ~(c->cr0_fixed0 & ~(u64)(CR0_PE | CR0_PG));
+}
+
+static void mut_cr4_fixed(struct vmcs_state *st, const struct vmx_caps *c)
+{
+	st->guest_cr4 &= ~c->cr4_fixed0;
+}
+
+static void mut_eptp_type(struct vmcs_state *st, const struct vmx_caps *c)
+{
+	(void)c;
+	st->ept_pointer = (st->ept_pointer & ~EPTP_MT_MASK) | 1; /* WC: not allowed */
+}
+
+static void mut_eptp_walk(struct vmcs_state *st, const struct vmx_caps *c)
+{
+	(void)c;
+	st->ept_pointer = (st->ept_pointer & ~EPTP_WALK_MASK) | (2ULL << EPTP_WALK_SHIFT);
+}
+
+static void mut_control_bit(struct vmcs_state *st, const struct vmx_caps *c)
+{
+	u32 may = vmx_ctl_may_be_1(vmx_caps_ctl_msr(c, VMX_CTL_PROCBASED));
+	for (unsigned b = 0; b < 32; b++) {
+		if (!(may & (1u << b))) {
+			st->primary_vm_exec_control |= 1u << b;
+			return;
+		}
+	}
+}
+
+static const struct entry_case entry_cases[] = {
+    {"vmcheck-cs-l-with-cs-d", VMX_CHECK_GUEST_CS_L_AND_DB, mut_cs_l_and_d},
+    {"vmcheck-rip-noncanonical", VMX_CHECK_GUEST_RIP_CANONICAL, mut_rip_noncanonical},
+    {"vmcheck-cr0-fixed-bits", VMX_CHECK_GUEST_CR0_FIXED, mut_cr0_fixed},
+    {"vmcheck-cr4-fixed-bits", VMX_CHECK_GUEST_CR4_FIXED, mut_cr4_fixed},
+    {"vmcheck-eptp-memory-type", VMX_CHECK_EPTP_MEMORY_TYPE, mut_eptp_type},
+    {"vmcheck-eptp-walk-length", VMX_CHECK_EPTP_WALK_LENGTH, mut_eptp_walk},
+    {"vmcheck-control-not-allowed", VMX_CHECK_PROC_CONTROLS, mut_control_bit},
+};
+
+/* The case named by vm_entry_test= (without its "vmcheck-" prefix). */
+static const struct entry_case *entry_case_named(const char *name)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(entry_cases); i++)
+		if (!strcmp(entry_cases[i].name + strlen("vmcheck-"), name))
+			return &entry_cases[i];
+	return NULL;
+}
+
+bool vmx_entry_test_known(const char *name)
+{
+	return !*name || entry_case_named(name);
+}
+
+void vmx_entry_test_list(char *buf, size_t size)
+{
+	size_t n = 0;
+	buf[0] = '\0';
+	for (unsigned i = 0; i < ARRAY_SIZE(entry_cases) && n < size; i++)
+		n += fmt_snprintf(buf + n, size - n, "%s%s", i ? ", " : "",
+		                  entry_cases[i].name + strlen("vmcheck-"));
+}
+
 int vcpu_arch_create(struct vcpu *v, const struct vcpu_start *start, u64 nested_root)
 {
 	struct vmx_vcpu *x = &the_vcpu;
@@ -368,8 +467,16 @@ int vcpu_arch_create(struct vcpu *v, const struct vcpu_start *start, u64 nested_
 	if (!vmcs_build(&x->st, &x->caps, start, eptp))
 		return -1;
 
+	const struct entry_case *test = v->entry_test[0] ? entry_case_named(v->entry_test) : NULL;
+	if (test) {
+		/* Test only: hand the CPU a VMCS that breaks one rule, to show how
+		 * a refused entry is reported. */
+		test->mutate(&x->st, &x->caps);
+		con_printf("vm_entry_test=%s: breaking %s; the software checker is bypassed\n",
+		           v->entry_test, vmx_check_rule_message(test->expect));
+	}
 	struct vmx_check_detail d;
-	enum vmx_check_rule rule = vmx_check_entry(&x->st, &x->caps, &d);
+	enum vmx_check_rule rule = test ? VMX_CHECK_OK : vmx_check_entry(&x->st, &x->caps, &d);
 	if (rule != VMX_CHECK_OK) {
 		con_printf("FAIL: vm-entry-check: %s (%s): field 0x%x value 0x%llx bits 0x%llx\n",
 		           vmx_check_rule_message(rule), vmx_check_rule_name(rule),
@@ -491,9 +598,10 @@ int vcpu_arch_run(struct vcpu *v, struct vm_exit *e)
 		memset(e, 0, sizeof(*e));
 		e->kind = VMEXIT_ENTRY_FAIL;
 		e->entry_fail_reason = rc == 2 ? (u32)vmread(VMCS_VM_INSTRUCTION_ERROR) : 0;
-		con_printf("FAIL: vm-entry: %s failed: %s, VM-instruction error %u\n",
+		con_printf("FAIL: vm-entry: %s failed: %s, VM-instruction error %u (%s)\n",
 		           x->launched ? "VMRESUME" : "VMLAUNCH",
-		           rc == 2 ? "VMfailValid" : "VMfailInvalid", e->entry_fail_reason);
+		           rc == 2 ? "VMfailValid" : "VMfailInvalid", e->entry_fail_reason,
+		           rc == 2 ? vmx_insn_error_name(e->entry_fail_reason) : "no current VMCS");
 		return -1;
 	}
 	x->launched = true;
@@ -636,13 +744,14 @@ bool vcpu_arch_xsetbv(struct vcpu *v, u32 xcr, u64 val)
 void vcpu_arch_dump(struct vcpu *v)
 {
 	const struct guest_regs *r = &v->regs;
-	con_printf("  exit reason %llu (%s) qualification 0x%llx\n",
+	con_printf("  last exit reason %llu (%s) qualification 0x%llx\n",
 	           vmread(VMCS_EXIT_REASON) & EXIT_REASON_BASIC_MASK,
 	           vcpu_arch_exit_name((u32)(vmread(VMCS_EXIT_REASON) & EXIT_REASON_BASIC_MASK)),
 	           vmread(VMCS_EXIT_QUALIFICATION));
-	con_printf("  guest-physical 0x%llx guest-linear 0x%llx VM-instruction error %llu\n",
-	           vmread(VMCS_GUEST_PHYSICAL_ADDRESS), vmread(VMCS_GUEST_LINEAR_ADDRESS),
-	           vmread(VMCS_VM_INSTRUCTION_ERROR));
+	u32 err = (u32)vmread(VMCS_VM_INSTRUCTION_ERROR);
+	con_printf("  guest-physical 0x%llx guest-linear 0x%llx VM-instruction error %u (%s)\n",
+	           vmread(VMCS_GUEST_PHYSICAL_ADDRESS), vmread(VMCS_GUEST_LINEAR_ADDRESS), err,
+	           err ? vmx_insn_error_name(err) : "none");
 	con_printf("  rip=%016llx rsp=%016llx rflags=%016llx\n", vmread(VMCS_GUEST_RIP),
 	           vmread(VMCS_GUEST_RSP), vmread(VMCS_GUEST_RFLAGS));
 	con_printf("  cr0=%016llx cr3=%016llx cr4=%016llx efer=%016llx\n", vmread(VMCS_GUEST_CR0),
@@ -659,81 +768,6 @@ void vcpu_arch_dump(struct vcpu *v)
 	           r->r12);
 	con_printf("  r13=%016llx r14=%016llx r15=%016llx\n", r->r13, r->r14, r->r15);
 }
-
-/* ---- The software entry checker on this CPU's own capabilities ---- */
-
-struct entry_case {
-	const char *name;
-	enum vmx_check_rule expect;
-	void (*mutate)(struct vmcs_state *st, const struct vmx_caps *caps);
-};
-
-/* A 64-bit guest (IA-32e mode, paging on, CS.L) as a base for the 64-bit rules. */
-static void make_64bit(struct vmcs_state *st)
-{
-	st->vm_entry_controls |= ENTRY_IA32E_MODE_GUEST;
-	st->guest_cr0 |= CR0_PG;
-	st->guest_cr4 |= CR4_PAE;
-	st->guest_ia32_efer |= EFER_LME | EFER_LMA;
-	st->guest_cs.ar = (st->guest_cs.ar & ~AR_DB) | AR_L;
-}
-
-static void mut_cs_l_and_d(struct vmcs_state *st, const struct vmx_caps *c)
-{
-	(void)c;
-	make_64bit(st);
-	st->guest_cs.ar |= AR_DB;
-}
-
-static void mut_rip_noncanonical(struct vmcs_state *st, const struct vmx_caps *c)
-{
-	(void)c;
-	make_64bit(st);
-	st->guest_rip = 0x0000800000000000ULL;
-}
-
-static void mut_cr0_fixed(struct vmcs_state *st, const struct vmx_caps *c)
-{
-	st->guest_cr0 &= ~(c->cr0_fixed0 & ~(u64)(CR0_PE | CR0_PG));
-}
-
-static void mut_cr4_fixed(struct vmcs_state *st, const struct vmx_caps *c)
-{
-	st->guest_cr4 &= ~c->cr4_fixed0;
-}
-
-static void mut_eptp_type(struct vmcs_state *st, const struct vmx_caps *c)
-{
-	(void)c;
-	st->ept_pointer = (st->ept_pointer & ~EPTP_MT_MASK) | 1; /* WC: not allowed */
-}
-
-static void mut_eptp_walk(struct vmcs_state *st, const struct vmx_caps *c)
-{
-	(void)c;
-	st->ept_pointer = (st->ept_pointer & ~EPTP_WALK_MASK) | (2ULL << EPTP_WALK_SHIFT);
-}
-
-static void mut_control_bit(struct vmcs_state *st, const struct vmx_caps *c)
-{
-	u32 may = vmx_ctl_may_be_1(vmx_caps_ctl_msr(c, VMX_CTL_PROCBASED));
-	for (unsigned b = 0; b < 32; b++) {
-		if (!(may & (1u << b))) {
-			st->primary_vm_exec_control |= 1u << b;
-			return;
-		}
-	}
-}
-
-static const struct entry_case entry_cases[] = {
-    {"vmcheck-cs-l-with-cs-d", VMX_CHECK_GUEST_CS_L_AND_DB, mut_cs_l_and_d},
-    {"vmcheck-rip-noncanonical", VMX_CHECK_GUEST_RIP_CANONICAL, mut_rip_noncanonical},
-    {"vmcheck-cr0-fixed-bits", VMX_CHECK_GUEST_CR0_FIXED, mut_cr0_fixed},
-    {"vmcheck-cr4-fixed-bits", VMX_CHECK_GUEST_CR4_FIXED, mut_cr4_fixed},
-    {"vmcheck-eptp-memory-type", VMX_CHECK_EPTP_MEMORY_TYPE, mut_eptp_type},
-    {"vmcheck-eptp-walk-length", VMX_CHECK_EPTP_WALK_LENGTH, mut_eptp_walk},
-    {"vmcheck-control-not-allowed", VMX_CHECK_PROC_CONTROLS, mut_control_bit},
-};
 
 void vmx_selftest_entry_checks(struct report *rep, const struct vmx_caps *caps)
 {

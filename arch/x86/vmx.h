@@ -31,5 +31,11 @@ bool vmx_ept_ad_supported(const struct vmx_caps *caps);
 /* Boot self-test: the software VM-entry checker over the VMCS segvisor
  * would write on this CPU, then with one rule broken at a time. */
 void vmx_selftest_entry_checks(struct report *rep, const struct vmx_caps *caps);
+/* vm_entry_test=NAME (test only): the VMCS breaks one checker rule on
+ * purpose and goes to the CPU unchecked. NAME is a vmcheck case without
+ * its "vmcheck-" prefix; "" is none. */
+const char *vmx_insn_error_name(u32 err);
+bool vmx_entry_test_known(const char *name);
+void vmx_entry_test_list(char *buf, size_t size);
 
 #endif

@@ -1,4 +1,5 @@
 /* Names of the basic exit reasons (SDM Vol. 3D, Appendix C), for reports. */
+#include "arch/x86/vmx.h"
 #include "arch/x86/vmx_defs.h"
 #include "hv/vcpu.h"
 
@@ -61,4 +62,31 @@ const char *vcpu_arch_exit_name(u32 raw)
 	if (raw < ARRAY_SIZE(exit_reason_names) && exit_reason_names[raw])
 		return exit_reason_names[raw];
 	return "unnamed";
+}
+
+/* VM-instruction error numbers (SDM Vol. 3C, 31.4, Table 31-1). */
+static const char *const insn_error_names[VMXERR_COUNT] = {
+    [VMXERR_VMCALL_IN_VMX_ROOT] = "VMCALL executed in VMX root operation",
+    [VMXERR_VMCLEAR_INVALID_ADDRESS] = "VMCLEAR with invalid physical address",
+    [VMXERR_VMCLEAR_VMXON_POINTER] = "VMCLEAR with VMXON pointer",
+    [VMXERR_VMLAUNCH_NONCLEAR_VMCS] = "VMLAUNCH with non-clear VMCS",
+    [VMXERR_VMRESUME_NONLAUNCHED_VMCS] = "VMRESUME with non-launched VMCS",
+    [VMXERR_VMRESUME_AFTER_VMXOFF] = "VMRESUME after VMXOFF",
+    [VMXERR_ENTRY_INVALID_CONTROL_FIELD] = "VM entry with invalid control field(s)",
+    [VMXERR_ENTRY_INVALID_HOST_STATE_FIELD] = "VM entry with invalid host-state field(s)",
+    [VMXERR_VMPTRLD_INVALID_ADDRESS] = "VMPTRLD with invalid physical address",
+    [VMXERR_VMPTRLD_VMXON_POINTER] = "VMPTRLD with VMXON pointer",
+    [VMXERR_VMPTRLD_INCORRECT_REVISION] = "VMPTRLD with incorrect VMCS revision identifier",
+    [VMXERR_UNSUPPORTED_VMCS_COMPONENT] = "VMREAD/VMWRITE of unsupported VMCS component",
+    [VMXERR_VMWRITE_READ_ONLY_COMPONENT] = "VMWRITE to read-only VMCS component",
+    [VMXERR_VMXON_IN_VMX_ROOT] = "VMXON executed in VMX root operation",
+    [VMXERR_ENTRY_EVENTS_BLOCKED_BY_MOV_SS] = "VM entry with events blocked by MOV SS",
+    [VMXERR_INVALID_INVEPT_INVVPID_OPERAND] = "invalid operand to INVEPT/INVVPID",
+};
+
+const char *vmx_insn_error_name(u32 err)
+{
+	if (err < VMXERR_COUNT && insn_error_names[err])
+		return insn_error_names[err];
+	return "unnamed VM-instruction error";
 }
