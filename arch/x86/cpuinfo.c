@@ -6,16 +6,18 @@
 #include "lib/console.h"
 #include "lib/mem.h"
 
-#define CPUID_LEAF_VENDOR       0x0
-#define CPUID_LEAF_PERFMON      0xa
-#define CPUID_LEAF_EXT_MAX      0x80000000
-#define CPUID_LEAF_EXT_FEATURES 0x80000001
-#define CPUID_LEAF_BRAND0       0x80000002
-#define CPUID_LEAF_ADDR_SIZES   0x80000008
-#define CPUID_1_ECX_HV          BIT(31)
-#define CPUID_EXT_ECX_SVM       BIT(2)
-#define CPUID_EXT_EDX_NX        BIT(20)
-#define CPUID_EXT_EDX_1GB       BIT(26)
+#define CPUID_LEAF_VENDOR  0x0
+#define CPUID_LEAF_EXT_MAX 0x80000000
+#define CPUID_LEAF_BRAND0  0x80000002
+#define CPUID_1_ECX_HV     BIT(31)
+/* CPUID.1:EAX version information (SDM Vol. 2A, CPUID, Figure 3-6). */
+#define VERSION_STEPPING(eax)  ((eax)&0xf)
+#define VERSION_MODEL(eax)     (((eax) >> 4) & 0xf)
+#define VERSION_FAMILY(eax)    (((eax) >> 8) & 0xf)
+#define VERSION_EXT_MODEL(eax) (((eax) >> 16) & 0xf)
+#define VERSION_EXT_FAM(eax)   (((eax) >> 20) & 0xff)
+#define FAMILY_USES_EXT_FAMILY 0xf
+#define FAMILY_P6              0x6
 
 void cpuinfo_read(struct cpuinfo *ci)
 {
@@ -27,22 +29,22 @@ void cpuinfo_read(struct cpuinfo *ci)
 	u32 max = v.eax;
 
 	struct cpuid_regs f = cpuid(CPUID_LEAF_FEATURES, 0);
-	ci->stepping = f.eax & 0xf;
-	ci->model = (f.eax >> 4) & 0xf;
-	ci->family = (f.eax >> 8) & 0xf;
-	if (ci->family == 0xf)
-		ci->family += (f.eax >> 20) & 0xff;
-	if (ci->family == 0x6 || ci->family >= 0xf)
-		ci->model |= ((f.eax >> 16) & 0xf) << 4;
+	ci->stepping = VERSION_STEPPING(f.eax);
+	ci->model = VERSION_MODEL(f.eax);
+	ci->family = VERSION_FAMILY(f.eax);
+	if (ci->family == FAMILY_USES_EXT_FAMILY)
+		ci->family += VERSION_EXT_FAM(f.eax);
+	if (ci->family == FAMILY_P6 || ci->family >= FAMILY_USES_EXT_FAMILY)
+		ci->model |= VERSION_EXT_MODEL(f.eax) << 4;
 	ci->vmx = f.ecx & CPUID_1_ECX_VMX;
 	ci->hypervisor = f.ecx & CPUID_1_ECX_HV;
 
 	u32 ext_max = cpuid(CPUID_LEAF_EXT_MAX, 0).eax;
 	if (ext_max >= CPUID_LEAF_EXT_FEATURES) {
 		struct cpuid_regs e = cpuid(CPUID_LEAF_EXT_FEATURES, 0);
-		ci->svm = e.ecx & CPUID_EXT_ECX_SVM;
-		ci->nx = e.edx & CPUID_EXT_EDX_NX;
-		ci->page1gb = e.edx & CPUID_EXT_EDX_1GB;
+		ci->svm = e.ecx & CPUID_80000001_ECX_SVM;
+		ci->nx = e.edx & CPUID_80000001_EDX_NX;
+		ci->page1gb = e.edx & CPUID_80000001_EDX_PAGE1GB;
 	}
 	if (ext_max >= CPUID_LEAF_BRAND0 + 2) {
 		for (u32 i = 0; i < 3; i++) {
@@ -52,16 +54,17 @@ void cpuinfo_read(struct cpuinfo *ci)
 	}
 	if (ext_max >= CPUID_LEAF_ADDR_SIZES) {
 		u32 a = cpuid(CPUID_LEAF_ADDR_SIZES, 0).eax;
-		ci->phys_bits = a & 0xff;
-		ci->virt_bits = (a >> 8) & 0xff;
+		ci->phys_bits = a & CPUID_80000008_EAX_MAXPHYADDR_MASK;
+		ci->virt_bits =
+		    (a & CPUID_80000008_EAX_LINEAR_MASK) >> CPUID_80000008_EAX_LINEAR_SHIFT;
 	}
 
 	/* The PMU: CPUID may claim one that is not there (EMULATORS.md), so the
 	 * counters are tried with fault-catching accesses. */
 	if (max >= CPUID_LEAF_PERFMON) {
 		u32 a = cpuid(CPUID_LEAF_PERFMON, 0).eax;
-		ci->pmu_version = a & 0xff;
-		ci->pmu_counters = (a >> 8) & 0xff;
+		ci->pmu_version = a & CPUID_A_EAX_VERSION_MASK;
+		ci->pmu_counters = (a & CPUID_A_EAX_NUM_GP_MASK) >> CPUID_A_EAX_NUM_GP_SHIFT;
 	}
 	if (ci->pmu_version && ci->pmu_counters) {
 		u64 sel, ctr;

@@ -17,20 +17,37 @@
 
 _Static_assert(VMCS_HOST_RSP == 0x6c14, "ENC_HOST_RSP in vmx_entry.S");
 
-#define CPUID_80000008_PHYS_BITS_MASK 0xff
-#define INVEPT_SINGLE_CONTEXT         1
-#define INVEPT_ALL_CONTEXT            2
-#define MSR_BITMAP_READ_LOW           0
-#define MSR_BITMAP_READ_HIGH          1024
-#define MSR_BITMAP_WRITE_LOW          2048
-#define MSR_BITMAP_WRITE_HIGH         3072
-#define MSR_HIGH_BASE                 0xc0000000u
-#define MSR_RANGE                     0x2000u
-#define GUEST_VPID                    1
-#define DR7_INIT                      0x400
-#define HOST_STACK_SIZE               16384
+#define INVEPT_SINGLE_CONTEXT 1
+#define INVEPT_ALL_CONTEXT    2
+#define MSR_BITMAP_READ_LOW   0
+#define MSR_BITMAP_READ_HIGH  1024
+#define MSR_BITMAP_WRITE_LOW  2048
+#define MSR_BITMAP_WRITE_HIGH 3072
+#define MSR_HIGH_BASE         0xc0000000u
+#define MSR_RANGE             0x2000u
+#define GUEST_VPID            1
+#define DR7_INIT              0x400 /* DR7 after reset (SDM Vol. 3B, 18.2.4) */
+/* The flat segments of a Multiboot start (Multiboot spec 3.2): the selector
+ * values are the guest's business, the spec fixes only base and limit. */
+#define GUEST_SEL_CODE      0x08
+#define GUEST_SEL_DATA      0x10
+#define SEG_LIMIT_4G        0xffffffffu
+#define GUEST_TR_LIMIT      0xff   /* a minimal TSS, never used */
+#define GUEST_DTR_LIMIT     0xffff /* GDTR/IDTR: the reset value (SDM Vol. 3A, 10.1.1) */
+#define MSR_BITMAP_ALL_EXIT 0xff
+/* A 64-bit RIP whose bits 63:47 differ: the first non-canonical address. */
+#define NONCANONICAL_RIP (1ULL << 47)
+#define EPTP_MT_WC       1ULL /* write-combining: never valid for an EPTP (SDM 25.6.11) */
+#define EPTP_WALK_3      (2ULL << EPTP_WALK_SHIFT)
+#define HOST_STACK_SIZE  16384
 
 int vmx_enter(struct guest_regs *regs, int launched);
+
+/* EPTP (SDM 25.6.11): write-back paging structures, a 4-level walk. */
+static u64 vmx_eptp(u64 root, bool ad)
+{
+	return (root & EPTP_ADDR_MASK) | EPTP_MT_WB | EPTP_WALK_4 | (ad ? EPTP_AD_ENABLE : 0);
+}
 extern const u8 vmx_exit_entry[];
 
 static u8 vmxon_region[4096] __attribute__((aligned(4096)));
@@ -148,7 +165,7 @@ enum vmx_status vmx_probe(struct vmx_caps *caps)
 	caps->cr0_fixed1 = rdmsr(IA32_VMX_CR0_FIXED1);
 	caps->cr4_fixed0 = rdmsr(IA32_VMX_CR4_FIXED0);
 	caps->cr4_fixed1 = rdmsr(IA32_VMX_CR4_FIXED1);
-	caps->maxphyaddr = cpuid(0x80000008, 0).eax & CPUID_80000008_PHYS_BITS_MASK;
+	caps->maxphyaddr = cpuid(CPUID_LEAF_ADDR_SIZES, 0).eax & CPUID_80000008_EAX_MAXPHYADDR_MASK;
 	return VMX_OK;
 }
 
@@ -216,7 +233,7 @@ static void msr_bitmap_allow(u32 msr, bool read, bool write)
  * state the guest may own without harm to the host. */
 static void msr_bitmap_init(void)
 {
-	memset(msr_bitmap, 0xff, sizeof(msr_bitmap));
+	memset(msr_bitmap, MSR_BITMAP_ALL_EXIT, sizeof(msr_bitmap));
 	static const u32 passthrough[] = {
 	    IA32_FS_BASE,     IA32_GS_BASE,      IA32_KERNEL_GS_BASE, IA32_STAR,
 	    IA32_LSTAR,       IA32_CSTAR,        IA32_FMASK,          IA32_TSC_AUX,
@@ -244,7 +261,7 @@ static struct vmcs_segment flat_segment(u16 sel, u32 type)
 	return (struct vmcs_segment){
 	    .selector = sel,
 	    .base = 0,
-	    .limit = 0xffffffff,
+	    .limit = SEG_LIMIT_4G,
 	    .ar = type | AR_S | AR_P | AR_DB | AR_G,
 	};
 }
@@ -315,8 +332,8 @@ static bool vmcs_build(struct vmcs_state *st, const struct vmx_caps *caps,
 	st->guest_rsp = start->rsp;
 	st->guest_rip = start->rip;
 	st->guest_rflags = start->rflags | RFLAGS_FIXED1;
-	st->guest_cs = flat_segment(0x08, SEG_TYPE_CODE_XR_ACCESSED);
-	st->guest_ss = flat_segment(0x10, SEG_TYPE_DATA_RW_ACCESSED);
+	st->guest_cs = flat_segment(GUEST_SEL_CODE, SEG_TYPE_CODE_XR_ACCESSED);
+	st->guest_ss = flat_segment(GUEST_SEL_DATA, SEG_TYPE_DATA_RW_ACCESSED);
 	st->guest_ds = st->guest_ss;
 	st->guest_es = st->guest_ss;
 	st->guest_fs = st->guest_ss;
@@ -324,9 +341,10 @@ static bool vmcs_build(struct vmcs_state *st, const struct vmx_caps *caps,
 	st->guest_ldtr = (struct vmcs_segment){.ar = AR_UNUSABLE};
 	/* TR must be a usable busy TSS even in a guest that never uses one
 	 * (SDM 27.3.1.2). */
-	st->guest_tr = (struct vmcs_segment){.limit = 0xff, .ar = SEG_TYPE_TSS_BUSY | AR_P};
-	st->guest_gdtr_limit = 0xffff;
-	st->guest_idtr_limit = 0xffff;
+	st->guest_tr =
+	    (struct vmcs_segment){.limit = GUEST_TR_LIMIT, .ar = SEG_TYPE_TSS_BUSY | AR_P};
+	st->guest_gdtr_limit = GUEST_DTR_LIMIT;
+	st->guest_idtr_limit = GUEST_DTR_LIMIT;
 	st->guest_ia32_pat = PAT_POWER_ON_VALUE;
 	st->guest_ia32_efer = 0;
 	st->guest_activity_state = 0;
@@ -381,7 +399,7 @@ static void mut_rip_noncanonical(struct vmcs_state *st, const struct vmx_caps *c
 {
 	(void)c;
 	make_64bit(st);
-	st->guest_rip = 0x0000800000000000ULL;
+	st->guest_rip = NONCANONICAL_RIP;
 }
 
 static void mut_cr0_fixed(struct vmcs_state *st, const struct vmx_caps *c)
@@ -397,13 +415,13 @@ static void mut_cr4_fixed(struct vmcs_state *st, const struct vmx_caps *c)
 static void mut_eptp_type(struct vmcs_state *st, const struct vmx_caps *c)
 {
 	(void)c;
-	st->ept_pointer = (st->ept_pointer & ~EPTP_MT_MASK) | 1; /* WC: not allowed */
+	st->ept_pointer = (st->ept_pointer & ~EPTP_MT_MASK) | EPTP_MT_WC;
 }
 
 static void mut_eptp_walk(struct vmcs_state *st, const struct vmx_caps *c)
 {
 	(void)c;
-	st->ept_pointer = (st->ept_pointer & ~EPTP_WALK_MASK) | (2ULL << EPTP_WALK_SHIFT);
+	st->ept_pointer = (st->ept_pointer & ~EPTP_WALK_MASK) | EPTP_WALK_3;
 }
 
 static void mut_control_bit(struct vmcs_state *st, const struct vmx_caps *c)
@@ -461,9 +479,7 @@ int vcpu_arch_create(struct vcpu *v, const struct vcpu_start *start, u64 nested_
 	v->regs.rbx = start->rbx;
 	msr_bitmap_init();
 
-	u64 eptp = (nested_root & EPTP_ADDR_MASK) | EPTP_MT_WB | EPTP_WALK_4;
-	if (v->nested_ad)
-		eptp |= EPTP_AD_ENABLE;
+	u64 eptp = vmx_eptp(nested_root, v->nested_ad);
 	if (!vmcs_build(&x->st, &x->caps, start, eptp))
 		return -1;
 
@@ -496,9 +512,7 @@ int vcpu_arch_create(struct vcpu *v, const struct vcpu_start *start, u64 nested_
 
 void vcpu_arch_set_nested_root(struct vcpu *v, u64 nested_root)
 {
-	u64 eptp = (nested_root & EPTP_ADDR_MASK) | EPTP_MT_WB | EPTP_WALK_4;
-	if (v->nested_ad)
-		eptp |= EPTP_AD_ENABLE;
+	u64 eptp = vmx_eptp(nested_root, v->nested_ad);
 	v->nested_root = nested_root;
 	vmwrite(VMCS_EPT_POINTER, eptp);
 	/* SDM 29.4.3.1: INVEPT single-context drops the mappings derived from
@@ -774,7 +788,7 @@ void vmx_selftest_entry_checks(struct report *rep, const struct vmx_caps *caps)
 	static struct vmcs_state good, st;
 	const struct vcpu_start start = {
 	    .rip = 2 * MiB, .rflags = RFLAGS_FIXED1, .cr0 = CR0_PE | CR0_ET};
-	const u64 eptp = PAGE_SIZE_2M | EPTP_MT_WB | EPTP_WALK_4; /* any aligned root */
+	const u64 eptp = vmx_eptp(PAGE_SIZE_2M, false); /* any aligned root will do */
 	msr_bitmap_init();
 	if (!vmcs_build(&good, caps, &start, eptp)) {
 		report_fail(rep, "vmcheck-good-state",
