@@ -33,13 +33,20 @@ static u64 ram_top_of(const struct mb_info *mbi)
 	return top;
 }
 
-/* On purpose: an exception with no IDT to deliver it (a triple fault), or
- * a halt nothing will wake. Under segvisor the guest ends there and the
+/* On purpose: an exception with no IDT to deliver it (a triple fault), a
+ * halt nothing will wake, or a loop that never exits. Under segvisor the guest ends there and the
  * hypervisor reports why. */
 static void misbehave(u32 how)
 {
-	con_printf("guest: misbehaving on purpose: %s\n",
-	           how == CRASH_TRIPLE_FAULT ? "triple fault" : "halt with interrupts off");
+	static const char *const what[] = {
+	    [CRASH_TRIPLE_FAULT] = "triple fault",
+	    [CRASH_HALT] = "halt with interrupts off",
+	    [CRASH_SPIN] = "spin forever without an exit",
+	};
+	con_printf("guest: misbehaving on purpose: %s\n", what[how]);
+	if (how == CRASH_SPIN)
+		for (;;)
+			__asm__ volatile("" ::: "memory");
 	if (how == CRASH_TRIPLE_FAULT) {
 		const struct {
 			u16 limit;

@@ -8,7 +8,7 @@ static const char *const mode_names[] = {"base",        "native", "vmm-direct", 
                                          "dual-direct", "all",    NULL};
 _Static_assert((int)MODES_ALL == (int)MODE_COUNT, "mode names follow enum hv_mode");
 static const char *const gpage_names[] = {"4k", "2m", NULL};
-static const char *const crash_names[] = {"none", "triple-fault", "halt", NULL};
+static const char *const crash_names[] = {"none", "triple-fault", "halt", "spin", NULL};
 
 static const struct opt_desc guest_opt_descs[] = {
     OPT_BOOL_ENTRY(struct guest_opts, checks, "checks", "VM checks"),
@@ -16,7 +16,7 @@ static const struct opt_desc guest_opt_descs[] = {
                    "bytes for the RAM pattern test (0: all free RAM)"),
     OPT_BOOL_ENTRY(struct guest_opts, oob, "oob", "touch memory outside the guest's map"),
     OPT_ENUM_ENTRY(struct guest_opts, crash, "crash", crash_names,
-                   "misbehave after the checks: triple-fault or halt"),
+                   "misbehave after the checks: triple-fault, halt or spin"),
     OPT_ENUM_ENTRY(struct guest_opts, workloads, "workloads", workload_names, "workloads"),
     OPT_ENUM_ENTRY(struct guest_opts, modes, "modes", mode_names, "modes to run them in"),
     OPT_ENUM_ENTRY(struct guest_opts, gpage, "gpage", gpage_names,

@@ -8,7 +8,7 @@
 
 enum guest_page_opt { GPAGE_4K, GPAGE_2M };
 /* Ways for the guest to misbehave, to show the hypervisor surviving them. */
-enum crash_opt { CRASH_NONE, CRASH_TRIPLE_FAULT, CRASH_HALT };
+enum crash_opt { CRASH_NONE, CRASH_TRIPLE_FAULT, CRASH_HALT, CRASH_SPIN };
 /* WL_* of lib/hvcall.h, then "all" and "none". */
 enum workload_opt { WORKLOADS_ALL = 3, WORKLOADS_NONE = 4 };
 /* MODE_* of lib/hvcall.h, then "all". */

@@ -30,6 +30,8 @@ static const struct opt_desc hv_opts[] = {
     OPT_LIST_ENTRY(struct hv_config, badpages, "badpages", 0, (1ULL << 52) - 1, OPT_LIST_MAX,
                    OPTF_HEX, "host-physical frames with hard faults"),
     OPT_BOOL_ENTRY(struct hv_config, ept_ad, "ept_ad", "use EPT accessed/dirty bits"),
+    OPT_UINT_ENTRY(struct hv_config, watchdog, "watchdog", 0, 0xffffffffULL, OPTF_HEX,
+                   "VMX-preemption-timer ticks a guest may run without an exit (0: off)"),
     OPT_STRING_ENTRY(struct hv_config, vm_entry_test, "vm_entry_test",
                      "test only: break one VM-entry rule and skip the software checker"),
 };
@@ -48,6 +50,7 @@ void hv_config_defaults(struct hv_config *c)
 	    .bloom_bits = 256,
 	    .bloom_hashes = 4,
 	    .ept_ad = false,
+	    .watchdog = 0xffffffffULL,
 	};
 }
 

@@ -25,6 +25,7 @@ struct hv_config {
 	struct opt_u64_list badpages; /* host frames (hPA) with hard faults */
 	bool ept_ad;                  /* use EPT accessed/dirty bits where the CPU has them */
 	char vm_entry_test[32];       /* test only: break this VM-entry rule on purpose */
+	u64 watchdog;                 /* VMX-preemption-timer ticks without an exit; 0: off */
 };
 
 extern const struct opt_table hv_config_table;

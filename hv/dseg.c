@@ -4,6 +4,7 @@
  * guest segment is declared by the guest; pages whose host frames have
  * hard faults escape to alternate frames through 4 KiB EPT entries, and the
  * escape filter lets the walk model send them through paging. */
+#include "arch/x86/paging.h"
 #include "hv/phys.h"
 #include "hv/vm.h"
 #include "lib/bits.h"
@@ -35,13 +36,9 @@ static u64 mode_ept_page(const struct vm *vm, u32 mode)
 
 int dseg_set_mode(struct vm *vm, u32 mode)
 {
-	u64 saved = vm->ept_max_page;
+	if (vm_build_nested(vm, mode_ept_page(vm, mode)))
+		return -1;
 	vm->mode = mode;
-	vm->ept_max_page = mode_ept_page(vm, mode);
-	int rc = vm_build_nested(vm);
-	vm->ept_max_page = saved;
-	if (rc)
-		return rc;
 	vm->mode_switches++;
 	if (mode_has_vmm_seg(mode))
 		con_printf("mode: %s: VMM segment gPA [0x%llx, 0x%llx) -> hPA +0x%llx\n",
@@ -62,9 +59,8 @@ s64 dseg_declare_guest_seg(struct vm *vm, u64 base, u64 limit, u64 offset)
 	}
 	if (base >= limit || !is_aligned(base | limit | offset, PAGE_SIZE_4K))
 		return HC_EINVAL;
-	if (((base >> 47) != 0 && (base >> 47) != 0x1ffff) ||
-	    (((limit - 1) >> 47) != 0 && ((limit - 1) >> 47) != 0x1ffff))
-		return HC_EINVAL; /* not canonical */
+	if (!va_is_canonical(base) || !va_is_canonical(limit - 1))
+		return HC_EINVAL;
 	u64 gpa = base + offset;
 	if (gpa < base && offset < (1ULL << 63))
 		return HC_EINVAL; /* wraps */
@@ -103,14 +99,12 @@ int dseg_escape_gpa(struct vm *vm, u64 gpa, bool rebuild)
 	for (unsigned i = 0; i < PAGE_SIZE_4K / 8; i++)
 		p[i] = VM_BAD_POISON;
 	vm->bad_hpa[vm->bad_frames++] = bad;
-	bloom_add(&vm->escape, gpa >> 12);
+	bloom_add(&vm->escape, gpa >> GMAP_PAGE_SHIFT);
 	con_printf("escape: gPA 0x%llx: bad hPA 0x%llx -> alternate hPA 0x%llx (EPT entry split to "
 	           "4K)\n",
 	           gpa, bad, alt);
-	if (rebuild) {
-		vm->ept_max_page = mode_ept_page(vm, vm->mode);
-		return vm_build_nested(vm) ? HC_ENOMEM : HC_OK;
-	}
+	if (rebuild)
+		return vm_build_nested(vm, mode_ept_page(vm, vm->mode)) ? HC_ENOMEM : HC_OK;
 	return HC_OK;
 }
 

@@ -88,7 +88,16 @@ static void handle_hypercall(struct vm *vm, const struct vm_exit *e)
 {
 	struct guest_regs *r = regs(vm);
 	u64 out = r->rdx;
-	s64 status = hypercall_dispatch(vm, r->rax, r->rdi, r->rsi, r->rdx, &out);
+	s64 status;
+	if (vcpu_arch_cpl(&vm->vcpu) != 0) {
+		/* VMCALL exits at any privilege level (SDM Vol. 3C, 26.1.2): only
+		 * the guest kernel may drive the hypervisor. */
+		vm->hypercalls++;
+		vm->hypercall_errors++;
+		status = HC_EPERM;
+	} else {
+		status = hypercall_dispatch(vm, r->rax, r->rdi, r->rsi, r->rdx, &out);
+	}
 	r->rax = (u64)status;
 	r->rdx = out;
 	if (vm->state == VM_RUNNING)
@@ -152,8 +161,10 @@ static void handle_io(struct vm *vm, const struct vm_exit *e)
 	} else {
 		port_count(vm, port, e->io.in);
 	}
+	/* IN writes AL or AX in place; a 32-bit IN zero-extends into RAX (SDM
+	 * Vol. 1, 3.4.1.1). */
 	if (e->io.in)
-		r->rax = (r->rax & ~(u64)mask) | (result & mask);
+		r->rax = e->io.size == 4 ? result : (r->rax & ~(u64)mask) | (result & mask);
 	if (vm->state == VM_RUNNING)
 		vcpu_arch_skip_insn(&vm->vcpu, e);
 }
@@ -248,6 +259,13 @@ static void handle_entry_fail(struct vm *vm, const struct vm_exit *e)
 	        vcpu_arch_exit_name(e->entry_fail_reason));
 }
 
+static void handle_watchdog(struct vm *vm, const struct vm_exit *e)
+{
+	(void)e;
+	vm_stop(vm, "watchdog: the guest ran %u VMX-preemption-timer ticks without an exit",
+	        vm->vcpu.watchdog_ticks);
+}
+
 static void handle_unexpected(struct vm *vm, const struct vm_exit *e)
 {
 	vm_stop(vm, "unexpected exit: %s (reason %u, %s)", exit_kind_name(e->kind), e->raw_reason,
@@ -270,6 +288,7 @@ static const exit_handler_fn exit_handlers[VMEXIT_KIND_COUNT] = {
     [VMEXIT_NPT_MISCONFIG] = handle_npt_misconfig,
     [VMEXIT_TRIPLE_FAULT] = handle_triple_fault,
     [VMEXIT_ENTRY_FAIL] = handle_entry_fail,
+    [VMEXIT_PREEMPTION_TIMER] = handle_watchdog,
 };
 
 void vm_handle_exit(struct vm *vm, const struct vm_exit *e)

@@ -106,6 +106,8 @@ static s64 hc_escape_page(struct vm *vm, u64 gpa, u64 a1, u64 a2, u64 *out)
 	(void)a1, (void)a2, (void)out;
 	if (gmap_check_range(&vm->gmap, gpa, 1, 1, true) != GMAP_OK)
 		return HC_EFAULT;
+	if (vm->measuring)
+		return HC_EINVAL; /* the model holds the nested table of this measurement */
 	return dseg_escape_gpa(vm, gpa, true);
 }
 

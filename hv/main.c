@@ -6,6 +6,7 @@
 #include "arch/x86/dmap.h"
 #include "arch/x86/msr.h"
 #include "lib/multiboot.h"
+#include "arch/x86/pic.h"
 #include "arch/x86/platform.h"
 #include "arch/x86/uart.h"
 #include "arch/x86/vmx.h"
@@ -221,6 +222,7 @@ void hv_main(u32 magic, u32 info_pa)
 	uart_init();
 	con_init(uart_write);
 	desc_init();
+	pic_mask_all();
 	con_printf("\nsegvisor: hypervisor starting\n");
 	if (magic != MB_LOADER_MAGIC) {
 		report_fail(&rep, "boot", "EAX=0x%x, expected the Multiboot magic 0x%x", magic,

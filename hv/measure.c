@@ -11,7 +11,7 @@ static const char *const tlb_preset_names[] = {"skylake", "sandybridge"};
 
 static bool is_escaped(const void *ctx, u64 gfn)
 {
-	return gmap_is_escaped(ctx, gfn << 12, NULL);
+	return gmap_is_escaped(ctx, gfn << GMAP_PAGE_SHIFT, NULL);
 }
 
 s64 measure_setup(struct vm *vm, u64 gpa, u64 bytes)

@@ -1,4 +1,4 @@
-/* The vendor-neutral virtual CPU. hv/vcpu.c runs the exit loop and
+/* The vendor-neutral virtual CPU. hv/vm.c runs the exit loop and hv/exits.c
  * dispatches exits through a constant table; a vendor backend (VMX in
  * arch/x86/vmx.c; SVM would sit beside it) implements the vcpu_arch_*
  * functions and translates its exit reasons into enum exit_kind. */
@@ -79,6 +79,7 @@ struct vcpu {
 	u64 nested_root;        /* hPA of the nested table root */
 	bool nested_ad;         /* the nested table uses A/D bits */
 	const char *entry_test; /* test only: a backend rule to break at entry, "" none */
+	u32 watchdog_ticks; /* preemption-timer ticks without an exit that end the guest; 0 off */
 };
 
 /* Backend interface. Each returns 0 or a negative error and prints why. */
@@ -89,7 +90,8 @@ void vcpu_arch_set_nested_root(struct vcpu *v, u64 nested_root);
 void vcpu_arch_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error);
 u64 vcpu_arch_rip(struct vcpu *v);
 u64 vcpu_arch_cr3(struct vcpu *v);
-void vcpu_arch_dump(struct vcpu *v); /* everything a bug report needs */
+unsigned vcpu_arch_cpl(struct vcpu *v); /* the guest's current privilege level */
+void vcpu_arch_dump(struct vcpu *v);    /* everything a bug report needs */
 /* General register n in the SDM's numbering (0 RAX ... 15 R15); NULL for
  * RSP, which lives in the vendor state. */
 u64 *vcpu_arch_gpr(struct vcpu *v, unsigned n);

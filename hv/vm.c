@@ -34,6 +34,7 @@ int vm_create(struct vm *vm, const struct hv_config *cfg, struct frame_alloc *fa
 	vm->cpu_max_page = cpu_max_page;
 	vm->vcpu.nested_ad = ept_ad;
 	vm->vcpu.entry_test = cfg->vm_entry_test;
+	vm->vcpu.watchdog_ticks = (u32)cfg->watchdog;
 	vm->ept_max_page = hv_config_ept_page_bytes(cfg->ept_page);
 	if (vm->ept_max_page > cpu_max_page) {
 		con_printf("ept: ept_page=%lluK is more than this CPU supports; using %lluK\n",
@@ -89,12 +90,13 @@ int vm_create(struct vm *vm, const struct hv_config *cfg, struct frame_alloc *fa
 	return dseg_set_mode(vm, cfg->mode);
 }
 
-/* (Re)generates the EPT from the guest memory map for the current mode. */
-int vm_build_nested(struct vm *vm)
+/* (Re)generates the EPT from the guest memory map with leaves of at most
+ * max_leaf bytes, loads it and frees the old one. */
+int vm_build_nested(struct vm *vm, u64 max_leaf)
 {
 	const struct nested_alloc alloc = {nested_alloc_frame, nested_free_frame, vm->fa};
 	u64 old_root = vm->ept.root;
-	const struct nested_config cfg = {.max_leaf = vm->ept_max_page};
+	const struct nested_config cfg = {.max_leaf = max_leaf};
 	struct nested_table t;
 	enum nested_err err = nested_build(&vm->gmap, &cfg, &alloc, &t);
 	if (err != NESTED_OK) {
@@ -105,7 +107,7 @@ int vm_build_nested(struct vm *vm)
 	con_printf("ept: root 0x%llx, %llu table pages, leaves: %llu x 1G, %llu x 2M, %llu x 4K "
 	           "(largest allowed %lluK)\n",
 	           t.root, t.table_pages, t.leaves[NESTED_LEAF_1G], t.leaves[NESTED_LEAF_2M],
-	           t.leaves[NESTED_LEAF_4K], vm->ept_max_page / KiB);
+	           t.leaves[NESTED_LEAF_4K], max_leaf / KiB);
 	if (old_root) {
 		vcpu_arch_set_nested_root(&vm->vcpu, t.root);
 		nested_free(old_root, &alloc);

@@ -45,6 +45,7 @@ enum hvcall_nr {
 #define HC_E2BIG  (-4) /* a length over its bound or one that overflows */
 #define HC_ENOMEM (-5) /* the hypervisor has no memory for it */
 #define HC_ENODEV (-6) /* the feature is absent in this configuration */
+#define HC_EPERM  (-7) /* called from guest user mode (CPL > 0) */
 
 /* Modes of DESIGN.md's table; also the values of the mode= option. */
 enum hv_mode {

@@ -3,6 +3,7 @@
 #ifndef ARCH_X86_CPU_H
 #define ARCH_X86_CPU_H
 
+#include "arch/x86/msr.h"
 #include "lib/bits.h"
 
 struct cpuid_regs {
@@ -81,6 +82,12 @@ static inline void cpu_halt_forever(void)
 {
 	for (;;)
 		__asm__ volatile("cli; hlt");
+}
+
+/* CPUID.80000001H:EDX.NX[bit 20]: EFER.NXE may be set. */
+static inline bool x86_has_nx(void)
+{
+	return cpuid(CPUID_LEAF_EXT_FEATURES, 0).edx & CPUID_80000001_EDX_NX;
 }
 
 static inline void cpu_pause(void)

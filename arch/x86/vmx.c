@@ -17,14 +17,13 @@
 
 _Static_assert(VMCS_HOST_RSP == 0x6c14, "ENC_HOST_RSP in vmx_entry.S");
 
-#define INVEPT_SINGLE_CONTEXT 1
-#define INVEPT_ALL_CONTEXT    2
 #define MSR_BITMAP_READ_LOW   0
 #define MSR_BITMAP_READ_HIGH  1024
 #define MSR_BITMAP_WRITE_LOW  2048
 #define MSR_BITMAP_WRITE_HIGH 3072
 #define MSR_HIGH_BASE         0xc0000000u
-#define MSR_RANGE             0x2000u
+#define MSR_RANGE             0x2000u /* MSRs per bitmap half: 0-1FFFH, C0000000H-C0001FFFH */
+#define GPR_COUNT             16
 #define GUEST_VPID            1
 #define DR7_INIT              0x400 /* DR7 after reset (SDM Vol. 3B, 18.2.4) */
 /* The flat segments of a Multiboot start (Multiboot spec 3.2): the selector
@@ -39,7 +38,6 @@ _Static_assert(VMCS_HOST_RSP == 0x6c14, "ENC_HOST_RSP in vmx_entry.S");
 #define NONCANONICAL_RIP (1ULL << 47)
 #define EPTP_MT_WC       1ULL /* write-combining: never valid for an EPTP (SDM 25.6.11) */
 #define EPTP_WALK_3      (2ULL << EPTP_WALK_SHIFT)
-#define HOST_STACK_SIZE  16384
 
 int vmx_enter(struct guest_regs *regs, int launched);
 
@@ -58,7 +56,6 @@ struct vmx_vcpu {
 	struct vmx_caps caps;
 	struct vmcs_state st; /* as written at launch; not kept in sync after */
 	bool launched;
-	u64 cr0_shadow_ne; /* the guest's view of CR0.NE */
 };
 static struct vmx_vcpu the_vcpu;
 static struct vmx_caps vmx_caps_cur;
@@ -217,6 +214,8 @@ enum vmx_status vmx_enable(const struct vmx_caps *caps, bool verbose)
 
 static void msr_bitmap_allow(u32 msr, bool read, bool write)
 {
+	if (msr >= MSR_RANGE && (msr < MSR_HIGH_BASE || msr - MSR_HIGH_BASE >= MSR_RANGE))
+		return; /* outside both ranges: always exits */
 	u32 base_r = MSR_BITMAP_READ_LOW, base_w = MSR_BITMAP_WRITE_LOW, idx = msr;
 	if (msr >= MSR_HIGH_BASE) {
 		base_r = MSR_BITMAP_READ_HIGH;
@@ -230,7 +229,10 @@ static void msr_bitmap_allow(u32 msr, bool read, bool write)
 }
 
 /* SDM 25.6.9 "MSR-Bitmap Address": every MSR exits except those whose
- * state the guest may own without harm to the host. */
+ * state the guest may own without harm to the host. FS/GS base and
+ * SYSENTER are switched by the VMCS; KERNEL_GS_BASE, STAR, LSTAR, CSTAR,
+ * FMASK and TSC_AUX are not, which is harmless only because the hypervisor
+ * never uses SYSCALL, SWAPGS or RDTSCP. */
 static void msr_bitmap_init(void)
 {
 	memset(msr_bitmap, MSR_BITMAP_ALL_EXIT, sizeof(msr_bitmap));
@@ -356,7 +358,6 @@ static bool vmcs_write_all(const struct vmcs_state *st)
 {
 	bool ok = true;
 	u32 sec = st->secondary_vm_exec_control;
-	(void)sec;
 #define W(enc, m, needs)                                                                           \
 	if (!(needs) || (sec & (needs))) {                                                         \
 		if (!vmwrite((enc), (u64)(st->m))) {                                               \
@@ -482,6 +483,14 @@ int vcpu_arch_create(struct vcpu *v, const struct vcpu_start *start, u64 nested_
 	u64 eptp = vmx_eptp(nested_root, v->nested_ad);
 	if (!vmcs_build(&x->st, &x->caps, start, eptp))
 		return -1;
+	/* The watchdog (SDM 26.5.1, VMX-preemption timer): reloaded at every
+	 * entry, so it expires only after a whole period without an exit. */
+	bool watchdog = v->watchdog_ticks && vmx_caps_has(&x->caps, VMX_FEAT_PREEMPTION_TIMER);
+	if (watchdog)
+		x->st.pin_based_vm_exec_control |= PIN_ACTIVATE_PREEMPTION_TIMER;
+	else if (v->watchdog_ticks)
+		con_printf("watchdog: this CPU has no VMX-preemption timer; a guest that never "
+		           "exits runs until the emulator's timeout\n");
 
 	const struct entry_case *test = v->entry_test[0] ? entry_case_named(v->entry_test) : NULL;
 	if (test) {
@@ -507,7 +516,16 @@ int vcpu_arch_create(struct vcpu *v, const struct vcpu_start *start, u64 nested_
 		con_printf("FAIL: vmcs: VMCLEAR/VMPTRLD of 0x%llx failed\n", pa);
 		return -1;
 	}
-	return vmcs_write_all(&x->st) ? 0 : -1;
+	if (!vmcs_write_all(&x->st))
+		return -1;
+	if (watchdog) {
+		vmwrite(VMCS_PREEMPTION_TIMER_VALUE, v->watchdog_ticks);
+		con_printf(
+		    "watchdog: %u VMX-preemption-timer ticks (TSC >> %llu) without an exit end "
+		    "the guest\n",
+		    v->watchdog_ticks, x->caps.misc & VMX_MISC_PREEMPT_TIMER_RATE_MASK);
+	}
+	return 0;
 }
 
 void vcpu_arch_set_nested_root(struct vcpu *v, u64 nested_root)
@@ -516,11 +534,8 @@ void vcpu_arch_set_nested_root(struct vcpu *v, u64 nested_root)
 	v->nested_root = nested_root;
 	vmwrite(VMCS_EPT_POINTER, eptp);
 	/* SDM 29.4.3.1: INVEPT single-context drops the mappings derived from
-	 * this EPTP; all-context where single is missing. */
-	if (vmx_caps_has(&vmx_caps_cur, VMX_FEAT_INVEPT_SINGLE_CONTEXT))
-		invept(INVEPT_SINGLE_CONTEXT, eptp);
-	else
-		invept(INVEPT_ALL_CONTEXT, 0);
+	 * this EPTP. */
+	invept(INVEPT_SINGLE_CONTEXT, eptp); /* required by vmx_enable's checklist */
 }
 
 /* ---- Exits (SDM 28.2 "Recording VM-Exit Information") ---- */
@@ -623,17 +638,27 @@ int vcpu_arch_run(struct vcpu *v, struct vm_exit *e)
 	return 0;
 }
 
+/* The guest completed the instruction that exited: advance RIP, and end
+ * the blocking by STI or MOV SS that only covered that instruction (SDM
+ * 25.4.2, Table 25-3). */
 void vcpu_arch_skip_insn(struct vcpu *v, const struct vm_exit *e)
 {
 	(void)v;
 	vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + e->insn_len);
+	u64 intr = vmread(VMCS_GUEST_INTERRUPTIBILITY_INFO);
+	if (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
+		vmwrite(VMCS_GUEST_INTERRUPTIBILITY_INFO,
+		        intr & ~(u64)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
 }
 
+/* Event injection (SDM 25.8.3): a hardware exception, with its error code
+ * only in protected mode - with unrestricted guest and CR0.PE = 0 an error
+ * code makes the entry fail (SDM 27.2.1.3). */
 void vcpu_arch_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error)
 {
 	(void)v;
 	u32 info = INTR_INFO(vector, INTR_TYPE_HARDWARE_EXCEPTION);
-	if (has_error) {
+	if (has_error && (vmread(VMCS_GUEST_CR0) & CR0_PE)) {
 		info |= INTR_INFO_DELIVER_ERROR_CODE;
 		vmwrite(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, error);
 	}
@@ -646,6 +671,13 @@ u64 vcpu_arch_rip(struct vcpu *v)
 	return vmread(VMCS_GUEST_RIP);
 }
 
+/* CPL is SS.DPL (SDM Vol. 3A, 5.5; the VMCS keeps it there, 25.4.1). */
+unsigned vcpu_arch_cpl(struct vcpu *v)
+{
+	(void)v;
+	return (unsigned)((vmread(VMCS_GUEST_SS_AR_BYTES) & AR_DPL_MASK) >> AR_DPL_SHIFT);
+}
+
 u64 vcpu_arch_cr3(struct vcpu *v)
 {
 	(void)v;
@@ -656,12 +688,12 @@ u64 *vcpu_arch_gpr(struct vcpu *v, unsigned n)
 {
 	/* The SDM's register numbering (Table 28-3): RAX, RCX, RDX, RBX, RSP,
 	 * RBP, RSI, RDI, R8-R15. RSP lives in the VMCS: callers handle 4. */
-	u64 *const regs[16] = {
+	u64 *const regs[GPR_COUNT] = {
 	    &v->regs.rax, &v->regs.rcx, &v->regs.rdx, &v->regs.rbx, NULL,         &v->regs.rbp,
 	    &v->regs.rsi, &v->regs.rdi, &v->regs.r8,  &v->regs.r9,  &v->regs.r10, &v->regs.r11,
 	    &v->regs.r12, &v->regs.r13, &v->regs.r14, &v->regs.r15,
 	};
-	return n < 16 ? regs[n] : NULL;
+	return n < GPR_COUNT ? regs[n] : NULL;
 }
 
 /* MOV to CR0/CR4 that touched a bit the hypervisor owns (SDM 26.1.3): the
@@ -673,6 +705,14 @@ bool vcpu_arch_write_cr(struct vcpu *v, unsigned cr, u64 val)
 {
 	struct vmx_vcpu *x = v->arch;
 	if (cr == 0) {
+		/* The MOV to CR0 #GP conditions (SDM Vol. 2B, MOV—Move to/from
+		 * Control Registers): reserved bits 63:32, PG without PE, NW without
+		 * CD, and paging with LME but without PAE. */
+		u64 efer0 = vmread(VMCS_GUEST_IA32_EFER);
+		if ((val >> 32) || ((val & CR0_PG) && !(val & CR0_PE)) ||
+		    ((val & CR0_NW) && !(val & CR0_CD)) ||
+		    ((val & CR0_PG) && (efer0 & EFER_LME) && !(vmread(VMCS_GUEST_CR4) & CR4_PAE)))
+			return false;
 		u64 real = (val | x->caps.cr0_fixed0) & x->caps.cr0_fixed1;
 		real = (real & ~(CR0_PE | CR0_PG)) | (val & (CR0_PE | CR0_PG));
 		u64 efer = vmread(VMCS_GUEST_IA32_EFER);
@@ -696,6 +736,16 @@ bool vcpu_arch_write_cr(struct vcpu *v, unsigned cr, u64 val)
 		u64 real = (val | x->caps.cr4_fixed0 | CR4_VMXE) & x->caps.cr4_fixed1;
 		vmwrite(VMCS_CR4_READ_SHADOW, val);
 		vmwrite(VMCS_GUEST_CR4, real);
+		return true;
+	}
+	if (cr == 3) {
+		/* Exits only where CR3-load exiting is a default-1 control (no
+		 * TRUE control MSRs, SDM A.3.2). With EPT the guest's CR3 is a gPA
+		 * the CPU checks itself; bits beyond the physical-address width
+		 * raise #GP. */
+		if (x->caps.maxphyaddr < 64 && (val >> x->caps.maxphyaddr))
+			return false;
+		vmwrite(VMCS_GUEST_CR3, val);
 		return true;
 	}
 	return false;
@@ -723,16 +773,22 @@ bool vcpu_arch_msr(struct vcpu *v, u32 msr, bool write, u64 *val)
 	switch (msr) {
 	case IA32_EFER:
 		if (write) {
+			/* #GP for reserved bits (NXE too without NX), and for a change
+			 * of LME while paging is on (SDM Vol. 3A, 10.8.5); LMA is the
+			 * CPU's to set and writes to it are ignored. */
 			u64 cur = vmread(VMCS_GUEST_IA32_EFER);
-			if (*val & ~EFER_INTEL_DEFINED)
+			bool paging = vmread(VMCS_GUEST_CR0) & CR0_PG;
+			if ((*val & ~EFER_INTEL_DEFINED) || ((*val & EFER_NXE) && !x86_has_nx()) ||
+			    (paging && ((*val ^ cur) & EFER_LME)))
 				return false;
-			/* LMA is the CPU's to set (SDM Vol. 3A, 10.8.5). */
 			vmwrite(VMCS_GUEST_IA32_EFER, (*val & ~EFER_LMA) | (cur & EFER_LMA));
 		} else {
 			*val = vmread(VMCS_GUEST_IA32_EFER);
 		}
 		return true;
 	case IA32_PAT:
+		if (write && !vmx_pat_valid(*val))
+			return false; /* #GP, as WRMSR to IA32_PAT with a reserved type */
 		if (write)
 			vmwrite(VMCS_GUEST_IA32_PAT, *val);
 		else

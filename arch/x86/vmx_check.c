@@ -57,7 +57,7 @@ static u64 fixed_bad_bits(u64 value, u64 fixed0, u64 fixed1)
 }
 
 /* Every byte of IA32_PAT must name a memory type; 2, 3 and 8..255 are reserved. */
-static bool pat_valid(u64 pat)
+bool vmx_pat_valid(u64 pat)
 {
 	for (unsigned i = 0; i < PAT_ENTRIES; i++) {
 		u64 t = (pat >> (i * PAT_ENTRY_BITS)) & BITS(PAT_ENTRY_BITS - 1, 0);
@@ -262,7 +262,7 @@ static enum vmx_check_rule check_host_cr_msr(const struct checker *c)
 	FAIL_IF(!va_is_canonical(s->host_ia32_sysenter_eip), VMX_CHECK_HOST_SYSENTER,
 	        VMCS_HOST_IA32_SYSENTER_EIP, s->host_ia32_sysenter_eip, 0);
 	if (s->vm_exit_controls & EXIT_LOAD_IA32_PAT)
-		FAIL_IF(!pat_valid(s->host_ia32_pat), VMX_CHECK_HOST_PAT, VMCS_HOST_IA32_PAT,
+		FAIL_IF(!vmx_pat_valid(s->host_ia32_pat), VMX_CHECK_HOST_PAT, VMCS_HOST_IA32_PAT,
 		        s->host_ia32_pat, 0);
 	if (s->vm_exit_controls & EXIT_LOAD_IA32_EFER) {
 		u64 efer = s->host_ia32_efer;
@@ -378,7 +378,7 @@ static enum vmx_check_rule check_guest_cr_msr(const struct checker *c)
 	FAIL_IF(!va_is_canonical(s->guest_ia32_sysenter_eip), VMX_CHECK_GUEST_SYSENTER,
 	        VMCS_GUEST_IA32_SYSENTER_EIP, s->guest_ia32_sysenter_eip, 0);
 	if (entry & ENTRY_LOAD_IA32_PAT)
-		FAIL_IF(!pat_valid(s->guest_ia32_pat), VMX_CHECK_GUEST_PAT, VMCS_GUEST_IA32_PAT,
+		FAIL_IF(!vmx_pat_valid(s->guest_ia32_pat), VMX_CHECK_GUEST_PAT, VMCS_GUEST_IA32_PAT,
 		        s->guest_ia32_pat, 0);
 	if (entry & ENTRY_LOAD_IA32_EFER) {
 		u64 efer = s->guest_ia32_efer;

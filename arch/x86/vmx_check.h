@@ -175,6 +175,10 @@ struct vmx_check_detail {
 enum vmx_check_rule vmx_check_entry(const struct vmcs_state *s, const struct vmx_caps *caps,
                                     struct vmx_check_detail *detail);
 
+/* A PAT value whose eight entries are all valid memory types (UC, WC, WT,
+ * WP, WB, UC-), as VM entry requires (SDM 27.3.1.1) and WRMSR does. */
+bool vmx_pat_valid(u64 pat);
+
 /* "27.3.1.2: CS.L and CS.D both set with IA-32e mode guest" and the like. */
 const char *vmx_check_rule_message(enum vmx_check_rule rule);
 /* The code's name, e.g. "VMX_CHECK_GUEST_CS_L_AND_DB". */
