@@ -65,3 +65,8 @@ u64 hv_config_ept_page_bytes(u32 ept_page)
 		return PAGE_SIZE_4K;
 	}
 }
+
+const char *hv_config_tlb_name(u32 tlb)
+{
+	return tlb < ARRAY_SIZE(tlb_names) - 1 ? tlb_names[tlb] : "?";
+}

@@ -33,5 +33,7 @@ extern const struct opt_table hv_config_table;
 /* Defaults, before the command line is applied. */
 void hv_config_defaults(struct hv_config *c);
 u64 hv_config_ept_page_bytes(u32 ept_page);
+/* The TLB preset's name (hv/tlb.c's presets go by it). */
+const char *hv_config_tlb_name(u32 tlb);
 
 #endif

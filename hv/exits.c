@@ -2,31 +2,23 @@
  * by enum exit_kind (bounds-checked), in the manner of DESIGN.md's "vCPU
  * loop with a constant exit-dispatch table". */
 #include "arch/x86/cpu.h"
+#include "arch/x86/msr.h"
+#include "arch/x86/vmx_defs.h"
 #include "arch/x86/uart.h"
 #include "hv/vm.h"
 #include "lib/console.h"
 #include "lib/fmt.h"
 #include "lib/mem.h"
 
-#define VEC_UD                     6
-#define VEC_GP                     13
-#define CPUID_1_ECX_VMX_BIT        (1u << 5)
-#define CPUID_1_ECX_HYPERVISOR_BIT (1u << 31)
-#define CPUID_LEAF_HV_FIRST        0x40000000u
-#define CPUID_LEAF_HV_LAST         0x4fffffffu
-#define CPUID_LEAF_FEATURES_1      1u
-#define UART_LSR_OFFSET            5
-#define UART_LSR_IDLE              0x60 /* THR empty, transmitter empty */
-#define ISA_DEBUG_EXIT_PORT        0xf4
-#define BOCHS_SHUTDOWN_PORT        0x8900
-#define EXIT_VALUE_SUCCESS         0x10
-#define IO_ALL_ONES                0xffffffffu
-#define GPR_RAX                    0
-#define GPR_RCX                    1
-#define GPR_RDX                    2
-#define GPR_RSP                    4
-#define GPR_RSI                    6
-#define GPR_RDI                    7
+#define CPUID_LEAF_HV_FIRST 0x40000000u
+#define CPUID_LEAF_HV_LAST  0x4fffffffu
+#define UART_LSR_OFFSET     5
+#define UART_LSR_IDLE       0x60 /* THR empty, transmitter empty */
+#define ISA_DEBUG_EXIT_PORT 0xf4
+#define BOCHS_SHUTDOWN_PORT 0x8900
+#define EXIT_VALUE_SUCCESS  0x10
+#define IO_ALL_ONES         0xffffffffu
+#define GPR_RSP             4
 
 typedef void (*exit_handler_fn)(struct vm *vm, const struct vm_exit *e);
 
@@ -52,9 +44,9 @@ static void handle_cpuid(struct vm *vm, const struct vm_exit *e)
 		}
 	} else {
 		c = cpuid(leaf, sub);
-		if (leaf == CPUID_LEAF_FEATURES_1) {
-			c.ecx &= ~CPUID_1_ECX_VMX_BIT; /* nested VMX is not offered */
-			c.ecx |= CPUID_1_ECX_HYPERVISOR_BIT;
+		if (leaf == CPUID_LEAF_FEATURES) {
+			c.ecx &= ~CPUID_1_ECX_VMX; /* nested VMX is not offered */
+			c.ecx |= CPUID_1_ECX_HYPERVISOR;
 		}
 	}
 	r->rax = c.eax;
@@ -171,7 +163,7 @@ static void handle_io(struct vm *vm, const struct vm_exit *e)
 
 static void handle_cr(struct vm *vm, const struct vm_exit *e)
 {
-	if (e->cr.access == 0 /* MOV to CR */ && e->cr.gpr != GPR_RSP) {
+	if (e->cr.access == CR_OP_WRITE && e->cr.gpr != GPR_RSP) {
 		u64 val = *vcpu_arch_gpr(&vm->vcpu, e->cr.gpr);
 		if (!vcpu_arch_write_cr(&vm->vcpu, e->cr.cr, val)) {
 			vcpu_arch_inject_exception(&vm->vcpu, VEC_GP, true, 0);
@@ -180,7 +172,7 @@ static void handle_cr(struct vm *vm, const struct vm_exit *e)
 		vcpu_arch_skip_insn(&vm->vcpu, e);
 		return;
 	}
-	if (e->cr.access == 1 /* MOV from CR */ && e->cr.gpr != GPR_RSP) {
+	if (e->cr.access == CR_OP_READ && e->cr.gpr != GPR_RSP) {
 		*vcpu_arch_gpr(&vm->vcpu, e->cr.gpr) = vcpu_arch_read_cr(&vm->vcpu, e->cr.cr);
 		vcpu_arch_skip_insn(&vm->vcpu, e);
 		return;

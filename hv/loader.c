@@ -3,6 +3,7 @@
  * loaded at their physical addresses, a Multiboot information structure in
  * guest memory, then 32-bit protected mode with paging off, EAX = 0x2BADB002
  * and EBX = the information's guest-physical address. */
+#include "arch/x86/msr.h"
 #include "lib/multiboot.h"
 #include "hv/elf.h"
 #include "hv/mbhdr.h"
@@ -19,9 +20,6 @@
 #define GUEST_CMDLINE_MAX     0xc00ULL
 #define GUEST_LOW_MEM_END     0x9f000ULL /* conventional memory the guest may use */
 #define GUEST_KERNEL_MIN      (1 * MiB)
-#define CR0_PE_BIT            0x1ULL
-#define CR0_ET_BIT            0x10ULL
-#define RFLAGS_RESERVED_1     0x2ULL
 
 static const char loader_name[] = "segvisor";
 
@@ -100,10 +98,10 @@ int loader_load(struct vm *vm, const void *image, const struct elf_image *elf, c
 	*start = (struct vcpu_start){
 	    .rip = elf->entry_paddr,
 	    .rsp = 0,
-	    .rflags = RFLAGS_RESERVED_1,
+	    .rflags = RFLAGS_FIXED1,
 	    .rax = MB_LOADER_MAGIC,
 	    .rbx = GUEST_INFO_GPA,
-	    .cr0 = CR0_PE_BIT | CR0_ET_BIT,
+	    .cr0 = CR0_PE | CR0_ET,
 	    .cr4 = 0,
 	};
 	return 0;

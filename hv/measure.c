@@ -7,8 +7,6 @@
 #include "lib/console.h"
 #include "lib/fmt.h"
 
-static const char *const tlb_preset_names[] = {"skylake", "sandybridge"};
-
 static bool is_escaped(const void *ctx, u64 gfn)
 {
 	return gmap_is_escaped(ctx, gfn << GMAP_PAGE_SHIFT, NULL);
@@ -45,7 +43,7 @@ static s64 measure_begin(struct vm *vm, u32 workload)
 		c.is_escaped = is_escaped;
 		c.is_escaped_ctx = &vm->gmap;
 	}
-	const struct tlb_config *tlb = tlb_preset_find(tlb_preset_names[vm->cfg->tlb]);
+	const struct tlb_config *tlb = tlb_preset_find(hv_config_tlb_name(vm->cfg->tlb));
 	enum walk_err err = tlb ? model_init(&vm->model, &c, tlb) : WALK_ERR_TLB_CONFIG;
 	if (err != WALK_ERR_NONE) {
 		con_printf("measure: the walk model refused its configuration: %s\n",
@@ -82,7 +80,7 @@ static void measure_end(struct vm *vm)
 	           c->tlb_hits_l1, c->tlb_hits_l2, c->tlb_misses, c->guest_refs, c->nested_refs,
 	           rpw, gpw, npw, c->bb_checks, bpw, c->gseg_hits, c->vseg_hits, c->esc_checks,
 	           c->esc_hits, c->esc_false_pos, c->faults, c->pwc_hits, c->ntlb_hits,
-	           tlb_preset_names[vm->cfg->tlb], vm->cfg->pwc ? "on" : "off",
+	           hv_config_tlb_name(vm->cfg->tlb), vm->cfg->pwc ? "on" : "off",
 	           vm->cfg->ntlb ? "on" : "off", vm->ept.leaves[NESTED_LEAF_4K],
 	           vm->ept.leaves[NESTED_LEAF_2M], vm->ept.leaves[NESTED_LEAF_1G]);
 	if (mode_has_vmm_seg(vm->mode)) {

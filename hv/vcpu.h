@@ -39,6 +39,9 @@ struct guest_regs {
 	u64 r8, r9, r10, r11, r12, r13, r14, r15;
 };
 
+/* Control-register access types (the order of SDM Table 28-3). */
+enum cr_op { CR_OP_WRITE, CR_OP_READ, CR_OP_CLTS, CR_OP_LMSW };
+
 /* One exit, decoded by the backend. */
 struct vm_exit {
 	enum exit_kind kind;
@@ -59,7 +62,7 @@ struct vm_exit {
 	} io;
 	struct {
 		u8 cr;
-		u8 access; /* 0 mov to CR, 1 mov from CR, 2 CLTS, 3 LMSW */
+		u8 access; /* enum cr_op */
 		u8 gpr;
 	} cr;
 	u32 entry_fail_reason; /* the failed-entry basic reason or VM-instruction error */

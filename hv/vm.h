@@ -13,8 +13,9 @@
 #include "hv/vcpu.h"
 #include "lib/hvcall.h"
 
-#define VM_MAX_RAW_EXIT 80 /* counts kept per vendor exit reason below this */
-#define VM_PORT_SLOTS   16 /* distinct unclaimed I/O ports counted */
+#define VM_MAX_RAW_EXIT 80  /* counts kept per vendor exit reason below this */
+#define VM_PORT_SLOTS   16  /* distinct unclaimed I/O ports counted */
+#define VM_TRACE_BATCH  512 /* trace entries copied out of the guest at a time */
 #define VM_LINE_MAX     1024
 
 enum vm_state {
@@ -71,7 +72,7 @@ struct vm {
 	u64 esc_hits_total; /* over measurements in VMM-segment modes */
 	u64 vmm_seg_measurements;
 	struct walk_model model;
-	u64 trace_buf[512]; /* entries copied out of the guest per batch */
+	u64 trace_buf[VM_TRACE_BATCH]; /* entries copied out of the guest per batch */
 };
 
 /* hv/dseg.c: modes, segments and escaped pages */

@@ -16,6 +16,10 @@
 #include "lib/mem.h"
 
 _Static_assert(VMCS_HOST_RSP == 0x6c14, "ENC_HOST_RSP in vmx_entry.S");
+_Static_assert((int)CR_ACCESS_MOV_TO_CR == CR_OP_WRITE &&
+                   (int)CR_ACCESS_MOV_FROM_CR == CR_OP_READ && (int)CR_ACCESS_CLTS == CR_OP_CLTS &&
+                   (int)CR_ACCESS_LMSW == CR_OP_LMSW,
+               "the exit qualification's access types are enum cr_op");
 
 #define MSR_BITMAP_READ_LOW   0
 #define MSR_BITMAP_READ_HIGH  1024
@@ -610,9 +614,9 @@ static void decode_exit(struct vm_exit *e)
 		e->io.rep = q & IO_QUAL_REP;
 		break;
 	case VMEXIT_CR_ACCESS:
-		e->cr.cr = q & CR_QUAL_CR_MASK;
+		e->cr.cr = cr_qual_cr(q);
 		e->cr.access = cr_qual_type(q);
-		e->cr.gpr = (q & CR_QUAL_GPR_MASK) >> CR_QUAL_GPR_SHIFT;
+		e->cr.gpr = cr_qual_gpr(q);
 		break;
 	default:
 		break;
