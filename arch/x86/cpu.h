@@ -5,19 +5,7 @@
 
 #include "arch/x86/msr.h"
 #include "lib/bits.h"
-
-struct cpuid_regs {
-	u32 eax, ebx, ecx, edx;
-};
-
-static inline struct cpuid_regs cpuid(u32 leaf, u32 subleaf)
-{
-	struct cpuid_regs r;
-	__asm__ volatile("cpuid"
-	                 : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
-	                 : "a"(leaf), "c"(subleaf));
-	return r;
-}
+#include "lib/x86.h"
 
 static inline u64 rdmsr(u32 msr)
 {
