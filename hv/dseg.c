@@ -61,9 +61,9 @@ s64 dseg_declare_guest_seg(struct vm *vm, u64 base, u64 limit, u64 offset)
 		return HC_EINVAL;
 	if (!va_is_canonical(base) || !va_is_canonical(limit - 1))
 		return HC_EINVAL;
+	/* base + offset may wrap modulo 2^64 (an upper-half segment over low
+	 * RAM): what matters is the gPA range, which gmap_check_range checks. */
 	u64 gpa = base + offset;
-	if (gpa < base && offset < (1ULL << 63))
-		return HC_EINVAL; /* wraps */
 	enum gmap_err err = gmap_check_range(&vm->gmap, gpa, limit - base, limit - base, true);
 	if (err != GMAP_OK)
 		return HC_EFAULT;
@@ -95,16 +95,21 @@ int dseg_escape_gpa(struct vm *vm, u64 gpa, bool rebuild)
 		con_printf("escape: gPA 0x%llx: %s\n", gpa, gmap_strerror(err));
 		return HC_EINVAL;
 	}
+	/* The nested table must follow before the bad frame is given up: if it
+	 * cannot be rebuilt, the escape is undone and the guest keeps its data. */
+	if (rebuild && vm_build_nested(vm, mode_ept_page(vm, vm->mode))) {
+		gmap_unescape_page(&vm->gmap, gpa);
+		frame_free(vm->fa, alt);
+		return HC_ENOMEM;
+	}
 	u64 *p = phys_to_virt(bad);
-	for (unsigned i = 0; i < PAGE_SIZE_4K / 8; i++)
+	for (unsigned i = 0; i < PAGE_SIZE_4K / sizeof(u64); i++)
 		p[i] = VM_BAD_POISON;
 	vm->bad_hpa[vm->bad_frames++] = bad;
 	bloom_add(&vm->escape, gpa >> GMAP_PAGE_SHIFT);
 	con_printf("escape: gPA 0x%llx: bad hPA 0x%llx -> alternate hPA 0x%llx (EPT entry split to "
 	           "4K)\n",
 	           gpa, bad, alt);
-	if (rebuild)
-		return vm_build_nested(vm, mode_ept_page(vm, vm->mode)) ? HC_ENOMEM : HC_OK;
 	return HC_OK;
 }
 

@@ -137,6 +137,17 @@ enum gmap_err gmap_escape_page(struct gmap *g, u64 gpa, u64 alt_hpa)
 	return GMAP_OK;
 }
 
+bool gmap_unescape_page(struct gmap *g, u64 gpa)
+{
+	const u64 page = align_down(gpa, GMAP_PAGE_SIZE);
+	const unsigned pos = gmap_escape_first_from(g, page);
+	if (pos == g->escape_count || gmap_escape_gpa(&g->esc[pos]) != page)
+		return false;
+	memmove(&g->esc[pos], &g->esc[pos + 1], (g->escape_count - pos - 1) * sizeof(g->esc[0]));
+	g->escape_count--;
+	return true;
+}
+
 const struct gmap_region *gmap_lookup(const struct gmap *g, u64 gpa, u64 *hpa)
 {
 	const struct gmap_region *r = find_region(g, gpa);

@@ -86,6 +86,9 @@ enum gmap_err gmap_add(struct gmap *g, u64 gpa, u64 size, u64 hpa, enum gmap_typ
                        unsigned perms);
 /* Redirects the guest page at gpa (aligned, inside a RAM region) to alt_hpa. */
 enum gmap_err gmap_escape_page(struct gmap *g, u64 gpa, u64 alt_hpa);
+/* Undoes gmap_escape_page (a rollback when the nested table cannot follow);
+ * false when the page was not escaped. */
+bool gmap_unescape_page(struct gmap *g, u64 gpa);
 
 /* The region holding gpa, and in *hpa (may be NULL) the host address of that byte, honouring
  * escapes; NULL when gpa is in no region. */

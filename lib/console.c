@@ -17,7 +17,7 @@ void con_write(const char *s, size_t n)
 
 void con_vprintf(const char *fmt, va_list ap)
 {
-	char buf[512];
+	char buf[CON_FORMAT_MAX + 1];
 	int n = fmt_vsnprintf(buf, sizeof(buf), fmt, ap);
 	if (n < 0)
 		return;

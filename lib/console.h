@@ -7,6 +7,10 @@
 
 #include "lib/types.h"
 
+/* Bytes one con_printf call formats at most (more is cut); a RESULT line
+ * with every counter fits. */
+#define CON_FORMAT_MAX 1023
+
 typedef void (*con_write_fn)(const char *s, size_t n);
 
 void con_init(con_write_fn write);

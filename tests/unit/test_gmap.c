@@ -153,6 +153,28 @@ static void test_lookup(void **state)
 	assert_int_equal(hpa, 0xabc); /* untouched on a miss */
 }
 
+static void test_unescape(void **state)
+{
+	(void)state;
+	struct gmap g;
+	u64 hpa;
+
+	fill(&g);
+	assert_int_equal(gmap_escape_page(&g, 0x5000, 0x90001000), GMAP_OK);
+	assert_int_equal(gmap_escape_page(&g, 1 * MiB, 0x90002000), GMAP_OK);
+	assert_true(gmap_unescape_page(&g, 0x5000 + 0x123)); /* any address in the page */
+	assert_int_equal(gmap_escape_count(&g), 1);
+	assert_false(gmap_is_escaped(&g, 0x5000, NULL));
+	assert_non_null(gmap_lookup(&g, 0x5000, &hpa));
+	assert_int_not_equal(hpa, 0x90001000); /* back on its region's frame */
+	assert_true(gmap_is_escaped(&g, 1 * MiB, &hpa));
+	assert_int_equal(hpa, 0x90002000);
+	assert_false(gmap_unescape_page(&g, 0x5000)); /* not escaped any more */
+	assert_false(gmap_unescape_page(&g, 2 * MiB));
+	/* The page can escape again, to the same frame. */
+	assert_int_equal(gmap_escape_page(&g, 0x5000, 0x90001000), GMAP_OK);
+}
+
 static void test_escape(void **state)
 {
 	(void)state;
@@ -291,8 +313,8 @@ int main(void)
 	    cmocka_unit_test(test_add_sorted),  cmocka_unit_test(test_empty_map),
 	    cmocka_unit_test(test_add_errors),  cmocka_unit_test(test_add_full),
 	    cmocka_unit_test(test_lookup),      cmocka_unit_test(test_escape),
-	    cmocka_unit_test(test_escape_full), cmocka_unit_test(test_check_range),
-	    cmocka_unit_test(test_strerror),
+	    cmocka_unit_test(test_unescape),    cmocka_unit_test(test_escape_full),
+	    cmocka_unit_test(test_check_range), cmocka_unit_test(test_strerror),
 	};
 	return cmocka_run_group_tests_name("gmap", tests, NULL, NULL);
 }

@@ -1,0 +1,133 @@
+#include "tests/unit/vcpu_stub.h"
+
+#include <string.h>
+
+#include "arch/x86/uart.h"
+
+#define GPR_COUNT 16 /* RAX .. R15 in the SDM's register numbering */
+#define CR3       3
+
+/* uart_write has no vCPU argument: it records into the stub attached last. */
+static struct vcpu_stub *last_attached;
+
+void vcpu_stub_attach(struct vcpu *v, struct vcpu_stub *s)
+{
+	v->arch = s;
+	last_attached = s;
+}
+
+static struct vcpu_stub *stub(struct vcpu *v)
+{
+	return v->arch;
+}
+
+int vcpu_arch_create(struct vcpu *v, const struct vcpu_start *start, u64 nested_root)
+{
+	(void)start;
+	v->nested_root = nested_root;
+	return 0;
+}
+
+int vcpu_arch_run(struct vcpu *v, struct vm_exit *exit)
+{
+	(void)v;
+	memset(exit, 0, sizeof(*exit));
+	exit->kind = VMEXIT_ENTRY_FAIL;
+	return -1;
+}
+
+void vcpu_arch_skip_insn(struct vcpu *v, const struct vm_exit *exit)
+{
+	if (stub(v)) {
+		stub(v)->rip += exit->insn_len;
+		stub(v)->skipped_insns++;
+	}
+}
+
+void vcpu_arch_set_nested_root(struct vcpu *v, u64 nested_root)
+{
+	v->nested_root = nested_root;
+	if (stub(v)) {
+		stub(v)->nested_root = nested_root;
+		stub(v)->set_root_calls++;
+	}
+}
+
+void vcpu_arch_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error)
+{
+	(void)has_error, (void)error;
+	if (stub(v)) {
+		stub(v)->injected++;
+		stub(v)->last_vector = vector;
+	}
+}
+
+u64 vcpu_arch_rip(struct vcpu *v)
+{
+	return stub(v) ? stub(v)->rip : 0;
+}
+
+u64 vcpu_arch_cr3(struct vcpu *v)
+{
+	return stub(v) ? stub(v)->cr3 : 0;
+}
+
+unsigned vcpu_arch_cpl(struct vcpu *v)
+{
+	return stub(v) ? stub(v)->cpl : 0;
+}
+
+void vcpu_arch_dump(struct vcpu *v)
+{
+	if (stub(v))
+		stub(v)->dumps++;
+}
+
+u64 *vcpu_arch_gpr(struct vcpu *v, unsigned n)
+{
+	u64 *const gpr[GPR_COUNT] = {
+	    &v->regs.rax, &v->regs.rcx, &v->regs.rdx, &v->regs.rbx, NULL /* RSP: vendor state */,
+	    &v->regs.rbp, &v->regs.rsi, &v->regs.rdi, &v->regs.r8,  &v->regs.r9,
+	    &v->regs.r10, &v->regs.r11, &v->regs.r12, &v->regs.r13, &v->regs.r14,
+	    &v->regs.r15,
+	};
+	return n < GPR_COUNT ? gpr[n] : NULL;
+}
+
+bool vcpu_arch_write_cr(struct vcpu *v, unsigned cr, u64 val)
+{
+	(void)v, (void)cr, (void)val;
+	return false;
+}
+
+u64 vcpu_arch_read_cr(struct vcpu *v, unsigned cr)
+{
+	return cr == CR3 ? vcpu_arch_cr3(v) : 0;
+}
+
+bool vcpu_arch_msr(struct vcpu *v, u32 msr, bool write, u64 *val)
+{
+	(void)v, (void)msr, (void)write, (void)val;
+	return false;
+}
+
+bool vcpu_arch_xsetbv(struct vcpu *v, u32 xcr, u64 val)
+{
+	(void)v, (void)xcr, (void)val;
+	return false;
+}
+
+const char *vcpu_arch_exit_name(u32 raw_reason)
+{
+	(void)raw_reason;
+	return "stub-exit";
+}
+
+void uart_write(const char *s, size_t n)
+{
+	struct vcpu_stub *st = last_attached;
+	if (!st)
+		return;
+	for (size_t i = 0; i < n && st->uart_len < sizeof(st->uart); i++)
+		st->uart[st->uart_len++] = s[i];
+}

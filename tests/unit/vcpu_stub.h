@@ -1,0 +1,36 @@
+/* A stand-in for the vendor backend (the vcpu_arch_* functions of hv/vcpu.h)
+ * in host unit tests of hv/ code that drives a vCPU. The "hardware" state a
+ * test wants to set (guest CR3, CPL, RIP) or observe (nested-root reloads,
+ * skipped instructions, injected exceptions, dumps) lives in a struct
+ * vcpu_stub the test attaches to the vCPU's arch pointer; a vCPU with no
+ * stub attached behaves as a CPL-0 guest with CR3 0 and records nothing.
+ * uart_write, which hv/exits.c calls for the guest's COM1 bytes, is stubbed
+ * here too and records into the attached stub's buffer. Nothing runs a
+ * guest: vcpu_arch_run reports a failed entry. */
+#ifndef TESTS_UNIT_VCPU_STUB_H
+#define TESTS_UNIT_VCPU_STUB_H
+
+#include "hv/vcpu.h"
+
+#define VCPU_STUB_UART_MAX 256
+
+struct vcpu_stub {
+	/* Set by the test. */
+	u64 cr3;
+	u64 rip;
+	unsigned cpl;
+	/* Recorded by the backend functions. */
+	u64 nested_root;         /* last root passed to vcpu_arch_set_nested_root */
+	unsigned set_root_calls; /* nested-table reloads */
+	unsigned skipped_insns;  /* vcpu_arch_skip_insn calls */
+	unsigned injected;       /* vcpu_arch_inject_exception calls */
+	u8 last_vector;          /* of the last injection */
+	unsigned dumps;          /* vcpu_arch_dump calls */
+	char uart[VCPU_STUB_UART_MAX];
+	unsigned uart_len;
+};
+
+/* Makes s the backend state of v; s outlives v's use. */
+void vcpu_stub_attach(struct vcpu *v, struct vcpu_stub *s);
+
+#endif
