@@ -4,6 +4,8 @@
 #include "arch/x86/platform.h"
 #include "lib/console.h"
 
+#define VEC_NMI_NUMBER 2 /* SDM Vol. 3A, Table 6-1 */
+
 struct extable_entry {
 	u64 insn;
 	u64 fixup;
@@ -33,6 +35,12 @@ void exc_handle(struct exc_frame *f)
 			f->rax = f->vector + 1;
 			return;
 		}
+	}
+	if (f->vector == VEC_NMI_NUMBER) {
+		/* Real machines raise NMIs for watchdogs and hardware errors; the
+		 * hypervisor notes them and goes on. */
+		con_printf("hypervisor: NMI at rip 0x%llx ignored\n", f->rip);
+		return;
 	}
 	con_printf("\nFAIL: hypervisor: exception %s (vector %llu) error 0x%llx\n",
 	           exc_name((unsigned)f->vector), f->vector, f->error);
