@@ -63,8 +63,11 @@ include $(wildcard tests/unit/*.mk)
 HCFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -I. -fsanitize=address,undefined \
 	-fno-omit-frame-pointer -fno-sanitize-recover=all -DSEGVISOR_HOST_TEST
 UNIT_BINS := $(patsubst %,$(B)/unit/%,$(UNIT_TESTS))
+# Each test is one compiler run over several sources, so it depends on every
+# header it could include (a header change rebuilds them all, in seconds).
+UNIT_HEADERS := $(wildcard lib/*.h hv/*.h arch/x86/*.h tests/unit/*.h)
 .SECONDEXPANSION:
-$(B)/unit/%: $$(%_SRCS) tests/unit/%.mk
+$(B)/unit/%: $$(%_SRCS) tests/unit/%.mk $(UNIT_HEADERS)
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@"
 	$(Q)$(CC) $(HCFLAGS) -o $@ $($*_SRCS) -lcmocka -lm

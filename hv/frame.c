@@ -84,10 +84,15 @@ enum frame_err frame_init(struct frame_alloc *fa, const struct memmap *m)
 	fa->nwords = (fa->nbits + WORD_BITS - 1) / WORD_BITS;
 	fa->bitmap_frames = (fa->nwords * sizeof(u64) + FRAME_SIZE - 1) / FRAME_SIZE;
 
-	for (unsigned i = 0; i < fa->nowned && !fa->bitmap_pa; i++)
-		if (fa->owned[i].end_pfn - fa->owned[i].first_pfn >= fa->bitmap_frames)
+	/* Physical address 0 is a valid place: "found" is its own flag. */
+	bool found = false;
+	for (unsigned i = 0; i < fa->nowned && !found; i++) {
+		if (fa->owned[i].end_pfn - fa->owned[i].first_pfn >= fa->bitmap_frames) {
 			fa->bitmap_pa = pa_of(fa->owned[i].first_pfn);
-	if (!fa->bitmap_pa)
+			found = true;
+		}
+	}
+	if (!found)
 		return FRAME_ERR_NO_MEMORY;
 
 	/* Start all used (holes and the tail past nbits stay so), then free the owned spans. */

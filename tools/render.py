@@ -34,27 +34,40 @@ REQUIRED_KEYS = ["workload", "mode", "source"]
 
 # Units of the keys that have one. Keys not listed are reported without a unit.
 UNITS = {
-    "accesses": "memory accesses",
+    # Model lines (source=model): the walk model's counts over the traced accesses.
+    "accesses": "traced guest data accesses replayed through the model",
+    "tlb_hits_l1": "accesses that hit the modelled L1 TLB",
+    "tlb_hits_l2": "accesses that hit the modelled L2 TLB (STLB)",
     "tlb_misses": "TLB misses (page walks)",
     "guest_refs": "guest page-table memory references",
     "nested_refs": "nested page-table memory references",
     "refs_per_walk": "memory references per TLB miss",
+    "guest_refs_per_walk": "guest page-table memory references per TLB miss",
+    "nested_refs_per_walk": "nested page-table memory references per TLB miss",
     "bb_checks": "base-bound checks",
     "bb_per_walk": "base-bound checks per TLB miss",
     "gseg_hits": "translations hit in the guest segment",
     "vseg_hits": "translations hit in the VMM segment",
-    "seg_misses": "translations outside every segment",
     "esc_checks": "escape-filter lookups",
     "esc_hits": "escape-filter hits (true and false positives)",
     "esc_fp": "escape-filter false positives",
+    "faults": "accesses whose modelled walk found no translation",
     "pwc_hits": "page-walk-cache hits",
     "ntlb_hits": "nested-TLB hits",
-    "walk_cycles": "cycles spent in page walks",
-    "cycles": "CPU cycles",
-    "exits": "VM exits",
-    "footprint": "bytes",
-    "mem": "bytes",
+    "ept_leaves_4k": "4 KiB EPT leaf entries in the nested table measured (hypervisor fact)",
+    "ept_leaves_2m": "2 MiB EPT leaf entries in the nested table measured (hypervisor fact)",
+    "ept_leaves_1g": "1 GiB EPT leaf entries in the nested table measured (hypervisor fact)",
+    # Hypervisor lines (source=hypervisor): counted by segvisor itself.
+    "total": "VM exits",
+    "hypercalls": "hypercalls",
+    "hypercall_errors": "hypercalls refused",
+    "unknown_hypercalls": "hypercalls with an unknown number",
+    "msr_refused": "guest MSR accesses refused with #GP",
+    "bytes": "bytes",
+    "exits_during": "VM exits",
 }
+# Other keys of kind=exits lines are exit reasons; their unit is VM exits.
+EXIT_REASON_UNIT = "VM exits of this reason"
 
 # Column order of the CSV: these first, then other keys as first seen.
 CSV_LEAD = ["file", "line", "kind", "workload", "mode", "source", "accesses", "tlb_misses",
@@ -251,8 +264,11 @@ def render_json(records):
     doc = {
         "generator": "tools/render.py",
         "note": "source=model figures come from segvisor's software MMU model; "
-                "source=pmu figures from the CPU's performance counters.",
-        "units": {k: UNITS[k] for k in keys if k in UNITS},
+                "source=pmu figures from the CPU's performance counters; "
+                "source=hypervisor figures are segvisor's own counts (VM exits, "
+                "hypercalls). The native mode is the model's 1D walk over the "
+                "guest's own tables while it runs under segvisor.",
+        "units": units_of(records, keys),
         "results": [{"file": r["file"], "line": r["line"], "kind": r["kind"],
                      "fields": r["fields"]} for r in records],
     }
@@ -370,8 +386,22 @@ def read_inputs(paths):
     return records
 
 
+def units_of(records, keys):
+    """The unit of every key that has one: the fixed map, and exit reasons."""
+    units = {k: UNITS[k] for k in keys if k in UNITS}
+    for r in records:
+        if r["kind"] == "exits":
+            for k, v in r["fields"].items():
+                if k not in units and isinstance(v, (int, float)):
+                    units[k] = EXIT_REASON_UNIT
+    return units
+
+
 def write_outputs(records, out_dir, plot):
     os.makedirs(out_dir, exist_ok=True)
+    stale = os.path.join(out_dir, "plot.png")
+    if os.path.exists(stale):
+        os.remove(stale)  # never leave a plot of another run beside these results
     for name, text in (("results.json", render_json(records)),
                        ("results.csv", render_csv(records))):
         with open(os.path.join(out_dir, name), "w", encoding="utf-8") as f:

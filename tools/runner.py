@@ -47,6 +47,8 @@ def run_scenario(scenario, out: Path, megs=engines.DEFAULT_MEGS, stream_to=None)
         launch = engines.prepare(scenario, out, megs)
     except engines.PrepareError as e:
         return judge.Verdict(judge.FAIL, f"setup: {e}"), judge.Console(), None, None
+    except OSError as e:
+        return judge.Verdict(judge.FAIL, f"setup: {e}"), judge.Console(), None, None
     outcome = proc.run(launch.cmd, paths.ROOT, paths.ROOT / launch.stdout, scenario.timeout,
                        stream_path=paths.ROOT / launch.serial, stream_to=stream_to)
     try:

@@ -99,7 +99,8 @@ class ScenarioParsing(unittest.TestCase):
                      "hv-module-truncated", "vm-out-of-bounds", "modes-gups-4k",
                      "escape-badpages"):
             self.assertIn(name, by_name)
-        self.assertEqual(str(by_name["hv-option-unknown"].expect), "fail:frobnicate")
+        self.assertEqual(str(by_name["hv-option-unknown"].expect),
+                         "fail:unknown option 'frobnicate'")
         self.assertEqual(by_name["hv-bochs-sandybridge"].cpu, "corei7_sandy_bridge_2600k")
 
 
@@ -131,6 +132,11 @@ class Judging(unittest.TestCase):
         con = console("PASS: a", "SUMMARY: 1 tests, 0 failures, 0 skipped")
         self.assertEqual(self.verdict("pass", con), judge.Verdict("PASS", ""))
 
+    def test_pass_needs_checks(self):
+        con = console("SUMMARY: 0 tests, 0 failures, 0 skipped")
+        v = self.verdict("pass", con)
+        self.assertEqual((v.kind, v.reason), ("FAIL", "expected checks, SUMMARY says 0 tests"))
+
     def test_pass_fails_on_a_guest_fail_line(self):
         con = console("[guest] FAIL: x: y", "SUMMARY: 1 tests, 0 failures, 0 skipped")
         v = self.verdict("pass", con)
@@ -156,7 +162,7 @@ class Judging(unittest.TestCase):
         self.assertTrue(self.verdict("report:guest module rejected", con, status=BAD).passed)
 
     def test_pass_with_text(self):
-        con = console("vmx: EPT 1 GiB pages: no", "SUMMARY: 0 tests, 0 failures, 0 skipped")
+        con = console("vmx: EPT 1 GiB pages: no", "SUMMARY: 1 tests, 0 failures, 0 skipped")
         self.assertTrue(self.verdict("pass:EPT 1 GiB pages: no", con).passed)
         v = self.verdict("pass:EPT 1 GiB pages: yes", con)
         self.assertEqual(v.kind, "FAIL")
@@ -171,22 +177,22 @@ class Judging(unittest.TestCase):
         rel = str(Path(f.name).relative_to(paths.ROOT))
         try:
             good = console("RESULT workload=gups mode=base source=model refs_per_walk=24.000",
-                           "SUMMARY: 0 tests, 0 failures, 0 skipped")
+                           "SUMMARY: 1 tests, 0 failures, 0 skipped")
             self.assertTrue(self.verdict("results:" + rel, good).passed)
             bad = console("RESULT workload=gups mode=base source=model refs_per_walk=23.000",
-                          "SUMMARY: 0 tests, 0 failures, 0 skipped")
+                          "SUMMARY: 1 tests, 0 failures, 0 skipped")
             v = self.verdict("results:" + rel, bad)
             self.assertEqual(v.kind, "FAIL")
             self.assertIn("refs_per_walk=23.000", v.reason)
             with open(f.name, "a") as g:
                 g.write("workload=gups mode=base accesses>10 esc_fp<1\n")
             cond = console("RESULT workload=gups mode=base refs_per_walk=24.000 accesses=11 esc_fp=0",
-                           "SUMMARY: 0 tests, 0 failures, 0 skipped")
+                           "SUMMARY: 1 tests, 0 failures, 0 skipped")
             self.assertTrue(self.verdict("results:" + rel, cond).passed)
             few = console("RESULT workload=gups mode=base refs_per_walk=24.000 accesses=10 esc_fp=0",
-                          "SUMMARY: 0 tests, 0 failures, 0 skipped")
+                          "SUMMARY: 1 tests, 0 failures, 0 skipped")
             self.assertIn("accesses>10", self.verdict("results:" + rel, few).reason)
-            missing = console("SUMMARY: 0 tests, 0 failures, 0 skipped")
+            missing = console("SUMMARY: 1 tests, 0 failures, 0 skipped")
             self.assertIn("no RESULT line for workload=gups mode=base",
                           self.verdict("results:" + rel, missing).reason)
         finally:

@@ -10,6 +10,7 @@ prepare() lays out one run in its own directory (ISO, corrupt module, Bochs
 config) and returns the command; every path is relative to the repository root.
 """
 
+import signal
 import os
 import shlex
 import shutil
@@ -83,12 +84,21 @@ def _check_images(*images):
 def _build_iso(kernel, module, cmdline, module_args, iso: Path):
     cmd = [str(paths.MKISO), str(kernel), str(module) if module else "none", cmdline,
            module_args, str(iso)]
+    # A session of its own, so that a timeout ends grub-mkrescue and xorriso
+    # too, not only the shell.
+    child = subprocess.Popen(cmd, cwd=paths.ROOT, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             start_new_session=True)
     try:
-        done = subprocess.run(cmd, cwd=paths.ROOT, stdin=subprocess.DEVNULL,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              timeout=ISO_BUILD_TIMEOUT, check=False)
+        output, _ = child.communicate(timeout=ISO_BUILD_TIMEOUT)
     except subprocess.TimeoutExpired:
+        try:
+            os.killpg(child.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        child.communicate()
         raise PrepareError(f"mkiso.sh took more than {ISO_BUILD_TIMEOUT} s") from None
+    done = subprocess.CompletedProcess(cmd, child.returncode, output)
     if done.returncode != 0:
         tail = done.stdout.decode(errors="replace").strip().splitlines()[-8:]
         raise PrepareError("ISO build failed:\n" + "\n".join(tail))

@@ -105,6 +105,8 @@ class Verdict:
 def _expectation_unmet(expect, con: Console):
     """Why the console does not meet the expectation, or None."""
     fails = [c for c in con.checks if c.status == "FAIL"]
+    if expect.kind in ("pass", "results") and con.summary.tests == 0:
+        return "expected checks, SUMMARY says 0 tests"
     if expect.kind == "pass":
         if con.summary.failures or fails:
             first = str(fails[0]) if fails else "(no FAIL line)"

@@ -54,6 +54,10 @@ def kill_all():
         _stop(proc)
 
 
+# A closed terminal (SIGHUP) must not leave emulators running either.
+_CLEANUP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 def _on_signal(signum, _frame):
     stopping.set()
     kill_all()
@@ -63,8 +67,8 @@ def _on_signal(signum, _frame):
 def install_cleanup():
     """Call once from the main thread of the command-line program."""
     atexit.register(kill_all)
-    signal.signal(signal.SIGINT, _on_signal)
-    signal.signal(signal.SIGTERM, _on_signal)
+    for sig in _CLEANUP_SIGNALS:
+        signal.signal(sig, _on_signal)
 
 
 @dataclass(frozen=True)
@@ -83,10 +87,16 @@ def run(cmd, cwd, stdout_path, timeout, stream_path=None, stream_to=None) -> Out
     with _live_lock:
         if stopping.is_set():
             raise Stopped()
-        with open(stdout_path, "wb") as out:
-            proc = subprocess.Popen(cmd, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
-        _live.add(proc)
+        # No cleanup signal between the start and the registration: the
+        # handler would not know the new process group.
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _CLEANUP_SIGNALS)
+        try:
+            with open(stdout_path, "wb") as out:
+                proc = subprocess.Popen(cmd, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+            _live.add(proc)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     streamer = _Streamer(stream_path, stream_to) if stream_to else None
     timed_out = False
     try:
