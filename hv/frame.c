@@ -66,8 +66,7 @@ enum frame_err frame_init(struct frame_alloc *fa, const struct memmap *m)
 	memset(fa, 0, sizeof(*fa));
 	if (!m->normalized)
 		return FRAME_ERR_NOT_NORMALIZED;
-	memmap_for_each(m, r)
-	{
+	memmap_for_each (m, r) {
 		if (r->type != MEMMAP_USABLE)
 			continue;
 		/* Normalized usable ranges are frame-aligned, sorted and never adjacent. */

@@ -109,8 +109,12 @@ static bool alt_in_use(const struct gmap *g, u64 alt_hpa)
 	const struct gmap_region *r;
 	const struct gmap_escape *e;
 
-	gmap_for_each_region(g, r) if (alt_hpa >= r->hpa && alt_hpa - r->hpa < r->size) return true;
-	gmap_for_each_escape(g, e) if (e->alt_hpa == alt_hpa) return true;
+	gmap_for_each_region (g, r)
+		if (alt_hpa >= r->hpa && alt_hpa - r->hpa < r->size)
+			return true;
+	gmap_for_each_escape (g, e)
+		if (e->alt_hpa == alt_hpa)
+			return true;
 	return false;
 }
 
@@ -197,7 +201,9 @@ u64 gmap_ram_bytes(const struct gmap *g)
 	const struct gmap_region *r;
 	u64 sum = 0;
 
-	gmap_for_each_region(g, r) if (r->type == GMAP_RAM) sum += r->size;
+	gmap_for_each_region (g, r)
+		if (r->type == GMAP_RAM)
+			sum += r->size;
 	return sum;
 }
 

@@ -79,8 +79,8 @@ static bool read_memory(struct report *rep, const struct mb_info *mbi)
 	}
 	for (u64 off = 0; off < mbi->mmap_length;) {
 		const struct mb_mmap_entry *e = phys_to_virt(mbi->mmap_addr + off);
-		enum memmap_err err = memmap_add(&mem, e->base_addr, e->length,
-		                                 memmap_type_from_multiboot(e->type));
+		enum memmap_err err =
+		    memmap_add(&mem, e->base_addr, e->length, memmap_type_from_multiboot(e->type));
 		if (err != MEMMAP_OK) {
 			report_fail(rep, "memmap", "firmware entry [0x%llx, +0x%llx) type %u: %s",
 			            e->base_addr, e->length, e->type, memmap_strerror(err));
@@ -90,7 +90,8 @@ static bool read_memory(struct report *rep, const struct mb_info *mbi)
 	}
 	enum memmap_err merr = memmap_normalize(&mem);
 	if (merr != MEMMAP_OK) {
-		report_fail(rep, "memmap", "normalizing the firmware map: %s", memmap_strerror(merr));
+		report_fail(rep, "memmap", "normalizing the firmware map: %s",
+		            memmap_strerror(merr));
 		return false;
 	}
 	reserve(rep, 0, LOW_MEMORY_END, "low memory");

@@ -192,7 +192,10 @@ u64 memmap_usable_bytes(const struct memmap *m)
 	const struct memmap_range *r;
 	u64 total = 0;
 
-	memmap_for_each(m, r) if (r->type == MEMMAP_USABLE) total += r->len;
+	memmap_for_each (m, r) {
+		if (r->type == MEMMAP_USABLE)
+			total += r->len;
+	}
 	return total;
 }
 
@@ -201,8 +204,10 @@ u64 memmap_usable_limit(const struct memmap *m)
 	const struct memmap_range *r;
 	u64 limit = 0;
 
-	memmap_for_each(m, r) if (r->type == MEMMAP_USABLE && memmap_range_end(r) > limit) limit =
-	    memmap_range_end(r);
+	memmap_for_each (m, r) {
+		if (r->type == MEMMAP_USABLE && memmap_range_end(r) > limit)
+			limit = memmap_range_end(r);
+	}
 	return limit;
 }
 
@@ -212,8 +217,11 @@ bool memmap_is_usable(const struct memmap *m, u64 base, u64 len)
 
 	if (len == 0 || add_overflows(base, len))
 		return false;
-	memmap_for_each(m, r) if (r->type == MEMMAP_USABLE && base >= r->base &&
-	                          base + len <= memmap_range_end(r)) return true;
+	memmap_for_each (m, r) {
+		if (r->type == MEMMAP_USABLE && base >= r->base &&
+		    base + len <= memmap_range_end(r))
+			return true;
+	}
 	return false;
 }
 

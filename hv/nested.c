@@ -165,8 +165,7 @@ enum nested_err nested_build(const struct gmap *g, const struct nested_config *c
 	err = new_table(&b, &b.t.root);
 	if (err != NESTED_OK)
 		return err;
-	gmap_for_each_region(g, r)
-	{
+	gmap_for_each_region (g, r) {
 		err = map_region(&b, g, r);
 		if (err != NESTED_OK) {
 			nested_free(b.t.root, a);

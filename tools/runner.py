@@ -201,8 +201,6 @@ def parse_args(argv):
     p.add_argument("--list", action="store_true", help="list the scenarios, run nothing")
     p.add_argument("-j", "--jobs", type=int, default=DEFAULT_JOBS,
                    help=f"scenarios run at a time (default {DEFAULT_JOBS})")
-    p.add_argument("--keep-going", action="store_true", default=True,
-                   help="run every scenario after a failure (the default)")
     p.add_argument("--fail-fast", action="store_true", help="start no scenario after a failure")
     p.add_argument("--engine-check", action="store_true", help="print the usable engines")
     sub = p.add_subparsers(dest="command")
@@ -210,7 +208,7 @@ def parse_args(argv):
     b.add_argument("--engine", default="best", choices=("best",) + scenarios.ENGINES)
     b.add_argument("--cpu", default=None, help="CPU model (QEMU -cpu, Bochs cpu: model=)")
     b.add_argument("--timeout", type=int, default=BOOT_TIMEOUT, help="seconds")
-    b.add_argument("--megs", type=int, default=engines.DEFAULT_MEGS, help="guest RAM in MiB")
+    b.add_argument("--megs", type=int, default=engines.DEFAULT_MEGS, help="emulator RAM in MiB (Bochs megs:, QEMU -m)")
     b.add_argument("--image", default="hv", choices=scenarios.IMAGES)
     b.add_argument("--module", default=None, help="guest, none or corrupt:KIND")
     b.add_argument("--out", default=str(BOOT_OUT), help="output directory")

@@ -31,8 +31,7 @@ static void test_add_sorted(void **state)
 
 	fill(&g);
 	assert_int_equal(gmap_count(&g), 3);
-	gmap_for_each_region(&g, r)
-	{
+	gmap_for_each_region (&g, r) {
 		assert_int_equal(r->gpa, want_gpa[i]);
 		assert_int_equal(r->size, 1 * MiB);
 		i++;
@@ -236,8 +235,7 @@ static void test_escape_full(void **state)
 	const struct gmap_escape *e;
 	u64 prev = 0;
 	unsigned n = 0;
-	gmap_for_each_escape(&g, e)
-	{
+	gmap_for_each_escape (&g, e) {
 		assert_true(n == 0 || e->gfn > prev);
 		prev = e->gfn;
 		n++;

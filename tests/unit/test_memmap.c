@@ -69,7 +69,8 @@ static void test_pc_map(void **state)
 
 	unsigned n = 0;
 	const struct memmap_range *it;
-	memmap_for_each(m, it) n++;
+	memmap_for_each (m, it)
+		n++;
 	assert_int_equal(n, 7);
 	assert_null(memmap_get(m, 7));
 	free(m);
