@@ -37,7 +37,8 @@ int vm_create(struct vm *vm, const struct hv_config *cfg, struct frame_alloc *fa
 	vm->vcpu.watchdog_ticks = (u32)cfg->watchdog;
 	vm->ept_max_page = hv_config_ept_page_bytes(cfg->ept_page);
 	if (vm->ept_max_page > cpu_max_page) {
-		con_printf("ept: ept_page=%lluK is more than this CPU supports; using %lluK\n",
+		con_printf("ept: ept_page asks for %llu KiB leaves, more than this CPU supports; "
+		           "using %llu KiB\n",
 		           vm->ept_max_page / KiB, cpu_max_page / KiB);
 		vm->ept_max_page = cpu_max_page;
 	}
@@ -105,7 +106,7 @@ int vm_build_nested(struct vm *vm, u64 max_leaf)
 	}
 	vm->ept = t;
 	con_printf("ept: root 0x%llx, %llu table pages, leaves: %llu x 1G, %llu x 2M, %llu x 4K "
-	           "(largest allowed %lluK)\n",
+	           "(largest allowed %llu KiB)\n",
 	           t.root, t.table_pages, t.leaves[NESTED_LEAF_1G], t.leaves[NESTED_LEAF_2M],
 	           t.leaves[NESTED_LEAF_4K], max_leaf / KiB);
 	if (old_root) {
