@@ -7,6 +7,8 @@
 #define CR0_PE (1 << 0)
 #define CR0_NE (1 << 5)
 #define CR0_PG (1 << 31)
+#define CR0_NW (1 << 29)
+#define CR0_CD (1 << 30)
 #define CR4_PAE (1 << 5)
 #define MSR_EFER 0xC0000080
 #define EFER_LME (1 << 8)
@@ -58,7 +60,9 @@ _start:
 	rdmsr
 	or $EFER_LME, %eax
 	wrmsr
+	/* GRUB may hand over with caching disabled (CD and NW set). */
 	mov %cr0, %eax
+	and $~(CR0_CD | CR0_NW), %eax
 	or $(CR0_PG | CR0_PE | CR0_NE), %eax
 	mov %eax, %cr0
 	lgdt gboot_gdt_ptr

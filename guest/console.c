@@ -4,7 +4,12 @@
 #include "lib/console.h"
 
 #define COM1                0x3f8
+#define UART_THR            0 /* registers of the 16550 (PC16550D data sheet) */
+#define UART_DLL            0
+#define UART_IER            1
+#define UART_DLM            1
 #define UART_LCR            3
+#define DIVISOR_115200      1
 #define UART_LSR            5
 #define LCR_8N1             0x03
 #define LCR_DLAB            0x80
@@ -22,7 +27,7 @@ static void guest_uart_write(const char *s, size_t n)
 		for (int spin = 0; spin < UART_SPIN_LIMIT; spin++)
 			if (inb(COM1 + UART_LSR) & LSR_THRE)
 				break;
-		outb(COM1, (u8)s[i]);
+		outb(COM1 + UART_THR, (u8)s[i]);
 	}
 }
 
@@ -30,10 +35,10 @@ void guest_console_init(void)
 {
 	/* 115200 8N1: divisor 1, LCR before the first byte. */
 	outb(COM1 + UART_LCR, LCR_8N1);
-	outb(COM1 + 1, 0);
+	outb(COM1 + UART_IER, 0);
 	outb(COM1 + UART_LCR, LCR_DLAB);
-	outb(COM1 + 0, 1);
-	outb(COM1 + 1, 0);
+	outb(COM1 + UART_DLL, DIVISOR_115200);
+	outb(COM1 + UART_DLM, 0);
 	outb(COM1 + UART_LCR, LCR_8N1);
 	con_init(guest_uart_write);
 }

@@ -157,9 +157,18 @@ static void dump_frame(const struct guest_exc_frame *f)
 	con_printf("  r13=%016llx r14=%016llx r15=%016llx\n", f->r13, f->r14, f->r15);
 }
 
+/* Only faults report the faulting instruction's RIP (SDM Vol. 3A, 6.5): a
+ * trap or an NMI right after a probe must not be taken for its fault. */
+static bool is_fault(u64 vector)
+{
+	return vector != GUEST_VEC_DB && vector != GUEST_VEC_NMI && vector != GUEST_VEC_BP &&
+	       vector != GUEST_VEC_OF && vector != GUEST_VEC_MC && vector < 32;
+}
+
 void guest_exc_handle(struct guest_exc_frame *f)
 {
-	for (const struct extable_entry *e = _extable_start; e < _extable_end; e++) {
+	for (const struct extable_entry *e = _extable_start;
+	     e < _extable_end && is_fault(f->vector); e++) {
 		if (e->insn == f->rip) {
 			f->rip = e->fixup;
 			f->rax = f->vector + 1;

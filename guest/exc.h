@@ -11,9 +11,14 @@
 #include "lib/types.h"
 
 /* Exception vectors (SDM Vol. 3A, Table 6-1). */
-#define GUEST_VEC_UD 6
-#define GUEST_VEC_GP 13
-#define GUEST_VEC_PF 14
+#define GUEST_VEC_DB  1
+#define GUEST_VEC_NMI 2
+#define GUEST_VEC_BP  3
+#define GUEST_VEC_OF  4
+#define GUEST_VEC_MC  18
+#define GUEST_VEC_UD  6
+#define GUEST_VEC_GP  13
+#define GUEST_VEC_PF  14
 
 /* Instructions that guest_try_insn() runs, each expected to fault. */
 enum guest_insn {

@@ -10,23 +10,34 @@
 #include "guest/x86.h"
 #include "lib/bits.h"
 #include "lib/console.h"
+#include "lib/mem.h"
 #include "lib/report.h"
 
 void guest_main(u32 magic, u32 info_pa);
 
 extern const u8 _image_end[];
 
+/* The boot loader's name (Multiboot info flag 9): segvisor's loader says
+ * "segvisor". */
+static bool loaded_by_segvisor(const struct mb_info *mbi)
+{
+	return (mbi->flags & MB_INFO_LOADER_NAME) &&
+	       !strcmp((const char *)(uintptr_t)mbi->boot_loader_name, "segvisor");
+}
+
 /* The top of RAM from the Multiboot memory map: the end of the available
- * range that contains the image. */
+ * range that contains the image. Entries are checked to fit the map. */
 static u64 ram_top_of(const struct mb_info *mbi)
 {
-	u64 image_end = (u64)(uintptr_t)_image_end, top = 0;
+	u64 image_last = (u64)(uintptr_t)_image_end - 1, top = 0;
 	if (!(mbi->flags & MB_INFO_MEM_MAP))
 		return mbi->flags & MB_INFO_MEMORY ? MiB + (u64)mbi->mem_upper * KiB : 0;
 	for (u64 off = 0; off < mbi->mmap_length;) {
 		const struct mb_mmap_entry *e = (const void *)(uintptr_t)(mbi->mmap_addr + off);
-		if (e->type == MB_MMAP_AVAILABLE && e->base_addr <= image_end &&
-		    e->base_addr + e->length > image_end)
+		if (off + sizeof(*e) > mbi->mmap_length || e->size < sizeof(*e) - sizeof(e->size))
+			break; /* a malformed entry ends the walk */
+		if (e->type == MB_MMAP_AVAILABLE && e->base_addr <= image_last &&
+		    e->base_addr + e->length > image_last)
 			top = e->base_addr + e->length;
 		off += e->size + sizeof(e->size);
 	}
@@ -90,7 +101,7 @@ void guest_main(u32 magic, u32 info_pa)
 	u64 free_start = align_up((u64)(uintptr_t)_image_end, PAGE_SIZE_2M);
 	con_printf("guest RAM: top 0x%llx, free from 0x%llx\n", ram_top, free_start);
 	if (o.checks)
-		vmchecks_run(&rep, ram_top, free_start, o.pattern);
+		vmchecks_run(&rep, ram_top, free_start, o.pattern, loaded_by_segvisor(mbi));
 	if (o.oob)
 		vmchecks_oob(&rep, ram_top);
 	if (o.workloads != WORKLOADS_NONE)

@@ -34,7 +34,8 @@ static const struct opt_desc guest_opt_descs[] = {
     OPT_UINT_ENTRY(struct guest_opts, pchase_steps, "pchase_steps", 1, 1ULL << 32, 0,
                    "pointer-chase steps"),
     OPT_UINT_ENTRY(struct guest_opts, seed, "seed", 0, ~0ULL, OPTF_HEX, "random seed"),
-    OPT_UINT_ENTRY(struct guest_opts, trace, "trace", 1024, 1ULL << 24, 0, "trace buffer entries"),
+    OPT_UINT_ENTRY(struct guest_opts, trace, "trace", 1024, HC_TRACE_MAX_BYTES / sizeof(u64), 0,
+                   "trace buffer entries"),
     OPT_BOOL_ENTRY(struct guest_opts, escape_test, "escape_test",
                    "mark region pages bad by hypercall and check the data"),
 };

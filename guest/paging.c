@@ -6,11 +6,13 @@
 
 /* x86-64 4-level paging entries (Intel SDM Vol. 3A, 4.5, Tables 4-14 to
  * 4-20). The guest keeps its own names: it shares only lib/ with segvisor. */
-#define PTE_P        BIT(0)
-#define PTE_RW       BIT(1)
-#define PTE_PS       BIT(7)
-#define PTE_ADDR     BITS(51, 12)
-#define IDENTITY_GIB 4
+#define PTE_P                 BIT(0)
+#define PTE_RW                BIT(1)
+#define PTE_PS                BIT(7)
+#define PTE_ADDR              BITS(51, 12)
+#define IDENTITY_GIB          4
+#define CPUID_EXT_FEATURES    0x80000001
+#define CPUID_EXT_EDX_PAGE1GB BIT(26)
 
 static u64 *table(u64 pa)
 {
@@ -89,9 +91,16 @@ bool paging_map_region(struct gpt_pool *pool, u64 gpa, u64 size, u64 page_size)
 	return true;
 }
 
+/* 1 GiB pages exist only where CPUID.80000001H:EDX.Page1GB[bit 26] says
+ * so; elsewhere PS in a PDPTE is reserved (SDM Vol. 3A, 4.5). */
+static bool has_1g_pages(void)
+{
+	return cpuid(CPUID_EXT_FEATURES, 0).edx & CPUID_EXT_EDX_PAGE1GB;
+}
+
 u64 paging_largest_page(u64 gpa, u64 size)
 {
-	if (is_aligned(gpa | size | REGION_VA, PAGE_SIZE_1G))
+	if (has_1g_pages() && is_aligned(gpa | size | REGION_VA, PAGE_SIZE_1G))
 		return PAGE_SIZE_1G;
 	if (is_aligned(gpa | size | REGION_VA, PAGE_SIZE_2M))
 		return PAGE_SIZE_2M;

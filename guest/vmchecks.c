@@ -1,5 +1,7 @@
 #include "guest/vmchecks.h"
 
+#include "guest/paging.h"
+
 #include "guest/exc.h"
 #include "guest/hypercall.h"
 #include "guest/x86.h"
@@ -48,7 +50,7 @@ static void check_fixups(struct report *rep)
 static void check_cpuid(struct report *rep)
 {
 	const struct cpuid_regs sig = cpuid(HV_CPUID_LEAF_SIGNATURE, 0);
-	report_pass(rep, "guest-cpuid-signature");
+	report_pass(rep, "guest-cpuid-signature"); /* guest_has_hv() compared all 12 bytes */
 	report_check(rep, sig.eax >= HV_CPUID_LEAF_MAX, "guest-cpuid-max-leaf",
 	             "CPUID 0x%x EAX=0x%x, want >= 0x%x", HV_CPUID_LEAF_SIGNATURE, sig.eax,
 	             HV_CPUID_LEAF_MAX);
@@ -174,7 +176,7 @@ static void check_msr_refused(struct report *rep)
 /* The direct-segment calls refuse hostile values with their exact error. */
 static void check_segment_refusals(struct report *rep, u64 ram_top)
 {
-	const u64 va = 1ULL << 40, big = 1ULL << 30;
+	const u64 va = REGION_VA, big = 1ULL << 30;
 	check_status(rep, "guest-hc-set-mode-unknown", hvcall(HC_SET_MODE, MODE_COUNT, 0, 0, NULL),
 	             HC_EINVAL);
 	check_status(rep, "guest-hc-gseg-empty", hvcall(HC_SET_GSEG, va, va, 0, NULL), HC_EINVAL);
@@ -302,7 +304,8 @@ static void check_pattern(struct report *rep, bool hv, u64 ram_top, u64 free_sta
 	             during, bytes, c0.exits_total, c1.exits_total);
 }
 
-void vmchecks_run(struct report *rep, u64 ram_top, u64 free_start, u64 pattern_bytes)
+void vmchecks_run(struct report *rep, u64 ram_top, u64 free_start, u64 pattern_bytes,
+                  bool expect_hv)
 {
 	guest_exc_set_report(rep);
 	check_fixups(rep);
@@ -313,6 +316,10 @@ void vmchecks_run(struct report *rep, u64 ram_top, u64 free_start, u64 pattern_b
 		check_refusals(rep, ram_top);
 		check_segment_refusals(rep, ram_top);
 		check_msr_refused(rep);
+	} else if (expect_hv) {
+		report_fail(rep, "guest-cpuid-signature",
+		            "loaded by segvisor, but CPUID 0x%x has no segvisor signature",
+		            HV_CPUID_LEAF_SIGNATURE);
 	} else {
 		report_skip(rep, "guest-vm-checks", "%s", no_hv_reason);
 	}

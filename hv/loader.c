@@ -10,6 +10,7 @@
 #include "hv/phys.h"
 #include "hv/vm.h"
 #include "lib/console.h"
+#include "lib/fmt.h"
 #include "lib/mem.h"
 
 /* Guest-physical layout of the boot information, below 640 KiB. */
@@ -23,20 +24,20 @@
 
 static const char loader_name[] = "segvisor";
 
-int loader_check(const void *image, u64 size, u64 ram, struct elf_image *elf)
+int loader_check(const void *image, u64 size, u64 ram, struct elf_image *elf, char *why,
+                 size_t why_size)
 {
 	struct mbhdr_info mh;
 	enum mbhdr_err merr = mbhdr_find(image, size, MB_HDR_PAGE_ALIGN | MB_HDR_MEMORY_INFO, &mh);
 	if (merr != MBHDR_OK) {
-		con_printf("guest module rejected: Multiboot header: %s\n", mbhdr_strerror(merr));
+		fmt_snprintf(why, why_size, "Multiboot header: %s", mbhdr_strerror(merr));
 		return -1;
 	}
 	enum elf_err eerr = elf_validate(image, size, GUEST_KERNEL_MIN, ram, elf);
 	if (eerr != ELF_OK) {
-		con_printf("guest module rejected: ELF: %s", elf_strerror(eerr));
-		if (elf->bad_phdr >= 0)
-			con_printf(" (program header %d)", elf->bad_phdr);
-		con_printf("\n");
+		int n = fmt_snprintf(why, why_size, "ELF: %s", elf_strerror(eerr));
+		if (elf->bad_phdr >= 0 && n >= 0 && (size_t)n < why_size)
+			fmt_snprintf(why + n, why_size - n, " (program header %d)", elf->bad_phdr);
 		return -1;
 	}
 	con_printf("guest module: Multiboot header at offset 0x%x, flags 0x%x; ELF%u kernel, entry "

@@ -69,7 +69,7 @@ static void reserve(struct report *rep, u64 base, u64 len, const char *what)
 
 /* The machine's memory from Multiboot, less everything already in use:
  * low memory, this image, the Multiboot structures and the modules. */
-static bool read_memory(struct report *rep, const struct mb_info *mbi)
+static bool read_memory(struct report *rep, const struct mb_info *mbi, u32 info_pa)
 {
 	memmap_init(&mem);
 	if (!(mbi->flags & MB_INFO_MEM_MAP)) {
@@ -79,6 +79,13 @@ static bool read_memory(struct report *rep, const struct mb_info *mbi)
 	}
 	for (u64 off = 0; off < mbi->mmap_length;) {
 		const struct mb_mmap_entry *e = phys_to_virt(mbi->mmap_addr + off);
+		if (off + sizeof(*e) > mbi->mmap_length || e->size < sizeof(*e) - sizeof(e->size)) {
+			report_fail(rep, "memmap",
+			            "malformed Multiboot memory-map entry at offset %llu "
+			            "(size %u)",
+			            off, e->size);
+			return false;
+		}
 		enum memmap_err err =
 		    memmap_add(&mem, e->base_addr, e->length, memmap_type_from_multiboot(e->type));
 		if (err != MEMMAP_OK) {
@@ -96,7 +103,7 @@ static bool read_memory(struct report *rep, const struct mb_info *mbi)
 	}
 	reserve(rep, 0, LOW_MEMORY_END, "low memory");
 	reserve(rep, (u64)(uintptr_t)_image_start, _image_end - _image_start, "hypervisor image");
-	reserve(rep, (u64)(uintptr_t)mbi, sizeof(*mbi), "multiboot info");
+	reserve(rep, info_pa, sizeof(*mbi), "multiboot info");
 	reserve(rep, mbi->mmap_addr, mbi->mmap_length, "multiboot memory map");
 	if (mbi->flags & MB_INFO_CMDLINE) {
 		const char *s = phys_to_virt(mbi->cmdline);
@@ -171,12 +178,16 @@ static void run_guest(struct report *rep, const struct mb_info *mbi, const struc
 	con_printf("module 1: [0x%x, 0x%x) %llu bytes: \"%s\"\n", m[0].mod_start, m[0].mod_end,
 	           size, args);
 	struct elf_image elf;
-	if (loader_check(phys_to_virt(m[0].mod_start), size, cfg.guest_ram, &elf)) {
-		report_pass(rep, "guest-module-rejected-cleanly");
+	char why[160];
+	if (loader_check(phys_to_virt(m[0].mod_start), size, cfg.guest_ram, &elf, why,
+	                 sizeof(why))) {
+		report_fail(rep, "guest-module", "guest module rejected: %s", why);
 		return;
 	}
 	report_pass(rep, "guest-module-valid");
 
+	if (vs == VMX_ERR_VMXON)
+		return; /* already a FAIL: a hypervisor bug, not a missing feature */
 	if (vs != VMX_OK) {
 		const char *why = vmx_strerror(vs);
 		if (vs == VMX_ERR_NO_VMX && ci->svm)
@@ -249,7 +260,7 @@ void hv_main(u32 magic, u32 info_pa)
 	struct cpuinfo ci;
 	cpuinfo_read(&ci);
 	cpuinfo_print(&ci);
-	if (!read_memory(&rep, mbi))
+	if (!read_memory(&rep, mbi, info_pa))
 		finish(&rep);
 	if (cfg.selftest)
 		selftest_run(&rep, &mem, &frames);
@@ -259,6 +270,11 @@ void hv_main(u32 magic, u32 info_pa)
 		vs = vmx_enable(&caps, false);
 		if (vs == VMX_OK)
 			report_pass(&rep, "vmxon");
+		else if (vs == VMX_ERR_VMXON)
+			report_fail(&rep, "vmxon",
+			            "VMXON failed (VMCS revision 0x%x, CR0 0x%llx, CR4 "
+			            "0x%llx)",
+			            vmx_basic_revision(caps.basic), read_cr0(), read_cr4());
 	}
 	if (cfg.selftest && vs == VMX_OK && cfg.vm)
 		vmx_selftest_entry_checks(&rep, &caps);

@@ -37,7 +37,7 @@ static void test_allocator(struct report *rep, const struct memmap *mem, struct 
 
 	static const u64 aligns[] = {PAGE_SIZE_2M, PAGE_SIZE_1G};
 	for (unsigned i = 0; i < ARRAY_SIZE(aligns); i++) {
-		u64 align = aligns[i], n = align / PAGE_SIZE_4K, pa;
+		u64 align = aligns[i], n = align / PAGE_SIZE_4K, pa = 0;
 		const char *name =
 		    align == PAGE_SIZE_1G ? "selftest-frame-run-1g" : "selftest-frame-run-2m";
 		if (frame_largest_free_run(fa, align) < n) {

@@ -107,10 +107,11 @@ void vm_handle_exit(struct vm *vm, const struct vm_exit *e);
 s64 hypercall_dispatch(struct vm *vm, u64 nr, u64 a0, u64 a1, u64 a2, u64 *out);
 
 /* hv/loader.c: Multiboot v1 guest start. loader_check validates a kernel
- * image for a guest of ram bytes and reports what it found (or why it was
- * rejected); loader_load puts a checked image into the VM. */
+ * image for a guest of ram bytes and prints what it found, or puts why it
+ * was rejected into why; loader_load puts a checked image into the VM. */
 struct elf_image;
-int loader_check(const void *image, u64 size, u64 ram, struct elf_image *elf);
+int loader_check(const void *image, u64 size, u64 ram, struct elf_image *elf, char *why,
+                 size_t why_size);
 int loader_load(struct vm *vm, const void *image, const struct elf_image *elf, const char *cmdline,
                 struct vcpu_start *start);
 

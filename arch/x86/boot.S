@@ -12,7 +12,6 @@
 #define CR4_PAE (1 << 5)
 #define MSR_EFER 0xC0000080
 #define EFER_LME (1 << 8)
-#define EFER_NXE (1 << 11)
 #define PTE_P_RW 0x3
 #define PTE_PS 0x80
 #define SEL_CODE64 0x08

@@ -4,9 +4,7 @@
 #include "arch/x86/paging.h"
 #include "lib/mem.h"
 
-#define CPUID_EXT_FEATURES    0x80000001
-#define CPUID_EXT_EDX_PAGE1GB BIT(26)
-#define DMAP_PDS              (DMAP_MAX_BYTES / GiB)
+#define DMAP_PDS (DMAP_MAX_BYTES / GiB)
 
 static u64 dmap_pml4[PT_ENTRIES] __attribute__((aligned(4096)));
 static u64 dmap_pdpt[PT_ENTRIES] __attribute__((aligned(4096)));
@@ -15,7 +13,7 @@ static struct dmap_info dmap;
 
 void dmap_init(u64 top, struct dmap_info *out)
 {
-	bool huge = cpuid(CPUID_EXT_FEATURES, 0).edx & CPUID_EXT_EDX_PAGE1GB;
+	bool huge = cpuid(CPUID_LEAF_EXT_FEATURES, 0).edx & CPUID_80000001_EDX_PAGE1GB;
 	u64 gigs = align_up(top, GiB) / GiB;
 	if (gigs < 4)
 		gigs = 4; /* keep the low 4 GiB: firmware tables and MMIO live there */
