@@ -248,7 +248,7 @@ static void handle_triple_fault(struct vm *vm, const struct vm_exit *e)
 static void handle_entry_fail(struct vm *vm, const struct vm_exit *e)
 {
 	vm_stop(vm, "VM entry failed: reason %u (%s)", e->entry_fail_reason,
-	        vcpu_arch_exit_name(e->entry_fail_reason));
+	        vcpu_arch_exit_name(&vm->vcpu, e->entry_fail_reason));
 }
 
 static void handle_watchdog(struct vm *vm, const struct vm_exit *e)
@@ -261,7 +261,7 @@ static void handle_watchdog(struct vm *vm, const struct vm_exit *e)
 static void handle_unexpected(struct vm *vm, const struct vm_exit *e)
 {
 	vm_stop(vm, "unexpected exit: %s (reason %u, %s)", exit_kind_name(e->kind), e->raw_reason,
-	        vcpu_arch_exit_name(e->raw_reason));
+	        vcpu_arch_exit_name(&vm->vcpu, e->raw_reason));
 }
 
 static const exit_handler_fn exit_handlers[VMEXIT_KIND_COUNT] = {

@@ -203,7 +203,7 @@ static void run_guest(struct report *rep, const struct mb_info *mbi, const struc
 	struct vm *vm = &guest_vm;
 	struct vcpu_start start;
 	bool ad = cfg.ept_ad && vmx_ept_ad_supported(caps);
-	if (vm_create(vm, &cfg, &frames, vmx_max_ept_page(caps), ad) ||
+	if (vm_create(vm, &cfg, &frames, &vmx_vcpu_ops, vmx_max_ept_page(caps), ad) ||
 	    loader_load(vm, phys_to_virt(m[0].mod_start), &elf, args, &start) ||
 	    vcpu_arch_create(&vm->vcpu, &start, vm->ept.root)) {
 		report_fail(rep, "guest-vm-setup", "the guest VM could not be set up (see above)");

@@ -38,7 +38,12 @@ struct nested_alloc {
 	void *ctx;
 };
 
+/* Entry formats: Intel EPT (SDM Vol. 3C, 29.3.2) and AMD nested paging,
+ * whose tables are ordinary long-mode page tables (AMD APM Vol. 2, 15.25). */
+enum nested_format { NESTED_FORMAT_EPT, NESTED_FORMAT_NPT };
+
 struct nested_config {
+	enum nested_format format;
 	/* Largest leaf to use: PAGE_SIZE_4K, PAGE_SIZE_2M or PAGE_SIZE_1G. Whether the CPU supports
 	 * 1 GiB EPT pages (IA32_VMX_EPT_VPID_CAP) is the caller's check. */
 	u64 max_leaf;

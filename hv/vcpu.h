@@ -76,7 +76,10 @@ struct vcpu_start {
 	u64 cr0, cr4;
 };
 
+struct vcpu_ops;
+
 struct vcpu {
+	const struct vcpu_ops *ops; /* the vendor backend */
 	struct guest_regs regs;
 	void *arch;             /* the backend's state */
 	u64 nested_root;        /* hPA of the nested table root */
@@ -85,26 +88,95 @@ struct vcpu {
 	u32 watchdog_ticks; /* preemption-timer ticks without an exit that end the guest; 0 off */
 };
 
-/* Backend interface. Each returns 0 or a negative error and prints why. */
-int vcpu_arch_create(struct vcpu *v, const struct vcpu_start *start, u64 nested_root);
-int vcpu_arch_run(struct vcpu *v, struct vm_exit *exit);
-void vcpu_arch_skip_insn(struct vcpu *v, const struct vm_exit *exit);
-void vcpu_arch_set_nested_root(struct vcpu *v, u64 nested_root);
-void vcpu_arch_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error);
-u64 vcpu_arch_rip(struct vcpu *v);
-u64 vcpu_arch_cr3(struct vcpu *v);
-unsigned vcpu_arch_cpl(struct vcpu *v); /* the guest's current privilege level */
-void vcpu_arch_dump(struct vcpu *v);    /* everything a bug report needs */
-/* General register n in the SDM's numbering (0 RAX ... 15 R15); NULL for
- * RSP, which lives in the vendor state. */
-u64 *vcpu_arch_gpr(struct vcpu *v, unsigned n);
-/* Emulates a guest write to CR0 or CR4 that exited; false: inject #GP. */
-bool vcpu_arch_write_cr(struct vcpu *v, unsigned cr, u64 val);
-u64 vcpu_arch_read_cr(struct vcpu *v, unsigned cr);
-/* MSRs whose guest copy the backend keeps (EFER, PAT); false if not one. */
-bool vcpu_arch_msr(struct vcpu *v, u32 msr, bool write, u64 *val);
-/* XSETBV on the guest's behalf; false when the value is invalid (#GP). */
-bool vcpu_arch_xsetbv(struct vcpu *v, u32 xcr, u64 val);
-const char *vcpu_arch_exit_name(u32 raw_reason);
+/* The backend: one table per vendor (arch/x86/vmx.c: vmx_vcpu_ops), chosen
+ * at boot. Functions returning int give 0 or a negative error and print
+ * why. */
+struct vcpu_ops {
+	const char *name; /* "vmx", "svm" */
+	/* The nested table format it wants from hv/nested.c (enum nested_format). */
+	unsigned nested_format;
+	int (*create)(struct vcpu *v, const struct vcpu_start *start, u64 nested_root);
+	int (*run)(struct vcpu *v, struct vm_exit *exit);
+	void (*skip_insn)(struct vcpu *v, const struct vm_exit *exit);
+	void (*set_nested_root)(struct vcpu *v, u64 nested_root);
+	void (*inject_exception)(struct vcpu *v, u8 vector, bool has_error, u32 error);
+	u64 (*rip)(struct vcpu *v);
+	u64 (*cr3)(struct vcpu *v);
+	unsigned (*cpl)(struct vcpu *v); /* the guest's current privilege level */
+	void (*dump)(struct vcpu *v);    /* everything a bug report needs */
+	/* General register n in the SDM's numbering (0 RAX ... 15 R15); NULL
+	 * for RSP, which lives in the vendor state. */
+	u64 *(*gpr)(struct vcpu *v, unsigned n);
+	/* Emulates a guest control-register write that exited; false: #GP. */
+	bool (*write_cr)(struct vcpu *v, unsigned cr, u64 val);
+	u64 (*read_cr)(struct vcpu *v, unsigned cr);
+	/* MSRs whose guest copy the backend keeps (EFER, PAT); false if not one. */
+	bool (*msr)(struct vcpu *v, u32 msr, bool write, u64 *val);
+	/* XSETBV on the guest's behalf; false when the value is invalid (#GP). */
+	bool (*xsetbv)(struct vcpu *v, u32 xcr, u64 val);
+	const char *(*exit_name)(u32 raw_reason);
+};
+
+/* hv/ calls the backend through these. */
+static inline int vcpu_arch_create(struct vcpu *v, const struct vcpu_start *start, u64 root)
+{
+	return v->ops->create(v, start, root);
+}
+static inline int vcpu_arch_run(struct vcpu *v, struct vm_exit *e)
+{
+	return v->ops->run(v, e);
+}
+static inline void vcpu_arch_skip_insn(struct vcpu *v, const struct vm_exit *e)
+{
+	v->ops->skip_insn(v, e);
+}
+static inline void vcpu_arch_set_nested_root(struct vcpu *v, u64 root)
+{
+	v->ops->set_nested_root(v, root);
+}
+static inline void vcpu_arch_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error)
+{
+	v->ops->inject_exception(v, vector, has_error, error);
+}
+static inline u64 vcpu_arch_rip(struct vcpu *v)
+{
+	return v->ops->rip(v);
+}
+static inline u64 vcpu_arch_cr3(struct vcpu *v)
+{
+	return v->ops->cr3(v);
+}
+static inline unsigned vcpu_arch_cpl(struct vcpu *v)
+{
+	return v->ops->cpl(v);
+}
+static inline void vcpu_arch_dump(struct vcpu *v)
+{
+	v->ops->dump(v);
+}
+static inline u64 *vcpu_arch_gpr(struct vcpu *v, unsigned n)
+{
+	return v->ops->gpr(v, n);
+}
+static inline bool vcpu_arch_write_cr(struct vcpu *v, unsigned cr, u64 val)
+{
+	return v->ops->write_cr(v, cr, val);
+}
+static inline u64 vcpu_arch_read_cr(struct vcpu *v, unsigned cr)
+{
+	return v->ops->read_cr(v, cr);
+}
+static inline bool vcpu_arch_msr(struct vcpu *v, u32 msr, bool write, u64 *val)
+{
+	return v->ops->msr(v, msr, write, val);
+}
+static inline bool vcpu_arch_xsetbv(struct vcpu *v, u32 xcr, u64 val)
+{
+	return v->ops->xsetbv(v, xcr, val);
+}
+static inline const char *vcpu_arch_exit_name(struct vcpu *v, u32 raw)
+{
+	return v->ops->exit_name(raw);
+}
 
 #endif

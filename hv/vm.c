@@ -24,10 +24,11 @@ static void nested_free_frame(void *ctx, u64 pa)
 
 /* Guest RAM from one contiguous run of host frames, aligned as well as the
  * allocator can (1 GiB, then 2 MiB) so that large EPT leaves fit. */
-int vm_create(struct vm *vm, const struct hv_config *cfg, struct frame_alloc *fa, u64 cpu_max_page,
-              bool ept_ad)
+int vm_create(struct vm *vm, const struct hv_config *cfg, struct frame_alloc *fa,
+              const struct vcpu_ops *ops, u64 cpu_max_page, bool ept_ad)
 {
 	memset(vm, 0, sizeof(*vm));
+	vm->vcpu.ops = ops;
 	vm->cfg = cfg;
 	vm->fa = fa;
 	vm->mode = cfg->mode;
@@ -97,7 +98,10 @@ int vm_build_nested(struct vm *vm, u64 max_leaf)
 {
 	const struct nested_alloc alloc = {nested_alloc_frame, nested_free_frame, vm->fa};
 	u64 old_root = vm->ept.root;
-	const struct nested_config cfg = {.max_leaf = max_leaf};
+	const struct nested_config cfg = {
+	    .format = (enum nested_format)vm->vcpu.ops->nested_format,
+	    .max_leaf = max_leaf,
+	};
 	struct nested_table t;
 	enum nested_err err = nested_build(&vm->gmap, &cfg, &alloc, &t);
 	if (err != NESTED_OK) {
@@ -201,7 +205,7 @@ void vm_report(struct vm *vm)
 	for (unsigned r = 0; r < VM_MAX_RAW_EXIT; r++)
 		if (vm->exits_by_raw[r] && n < (int)sizeof(buf))
 			n += fmt_snprintf(buf + n, sizeof(buf) - n, " %s=%llu",
-			                  vcpu_arch_exit_name(r), vm->exits_by_raw[r]);
+			                  vcpu_arch_exit_name(&vm->vcpu, r), vm->exits_by_raw[r]);
 	con_printf("%s hypercalls=%llu hypercall_errors=%llu unknown_hypercalls=%llu "
 	           "msr_refused=%llu\n",
 	           buf, vm->hypercalls, vm->hypercall_errors, vm->unknown_hypercalls,

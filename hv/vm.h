@@ -90,8 +90,8 @@ s64 measure_setup(struct vm *vm, u64 gpa, u64 bytes);
 s64 measure_replay(struct vm *vm, u64 count, u64 workload, u64 flags);
 
 /* hv/vm.c */
-int vm_create(struct vm *vm, const struct hv_config *cfg, struct frame_alloc *fa, u64 cpu_max_page,
-              bool ept_ad);
+int vm_create(struct vm *vm, const struct hv_config *cfg, struct frame_alloc *fa,
+              const struct vcpu_ops *ops, u64 cpu_max_page, bool ept_ad);
 int vm_build_nested(struct vm *vm, u64 max_leaf);
 void vm_run(struct vm *vm);
 void vm_stop(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -10,6 +10,7 @@
 #include "arch/x86/vmcs.h"
 #include "arch/x86/vmx_check.h"
 #include "arch/x86/vmx_defs.h"
+#include "hv/nested.h"
 #include "hv/vcpu.h"
 #include "lib/console.h"
 #include "lib/fmt.h"
@@ -473,7 +474,7 @@ void vmx_entry_test_list(char *buf, size_t size)
 		                  entry_cases[i].name + strlen("vmcheck-"));
 }
 
-int vcpu_arch_create(struct vcpu *v, const struct vcpu_start *start, u64 nested_root)
+static int vmx_create(struct vcpu *v, const struct vcpu_start *start, u64 nested_root)
 {
 	struct vmx_vcpu *x = &the_vcpu;
 	memset(x, 0, sizeof(*x));
@@ -532,7 +533,7 @@ int vcpu_arch_create(struct vcpu *v, const struct vcpu_start *start, u64 nested_
 	return 0;
 }
 
-void vcpu_arch_set_nested_root(struct vcpu *v, u64 nested_root)
+static void vmx_set_nested_root(struct vcpu *v, u64 nested_root)
 {
 	u64 eptp = vmx_eptp(nested_root, v->nested_ad);
 	v->nested_root = nested_root;
@@ -623,7 +624,7 @@ static void decode_exit(struct vm_exit *e)
 	}
 }
 
-int vcpu_arch_run(struct vcpu *v, struct vm_exit *e)
+static int vmx_run(struct vcpu *v, struct vm_exit *e)
 {
 	struct vmx_vcpu *x = v->arch;
 	int rc = vmx_enter(&v->regs, x->launched);
@@ -645,7 +646,7 @@ int vcpu_arch_run(struct vcpu *v, struct vm_exit *e)
 /* The guest completed the instruction that exited: advance RIP, and end
  * the blocking by STI or MOV SS that only covered that instruction (SDM
  * 25.4.2, Table 25-3). */
-void vcpu_arch_skip_insn(struct vcpu *v, const struct vm_exit *e)
+static void vmx_skip_insn(struct vcpu *v, const struct vm_exit *e)
 {
 	(void)v;
 	vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + e->insn_len);
@@ -658,7 +659,7 @@ void vcpu_arch_skip_insn(struct vcpu *v, const struct vm_exit *e)
 /* Event injection (SDM 25.8.3): a hardware exception, with its error code
  * only in protected mode - with unrestricted guest and CR0.PE = 0 an error
  * code makes the entry fail (SDM 27.2.1.3). */
-void vcpu_arch_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error)
+static void vmx_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error)
 {
 	(void)v;
 	u32 info = INTR_INFO(vector, INTR_TYPE_HARDWARE_EXCEPTION);
@@ -669,26 +670,26 @@ void vcpu_arch_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 e
 	vmwrite(VMCS_VM_ENTRY_INTR_INFO, info);
 }
 
-u64 vcpu_arch_rip(struct vcpu *v)
+static u64 vmx_rip(struct vcpu *v)
 {
 	(void)v;
 	return vmread(VMCS_GUEST_RIP);
 }
 
 /* CPL is SS.DPL (SDM Vol. 3A, 5.5; the VMCS keeps it there, 25.4.1). */
-unsigned vcpu_arch_cpl(struct vcpu *v)
+static unsigned vmx_cpl(struct vcpu *v)
 {
 	(void)v;
 	return (unsigned)((vmread(VMCS_GUEST_SS_AR_BYTES) & AR_DPL_MASK) >> AR_DPL_SHIFT);
 }
 
-u64 vcpu_arch_cr3(struct vcpu *v)
+static u64 vmx_cr3(struct vcpu *v)
 {
 	(void)v;
 	return vmread(VMCS_GUEST_CR3);
 }
 
-u64 *vcpu_arch_gpr(struct vcpu *v, unsigned n)
+static u64 *vmx_gpr(struct vcpu *v, unsigned n)
 {
 	/* The SDM's register numbering (Table 28-3): RAX, RCX, RDX, RBX, RSP,
 	 * RBP, RSI, RDI, R8-R15. RSP lives in the VMCS: callers handle 4. */
@@ -705,7 +706,7 @@ u64 *vcpu_arch_gpr(struct vcpu *v, unsigned n)
  * fixed bits, and turning paging on with EFER.LME set activates IA-32e
  * mode as the CPU would (SDM Vol. 3A, 10.8.5). Returns false for a value
  * the guest may not load (the caller injects #GP). */
-bool vcpu_arch_write_cr(struct vcpu *v, unsigned cr, u64 val)
+static bool vmx_write_cr(struct vcpu *v, unsigned cr, u64 val)
 {
 	struct vmx_vcpu *x = v->arch;
 	if (cr == 0) {
@@ -755,7 +756,7 @@ bool vcpu_arch_write_cr(struct vcpu *v, unsigned cr, u64 val)
 	return false;
 }
 
-u64 vcpu_arch_read_cr(struct vcpu *v, unsigned cr)
+static u64 vmx_read_cr(struct vcpu *v, unsigned cr)
 {
 	(void)v;
 	switch (cr) {
@@ -771,7 +772,7 @@ u64 vcpu_arch_read_cr(struct vcpu *v, unsigned cr)
 
 /* EFER and PAT are switched by the VMCS; the guest's reads and writes of
  * them are emulated on its copies there. */
-bool vcpu_arch_msr(struct vcpu *v, u32 msr, bool write, u64 *val)
+static bool vmx_msr(struct vcpu *v, u32 msr, bool write, u64 *val)
 {
 	(void)v;
 	switch (msr) {
@@ -802,7 +803,7 @@ bool vcpu_arch_msr(struct vcpu *v, u32 msr, bool write, u64 *val)
 	return false;
 }
 
-bool vcpu_arch_xsetbv(struct vcpu *v, u32 xcr, u64 val)
+static bool vmx_xsetbv(struct vcpu *v, u32 xcr, u64 val)
 {
 	(void)v;
 	/* SDM Vol. 1, 13.3: XCR0 bit 0 (x87) must be set, AVX needs SSE, and
@@ -815,12 +816,12 @@ bool vcpu_arch_xsetbv(struct vcpu *v, u32 xcr, u64 val)
 	return xsetbv_safe(xcr, val) == 0;
 }
 
-void vcpu_arch_dump(struct vcpu *v)
+static void vmx_dump(struct vcpu *v)
 {
 	const struct guest_regs *r = &v->regs;
 	con_printf("  last exit reason %llu (%s) qualification 0x%llx\n",
 	           vmread(VMCS_EXIT_REASON) & EXIT_REASON_BASIC_MASK,
-	           vcpu_arch_exit_name((u32)(vmread(VMCS_EXIT_REASON) & EXIT_REASON_BASIC_MASK)),
+	           vmx_exit_reason_name((u32)(vmread(VMCS_EXIT_REASON) & EXIT_REASON_BASIC_MASK)),
 	           vmread(VMCS_EXIT_QUALIFICATION));
 	u32 err = (u32)vmread(VMCS_VM_INSTRUCTION_ERROR);
 	con_printf("  guest-physical 0x%llx guest-linear 0x%llx VM-instruction error %u (%s)\n",
@@ -874,3 +875,23 @@ void vmx_selftest_entry_checks(struct report *rep, const struct vmx_caps *caps)
 		             vmx_check_rule_name(c->expect));
 	}
 }
+
+const struct vcpu_ops vmx_vcpu_ops = {
+    .name = "vmx",
+    .nested_format = NESTED_FORMAT_EPT,
+    .create = vmx_create,
+    .run = vmx_run,
+    .skip_insn = vmx_skip_insn,
+    .set_nested_root = vmx_set_nested_root,
+    .inject_exception = vmx_inject_exception,
+    .rip = vmx_rip,
+    .cr3 = vmx_cr3,
+    .cpl = vmx_cpl,
+    .dump = vmx_dump,
+    .gpr = vmx_gpr,
+    .write_cr = vmx_write_cr,
+    .read_cr = vmx_read_cr,
+    .msr = vmx_msr,
+    .xsetbv = vmx_xsetbv,
+    .exit_name = vmx_exit_reason_name,
+};

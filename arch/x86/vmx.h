@@ -35,6 +35,10 @@ void vmx_selftest_entry_checks(struct report *rep, const struct vmx_caps *caps);
  * purpose and goes to the CPU unchecked. NAME is a vmcheck case without
  * its "vmcheck-" prefix; "" is none. */
 const char *vmx_insn_error_name(u32 err);
+const char *vmx_exit_reason_name(u32 raw);
+
+struct vcpu_ops;
+extern const struct vcpu_ops vmx_vcpu_ops;
 bool vmx_entry_test_known(const char *name);
 void vmx_entry_test_list(char *buf, size_t size);
 

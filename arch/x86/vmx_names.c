@@ -57,7 +57,7 @@ static const char *const exit_reason_names[] = {
     [EXIT_REASON_XRSTORS] = "xrstors",
 };
 
-const char *vcpu_arch_exit_name(u32 raw)
+const char *vmx_exit_reason_name(u32 raw)
 {
 	if (raw < ARRAY_SIZE(exit_reason_names) && exit_reason_names[raw])
 		return exit_reason_names[raw];

@@ -91,7 +91,7 @@ static int setup(void **state)
 
 	hv_config_defaults(&f->cfg);
 	f->cfg.guest_ram = GUEST_RAM;
-	assert_int_equal(vm_create(f->vm, &f->cfg, &f->fa, CPU_MAX_PAGE, false), 0);
+	assert_int_equal(vm_create(f->vm, &f->cfg, &f->fa, &vcpu_stub_ops, CPU_MAX_PAGE, false), 0);
 	assert_int_equal(f->vm->ram_hpa, RAM_HPA);
 	assert_int_equal(f->vm->mode, MODE_BASE);
 
@@ -864,7 +864,7 @@ static void test_badpages_at_create(void **state)
 	    (struct opt_u64_list){.count = 3, .v = {RAM_HPA + gpa + 0x10, outside, 0x1000}};
 	assert_int_equal(frame_init(&f->fa, &f->map), FRAME_OK);
 	con_reset();
-	assert_int_equal(vm_create(f->vm, &f->cfg, &f->fa, CPU_MAX_PAGE, false), 0);
+	assert_int_equal(vm_create(f->vm, &f->cfg, &f->fa, &vcpu_stub_ops, CPU_MAX_PAGE, false), 0);
 	vcpu_stub_attach(&f->vm->vcpu, &f->cpu);
 	assert_int_equal(f->vm->ram_hpa, RAM_HPA);
 	assert_int_equal(f->vm->mode, MODE_VMM_DIRECT);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "arch/x86/uart.h"
+#include "hv/nested.h"
 
 #define GPR_COUNT 16 /* RAX .. R15 in the SDM's register numbering */
 #define CR3       3
@@ -12,6 +13,7 @@ static struct vcpu_stub *last_attached;
 
 void vcpu_stub_attach(struct vcpu *v, struct vcpu_stub *s)
 {
+	v->ops = &vcpu_stub_ops;
 	v->arch = s;
 	last_attached = s;
 }
@@ -21,14 +23,14 @@ static struct vcpu_stub *stub(struct vcpu *v)
 	return v->arch;
 }
 
-int vcpu_arch_create(struct vcpu *v, const struct vcpu_start *start, u64 nested_root)
+static int stub_create(struct vcpu *v, const struct vcpu_start *start, u64 nested_root)
 {
 	(void)start;
 	v->nested_root = nested_root;
 	return 0;
 }
 
-int vcpu_arch_run(struct vcpu *v, struct vm_exit *exit)
+static int stub_run(struct vcpu *v, struct vm_exit *exit)
 {
 	(void)v;
 	memset(exit, 0, sizeof(*exit));
@@ -36,7 +38,7 @@ int vcpu_arch_run(struct vcpu *v, struct vm_exit *exit)
 	return -1;
 }
 
-void vcpu_arch_skip_insn(struct vcpu *v, const struct vm_exit *exit)
+static void stub_skip_insn(struct vcpu *v, const struct vm_exit *exit)
 {
 	if (stub(v)) {
 		stub(v)->rip += exit->insn_len;
@@ -44,7 +46,7 @@ void vcpu_arch_skip_insn(struct vcpu *v, const struct vm_exit *exit)
 	}
 }
 
-void vcpu_arch_set_nested_root(struct vcpu *v, u64 nested_root)
+static void stub_set_nested_root(struct vcpu *v, u64 nested_root)
 {
 	v->nested_root = nested_root;
 	if (stub(v)) {
@@ -53,7 +55,7 @@ void vcpu_arch_set_nested_root(struct vcpu *v, u64 nested_root)
 	}
 }
 
-void vcpu_arch_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error)
+static void stub_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error)
 {
 	(void)has_error, (void)error;
 	if (stub(v)) {
@@ -62,28 +64,28 @@ void vcpu_arch_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 e
 	}
 }
 
-u64 vcpu_arch_rip(struct vcpu *v)
+static u64 stub_rip(struct vcpu *v)
 {
 	return stub(v) ? stub(v)->rip : 0;
 }
 
-u64 vcpu_arch_cr3(struct vcpu *v)
+static u64 stub_cr3(struct vcpu *v)
 {
 	return stub(v) ? stub(v)->cr3 : 0;
 }
 
-unsigned vcpu_arch_cpl(struct vcpu *v)
+static unsigned stub_cpl(struct vcpu *v)
 {
 	return stub(v) ? stub(v)->cpl : 0;
 }
 
-void vcpu_arch_dump(struct vcpu *v)
+static void stub_dump(struct vcpu *v)
 {
 	if (stub(v))
 		stub(v)->dumps++;
 }
 
-u64 *vcpu_arch_gpr(struct vcpu *v, unsigned n)
+static u64 *stub_gpr(struct vcpu *v, unsigned n)
 {
 	u64 *const gpr[GPR_COUNT] = {
 	    &v->regs.rax, &v->regs.rcx, &v->regs.rdx, &v->regs.rbx, NULL /* RSP: vendor state */,
@@ -94,30 +96,30 @@ u64 *vcpu_arch_gpr(struct vcpu *v, unsigned n)
 	return n < GPR_COUNT ? gpr[n] : NULL;
 }
 
-bool vcpu_arch_write_cr(struct vcpu *v, unsigned cr, u64 val)
+static bool stub_write_cr(struct vcpu *v, unsigned cr, u64 val)
 {
 	(void)v, (void)cr, (void)val;
 	return false;
 }
 
-u64 vcpu_arch_read_cr(struct vcpu *v, unsigned cr)
+static u64 stub_read_cr(struct vcpu *v, unsigned cr)
 {
-	return cr == CR3 ? vcpu_arch_cr3(v) : 0;
+	return cr == CR3 ? stub_cr3(v) : 0;
 }
 
-bool vcpu_arch_msr(struct vcpu *v, u32 msr, bool write, u64 *val)
+static bool stub_msr(struct vcpu *v, u32 msr, bool write, u64 *val)
 {
 	(void)v, (void)msr, (void)write, (void)val;
 	return false;
 }
 
-bool vcpu_arch_xsetbv(struct vcpu *v, u32 xcr, u64 val)
+static bool stub_xsetbv(struct vcpu *v, u32 xcr, u64 val)
 {
 	(void)v, (void)xcr, (void)val;
 	return false;
 }
 
-const char *vcpu_arch_exit_name(u32 raw_reason)
+static const char *stub_exit_name(u32 raw_reason)
 {
 	(void)raw_reason;
 	return "stub-exit";
@@ -131,3 +133,23 @@ void uart_write(const char *s, size_t n)
 	for (size_t i = 0; i < n && st->uart_len < sizeof(st->uart); i++)
 		st->uart[st->uart_len++] = s[i];
 }
+
+const struct vcpu_ops vcpu_stub_ops = {
+    .name = "stub",
+    .nested_format = NESTED_FORMAT_EPT,
+    .create = stub_create,
+    .run = stub_run,
+    .skip_insn = stub_skip_insn,
+    .set_nested_root = stub_set_nested_root,
+    .inject_exception = stub_inject_exception,
+    .rip = stub_rip,
+    .cr3 = stub_cr3,
+    .cpl = stub_cpl,
+    .dump = stub_dump,
+    .gpr = stub_gpr,
+    .write_cr = stub_write_cr,
+    .read_cr = stub_read_cr,
+    .msr = stub_msr,
+    .xsetbv = stub_xsetbv,
+    .exit_name = stub_exit_name,
+};

@@ -30,7 +30,9 @@ struct vcpu_stub {
 	unsigned uart_len;
 };
 
-/* Makes s the backend state of v; s outlives v's use. */
+extern const struct vcpu_ops vcpu_stub_ops;
+
+/* Makes the stub v's backend and s its state; s outlives v's use. */
 void vcpu_stub_attach(struct vcpu *v, struct vcpu_stub *s);
 
 #endif
