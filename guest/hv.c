@@ -16,3 +16,13 @@ bool guest_has_hv(void)
 	const u32 sig[3] = {r.ebx, r.ecx, r.edx};
 	return memcmp(sig, HV_SIGNATURE, HV_SIGNATURE_LEN) == 0;
 }
+
+bool guest_hv_vmmcall;
+
+void guest_hv_init(void)
+{
+	/* The vendor string of CPUID leaf 0 comes in EBX, EDX, ECX. */
+	const struct cpuid_regs v = cpuid(0, 0);
+	const u32 vendor[3] = {v.ebx, v.edx, v.ecx};
+	guest_hv_vmmcall = memcmp(vendor, "AuthenticAMD", sizeof(vendor)) == 0;
+}

@@ -78,6 +78,7 @@ void guest_main(u32 magic, u32 info_pa)
 	guest_console_init();
 	guest_exc_init();
 	guest_exc_set_report(&rep);
+	guest_hv_init();
 	con_printf("segvisor test guest starting\n");
 	if (!report_check(&rep, magic == MB_LOADER_MAGIC, "guest-multiboot-magic", "EAX=0x%x",
 	                  magic)) {

@@ -47,6 +47,8 @@ static void handle_cpuid(struct vm *vm, const struct vm_exit *e)
 		if (leaf == CPUID_LEAF_FEATURES) {
 			c.ecx &= ~CPUID_1_ECX_VMX; /* nested VMX is not offered */
 			c.ecx |= CPUID_1_ECX_HYPERVISOR;
+		} else if (leaf == CPUID_LEAF_EXT_FEATURES) {
+			c.ecx &= ~CPUID_80000001_ECX_SVM; /* nor nested SVM */
 		}
 	}
 	r->rax = c.eax;

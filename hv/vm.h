@@ -13,7 +13,7 @@
 #include "hv/vcpu.h"
 #include "lib/hvcall.h"
 
-#define VM_MAX_RAW_EXIT 80  /* counts kept per vendor exit reason below this */
+#define VM_MAX_RAW_EXIT 0x410 /* counts kept per vendor exit code below this (SVM's NPF is 0x400) */
 #define VM_PORT_SLOTS   16  /* distinct unclaimed I/O ports counted */
 #define VM_TRACE_BATCH  512 /* trace entries copied out of the guest at a time */
 #define VM_LINE_MAX     1024
