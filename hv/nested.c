@@ -7,12 +7,98 @@
 #include "lib/mem.h"
 
 /* EPT paging structures index a gPA exactly as 4-level paging indexes a linear address: 9 bits
- * per level above a 12-bit page offset (SDM 29.3.2), so the paging.h level helpers apply. Levels
- * are numbered 4 = PML4 ... 1 = PT; leaves sit at levels 3 (1 GiB), 2 (2 MiB) and 1 (4 KiB). */
+ * per level above a 12-bit page offset (SDM 29.3.2), and AMD nested tables are 4-level paging
+ * tables, so the paging.h level helpers apply to both. Levels are numbered 4 = PML4 ... 1 = PT;
+ * leaves sit at levels 3 (1 GiB), 2 (2 MiB) and 1 (4 KiB). */
 #define EPT_ENTRY_BYTES sizeof(u64)
 #define EPT_LEVEL_PML4  4
 #define EPT_LEVEL_PDPT  3
 #define EPT_LEVEL_PT    1
+
+/* Both formats keep the address in bits 51:12 and mark a large leaf with bit 7 (SDM Tables 29-2
+ * to 29-6; APM Vol. 2, 5.3), which lets the shape logic and nested_free() ignore the format. */
+_Static_assert(EPT_LEAF_PS == PTE_PS, "EPT and NPT large-page bits differ");
+_Static_assert(EPT_ADDR_MASK == PTE_ADDR_MASK, "EPT and NPT address fields differ");
+#define NESTED_PS        EPT_LEAF_PS
+#define NESTED_ADDR_MASK EPT_ADDR_MASK
+
+/* PAT index bit of a 2 MiB or 1 GiB long-mode leaf (APM Vol. 2, 5.3; SDM Tables 4-17, 4-15):
+ * it sits among the low address bits, which are otherwise reserved in a large leaf. */
+#define NPT_LARGE_PAT BIT(12)
+
+/* What the two formats do differently; all else is shared. */
+struct entry_format {
+	u64 present;    /* an entry is present when any of these bits is set */
+	u64 table_bits; /* a non-leaf entry: the next table's address plus these */
+	u64 (*leaf_bits)(unsigned gmap_perms);
+	/* Bits below a large leaf's size that are neither address nor reserved. */
+	u64 large_low_bits;
+	/* One entry's share of the effective rights, as EPT_R/W/X; an error if the CPU faults. */
+	enum nested_err (*rights)(u64 e, u64 *rights);
+};
+
+/* Write-back with the PAT not ignored, so the guest's own PAT can still make a page uncached
+ * (SDM 29.3.7.2). Every region type is RAM today; device memory would want UC here. */
+static u64 ept_leaf_bits(unsigned perms)
+{
+	return (perms & GMAP_PERM_R ? EPT_R : 0) | (perms & GMAP_PERM_W ? EPT_W : 0) |
+	       (perms & GMAP_PERM_X ? EPT_X : 0) | EPT_MT(EPT_MT_WB);
+}
+
+/* A region is always readable (gmap.h), so P; U/S because the nested walk is a user access
+ * (APM 15.25.5); NX stays clear, so X is not honoured (see nested.h). PAT = PCD = PWT = 0:
+ * write-back. */
+static u64 npt_leaf_bits(unsigned perms)
+{
+	return PTE_P | PTE_US | (perms & GMAP_PERM_W ? PTE_RW : 0);
+}
+
+static enum nested_err ept_rights(u64 e, u64 *rights)
+{
+	/* Write without read is a misconfiguration (SDM 29.3.3.1). */
+	if ((e & EPT_W) && !(e & EPT_R))
+		return NESTED_ERR_MISCONFIG;
+	*rights = e & EPT_RWX;
+	return NESTED_OK;
+}
+
+/* A present long-mode entry always allows reads; NX is read as the host's EFER.NXE = 1. */
+static enum nested_err npt_rights(u64 e, u64 *rights)
+{
+	if (!(e & PTE_US))
+		return NESTED_ERR_NOT_USER;
+	*rights = EPT_R | (e & PTE_RW ? EPT_W : 0) | (e & PTE_NX ? 0 : EPT_X);
+	return NESTED_OK;
+}
+
+static const struct entry_format formats[] = {
+    [NESTED_FORMAT_EPT] =
+        {
+            .present = EPT_RWX,
+            .table_bits = EPT_RWX,
+            .leaf_bits = ept_leaf_bits,
+            .large_low_bits = 0,
+            .rights = ept_rights,
+        },
+    [NESTED_FORMAT_NPT] =
+        {
+            .present = PTE_P,
+            .table_bits = PTE_P | PTE_RW | PTE_US,
+            .leaf_bits = npt_leaf_bits,
+            .large_low_bits = NPT_LARGE_PAT,
+            .rights = npt_rights,
+        },
+};
+
+static const struct entry_format *format_of(enum nested_format fmt)
+{
+	return (unsigned)fmt < ARRAY_SIZE(formats) ? &formats[fmt] : NULL;
+}
+
+static bool entry_present(const struct entry_format *f, u64 e)
+{
+	return (e & f->present) != 0;
+}
 
 static u64 entry_pa(u64 table, u64 gpa, int level)
 {
@@ -34,6 +120,7 @@ static int max_leaf_level(u64 max_leaf)
 }
 
 struct builder {
+	const struct entry_format *f;
 	const struct nested_alloc *a;
 	int max_level;
 	struct nested_table t;
@@ -66,25 +153,26 @@ static enum nested_err map_leaf(struct builder *b, u64 gpa, u64 hpa, int level, 
 		const u64 pa = entry_pa(table, gpa, l);
 		u64 e = phys_read64(pa);
 
-		if (!ept_present(e)) {
+		if (!entry_present(b->f, e)) {
 			u64 child;
 			err = new_table(b, &child);
 			if (err != NESTED_OK)
 				return err;
-			e = child | EPT_RWX;
+			e = child | b->f->table_bits;
 			phys_write64(pa, e);
-		} else if (e & EPT_LEAF_PS) {
+		} else if (e & NESTED_PS) {
 			return NESTED_ERR_CONFLICT;
 		}
-		table = e & EPT_ADDR_MASK;
+		table = e & NESTED_ADDR_MASK;
 	}
 
 	const u64 pa = entry_pa(table, gpa, level);
-	if (ept_present(phys_read64(pa)))
+	if (entry_present(b->f, phys_read64(pa)))
 		return NESTED_ERR_CONFLICT;
-	/* Bit 7 means "large page" only above the PT level; in a PTE it is ignored (SDM Table
-	 * 29-6), so it is left clear there. */
-	phys_write64(pa, hpa | attrs | (level > EPT_LEVEL_PT ? EPT_LEAF_PS : 0));
+	/* Bit 7 means "large page" only above the PT level; in a PTE it is ignored by EPT (SDM
+	 * Table 29-6) and is the PAT bit in long mode (APM Vol. 2, 5.3), so it stays clear there.
+	 */
+	phys_write64(pa, hpa | attrs | (level > EPT_LEVEL_PT ? NESTED_PS : 0));
 	b->t.leaves[leaf_of_level(level)]++;
 	return NESTED_OK;
 }
@@ -112,25 +200,12 @@ static enum nested_err map_piece(struct builder *b, u64 gpa, u64 hpa, u64 size, 
 	return NESTED_OK;
 }
 
-static u64 ept_perms(unsigned perms)
-{
-	return (perms & GMAP_PERM_R ? EPT_R : 0) | (perms & GMAP_PERM_W ? EPT_W : 0) |
-	       (perms & GMAP_PERM_X ? EPT_X : 0);
-}
-
-/* Write-back with the PAT not ignored, so the guest's own PAT can still make a page uncached
- * (SDM 29.3.7.2). Every region type is RAM today; device memory would want UC here. */
-static u64 leaf_attrs(const struct gmap_region *r)
-{
-	return ept_perms(r->perms) | EPT_MT(EPT_MT_WB);
-}
-
 /* A region in pieces between its escaped pages; each escaped page becomes a 4 KiB leaf, which
  * keeps every larger leaf clear of escapes. */
 static enum nested_err map_region(struct builder *b, const struct gmap *g,
                                   const struct gmap_region *r)
 {
-	const u64 attrs = leaf_attrs(r);
+	const u64 attrs = b->f->leaf_bits(r->perms);
 	const u64 end = gmap_region_end(r);
 	u64 cur = r->gpa;
 	enum nested_err err;
@@ -155,11 +230,14 @@ static enum nested_err map_region(struct builder *b, const struct gmap *g,
 enum nested_err nested_build(const struct gmap *g, const struct nested_config *cfg,
                              const struct nested_alloc *a, struct nested_table *out)
 {
-	struct builder b = {.a = a, .max_level = max_leaf_level(cfg->max_leaf)};
+	struct builder b = {
+	    .f = format_of(cfg->format), .a = a, .max_level = max_leaf_level(cfg->max_leaf)};
 	const struct gmap_region *r;
 	enum nested_err err;
 
 	memset(out, 0, sizeof(*out));
+	if (!b.f)
+		return NESTED_ERR_BAD_FORMAT;
 	if (b.max_level == 0)
 		return NESTED_ERR_BAD_LEAF_SIZE;
 	err = new_table(&b, &b.t.root);
@@ -176,7 +254,9 @@ enum nested_err nested_build(const struct gmap *g, const struct nested_config *c
 	return NESTED_OK;
 }
 
-/* Post-order, so that each page is read completely before the allocator may reuse it. */
+/* Post-order, so that each page is read completely before the allocator may reuse it. No format
+ * is needed: a present entry of either format has a bit of 2:0 set (NPT's P is bit 0, EPT's
+ * R/W/X are 2:0), and the builder writes every other entry as zero. */
 static u64 free_table(u64 table, int level, const struct nested_alloc *a)
 {
 	u64 freed = 0;
@@ -184,8 +264,8 @@ static u64 free_table(u64 table, int level, const struct nested_alloc *a)
 	if (level > EPT_LEVEL_PT) {
 		for (unsigned i = 0; i < PT_ENTRIES; i++) {
 			const u64 e = phys_read64(table + i * EPT_ENTRY_BYTES);
-			if (ept_present(e) && !(e & EPT_LEAF_PS))
-				freed += free_table(e & EPT_ADDR_MASK, level - 1, a);
+			if (ept_present(e) && !(e & NESTED_PS))
+				freed += free_table(e & NESTED_ADDR_MASK, level - 1, a);
 		}
 	}
 	a->free(a->ctx, table);
@@ -194,33 +274,41 @@ static u64 free_table(u64 table, int level, const struct nested_alloc *a)
 
 u64 nested_free(u64 root, const struct nested_alloc *a)
 {
-	return root ? free_table(root & EPT_ADDR_MASK, EPT_LEVEL_PML4, a) : 0;
+	return root ? free_table(root & NESTED_ADDR_MASK, EPT_LEVEL_PML4, a) : 0;
 }
 
-enum nested_err nested_translate(u64 root, u64 gpa, u64 *hpa, u64 *leaf_size, u64 *perms)
+enum nested_err nested_translate(enum nested_format fmt, u64 root, u64 gpa, u64 *hpa,
+                                 u64 *leaf_size, u64 *perms)
 {
-	u64 table = root & EPT_ADDR_MASK;
+	const struct entry_format *f = format_of(fmt);
+	u64 table = root & NESTED_ADDR_MASK;
 	u64 rights = EPT_RWX;
 
+	if (!f)
+		return NESTED_ERR_BAD_FORMAT;
 	if (gpa >= GMAP_GPA_LIMIT)
 		return NESTED_ERR_GPA_LIMIT;
 	for (int level = EPT_LEVEL_PML4; level >= EPT_LEVEL_PT; level--) {
 		const u64 e = phys_read64(entry_pa(table, gpa, level));
+		u64 r;
 
-		if (!ept_present(e))
+		if (!entry_present(f, e))
 			return NESTED_ERR_NOT_PRESENT;
-		/* Write without read is a misconfiguration (SDM 29.3.3.1). */
-		if ((e & EPT_W) && !(e & EPT_R))
+		const enum nested_err err = f->rights(e, &r);
+		if (err != NESTED_OK)
+			return err;
+		rights &= r;
+		/* Bit 7 is reserved in a PML4E in both formats (SDM Table 29-1, APM 5.3). */
+		if (level == EPT_LEVEL_PML4 && (e & NESTED_PS))
 			return NESTED_ERR_MISCONFIG;
-		rights &= e & EPT_RWX;
-		if (level == EPT_LEVEL_PML4 && (e & EPT_LEAF_PS))
-			return NESTED_ERR_MISCONFIG; /* bit 7 is reserved in a PML4E */
-		if (level > EPT_LEVEL_PT && !(e & EPT_LEAF_PS)) {
-			table = e & EPT_ADDR_MASK;
+		if (level > EPT_LEVEL_PT && !(e & NESTED_PS)) {
+			table = e & NESTED_ADDR_MASK;
 			continue;
 		}
 		const u64 bytes = pt_level_size(level);
-		const u64 base = e & EPT_ADDR_MASK;
+		u64 base = e & NESTED_ADDR_MASK;
+		if (level > EPT_LEVEL_PT)
+			base &= ~f->large_low_bits;
 		/* A large leaf's address bits below its size are reserved. */
 		if (!is_aligned(base, bytes))
 			return NESTED_ERR_MISCONFIG;
@@ -241,6 +329,11 @@ u64 nested_eptp(u64 root, bool ad_enable)
 	       (ad_enable ? EPTP_AD_ENABLE : 0);
 }
 
+u64 nested_ncr3(u64 root)
+{
+	return root & PTE_ADDR_MASK;
+}
+
 const char *nested_leaf_name(enum nested_leaf l)
 {
 	static const char *const names[NESTED_LEAF_SIZES] = {
@@ -258,8 +351,10 @@ static const char *const nested_err_names[] = {
     [NESTED_ERR_BAD_FRAME] = "allocator returned an unaligned frame",
     [NESTED_ERR_CONFLICT] = "guest page mapped twice",
     [NESTED_ERR_NOT_PRESENT] = "guest-physical address not mapped",
-    [NESTED_ERR_MISCONFIG] = "EPT misconfiguration",
+    [NESTED_ERR_MISCONFIG] = "entry the CPU rejects (EPT misconfiguration, NPT reserved bit)",
     [NESTED_ERR_GPA_LIMIT] = "guest-physical address beyond the 48-bit walk",
+    [NESTED_ERR_BAD_FORMAT] = "unknown nested table format",
+    [NESTED_ERR_NOT_USER] = "NPT entry without U/S: the nested walk is a user access",
 };
 
 const char *nested_strerror(enum nested_err err)

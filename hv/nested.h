@@ -1,11 +1,13 @@
-/* The nested-table builder: generates a 4-level EPT (SDM Vol. 3C, 29.3.2) from a guest memory
- * map. Each region is mapped with the largest leaf (1 GiB, 2 MiB, 4 KiB) that is no larger than
- * the configured maximum, to which both its gPA and hPA are aligned, that the region covers
- * whole, and that holds no escaped page; escaped pages are 4 KiB leaves pointing at their
- * alternate frames. Leaves are write-back with the region's permissions; non-leaf entries grant
- * RWX so a leaf alone decides. Table pages come from a caller's allocator and go back through
- * nested_free(), so the table can be rebuilt on every mode switch. A build that fails returns
- * every page it took. */
+/* The nested-table builder: generates a 4-level nested table, Intel EPT (SDM Vol. 3C, 29.3.2)
+ * or AMD nested paging (APM Vol. 2, 15.25.5), from a guest memory map. Each region is mapped with
+ * the largest leaf (1 GiB, 2 MiB, 4 KiB) that is no larger than the configured maximum, to which
+ * both its gPA and hPA are aligned, that the region covers whole, and that holds no escaped page;
+ * escaped pages are 4 KiB leaves pointing at their alternate frames. Leaves are write-back with the
+ * region's permissions; non-leaf entries grant everything so a leaf alone decides. Both formats
+ * index a gPA the same way and put the address (51:12) and PS (7) in the same bits, so the shapes
+ * and counts do not depend on the format. Table pages come from a caller's allocator and go back
+ * through nested_free(), so the table can be rebuilt on every mode switch. A build that fails
+ * returns every page it took. */
 #ifndef HV_NESTED_H
 #define HV_NESTED_H
 
@@ -28,6 +30,8 @@ enum nested_err {
 	NESTED_ERR_NOT_PRESENT,   /* nested_translate(): no mapping for the gPA */
 	NESTED_ERR_MISCONFIG,     /* nested_translate(): an entry the CPU would reject */
 	NESTED_ERR_GPA_LIMIT,     /* nested_translate(): gPA beyond the 48-bit walk */
+	NESTED_ERR_BAD_FORMAT,    /* not an enum nested_format value */
+	NESTED_ERR_NOT_USER,      /* nested_translate(): an NPT entry without U/S */
 };
 
 /* Supplies and takes back zeroed-or-not 4 KiB frames by hPA; the builder zeroes each table page
@@ -38,8 +42,15 @@ struct nested_alloc {
 	void *ctx;
 };
 
-/* Entry formats: Intel EPT (SDM Vol. 3C, 29.3.2) and AMD nested paging,
- * whose tables are ordinary long-mode page tables (AMD APM Vol. 2, 15.25). */
+/* Entry formats: Intel EPT (SDM Vol. 3C, 29.3.2) and AMD nested paging, whose tables are
+ * ordinary long-mode page tables (AMD APM Vol. 2, 15.25.5) walked as user accesses.
+ *
+ * How a region's GMAP_PERM_* (R is always set, gmap.h) becomes entry bits:
+ *   EPT: R -> R, W -> W, X -> X; memory type WB in the leaf.
+ *   NPT: R -> P|U/S, W -> R/W; X cannot be withheld: NX is left clear because it is only
+ *        valid under the host's EFER.NXE, so every NPT page is executable. PAT/PCD/PWT are 0,
+ *        which is write-back.
+ * Non-leaf entries: EPT R|W|X; NPT P|R/W|U/S. */
 enum nested_format { NESTED_FORMAT_EPT, NESTED_FORMAT_NPT };
 
 struct nested_config {
@@ -61,13 +72,19 @@ enum nested_err nested_build(const struct gmap *g, const struct nested_config *c
 /* Returns every table page reachable from root to the allocator; the count freed. */
 u64 nested_free(u64 root, const struct nested_alloc *a);
 
-/* A software walk, for self-checks: the hPA of gpa, the size of the leaf that maps it and the
- * effective permissions (EPT_R/W/X: the intersection over all levels, as the CPU computes). */
-enum nested_err nested_translate(u64 root, u64 gpa, u64 *hpa, u64 *leaf_size, u64 *perms);
+/* A software walk of a table in the given format, for self-checks: the hPA of gpa, the size of
+ * the leaf that maps it and the effective permissions, in EPT_R/W/X terms for both formats (the
+ * intersection over all levels, as the CPU computes). An NPT entry reads as R, W when R/W is
+ * set, X unless NX is set (the builder never sets it). Any output pointer may be NULL. */
+enum nested_err nested_translate(enum nested_format fmt, u64 root, u64 gpa, u64 *hpa,
+                                 u64 *leaf_size, u64 *perms);
 
 /* The EPTP for the VMCS (SDM 25.6.11): write-back paging structures, 4-level walk, accessed and
  * dirty flags when ad_enable (the CPU must report support in IA32_VMX_EPT_VPID_CAP). */
 u64 nested_eptp(u64 root, bool ad_enable);
+/* The VMCB's nCR3 for an NPT root (APM Vol. 2, 15.25): CR3-shaped, PWT = PCD = 0, so the
+ * table itself is fetched write-back. */
+u64 nested_ncr3(u64 root);
 
 static inline u64 nested_leaf_bytes(enum nested_leaf l)
 {

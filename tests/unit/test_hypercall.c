@@ -361,7 +361,7 @@ static void test_set_mode_leaves(void **state)
 
 		u64 hpa, leaf, perms;
 		const u64 gpa = 0x5ff123;
-		assert_int_equal(nested_translate(f->vm->ept.root, gpa, &hpa, &leaf, &perms),
+		assert_int_equal(nested_translate(NESTED_FORMAT_EPT, f->vm->ept.root, gpa, &hpa, &leaf, &perms),
 		                 NESTED_OK);
 		assert_int_equal(hpa, RAM_HPA + gpa);
 		assert_int_equal(leaf, want[i].leaf);
@@ -751,12 +751,12 @@ static void test_escape_page(void **state)
 	assert_int_equal(dseg_check_bad_frames(f->vm), 0);
 
 	/* Its own 4 KiB leaf to the alternate frame; neighbours unchanged. */
-	assert_int_equal(nested_translate(f->vm->ept.root, gpa + 0x10, &hpa, &leaf, &perms),
+	assert_int_equal(nested_translate(NESTED_FORMAT_EPT, f->vm->ept.root, gpa + 0x10, &hpa, &leaf, &perms),
 	                 NESTED_OK);
 	assert_int_equal(hpa, alt + 0x10);
 	assert_int_equal(leaf, PAGE_SIZE_4K);
 	assert_int_equal(perms, EPT_RWX);
-	assert_int_equal(nested_translate(f->vm->ept.root, gpa + PAGE_SIZE_4K, &hpa, &leaf, &perms),
+	assert_int_equal(nested_translate(NESTED_FORMAT_EPT, f->vm->ept.root, gpa + PAGE_SIZE_4K, &hpa, &leaf, &perms),
 	                 NESTED_OK);
 	assert_int_equal(hpa, bad + PAGE_SIZE_4K);
 	expect_ept_leaves(f->vm, LEAVES_4K_ALL, 0);
@@ -845,7 +845,7 @@ static void test_escape_rebuild_no_memory(void **state)
 	fill_pattern(gpa, 0x5a);
 	drain_frames(f, 1);
 	assert_int_equal(hc(f, HC_ESCAPE_PAGE, gpa, 0, 0), HC_ENOMEM);
-	assert_int_equal(nested_translate(f->vm->ept.root, gpa, &hpa, &leaf, &perms), NESTED_OK);
+	assert_int_equal(nested_translate(NESTED_FORMAT_EPT, f->vm->ept.root, gpa, &hpa, &leaf, &perms), NESTED_OK);
 	expect_pattern(phys_to_virt(hpa), 0x5a);
 	assert_false(gmap_is_escaped(&f->vm->gmap, gpa, NULL));
 	assert_int_equal(f->vm->bad_frames, 0);
@@ -875,7 +875,7 @@ static void test_badpages_at_create(void **state)
 	expect_poisoned(RAM_HPA + gpa);
 	assert_true(bloom_test(&f->vm->escape, gpa >> GMAP_PAGE_SHIFT));
 	expect_ept_leaves(f->vm, 512, LEAVES_2M_ALL - 1);
-	assert_int_equal(nested_translate(f->vm->ept.root, gpa, &hpa, &leaf, &perms), NESTED_OK);
+	assert_int_equal(nested_translate(NESTED_FORMAT_EPT, f->vm->ept.root, gpa, &hpa, &leaf, &perms), NESTED_OK);
 	assert_int_equal(hpa, alt);
 	assert_int_equal(leaf, PAGE_SIZE_4K);
 
@@ -912,19 +912,19 @@ static void test_escape_in_vmm_direct_then_base(void **state)
 	assert_true(gmap_is_escaped(&f->vm->gmap, gpa, &alt));
 	/* The 2 MiB leaf holding the page is split: 511 + 1 leaves of 4 KiB. */
 	expect_ept_leaves(f->vm, 512, LEAVES_2M_ALL - 1);
-	assert_int_equal(nested_translate(f->vm->ept.root, gpa, &hpa, &leaf, &perms), NESTED_OK);
+	assert_int_equal(nested_translate(NESTED_FORMAT_EPT, f->vm->ept.root, gpa, &hpa, &leaf, &perms), NESTED_OK);
 	assert_int_equal(hpa, alt);
 	assert_int_equal(leaf, PAGE_SIZE_4K);
-	assert_int_equal(nested_translate(f->vm->ept.root, 3 * MiB, &hpa, &leaf, &perms),
+	assert_int_equal(nested_translate(NESTED_FORMAT_EPT, f->vm->ept.root, 3 * MiB, &hpa, &leaf, &perms),
 	                 NESTED_OK);
 	assert_int_equal(leaf, PAGE_SIZE_2M);
 
 	assert_int_equal(hc(f, HC_SET_MODE, MODE_BASE, 0, 0), HC_OK);
 	expect_ept_leaves(f->vm, LEAVES_4K_ALL, 0);
-	assert_int_equal(nested_translate(f->vm->ept.root, 3 * MiB, &hpa, &leaf, &perms),
+	assert_int_equal(nested_translate(NESTED_FORMAT_EPT, f->vm->ept.root, 3 * MiB, &hpa, &leaf, &perms),
 	                 NESTED_OK);
 	assert_int_equal(leaf, PAGE_SIZE_4K);
-	assert_int_equal(nested_translate(f->vm->ept.root, gpa, &hpa, &leaf, &perms), NESTED_OK);
+	assert_int_equal(nested_translate(NESTED_FORMAT_EPT, f->vm->ept.root, gpa, &hpa, &leaf, &perms), NESTED_OK);
 	assert_int_equal(hpa, alt);
 
 	/* And an escape made in base keeps 4 KiB leaves too. */
