@@ -107,9 +107,10 @@ int dseg_escape_gpa(struct vm *vm, u64 gpa, bool rebuild)
 		p[i] = VM_BAD_POISON;
 	vm->bad_hpa[vm->bad_frames++] = bad;
 	bloom_add(&vm->escape, gpa >> GMAP_PAGE_SHIFT);
-	con_printf("escape: gPA 0x%llx: bad hPA 0x%llx -> alternate hPA 0x%llx (EPT entry split to "
-	           "4K)\n",
-	           gpa, bad, alt);
+	con_printf(
+	    "escape: gPA 0x%llx: bad hPA 0x%llx -> alternate hPA 0x%llx (nested entry split to "
+	    "4K)\n",
+	    gpa, bad, alt);
 	return HC_OK;
 }
 

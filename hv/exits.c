@@ -223,14 +223,14 @@ static void handle_npf(struct vm *vm, const struct vm_exit *e)
 	u64 hpa;
 	if (!gmap_lookup(&vm->gmap, e->gpa, &hpa)) {
 		vm_stop(vm,
-		        "EPT violation: guest %s of GPA 0x%llx outside its memory map "
+		        "nested page fault: guest %s of GPA 0x%llx outside its memory map "
 		        "(GLA %s0x%llx, qualification 0x%llx)",
 		        access_name(e), e->gpa, e->gla_valid ? "" : "invalid, ", e->gla,
 		        e->qualification);
 		return;
 	}
 	vm_stop(vm,
-	        "EPT violation inside the guest map: %s of GPA 0x%llx (hPA 0x%llx), entry %s, "
+	        "nested page fault inside the guest map: %s of GPA 0x%llx (hPA 0x%llx), entry %s, "
 	        "qualification 0x%llx: a hypervisor bug",
 	        access_name(e), e->gpa, hpa, e->npf.present ? "present" : "not present",
 	        e->qualification);
@@ -238,7 +238,7 @@ static void handle_npf(struct vm *vm, const struct vm_exit *e)
 
 static void handle_npt_misconfig(struct vm *vm, const struct vm_exit *e)
 {
-	vm_stop(vm, "EPT misconfiguration at GPA 0x%llx: a hypervisor bug", e->gpa);
+	vm_stop(vm, "nested-table misconfiguration at GPA 0x%llx: a hypervisor bug", e->gpa);
 }
 
 static void handle_triple_fault(struct vm *vm, const struct vm_exit *e)
@@ -310,14 +310,14 @@ const char *exit_kind_name(enum exit_kind k)
 	    [VMEXIT_INVD] = "invd",
 	    [VMEXIT_WBINVD] = "wbinvd",
 	    [VMEXIT_HYPERCALL] = "hypercall",
-	    [VMEXIT_VIRT_INSN] = "vmx-insn",
+	    [VMEXIT_VIRT_INSN] = "virt-insn",
 	    [VMEXIT_CR_ACCESS] = "cr-access",
 	    [VMEXIT_IO] = "io",
 	    [VMEXIT_MSR_READ] = "msr-read",
 	    [VMEXIT_MSR_WRITE] = "msr-write",
 	    [VMEXIT_ENTRY_FAIL] = "entry-fail",
-	    [VMEXIT_NPF] = "ept-violation",
-	    [VMEXIT_NPT_MISCONFIG] = "ept-misconfig",
+	    [VMEXIT_NPF] = "nested-page-fault",
+	    [VMEXIT_NPT_MISCONFIG] = "nested-misconfig",
 	    [VMEXIT_XSETBV] = "xsetbv",
 	    [VMEXIT_PREEMPTION_TIMER] = "preemption-timer",
 	};

@@ -9,6 +9,7 @@
 #include "arch/x86/pic.h"
 #include "arch/x86/platform.h"
 #include "arch/x86/uart.h"
+#include "arch/x86/svm.h"
 #include "arch/x86/vmx.h"
 #include "hv/config.h"
 #include "hv/elf.h"
@@ -18,6 +19,7 @@
 #include "hv/selftest.h"
 #include "hv/vm.h"
 #include "lib/console.h"
+#include "lib/fmt.h"
 #include "lib/mem.h"
 #include "lib/report.h"
 
@@ -48,8 +50,12 @@ static bool parse_options(struct report *rep, const char *cmdline)
 		return false;
 	}
 	char buf[512];
-	if (!vmx_entry_test_known(cfg.vm_entry_test)) {
-		vmx_entry_test_list(buf, sizeof(buf));
+	if (!vmx_entry_test_known(cfg.vm_entry_test) && !svm_entry_test_known(cfg.vm_entry_test)) {
+		int n = fmt_snprintf(buf, sizeof(buf), "VMX: ");
+		vmx_entry_test_list(buf + n, sizeof(buf) - n);
+		n = strlen(buf);
+		n += fmt_snprintf(buf + n, sizeof(buf) - n, "; SVM: ");
+		svm_entry_test_list(buf + n, sizeof(buf) - n);
 		report_fail(rep, "options", "option 'vm_entry_test': '%s' is not one of %s",
 		            cfg.vm_entry_test, buf);
 		return false;
@@ -165,8 +171,92 @@ static enum vmx_status probe_vmx(struct vmx_caps *caps)
 }
 
 /* Runs module 1 as the guest, if there is one and the CPU can. */
-static void run_guest(struct report *rep, const struct mb_info *mbi, const struct cpuinfo *ci,
-                      struct vmx_caps *caps, enum vmx_status vs)
+/* The virtualization backend this CPU offers, once enabled. */
+struct backend {
+	const struct vcpu_ops *ops; /* NULL: none usable */
+	const char *why;            /* why not, when ops is NULL */
+	bool failed;                /* enabling it failed: already reported as a FAIL */
+	u64 max_page;               /* largest nested-table leaf */
+	bool ad;                    /* nested accessed/dirty bits */
+};
+
+/* VT-x first, then AMD SVM; the capability report of each by name. */
+static struct backend select_backend(struct report *rep, const struct cpuinfo *ci)
+{
+	struct backend b = {0};
+	if (ci->vmx) {
+		static struct vmx_caps caps;
+		enum vmx_status vs = probe_vmx(&caps);
+		if (vs == VMX_OK && cfg.vm)
+			vs = vmx_enable(&caps, false);
+		if (vs == VMX_ERR_VMXON) {
+			report_fail(rep, "vmxon",
+			            "VMXON failed (VMCS revision 0x%x, CR0 0x%llx, CR4 0x%llx)",
+			            vmx_basic_revision(caps.basic), read_cr0(), read_cr4());
+			b.failed = true;
+			return b;
+		}
+		if (vs != VMX_OK) {
+			b.why = vmx_strerror(vs);
+			return b;
+		}
+		if (!cfg.vm) {
+			b.why = "vm=off";
+			return b;
+		}
+		if (!vmx_entry_test_known(cfg.vm_entry_test)) {
+			report_fail(rep, "options",
+			            "vm_entry_test=%s names an SVM rule: this CPU runs VMX",
+			            cfg.vm_entry_test);
+			b.failed = true;
+			return b;
+		}
+		report_pass(rep, "vmxon");
+		if (cfg.selftest)
+			vmx_selftest_entry_checks(rep, &caps);
+		b.ops = &vmx_vcpu_ops;
+		b.max_page = vmx_max_ept_page(&caps);
+		b.ad = cfg.ept_ad && vmx_ept_ad_supported(&caps);
+		return b;
+	}
+	con_printf("vmx: %s\n", vmx_strerror(VMX_ERR_NO_VMX));
+	if (!ci->svm) {
+		b.why = "no hardware virtualization: neither VT-x nor AMD SVM";
+		return b;
+	}
+	static struct svm_caps scaps;
+	enum svm_status ss = svm_probe(&scaps);
+	if (ss == SVM_OK && cfg.vm)
+		ss = svm_enable(&scaps, true);
+	else if (ss == SVM_OK) {
+		struct svm_feature_check list[SVM_FEAT_COUNT];
+		svm_caps_checklist(&scaps, list);
+		svm_caps_print_checklist(list, SVM_FEAT_COUNT);
+	}
+	if (ss != SVM_OK) {
+		b.why = svm_strerror(ss);
+		return b;
+	}
+	if (!cfg.vm) {
+		b.why = "vm=off";
+		return b;
+	}
+	if (!svm_entry_test_known(cfg.vm_entry_test)) {
+		report_fail(rep, "options", "vm_entry_test=%s names a VMX rule: this CPU runs SVM",
+		            cfg.vm_entry_test);
+		b.failed = true;
+		return b;
+	}
+	report_pass(rep, "svm-enabled");
+	if (cfg.selftest)
+		svm_selftest_vmcb_checks(rep, &scaps);
+	b.ops = &svm_vcpu_ops;
+	b.max_page = svm_max_npt_page(&scaps);
+	return b;
+}
+
+/* Runs module 1 as the guest, if there is one and the CPU can. */
+static void run_guest(struct report *rep, const struct mb_info *mbi, const struct backend *b)
 {
 	if (!(mbi->flags & MB_INFO_MODS) || mbi->mods_count == 0) {
 		report_skip(rep, "guest", "no guest kernel: Multiboot module 1 is missing");
@@ -185,25 +275,15 @@ static void run_guest(struct report *rep, const struct mb_info *mbi, const struc
 		return;
 	}
 	report_pass(rep, "guest-module-valid");
-
-	if (vs == VMX_ERR_VMXON)
-		return; /* already a FAIL: a hypervisor bug, not a missing feature */
-	if (vs != VMX_OK) {
-		const char *why = vmx_strerror(vs);
-		if (vs == VMX_ERR_NO_VMX && ci->svm)
-			why = "VT-x not available (the CPU offers AMD SVM, which segvisor does not "
-			      "drive yet)";
-		report_skip(rep, "guest-vm", "%s", why);
+	if (b->failed)
 		return;
-	}
-	if (!cfg.vm) {
-		report_skip(rep, "guest-vm", "vm=off");
+	if (!b->ops) {
+		report_skip(rep, "guest-vm", "%s", b->why);
 		return;
 	}
 	struct vm *vm = &guest_vm;
 	struct vcpu_start start;
-	bool ad = cfg.ept_ad && vmx_ept_ad_supported(caps);
-	if (vm_create(vm, &cfg, &frames, &vmx_vcpu_ops, vmx_max_ept_page(caps), ad) ||
+	if (vm_create(vm, &cfg, &frames, b->ops, b->max_page, b->ad) ||
 	    loader_load(vm, phys_to_virt(m[0].mod_start), &elf, args, &start) ||
 	    vcpu_arch_create(&vm->vcpu, &start, vm->ept.root)) {
 		report_fail(rep, "guest-vm-setup", "the guest VM could not be set up (see above)");
@@ -264,20 +344,7 @@ void hv_main(u32 magic, u32 info_pa)
 		finish(&rep);
 	if (cfg.selftest)
 		selftest_run(&rep, &mem, &frames);
-	struct vmx_caps caps;
-	enum vmx_status vs = probe_vmx(&caps);
-	if (vs == VMX_OK && cfg.vm) {
-		vs = vmx_enable(&caps, false);
-		if (vs == VMX_OK)
-			report_pass(&rep, "vmxon");
-		else if (vs == VMX_ERR_VMXON)
-			report_fail(&rep, "vmxon",
-			            "VMXON failed (VMCS revision 0x%x, CR0 0x%llx, CR4 "
-			            "0x%llx)",
-			            vmx_basic_revision(caps.basic), read_cr0(), read_cr4());
-	}
-	if (cfg.selftest && vs == VMX_OK && cfg.vm)
-		vmx_selftest_entry_checks(&rep, &caps);
-	run_guest(&rep, mbi, &ci, &caps, vs);
+	struct backend b = select_backend(&rep, &ci);
+	run_guest(&rep, mbi, &b);
 	finish(&rep);
 }

@@ -109,10 +109,12 @@ int vm_build_nested(struct vm *vm, u64 max_leaf)
 		return -1;
 	}
 	vm->ept = t;
-	con_printf("ept: root 0x%llx, %llu table pages, leaves: %llu x 1G, %llu x 2M, %llu x 4K "
-	           "(largest allowed %llu KiB)\n",
-	           t.root, t.table_pages, t.leaves[NESTED_LEAF_1G], t.leaves[NESTED_LEAF_2M],
-	           t.leaves[NESTED_LEAF_4K], max_leaf / KiB);
+	con_printf(
+	    "nested (%s): root 0x%llx, %llu table pages, leaves: %llu x 1G, %llu x 2M, %llu x 4K "
+	    "(largest allowed %llu KiB)\n",
+	    cfg.format == NESTED_FORMAT_NPT ? "npt" : "ept", t.root, t.table_pages,
+	    t.leaves[NESTED_LEAF_1G], t.leaves[NESTED_LEAF_2M], t.leaves[NESTED_LEAF_4K],
+	    max_leaf / KiB);
 	if (old_root) {
 		vcpu_arch_set_nested_root(&vm->vcpu, t.root);
 		nested_free(old_root, &alloc);

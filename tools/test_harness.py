@@ -90,7 +90,7 @@ class ScenarioParsing(unittest.TestCase):
         by_name = {s.name: s for s in listed}
         self.assertEqual(len(by_name), len(listed), "scenario names are unique")
         for s in listed:
-            limit = 120 if s.engine.startswith("bochs") else 20
+            limit = 120 if s.engine.startswith("bochs") else 60
             self.assertLessEqual(s.timeout, limit, s.name)
             if s.expect.kind == "results":
                 self.assertTrue((paths.ROOT / s.expect.text).is_file(), s.expect.text)
