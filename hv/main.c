@@ -221,7 +221,8 @@ static struct backend select_backend(struct report *rep, const struct cpuinfo *c
 	}
 	con_printf("vmx: %s\n", vmx_strerror(VMX_ERR_NO_VMX));
 	if (!ci->svm) {
-		b.why = "no hardware virtualization: neither VT-x nor AMD SVM";
+		b.why = "VT-x not available (CPUID.1:ECX.VMX = 0), nor AMD SVM (CPUID "
+		        "8000_0001h:ECX.SVM = 0)";
 		return b;
 	}
 	static struct svm_caps scaps;
