@@ -424,10 +424,15 @@ enum svm_check_rule svm_check_vmcb(const struct vmcb *vmcb, const struct svm_cap
 	        c->intercept_misc2, SVM_INTERCEPT_VMRUN);
 	FAIL_IF(c->guest_asid == 0, SVM_CHECK_ASID_ZERO, c->guest_asid, 0);
 	FAIL_IF(!eventinj_legal(c->eventinj), SVM_CHECK_EVENTINJ, c->eventinj, 0);
-	FAIL_IF((c->iopm_base_pa + SVM_IOPM_BYTES - 1) & beyond, SVM_CHECK_IOPM_ADDR,
-	        c->iopm_base_pa, 0);
-	FAIL_IF((c->msrpm_base_pa + SVM_MSRPM_BYTES - 1) & beyond, SVM_CHECK_MSRPM_ADDR,
-	        c->msrpm_base_pa, 0);
+	/* The maps' bases ignore bits 11:0 (APM Table B-1); the whole map, start
+	 * and end, must lie below the physical-address width, and must not wrap. */
+	const u64 iopm = c->iopm_base_pa & ~BITS(11, 0), msrpm = c->msrpm_base_pa & ~BITS(11, 0);
+	FAIL_IF((iopm & beyond) || ((iopm + SVM_IOPM_BYTES - 1) & beyond) ||
+	            add_overflows(iopm, SVM_IOPM_BYTES - 1),
+	        SVM_CHECK_IOPM_ADDR, c->iopm_base_pa, 0);
+	FAIL_IF((msrpm & beyond) || ((msrpm + SVM_MSRPM_BYTES - 1) & beyond) ||
+	            add_overflows(msrpm, SVM_MSRPM_BYTES - 1),
+	        SVM_CHECK_MSRPM_ADDR, c->msrpm_base_pa, 0);
 	FAIL_IF((c->np_control & SVM_NP_ENABLE) && !svm_caps_has(caps, SVM_FEAT_NP),
 	        SVM_CHECK_NP_UNSUPPORTED, c->np_control, SVM_NP_ENABLE);
 #undef FAIL_IF

@@ -1,0 +1,27 @@
+/* Link-time stand-ins for the assembly arch/x86/svm.c calls (svm_entry.S,
+ * safe.S), so that its pure logic links into a host unit test. The code
+ * paths that reach them (svm_run, svm_xsetbv) need a CPU in ring 0 and are
+ * not exercised on the host; reaching one anyway fails the test loudly
+ * rather than pretending a VMRUN or XSETBV happened. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "arch/x86/cpu.h"
+#include "hv/vcpu.h"
+
+void svm_enter(struct guest_regs *regs, u64 vmcb_pa, u64 host_save_pa);
+
+void svm_enter(struct guest_regs *regs, u64 vmcb_pa, u64 host_save_pa)
+{
+	(void)regs, (void)vmcb_pa, (void)host_save_pa;
+	fail_msg("svm_enter (VMRUN) reached in a host unit test");
+}
+
+int xsetbv_safe(u32 xcr, u64 value)
+{
+	(void)xcr, (void)value;
+	fail_msg("xsetbv_safe reached in a host unit test");
+	return -1;
+}
