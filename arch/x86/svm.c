@@ -7,6 +7,7 @@
 #include "arch/x86/svm.h"
 
 #include "arch/x86/cpu.h"
+#include "arch/x86/vcpu_common.h"
 #include "arch/x86/msr.h"
 #include "arch/x86/svm_defs.h"
 #include "arch/x86/vmx_check.h"
@@ -875,15 +876,7 @@ static bool svm_msr(struct vcpu *v, u32 msr, bool write, u64 *val)
 static bool svm_xsetbv(struct vcpu *v, u32 xcr, u64 val)
 {
 	(void)v;
-	/* Vol. 1 of the SDM, 13.3 (the same on AMD, APM Vol. 2, 11.5.2): XCR0
-	 * bit 0 (x87) must be set, AVX needs SSE, and only bits CPUID.(EAX=0DH,
-	 * ECX=0):EAX/EDX report may be set. */
-	struct cpuid_regs c = cpuid(CPUID_LEAF_XSAVE, 0);
-	u64 supported = ((u64)c.edx << 32) | c.eax;
-	if (xcr != 0 || !(val & XCR0_X87) || (val & ~supported) ||
-	    ((val & XCR0_AVX) && !(val & XCR0_SSE)))
-		return false;
-	return xsetbv_safe(xcr, val) == 0;
+	return guest_xsetbv(xcr, val);
 }
 
 static void svm_dump(struct vcpu *v)
@@ -903,13 +896,7 @@ static void svm_dump(struct vcpu *v)
 	           s->efer);
 	con_printf("  cs=%04x attr=%03x ss=%04x attr=%03x cr2=%016llx\n", s->cs.selector,
 	           s->cs.attrib, s->ss.selector, s->ss.attrib, s->cr2);
-	con_printf("  rax=%016llx rbx=%016llx rcx=%016llx rdx=%016llx\n", r->rax, r->rbx, r->rcx,
-	           r->rdx);
-	con_printf("  rsi=%016llx rdi=%016llx rbp=%016llx r8 =%016llx\n", r->rsi, r->rdi, r->rbp,
-	           r->r8);
-	con_printf("  r9 =%016llx r10=%016llx r11=%016llx r12=%016llx\n", r->r9, r->r10, r->r11,
-	           r->r12);
-	con_printf("  r13=%016llx r14=%016llx r15=%016llx\n", r->r13, r->r14, r->r15);
+	guest_regs_print(r);
 }
 
 const struct vcpu_ops svm_vcpu_ops = {

@@ -1,0 +1,28 @@
+#include "arch/x86/vcpu_common.h"
+
+#include "arch/x86/cpu.h"
+#include "lib/console.h"
+
+void guest_regs_print(const struct guest_regs *r)
+{
+	con_printf("  rax=%016llx rbx=%016llx rcx=%016llx rdx=%016llx\n", r->rax, r->rbx, r->rcx,
+	           r->rdx);
+	con_printf("  rsi=%016llx rdi=%016llx rbp=%016llx r8 =%016llx\n", r->rsi, r->rdi, r->rbp,
+	           r->r8);
+	con_printf("  r9 =%016llx r10=%016llx r11=%016llx r12=%016llx\n", r->r9, r->r10, r->r11,
+	           r->r12);
+	con_printf("  r13=%016llx r14=%016llx r15=%016llx\n", r->r13, r->r14, r->r15);
+}
+
+/* SDM Vol. 1, 13.3 (the same on AMD, APM Vol. 2, 11.5.2): XCR0 bit 0 (x87)
+ * must be set, AVX needs SSE, and only bits CPUID.(EAX=0DH,ECX=0):EAX/EDX
+ * report may be set. */
+bool guest_xsetbv(u32 xcr, u64 val)
+{
+	struct cpuid_regs c = cpuid(CPUID_LEAF_XSAVE, 0);
+	u64 supported = ((u64)c.edx << 32) | c.eax;
+	if (xcr != 0 || !(val & XCR0_X87) || (val & ~supported) ||
+	    ((val & XCR0_AVX) && !(val & XCR0_SSE)))
+		return false;
+	return xsetbv_safe(xcr, val) == 0;
+}

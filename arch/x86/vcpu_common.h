@@ -1,0 +1,12 @@
+/* What the VMX and SVM backends do alike: print the guest's general
+ * registers, and load a guest XCR0 after checking it. */
+#ifndef ARCH_X86_VCPU_COMMON_H
+#define ARCH_X86_VCPU_COMMON_H
+
+#include "hv/vcpu.h"
+
+void guest_regs_print(const struct guest_regs *r);
+/* XSETBV on the guest's behalf; false when the value is invalid (#GP). */
+bool guest_xsetbv(u32 xcr, u64 val);
+
+#endif
