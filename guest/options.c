@@ -2,10 +2,9 @@
 
 #include "lib/hvcall.h"
 
-static const char *const workload_names[] = {"gups", "stream", "pchase", "all", "none", NULL};
+static const char *const workload_names[] = {HV_WORKLOAD_NAMES, "all", "none", NULL};
 _Static_assert((int)WORKLOADS_ALL == (int)WL_COUNT, "workload names follow enum hv_workload");
-static const char *const mode_names[] = {"base",        "native", "vmm-direct", "guest-direct",
-                                         "dual-direct", "all",    NULL};
+static const char *const mode_names[] = {HV_MODE_NAMES, "all", NULL};
 _Static_assert((int)MODES_ALL == (int)MODE_COUNT, "mode names follow enum hv_mode");
 static const char *const gpage_names[] = {"4k", "2m", NULL};
 static const char *const crash_names[] = {"none", "triple-fault", "halt", "spin", NULL};

@@ -2,8 +2,7 @@
 
 #include "lib/hvcall.h"
 
-static const char *const mode_names[] = {"base",         "native",      "vmm-direct",
-                                         "guest-direct", "dual-direct", NULL};
+static const char *const mode_names[] = {HV_MODE_NAMES, NULL};
 _Static_assert(ARRAY_SIZE(mode_names) == MODE_COUNT + 1, "one name per enum hv_mode");
 static const char *const ept_page_names[] = {"4k", "2m", "1g", NULL};
 static const char *const tlb_names[] = {"skylake", "sandybridge", NULL};
@@ -69,4 +68,23 @@ u64 hv_config_ept_page_bytes(u32 ept_page)
 const char *hv_config_tlb_name(u32 tlb)
 {
 	return tlb < ARRAY_SIZE(tlb_names) - 1 ? tlb_names[tlb] : "?";
+}
+
+bool hv_config_vm_params(const struct hv_config *c, struct vm_params *p)
+{
+	*p = (struct vm_params){
+	    .mode = c->mode,
+	    .ept_page = hv_config_ept_page_bytes(c->ept_page),
+	    .guest_ram = c->guest_ram,
+	    .guest_ram_at = c->guest_ram_at,
+	    .bloom_bits = (u32)c->bloom_bits,
+	    .bloom_hashes = (u32)c->bloom_hashes,
+	    .badpages = c->badpages,
+	    .entry_test = c->vm_entry_test,
+	    .watchdog = (u32)c->watchdog,
+	    .tlb = tlb_preset_find(hv_config_tlb_name(c->tlb)),
+	    .pwc = c->pwc,
+	    .ntlb = c->ntlb,
+	};
+	return p->tlb != NULL;
 }

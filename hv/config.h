@@ -4,6 +4,7 @@
 #ifndef HV_CONFIG_H
 #define HV_CONFIG_H
 
+#include "hv/vm/vm.h"
 #include "lib/opts.h"
 #include "lib/types.h"
 
@@ -33,7 +34,9 @@ extern const struct opt_table hv_config_table;
 /* Defaults, before the command line is applied. */
 void hv_config_defaults(struct hv_config *c);
 u64 hv_config_ept_page_bytes(u32 ept_page);
-/* The TLB preset's name (hv/tlb.c's presets go by it). */
+/* The TLB preset's name (hv/model/tlb.c's presets go by it). */
 const char *hv_config_tlb_name(u32 tlb);
+/* What the options ask of the VM; false (with why) if the TLB preset is unknown. */
+bool hv_config_vm_params(const struct hv_config *c, struct vm_params *p);
 
 #endif

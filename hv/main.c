@@ -9,15 +9,14 @@
 #include "arch/x86/pic.h"
 #include "arch/x86/platform.h"
 #include "arch/x86/uart.h"
-#include "arch/x86/svm.h"
-#include "arch/x86/vmx.h"
+#include "arch/x86/virt.h"
 #include "hv/config.h"
-#include "hv/elf.h"
-#include "hv/frame.h"
-#include "hv/memmap.h"
-#include "hv/phys.h"
+#include "hv/vm/elf.h"
+#include "hv/mem/frame.h"
+#include "hv/mem/memmap.h"
+#include "hv/mem/phys.h"
 #include "hv/selftest.h"
-#include "hv/vm.h"
+#include "hv/vm/vm.h"
 #include "lib/console.h"
 #include "lib/fmt.h"
 #include "lib/mem.h"
@@ -50,14 +49,8 @@ static bool parse_options(struct report *rep, const char *cmdline)
 		return false;
 	}
 	char buf[512];
-	if (!vmx_entry_test_known(cfg.vm_entry_test) && !svm_entry_test_known(cfg.vm_entry_test)) {
-		int n = fmt_snprintf(buf, sizeof(buf), "VMX: ");
-		vmx_entry_test_list(buf + n, sizeof(buf) - n);
-		n = strlen(buf);
-		n += fmt_snprintf(buf + n, sizeof(buf) - n, "; SVM: ");
-		svm_entry_test_list(buf + n, sizeof(buf) - n);
-		report_fail(rep, "options", "option 'vm_entry_test': '%s' is not one of %s",
-		            cfg.vm_entry_test, buf);
+	if (!virt_entry_test_known(cfg.vm_entry_test, buf, sizeof(buf))) {
+		report_fail(rep, "options", "option 'vm_entry_test': %s", buf);
 		return false;
 	}
 	opts_format(buf, sizeof(buf), &hv_config_table, &cfg, res.given);
@@ -153,111 +146,8 @@ static bool read_memory(struct report *rep, const struct mb_info *mbi, u32 info_
 	return true;
 }
 
-/* The VT-x capability report of `make run`: every feature by name. */
-static enum vmx_status probe_vmx(struct vmx_caps *caps)
-{
-	enum vmx_status vs = vmx_probe(caps);
-	if (vs != VMX_OK) {
-		con_printf("vmx: %s\n", vmx_strerror(vs));
-		return vs;
-	}
-	struct vmx_feature_check list[VMX_FEAT_COUNT];
-	vmx_caps_checklist(caps, list);
-	vmx_caps_print_checklist(list, VMX_FEAT_COUNT);
-	con_printf("vmx: VMCS revision 0x%x, EPT pages up to %lluK, EPT A/D %s\n",
-	           vmx_basic_revision(caps->basic), vmx_max_ept_page(caps) / KiB,
-	           vmx_ept_ad_supported(caps) ? "yes" : "no");
-	return vs;
-}
-
 /* Runs module 1 as the guest, if there is one and the CPU can. */
-/* The virtualization backend this CPU offers, once enabled. */
-struct backend {
-	const struct vcpu_ops *ops; /* NULL: none usable */
-	const char *why;            /* why not, when ops is NULL */
-	bool failed;                /* enabling it failed: already reported as a FAIL */
-	u64 max_page;               /* largest nested-table leaf */
-	bool ad;                    /* nested accessed/dirty bits */
-};
-
-/* VT-x first, then AMD SVM; the capability report of each by name. */
-static struct backend select_backend(struct report *rep, const struct cpuinfo *ci)
-{
-	struct backend b = {0};
-	if (ci->vmx) {
-		static struct vmx_caps caps;
-		enum vmx_status vs = probe_vmx(&caps);
-		if (vs == VMX_OK && cfg.vm)
-			vs = vmx_enable(&caps, false);
-		if (vs == VMX_ERR_VMXON) {
-			report_fail(rep, "vmxon",
-			            "VMXON failed (VMCS revision 0x%x, CR0 0x%llx, CR4 0x%llx)",
-			            vmx_basic_revision(caps.basic), read_cr0(), read_cr4());
-			b.failed = true;
-			return b;
-		}
-		if (vs != VMX_OK) {
-			b.why = vmx_strerror(vs);
-			return b;
-		}
-		if (!cfg.vm) {
-			b.why = "vm=off";
-			return b;
-		}
-		if (!vmx_entry_test_known(cfg.vm_entry_test)) {
-			report_fail(rep, "options",
-			            "vm_entry_test=%s names an SVM rule: this CPU runs VMX",
-			            cfg.vm_entry_test);
-			b.failed = true;
-			return b;
-		}
-		report_pass(rep, "vmxon");
-		if (cfg.selftest)
-			vmx_selftest_entry_checks(rep, &caps);
-		b.ops = &vmx_vcpu_ops;
-		b.max_page = vmx_max_ept_page(&caps);
-		b.ad = cfg.ept_ad && vmx_ept_ad_supported(&caps);
-		return b;
-	}
-	con_printf("vmx: %s\n", vmx_strerror(VMX_ERR_NO_VMX));
-	if (!ci->svm) {
-		b.why = "VT-x not available (CPUID.1:ECX.VMX = 0), nor AMD SVM (CPUID "
-		        "8000_0001h:ECX.SVM = 0)";
-		return b;
-	}
-	static struct svm_caps scaps;
-	enum svm_status ss = svm_probe(&scaps);
-	if (ss == SVM_OK && cfg.vm)
-		ss = svm_enable(&scaps, true);
-	else if (ss == SVM_OK) {
-		struct svm_feature_check list[SVM_FEAT_COUNT];
-		svm_caps_checklist(&scaps, list);
-		svm_caps_print_checklist(list, SVM_FEAT_COUNT);
-	}
-	if (ss != SVM_OK) {
-		b.why = svm_strerror(ss);
-		return b;
-	}
-	if (!cfg.vm) {
-		b.why = "vm=off";
-		return b;
-	}
-	if (!svm_entry_test_known(cfg.vm_entry_test)) {
-		report_fail(rep, "options", "vm_entry_test=%s names a VMX rule: this CPU runs SVM",
-		            cfg.vm_entry_test);
-		b.failed = true;
-		return b;
-	}
-	report_pass(rep, "svm-enabled");
-	if (cfg.selftest)
-		svm_selftest_vmcb_checks(rep, &scaps);
-	b.ops = &svm_vcpu_ops;
-	b.max_page = svm_max_npt_page(&scaps);
-	return b;
-}
-
-/* Runs module 1 as the guest, if there is one and the CPU can. */
-static void run_guest(struct report *rep, const struct mb_info *mbi, const struct backend *b)
+static void run_guest(struct report *rep, const struct mb_info *mbi, const struct virt_backend *b)
 {
 	if (!(mbi->flags & MB_INFO_MODS) || mbi->mods_count == 0) {
 		report_skip(rep, "guest", "no guest kernel: Multiboot module 1 is missing");
@@ -284,7 +174,13 @@ static void run_guest(struct report *rep, const struct mb_info *mbi, const struc
 	}
 	struct vm *vm = &guest_vm;
 	struct vcpu_start start;
-	if (vm_create(vm, &cfg, &frames, b->ops, b->max_page, b->ad) ||
+	struct vm_params params;
+	if (!hv_config_vm_params(&cfg, &params)) {
+		report_fail(rep, "options", "TLB preset '%s' is unknown",
+		            hv_config_tlb_name(cfg.tlb));
+		return;
+	}
+	if (vm_create(vm, &params, &frames, b->ops, b->max_page, b->nested_ad) ||
 	    loader_load(vm, phys_to_virt(m[0].mod_start), &elf, args, &start) ||
 	    vcpu_arch_create(&vm->vcpu, &start, vm->ept.root)) {
 		report_fail(rep, "guest-vm-setup", "the guest VM could not be set up (see above)");
@@ -304,6 +200,10 @@ static void run_guest(struct report *rep, const struct mb_info *mbi, const struc
 		con_printf("escape: %u pages escaped, %llu escape-filter hits in %llu measurements "
 		           "with a VMM segment\n",
 		           vm->bad_frames, vm->esc_hits_total, vm->vmm_seg_measurements);
+		con_printf("escape: filter of %u bits, %u hashes: %u bits set; expected false "
+		           "positives %u ppm of probes outside the escaped pages\n",
+		           vm->escape.m_bits, vm->escape.k, bloom_bits_set(&vm->escape),
+		           bloom_fp_ppm(vm->escape.m_bits, vm->escape.k, vm->bad_frames));
 	}
 	switch (vm->state) {
 	case VM_EXITED:
@@ -345,7 +245,13 @@ void hv_main(u32 magic, u32 info_pa)
 		finish(&rep);
 	if (cfg.selftest)
 		selftest_run(&rep, &mem, &frames);
-	struct backend b = select_backend(&rep, &ci);
+	const struct virt_request req = {
+	    .enable = cfg.vm,
+	    .selftest = cfg.selftest,
+	    .nested_ad = cfg.ept_ad,
+	    .entry_test = cfg.vm_entry_test,
+	};
+	struct virt_backend b = virt_select(&rep, &ci, &req);
 	run_guest(&rep, mbi, &b);
 	finish(&rep);
 }

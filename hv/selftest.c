@@ -3,7 +3,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/dmap.h"
 #include "hv/config.h"
-#include "hv/phys.h"
+#include "hv/mem/phys.h"
 #include "lib/hvcall.h"
 #include "lib/mem.h"
 

@@ -3,8 +3,8 @@
 #ifndef HV_SELFTEST_H
 #define HV_SELFTEST_H
 
-#include "hv/frame.h"
-#include "hv/memmap.h"
+#include "hv/mem/frame.h"
+#include "hv/mem/memmap.h"
 #include "lib/report.h"
 
 void selftest_run(struct report *rep, const struct memmap *mem, struct frame_alloc *fa);

@@ -7,6 +7,7 @@
 #ifndef LIB_HVCALL_H
 #define LIB_HVCALL_H
 
+#include "lib/modes.h"
 #include "lib/types.h"
 
 #define HV_CPUID_LEAF_SIGNATURE 0x40000000
@@ -47,19 +48,6 @@ enum hvcall_nr {
 #define HC_ENODEV (-6) /* the feature is absent in this configuration */
 #define HC_EPERM  (-7) /* called from guest user mode (CPL > 0) */
 
-/* Modes of DESIGN.md's table; also the values of the mode= option. */
-enum hv_mode {
-	MODE_BASE = 0,
-	MODE_NATIVE = 1,
-	MODE_VMM_DIRECT = 2,
-	MODE_GUEST_DIRECT = 3,
-	MODE_DUAL_DIRECT = 4,
-	MODE_COUNT
-};
-
-/* Workloads named in RESULT lines. */
-enum hv_workload { WL_GUPS = 0, WL_STREAM = 1, WL_PCHASE = 2, WL_COUNT };
-
 /* What HC_READ_COUNTERS copies out. */
 struct hv_counters {
 	u64 abi_version;
@@ -69,24 +57,5 @@ struct hv_counters {
 	u64 hypercall_errors;
 	u64 unknown_hypercalls;
 };
-
-static inline const char *hv_mode_name(unsigned m)
-{
-	static const char *const names[MODE_COUNT] = {
-	    [MODE_BASE] = "base",
-	    [MODE_NATIVE] = "native",
-	    [MODE_VMM_DIRECT] = "vmm-direct",
-	    [MODE_GUEST_DIRECT] = "guest-direct",
-	    [MODE_DUAL_DIRECT] = "dual-direct",
-	};
-	return m < MODE_COUNT ? names[m] : "?";
-}
-
-static inline const char *hv_workload_name(unsigned w)
-{
-	static const char *const names[WL_COUNT] = {
-	    [WL_GUPS] = "gups", [WL_STREAM] = "stream", [WL_PCHASE] = "pchase"};
-	return w < WL_COUNT ? names[w] : "?";
-}
 
 #endif

@@ -509,37 +509,3 @@ int opts_format(char *buf, size_t size, const struct opt_table *t, const void *v
 	}
 	return (int)sb.len;
 }
-
-int opts_format_help(char *buf, size_t size, const struct opt_table *t)
-{
-	struct sbuf sb = {buf, size, 0};
-	if (size)
-		buf[0] = '\0';
-	for (size_t i = 0; i < t->count; i++) {
-		const struct opt_desc *d = &t->opts[i];
-		sb_printf(&sb, "  %s=<", d->name);
-		switch (d->type) {
-		case OPT_UINT:
-		case OPT_SIZE:
-			format_in_type(&sb, d, d->min);
-			sb_printf(&sb, "..");
-			format_in_type(&sb, d, d->max);
-			break;
-		case OPT_ENUM:
-			for (size_t c = 0; d->choices[c]; c++)
-				sb_printf(&sb, "%s%s", c ? "|" : "", d->choices[c]);
-			break;
-		case OPT_BOOL:
-			sb_printf(&sb, "on|off");
-			break;
-		case OPT_U64_LIST:
-			sb_printf(&sb, "n,... at most %u", d->limit);
-			break;
-		case OPT_STRING:
-			sb_printf(&sb, "text, at most %u characters", d->limit - 1);
-			break;
-		}
-		sb_printf(&sb, "> %s\n", d->help);
-	}
-	return (int)sb.len;
-}

@@ -128,7 +128,4 @@ enum opts_err opts_parse(const struct opt_table *t, const char *cmdline, void *o
  * text would have (as fmt_snprintf), so a result >= size means truncated. */
 int opts_format(char *buf, size_t size, const struct opt_table *t, const void *values, u64 given);
 
-/* Writes one line per option: "  key=<type> help". Same return contract. */
-int opts_format_help(char *buf, size_t size, const struct opt_table *t);
-
 #endif

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# `make test`: the host unit tests (tools/unit.sh BIN...), then every system
-# scenario (tools/runner.py), with the wall time of each phase. The LAST line
-# is exactly
+# `make test`: the layout check (tools/check_layout.py), the host unit tests
+# (tools/unit.sh BIN...), then every system scenario (tools/runner.py), with
+# the wall time of each phase. The LAST line is exactly
 #   N passed, M failed
-# adding cmocka test cases and scenarios. A phase that ends without its count
-# line counts as failed in full. Exit status 1 when M > 0.
+# adding the layout check, cmocka test cases and scenarios. A phase that ends
+# without its count line counts as failed in full. Exit status 1 when M > 0.
 set -uo pipefail
 
 cd "$(dirname -- "$0")/.." || exit 1
@@ -26,6 +26,9 @@ count_line() {
 
 out=$(mktemp -d)
 trap 'rm -rf -- "$out"' EXIT
+
+echo "=== layout (tools/check_layout.py)"
+if python3 tools/check_layout.py; then layout_pass=1 layout_fail=0; else layout_pass=0 layout_fail=1; fi
 
 echo "=== unit tests"
 start=$(now_us)
@@ -50,9 +53,10 @@ if [[ -z "${sys_pass:-}" ]]; then
 fi
 
 echo "=== time: unit tests $unit_time, system scenarios $system_time"
-echo "unit tests: $unit_pass passed, $unit_fail failed;" \
+echo "layout: $layout_pass passed, $layout_fail failed;" \
+	"unit tests: $unit_pass passed, $unit_fail failed;" \
 	"scenarios: $sys_pass passed, $sys_fail failed"
-passed=$((unit_pass + sys_pass))
-failed=$((unit_fail + sys_fail))
+passed=$((layout_pass + unit_pass + sys_pass))
+failed=$((layout_fail + unit_fail + sys_fail))
 echo "$passed passed, $failed failed"
 ((failed == 0))

@@ -33,6 +33,14 @@
 #define EPTP_AD_ENABLE  BIT(6)
 #define EPTP_ADDR_MASK  BITS(51, 12)
 
+/* The EPTP for the VMCS (SDM 25.6.11): write-back paging structures, a 4-level walk, accessed
+ * and dirty flags when ad_enable (the CPU must report them in IA32_VMX_EPT_VPID_CAP). */
+static inline u64 ept_eptp(u64 root, bool ad_enable)
+{
+	return (root & EPTP_ADDR_MASK) | EPTP_MT_WB | EPTP_WALK_4 |
+	       (ad_enable ? EPTP_AD_ENABLE : 0);
+}
+
 static inline bool ept_present(u64 e)
 {
 	return (e & EPT_RWX) != 0;

@@ -12,9 +12,7 @@
 #include "arch/x86/svm_defs.h"
 #include "arch/x86/vmx_check.h"
 #include "arch/x86/vmx_defs.h"
-#include "hv/nested.h"
-#include "hv/vcpu.h"
-#include "hv/vm.h"
+#include "arch/x86/vcpu.h"
 #include "lib/console.h"
 #include "lib/fmt.h"
 #include "lib/mem.h"
@@ -22,7 +20,7 @@
 _Static_assert(offsetof(struct guest_regs, rcx) == 8 && offsetof(struct guest_regs, rdi) == 48 &&
                    offsetof(struct guest_regs, r8) == 56 && offsetof(struct guest_regs, r15) == 112,
                "the R_* offsets in svm_entry.S");
-_Static_assert(SVM_RAW_COUNT <= VM_MAX_RAW_EXIT, "exit counts per raw reason in hv/vm.h");
+_Static_assert(SVM_RAW_COUNT <= VCPU_MAX_RAW_EXIT, "exit counts per raw reason (arch/x86/vcpu.h)");
 
 #define GPR_COUNT  16
 #define GUEST_ASID 1 /* ASID 0 is the host's (15.16) */
@@ -300,7 +298,7 @@ const char *svm_exit_name(u32 raw)
 	return raw < SVM_RAW_COUNT && svm_raw_names[raw] ? svm_raw_names[raw] : "reserved";
 }
 
-/* What hv/exits.c does with each exit segvisor intercepts. */
+/* What hv/vm/exits.c does with each exit segvisor intercepts. */
 static const enum exit_kind svm_exit_kinds[SVM_RAW_COUNT] = {
     [RAW(SVM_EXIT_INTR)] = VMEXIT_EXTERNAL_INTERRUPT,
     [RAW(SVM_EXIT_CPUID)] = VMEXIT_CPUID,
@@ -661,7 +659,7 @@ static int svm_create(struct vcpu *v, const struct vcpu_start *start, u64 nested
 	v->regs.rax = start->rax;
 	v->regs.rbx = start->rbx;
 	permission_maps_init();
-	vmcb_build(s->vmcb, start, nested_root);
+	vmcb_build(s->vmcb, start, svm_ncr3(nested_root));
 	if (v->watchdog_ticks)
 		con_printf("watchdog: SVM has no preemption timer; a guest that never exits runs "
 		           "until the emulator's timeout\n");
@@ -698,7 +696,7 @@ static void svm_set_nested_root(struct vcpu *v, u64 nested_root)
 {
 	struct svm_vcpu *s = v->arch;
 	v->nested_root = nested_root;
-	s->vmcb->control.n_cr3 = nested_root;
+	s->vmcb->control.n_cr3 = svm_ncr3(nested_root);
 	/* 15.16.1: translations cached from the old table go before the next
 	 * VMRUN; flushing one ASID needs FlushByAsid, flushing all is always
 	 * allowed. */

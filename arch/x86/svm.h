@@ -1,12 +1,12 @@
 /* The AMD SVM backend (AMD64 APM Vol. 2, chapter 15): capability probe,
  * enabling SVM (EFER.SVME, VM_HSAVE_PA) and the struct vcpu_ops of
- * hv/vcpu.h for one virtual CPU with nested paging. svm_probe never fails
+ * arch/x86/vcpu.h for one virtual CPU with nested paging. svm_probe never fails
  * on a CPU without SVM: it reports why in its status. The software VMCB
  * check names the consistency rule of APM 15.5.1 that a VMRUN refusal
  * (VMEXIT_INVALID) most likely broke.
  *
  * struct vm_exit.raw_reason is not the 64-bit EXITCODE but a compact index
- * below hv/vm.h's VM_MAX_RAW_EXIT (enum svm_raw); svm_exit_name() names it
+ * below arch/x86/vcpu.h's VCPU_MAX_RAW_EXIT (enum svm_raw); svm_exit_name() names it
  * with the APM's exit name, and dumps print the real EXITCODE. */
 #ifndef ARCH_X86_SVM_H
 #define ARCH_X86_SVM_H

@@ -9,6 +9,7 @@
 #define ARCH_X86_SVM_DEFS_H
 
 #include "arch/x86/msr.h"
+#include "arch/x86/paging.h"
 #include "lib/bits.h"
 
 /* ---- SVM MSRs (15.30) ---- */
@@ -357,5 +358,12 @@ VMCB_CHECK(vmcb, save, VMCB_SAVE_OFFSET);
 _Static_assert(sizeof(struct vmcb_control) == VMCB_SAVE_OFFSET, "VMCB control area");
 _Static_assert(sizeof(struct vmcb) == VMCB_BYTES, "a VMCB is one 4 KiB page");
 #undef VMCB_CHECK
+
+/* The VMCB's nCR3 for a nested-table root (APM Vol. 2, 15.25): CR3-shaped, PWT = PCD = 0, so
+ * the table itself is fetched write-back. */
+static inline u64 svm_ncr3(u64 root)
+{
+	return root & PTE_ADDR_MASK;
+}
 
 #endif

@@ -5,7 +5,7 @@
  * switched here by VMSAVE/VMLOAD, the host's into a page of its own so that
  * the host's TSS (its double-fault IST) survives the guest. The other guest
  * general registers are loaded from and stored back into struct guest_regs
- * (hv/vcpu.h); the guest's RAX and RSP live in the VMCB. GIF is clear from
+ * (arch/x86/vcpu.h); the guest's RAX and RSP live in the VMCB. GIF is clear from
  * before the host VMSAVE to after the host VMLOAD, so nothing interrupts the
  * switch half done. Every VMRUN ends in a #VMEXIT (an illegal VMCB is
  * VMEXIT_INVALID), so there is no failure path here. */

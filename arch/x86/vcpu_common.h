@@ -3,7 +3,7 @@
 #ifndef ARCH_X86_VCPU_COMMON_H
 #define ARCH_X86_VCPU_COMMON_H
 
-#include "hv/vcpu.h"
+#include "arch/x86/vcpu.h"
 
 void guest_regs_print(const struct guest_regs *r);
 /* XSETBV on the guest's behalf; false when the value is invalid (#GP). */

@@ -11,8 +11,7 @@
 #include "arch/x86/vmcs.h"
 #include "arch/x86/vmx_check.h"
 #include "arch/x86/vmx_defs.h"
-#include "hv/nested.h"
-#include "hv/vcpu.h"
+#include "arch/x86/vcpu.h"
 #include "lib/console.h"
 #include "lib/fmt.h"
 #include "lib/mem.h"
@@ -47,11 +46,6 @@ _Static_assert((int)CR_ACCESS_MOV_TO_CR == CR_OP_WRITE &&
 
 int vmx_enter(struct guest_regs *regs, int launched);
 
-/* EPTP (SDM 25.6.11): write-back paging structures, a 4-level walk. */
-static u64 vmx_eptp(u64 root, bool ad)
-{
-	return (root & EPTP_ADDR_MASK) | EPTP_MT_WB | EPTP_WALK_4 | (ad ? EPTP_AD_ENABLE : 0);
-}
 extern const u8 vmx_exit_entry[];
 
 static u8 vmxon_region[4096] __attribute__((aligned(4096)));
@@ -486,7 +480,7 @@ static int vmx_create(struct vcpu *v, const struct vcpu_start *start, u64 nested
 	v->regs.rbx = start->rbx;
 	msr_bitmap_init();
 
-	u64 eptp = vmx_eptp(nested_root, v->nested_ad);
+	u64 eptp = ept_eptp(nested_root, v->nested_ad);
 	if (!vmcs_build(&x->st, &x->caps, start, eptp))
 		return -1;
 	/* The watchdog (SDM 26.5.1, VMX-preemption timer): reloaded at every
@@ -536,7 +530,7 @@ static int vmx_create(struct vcpu *v, const struct vcpu_start *start, u64 nested
 
 static void vmx_set_nested_root(struct vcpu *v, u64 nested_root)
 {
-	u64 eptp = vmx_eptp(nested_root, v->nested_ad);
+	u64 eptp = ept_eptp(nested_root, v->nested_ad);
 	v->nested_root = nested_root;
 	vmwrite(VMCS_EPT_POINTER, eptp);
 	/* SDM 29.4.3.1: INVEPT single-context drops the mappings derived from
@@ -837,7 +831,7 @@ void vmx_selftest_entry_checks(struct report *rep, const struct vmx_caps *caps)
 	static struct vmcs_state good, st;
 	const struct vcpu_start start = {
 	    .rip = 2 * MiB, .rflags = RFLAGS_FIXED1, .cr0 = CR0_PE | CR0_ET};
-	const u64 eptp = vmx_eptp(PAGE_SIZE_2M, false); /* any aligned root will do */
+	const u64 eptp = ept_eptp(PAGE_SIZE_2M, false); /* any aligned root will do */
 	msr_bitmap_init();
 	if (!vmcs_build(&good, caps, &start, eptp)) {
 		report_fail(rep, "vmcheck-good-state",

@@ -1,5 +1,5 @@
 /* The VMX backend: capability probe, VMXON, and the vcpu_arch_* functions
- * of hv/vcpu.h for one virtual CPU. */
+ * of arch/x86/vcpu.h for one virtual CPU. */
 #ifndef ARCH_X86_VMX_H
 #define ARCH_X86_VMX_H
 

@@ -8,6 +8,7 @@
 #ifndef ARCH_X86_VMX_DEFS_H
 #define ARCH_X86_VMX_DEFS_H
 
+#include "arch/x86/vectors.h"
 #include "lib/bits.h"
 
 /* ---- Pin-based VM-execution controls (25.6.1, Table 25-5) ---- */
@@ -380,30 +381,6 @@ enum vmx_activity_state {
 
 /* The VMCS link pointer value that means "no shadow VMCS" (25.4.2). */
 #define VMCS_LINK_POINTER_NONE 0xffffffffffffffffULL
-
-/* ---- Exception vectors (Vol. 3A, 6.3.1 Table 6-1) ---- */
-enum x86_vector {
-	VEC_DE = 0,
-	VEC_DB = 1,
-	VEC_NMI = 2,
-	VEC_BP = 3,
-	VEC_OF = 4,
-	VEC_BR = 5,
-	VEC_UD = 6,
-	VEC_NM = 7,
-	VEC_DF = 8,
-	VEC_TS = 10,
-	VEC_NP = 11,
-	VEC_SS = 12,
-	VEC_GP = 13,
-	VEC_PF = 14,
-	VEC_MF = 16,
-	VEC_AC = 17,
-	VEC_MC = 18,
-	VEC_XM = 19,
-	VEC_VE = 20,
-	VEC_CP = 21,
-};
 
 /* ---- INVEPT and INVVPID types (31.3, INVEPT / INVVPID) ---- */
 enum invept_type {

@@ -1,7 +1,7 @@
 /* VM entry and exit (SDM Vol. 3C, 27 "VM Entries", 28 "VM Exits"). The
  * host RSP in the VMCS is written here, just before entry, so that the exit
  * lands on this stack frame; the exit path saves the guest's general
- * registers into struct guest_regs (hv/vcpu.h) and returns 0. A failed
+ * registers into struct guest_regs (arch/x86/vcpu.h) and returns 0. A failed
  * VMLAUNCH/VMRESUME returns 1 (VMfailInvalid) or 2 (VMfailValid). */
 /* VMCS encoding of the host RSP field (SDM Vol. 3D, B.4.4); arch/x86/vmx.c
  * asserts it equals VMCS_HOST_RSP. */

@@ -1,7 +1,7 @@
 /* Names of the basic exit reasons (SDM Vol. 3D, Appendix C), for reports. */
 #include "arch/x86/vmx.h"
 #include "arch/x86/vmx_defs.h"
-#include "hv/vcpu.h"
+#include "arch/x86/vcpu.h"
 
 static const char *const exit_reason_names[] = {
     [EXIT_REASON_EXCEPTION_NMI] = "exception",

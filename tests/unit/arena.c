@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hv/phys.h"
+#include "hv/mem/phys.h"
 
 static u8 *arena;
 static u64 arena_bytes;

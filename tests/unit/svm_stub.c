@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "arch/x86/cpu.h"
-#include "hv/vcpu.h"
+#include "arch/x86/vcpu.h"
 
 void svm_enter(struct guest_regs *regs, u64 vmcb_pa, u64 host_save_pa);
 

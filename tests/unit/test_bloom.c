@@ -14,7 +14,7 @@
 #include <cmocka.h>
 #include <math.h>
 
-#include "hv/bloom.h"
+#include "hv/dseg/bloom.h"
 #include "lib/hash.h"
 
 #define TRIALS        100

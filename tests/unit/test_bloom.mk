@@ -1,2 +1,2 @@
 UNIT_TESTS += test_bloom
-test_bloom_SRCS := tests/unit/test_bloom.c hv/bloom.c lib/hash.c
+test_bloom_SRCS := tests/unit/test_bloom.c hv/dseg/bloom.c lib/hash.c

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hv/elf.h"
-#include "hv/mbhdr.h"
+#include "hv/vm/elf.h"
+#include "hv/vm/mbhdr.h"
 
 #define PT_NOTE   4
 #define ET_DYN    3

@@ -5,7 +5,7 @@
 #include <cmocka.h>
 #include <stdlib.h>
 
-#include "hv/frame.h"
+#include "hv/mem/frame.h"
 #include "tests/unit/arena.h"
 
 #define ARENA_SIZE    (64 * MiB)

@@ -1,5 +1,5 @@
-/* The guest-facing surface: hv/hypercall.c, hv/dseg.c, hv/measure.c and the
- * parts of hv/vm.c they use, over a VM built in the test arena with the
+/* The guest-facing surface: hv/vm/hypercall.c, hv/vm/modes.c, hv/vm/measure.c and the
+ * parts of hv/vm/vm.c they use, over a VM built in the test arena with the
  * vendor backend stubbed (tests/unit/vcpu_stub.h).
  *
  * Layout:
@@ -22,8 +22,9 @@
 #include "arch/x86/ept.h"
 #include "arch/x86/paging.h"
 #include "arch/x86/vmx_defs.h"
-#include "hv/phys.h"
-#include "hv/vm.h"
+#include "hv/mem/phys.h"
+#include "hv/config.h"
+#include "hv/vm/vm.h"
 #include "lib/console.h"
 #include "tests/unit/arena.h"
 #include "tests/unit/vcpu_stub.h"
@@ -48,6 +49,7 @@ struct fixture {
 	struct memmap map;
 	struct frame_alloc fa;
 	struct hv_config cfg;
+	struct vm_params params;
 	struct vm *vm;
 	struct vcpu_stub cpu;
 	u64 next_table; /* gPA of the guest's next page-table page */
@@ -91,7 +93,9 @@ static int setup(void **state)
 
 	hv_config_defaults(&f->cfg);
 	f->cfg.guest_ram = GUEST_RAM;
-	assert_int_equal(vm_create(f->vm, &f->cfg, &f->fa, &vcpu_stub_ops, CPU_MAX_PAGE, false), 0);
+	assert_true(hv_config_vm_params(&f->cfg, &f->params));
+	assert_int_equal(vm_create(f->vm, &f->params, &f->fa, &vcpu_stub_ops, CPU_MAX_PAGE, false),
+	                 0);
 	assert_int_equal(f->vm->ram_hpa, RAM_HPA);
 	assert_int_equal(f->vm->mode, MODE_BASE);
 
@@ -361,8 +365,9 @@ static void test_set_mode_leaves(void **state)
 
 		u64 hpa, leaf, perms;
 		const u64 gpa = 0x5ff123;
-		assert_int_equal(nested_translate(NESTED_FORMAT_EPT, f->vm->ept.root, gpa, &hpa, &leaf, &perms),
-		                 NESTED_OK);
+		assert_int_equal(
+		    nested_translate(NESTED_FORMAT_EPT, f->vm->ept.root, gpa, &hpa, &leaf, &perms),
+		    NESTED_OK);
 		assert_int_equal(hpa, RAM_HPA + gpa);
 		assert_int_equal(leaf, want[i].leaf);
 		assert_int_equal(perms, EPT_RWX);
@@ -484,7 +489,7 @@ static void test_set_gseg(void **state)
  * segment down onto low gPAs. Such an offset is small (under 2^47 + RAM)
  * and base + offset passes 2^64 modulo, like every upper-half -> RAM
  * mapping; the gPA range itself does not wrap.
- * BUG: hv/dseg.c:65 (`gpa < base && offset < (1ULL << 63)`) refuses these
+ * BUG: hv/vm/modes.c:65 (`gpa < base && offset < (1ULL << 63)`) refuses these
  * as "wraps" with HC_EINVAL, so no upper-half guest segment can ever be
  * declared, although the canonical check admits upper-half bases and
  * segment_set() accepts them. gmap_check_range() already refuses a gPA
@@ -674,8 +679,8 @@ static void test_result_line_fits(void **state)
 	struct fixture *f = *state;
 	const u64 n = 10000000000ULL, walks = n / 25;
 	guest_trace(f, DATA_PAGES);
-	f->cfg.pwc = true;
-	f->cfg.ntlb = true;
+	f->vm->params.pwc = true;
+	f->vm->params.ntlb = true;
 	assert_int_equal(hc(f, HC_SET_MODE, MODE_VMM_DIRECT, 0, 0), HC_OK);
 	assert_int_equal(hc(f, HC_ESCAPE_PAGE, DATA_GVA, 0, 0), HC_OK);
 	assert_int_equal(hc(f, HC_TRACE_REPLAY, 0, WL_PCHASE, TRACE_BEGIN), HC_OK);
@@ -751,12 +756,14 @@ static void test_escape_page(void **state)
 	assert_int_equal(dseg_check_bad_frames(f->vm), 0);
 
 	/* Its own 4 KiB leaf to the alternate frame; neighbours unchanged. */
-	assert_int_equal(nested_translate(NESTED_FORMAT_EPT, f->vm->ept.root, gpa + 0x10, &hpa, &leaf, &perms),
-	                 NESTED_OK);
+	assert_int_equal(
+	    nested_translate(NESTED_FORMAT_EPT, f->vm->ept.root, gpa + 0x10, &hpa, &leaf, &perms),
+	    NESTED_OK);
 	assert_int_equal(hpa, alt + 0x10);
 	assert_int_equal(leaf, PAGE_SIZE_4K);
 	assert_int_equal(perms, EPT_RWX);
-	assert_int_equal(nested_translate(NESTED_FORMAT_EPT, f->vm->ept.root, gpa + PAGE_SIZE_4K, &hpa, &leaf, &perms),
+	assert_int_equal(nested_translate(NESTED_FORMAT_EPT, f->vm->ept.root, gpa + PAGE_SIZE_4K,
+	                                  &hpa, &leaf, &perms),
 	                 NESTED_OK);
 	assert_int_equal(hpa, bad + PAGE_SIZE_4K);
 	expect_ept_leaves(f->vm, LEAVES_4K_ALL, 0);
@@ -831,7 +838,7 @@ static void test_escape_no_memory(void **state)
 
 /* One frame for the alternate page, none for the new EPT: the escape is
  * refused, and the guest must still see its data where the EPT points.
- * BUG: hv/dseg.c dseg_escape_gpa records the escape and poisons the bad
+ * BUG: hv/vm/modes.c dseg_escape_gpa records the escape and poisons the bad
  * frame before vm_build_nested, and returns HC_ENOMEM when the rebuild fails
  * without undoing them: the loaded EPT still maps the page to the poisoned
  * frame (the guest reads 0xbadbad...), the memory map says it moved, and a
@@ -845,7 +852,9 @@ static void test_escape_rebuild_no_memory(void **state)
 	fill_pattern(gpa, 0x5a);
 	drain_frames(f, 1);
 	assert_int_equal(hc(f, HC_ESCAPE_PAGE, gpa, 0, 0), HC_ENOMEM);
-	assert_int_equal(nested_translate(NESTED_FORMAT_EPT, f->vm->ept.root, gpa, &hpa, &leaf, &perms), NESTED_OK);
+	assert_int_equal(
+	    nested_translate(NESTED_FORMAT_EPT, f->vm->ept.root, gpa, &hpa, &leaf, &perms),
+	    NESTED_OK);
 	expect_pattern(phys_to_virt(hpa), 0x5a);
 	assert_false(gmap_is_escaped(&f->vm->gmap, gpa, NULL));
 	assert_int_equal(f->vm->bad_frames, 0);
@@ -864,7 +873,9 @@ static void test_badpages_at_create(void **state)
 	    (struct opt_u64_list){.count = 3, .v = {RAM_HPA + gpa + 0x10, outside, 0x1000}};
 	assert_int_equal(frame_init(&f->fa, &f->map), FRAME_OK);
 	con_reset();
-	assert_int_equal(vm_create(f->vm, &f->cfg, &f->fa, &vcpu_stub_ops, CPU_MAX_PAGE, false), 0);
+	assert_true(hv_config_vm_params(&f->cfg, &f->params));
+	assert_int_equal(vm_create(f->vm, &f->params, &f->fa, &vcpu_stub_ops, CPU_MAX_PAGE, false),
+	                 0);
 	vcpu_stub_attach(&f->vm->vcpu, &f->cpu);
 	assert_int_equal(f->vm->ram_hpa, RAM_HPA);
 	assert_int_equal(f->vm->mode, MODE_VMM_DIRECT);
@@ -875,7 +886,9 @@ static void test_badpages_at_create(void **state)
 	expect_poisoned(RAM_HPA + gpa);
 	assert_true(bloom_test(&f->vm->escape, gpa >> GMAP_PAGE_SHIFT));
 	expect_ept_leaves(f->vm, 512, LEAVES_2M_ALL - 1);
-	assert_int_equal(nested_translate(NESTED_FORMAT_EPT, f->vm->ept.root, gpa, &hpa, &leaf, &perms), NESTED_OK);
+	assert_int_equal(
+	    nested_translate(NESTED_FORMAT_EPT, f->vm->ept.root, gpa, &hpa, &leaf, &perms),
+	    NESTED_OK);
 	assert_int_equal(hpa, alt);
 	assert_int_equal(leaf, PAGE_SIZE_4K);
 
@@ -912,19 +925,25 @@ static void test_escape_in_vmm_direct_then_base(void **state)
 	assert_true(gmap_is_escaped(&f->vm->gmap, gpa, &alt));
 	/* The 2 MiB leaf holding the page is split: 511 + 1 leaves of 4 KiB. */
 	expect_ept_leaves(f->vm, 512, LEAVES_2M_ALL - 1);
-	assert_int_equal(nested_translate(NESTED_FORMAT_EPT, f->vm->ept.root, gpa, &hpa, &leaf, &perms), NESTED_OK);
+	assert_int_equal(
+	    nested_translate(NESTED_FORMAT_EPT, f->vm->ept.root, gpa, &hpa, &leaf, &perms),
+	    NESTED_OK);
 	assert_int_equal(hpa, alt);
 	assert_int_equal(leaf, PAGE_SIZE_4K);
-	assert_int_equal(nested_translate(NESTED_FORMAT_EPT, f->vm->ept.root, 3 * MiB, &hpa, &leaf, &perms),
-	                 NESTED_OK);
+	assert_int_equal(
+	    nested_translate(NESTED_FORMAT_EPT, f->vm->ept.root, 3 * MiB, &hpa, &leaf, &perms),
+	    NESTED_OK);
 	assert_int_equal(leaf, PAGE_SIZE_2M);
 
 	assert_int_equal(hc(f, HC_SET_MODE, MODE_BASE, 0, 0), HC_OK);
 	expect_ept_leaves(f->vm, LEAVES_4K_ALL, 0);
-	assert_int_equal(nested_translate(NESTED_FORMAT_EPT, f->vm->ept.root, 3 * MiB, &hpa, &leaf, &perms),
-	                 NESTED_OK);
+	assert_int_equal(
+	    nested_translate(NESTED_FORMAT_EPT, f->vm->ept.root, 3 * MiB, &hpa, &leaf, &perms),
+	    NESTED_OK);
 	assert_int_equal(leaf, PAGE_SIZE_4K);
-	assert_int_equal(nested_translate(NESTED_FORMAT_EPT, f->vm->ept.root, gpa, &hpa, &leaf, &perms), NESTED_OK);
+	assert_int_equal(
+	    nested_translate(NESTED_FORMAT_EPT, f->vm->ept.root, gpa, &hpa, &leaf, &perms),
+	    NESTED_OK);
 	assert_int_equal(hpa, alt);
 
 	/* And an escape made in base keeps 4 KiB leaves too. */
@@ -1007,7 +1026,7 @@ static void test_copy_across_escape(void **state)
 	assert_memory_equal(back, src, len);
 }
 
-/* --- The hypercall exit (hv/exits.c) ------------------------------------- */
+/* --- The hypercall exit (hv/vm/exits.c) ------------------------------------- */
 
 static void test_hypercall_exit(void **state)
 {

@@ -5,7 +5,7 @@
 #include <cmocka.h>
 #include <stdlib.h>
 
-#include "hv/memmap.h"
+#include "hv/mem/memmap.h"
 
 static struct memmap *new_map(void)
 {

@@ -1,2 +1,2 @@
 UNIT_TESTS += test_nested
-test_nested_SRCS := tests/unit/test_nested.c hv/nested.c hv/gmap.c tests/unit/arena.c
+test_nested_SRCS := tests/unit/test_nested.c hv/mem/nested.c hv/mem/gmap.c tests/unit/arena.c

@@ -344,24 +344,6 @@ static void test_format(void **state)
 	assert_int_equal(opts_format(NULL, 0, &cfg_table, &c, 0), (int)strlen(want_defaults));
 }
 
-static void test_format_help(void **state)
-{
-	(void)state;
-	char buf[512];
-	int n = opts_format_help(buf, sizeof(buf), &cfg_table);
-	const char *want =
-	    "  mode=<base|native|vmm-direct|guest-direct|dual-direct> translation mode\n"
-	    "  tlb=<skylake|tiny> TLB preset\n"
-	    "  cpus=<1..8> vCPUs\n"
-	    "  seed=<0x0..0xffffffffffffffff> RNG seed\n"
-	    "  mem=<1M..4G> guest memory\n"
-	    "  pwc=<on|off> page-walk caches\n"
-	    "  badpages=<n,... at most 4> bad frames\n"
-	    "  name=<text, at most 7 characters> run label\n";
-	assert_string_equal(buf, want);
-	assert_int_equal(n, (int)strlen(want));
-}
-
 struct small {
 	u64 a;
 	u32 e;
@@ -439,8 +421,7 @@ int main(void)
 	    cmocka_unit_test(test_bool),          cmocka_unit_test(test_list),
 	    cmocka_unit_test(test_string),        cmocka_unit_test(test_unknown_and_duplicate),
 	    cmocka_unit_test(test_all_options),   cmocka_unit_test(test_format),
-	    cmocka_unit_test(test_format_help),   cmocka_unit_test(test_bad_tables),
-	    cmocka_unit_test(test_strerror),
+	    cmocka_unit_test(test_bad_tables),    cmocka_unit_test(test_strerror),
 	};
 	return cmocka_run_group_tests_name("opts", tests, NULL, NULL);
 }

@@ -13,7 +13,7 @@
 
 #include "arch/x86/svm.h"
 #include "arch/x86/vmx_defs.h"
-#include "hv/vm.h"
+#include "hv/vm/vm.h"
 #include "lib/console.h"
 #include "lib/report.h"
 
@@ -598,11 +598,11 @@ static void test_special_exit_codes(void **state)
 	assert_string_equal(svm_exit_name(0xffffffffu), "reserved");
 }
 
-/* Every EXITCODE lands below SVM_RAW_COUNT, which fits hv/vm.h's counters. */
+/* Every EXITCODE lands below SVM_RAW_COUNT, which fits hv/vm/vm.h's counters. */
 static void test_every_exit_code_in_range(void **state)
 {
 	(void)state;
-	assert_true(SVM_RAW_COUNT <= VM_MAX_RAW_EXIT);
+	assert_true(SVM_RAW_COUNT <= VCPU_MAX_RAW_EXIT);
 	for (u64 code = 0; code < 0x800; code++)
 		assert_true(svm_raw_of_exitcode(code) < SVM_RAW_COUNT);
 	for (u64 code = 0xfffffff0ULL; code <= 0xffffffffULL; code++)

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "arch/x86/uart.h"
-#include "hv/nested.h"
+#include "hv/mem/nested.h"
 
 #define GPR_COUNT 16 /* RAX .. R15 in the SDM's register numbering */
 #define CR3       3

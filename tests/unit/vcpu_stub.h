@@ -1,16 +1,16 @@
-/* A stand-in for the vendor backend (the vcpu_arch_* functions of hv/vcpu.h)
+/* A stand-in for the vendor backend (the vcpu_arch_* functions of arch/x86/vcpu.h)
  * in host unit tests of hv/ code that drives a vCPU. The "hardware" state a
  * test wants to set (guest CR3, CPL, RIP) or observe (nested-root reloads,
  * skipped instructions, injected exceptions, dumps) lives in a struct
  * vcpu_stub the test attaches to the vCPU's arch pointer; a vCPU with no
  * stub attached behaves as a CPL-0 guest with CR3 0 and records nothing.
- * uart_write, which hv/exits.c calls for the guest's COM1 bytes, is stubbed
+ * uart_write, which hv/vm/exits.c calls for the guest's COM1 bytes, is stubbed
  * here too and records into the attached stub's buffer. Nothing runs a
  * guest: vcpu_arch_run reports a failed entry. */
 #ifndef TESTS_UNIT_VCPU_STUB_H
 #define TESTS_UNIT_VCPU_STUB_H
 
-#include "hv/vcpu.h"
+#include "arch/x86/vcpu.h"
 
 #define VCPU_STUB_UART_MAX 256
 

@@ -1,0 +1,187 @@
+/* The interface arch/ gives the vendor-neutral core: one virtual CPU. A vendor
+ * backend (VMX in arch/x86/vmx.c, SVM in arch/x86/svm.c) fills a struct
+ * vcpu_ops and translates its exit reasons into enum exit_kind; hv/vm/vm.c
+ * runs the exit loop and hv/vm/exits.c dispatches the exits. Nothing here
+ * knows about segments, modes or the VM around the vCPU. */
+#ifndef HV_VCPU_H
+#define HV_VCPU_H
+
+#include "arch/x86/nested_format.h"
+#include "lib/types.h"
+
+/* Exit counts are kept per vendor exit code below this (SVM's NPF is 0x400). */
+#define VCPU_MAX_RAW_EXIT 0x410
+
+enum exit_kind {
+	VMEXIT_UNKNOWN = 0,
+	VMEXIT_EXCEPTION,
+	VMEXIT_EXTERNAL_INTERRUPT,
+	VMEXIT_TRIPLE_FAULT,
+	VMEXIT_CPUID,
+	VMEXIT_HLT,
+	VMEXIT_INVD,
+	VMEXIT_WBINVD,
+	VMEXIT_HYPERCALL,
+	VMEXIT_VIRT_INSN, /* VMX (or SVM) instructions executed by the guest */
+	VMEXIT_CR_ACCESS,
+	VMEXIT_IO,
+	VMEXIT_MSR_READ,
+	VMEXIT_MSR_WRITE,
+	VMEXIT_ENTRY_FAIL, /* the CPU refused VM entry */
+	VMEXIT_NPF,        /* nested page fault: EPT violation */
+	VMEXIT_NPT_MISCONFIG,
+	VMEXIT_XSETBV,
+	VMEXIT_PREEMPTION_TIMER,
+	VMEXIT_KIND_COUNT
+};
+
+const char *exit_kind_name(enum exit_kind k);
+
+/* Guest general registers the backend saves on every exit. RSP and RIP
+ * live in the vendor's state and go through the accessors below. */
+struct guest_regs {
+	u64 rax, rcx, rdx, rbx, rbp, rsi, rdi;
+	u64 r8, r9, r10, r11, r12, r13, r14, r15;
+};
+
+/* Control-register access types (the order of SDM Table 28-3). */
+enum cr_op { CR_OP_WRITE, CR_OP_READ, CR_OP_CLTS, CR_OP_LMSW };
+
+/* One exit, decoded by the backend. */
+struct vm_exit {
+	enum exit_kind kind;
+	u32 raw_reason; /* the vendor's number, for counting and reports */
+	u64 qualification;
+	u32 insn_len;
+	u64 gpa; /* NPF and NPT_MISCONFIG */
+	u64 gla;
+	bool gla_valid;
+	struct {
+		bool read, write, fetch; /* the access */
+		bool present;            /* the translation existed (R, W or X set) */
+	} npf;
+	struct {
+		u16 port;
+		u8 size; /* 1, 2 or 4 bytes */
+		bool in, string, rep;
+	} io;
+	struct {
+		u8 cr;
+		u8 access; /* enum cr_op */
+		u8 gpr;
+	} cr;
+	u32 entry_fail_reason; /* the failed-entry basic reason or VM-instruction error */
+};
+
+/* The machine state a guest starts in (Multiboot v1 for segvisor's
+ * guests: 32-bit protected mode, paging off, flat segments). */
+struct vcpu_start {
+	u64 rip, rsp, rflags;
+	u64 rax, rbx;
+	u64 cr0, cr4;
+};
+
+struct vcpu_ops;
+
+struct vcpu {
+	const struct vcpu_ops *ops; /* the vendor backend */
+	struct guest_regs regs;
+	void *arch;             /* the backend's state */
+	u64 nested_root;        /* hPA of the nested table root */
+	bool nested_ad;         /* the nested table uses A/D bits */
+	const char *entry_test; /* test only: a backend rule to break at entry, "" none */
+	u32 watchdog_ticks; /* preemption-timer ticks without an exit that end the guest; 0 off */
+};
+
+/* The backend: one table per vendor (arch/x86/vmx.c: vmx_vcpu_ops), chosen
+ * at boot. Functions returning int give 0 or a negative error and print
+ * why. */
+struct vcpu_ops {
+	const char *name; /* "vmx", "svm" */
+	/* The nested table format it wants built (hv/mem/nested.c). */
+	enum nested_format nested_format;
+	int (*create)(struct vcpu *v, const struct vcpu_start *start, u64 nested_root);
+	int (*run)(struct vcpu *v, struct vm_exit *exit);
+	void (*skip_insn)(struct vcpu *v, const struct vm_exit *exit);
+	void (*set_nested_root)(struct vcpu *v, u64 nested_root);
+	void (*inject_exception)(struct vcpu *v, u8 vector, bool has_error, u32 error);
+	u64 (*rip)(struct vcpu *v);
+	u64 (*cr3)(struct vcpu *v);
+	unsigned (*cpl)(struct vcpu *v); /* the guest's current privilege level */
+	void (*dump)(struct vcpu *v);    /* everything a bug report needs */
+	/* General register n in the SDM's numbering (0 RAX ... 15 R15); NULL
+	 * for RSP, which lives in the vendor state. */
+	u64 *(*gpr)(struct vcpu *v, unsigned n);
+	/* Emulates a guest control-register write that exited; false: #GP. */
+	bool (*write_cr)(struct vcpu *v, unsigned cr, u64 val);
+	u64 (*read_cr)(struct vcpu *v, unsigned cr);
+	/* MSRs whose guest copy the backend keeps (EFER, PAT); false if not one. */
+	bool (*msr)(struct vcpu *v, u32 msr, bool write, u64 *val);
+	/* XSETBV on the guest's behalf; false when the value is invalid (#GP). */
+	bool (*xsetbv)(struct vcpu *v, u32 xcr, u64 val);
+	const char *(*exit_name)(u32 raw_reason);
+};
+
+/* hv/ calls the backend through these. */
+static inline int vcpu_arch_create(struct vcpu *v, const struct vcpu_start *start, u64 root)
+{
+	return v->ops->create(v, start, root);
+}
+static inline int vcpu_arch_run(struct vcpu *v, struct vm_exit *e)
+{
+	return v->ops->run(v, e);
+}
+static inline void vcpu_arch_skip_insn(struct vcpu *v, const struct vm_exit *e)
+{
+	v->ops->skip_insn(v, e);
+}
+static inline void vcpu_arch_set_nested_root(struct vcpu *v, u64 root)
+{
+	v->ops->set_nested_root(v, root);
+}
+static inline void vcpu_arch_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error)
+{
+	v->ops->inject_exception(v, vector, has_error, error);
+}
+static inline u64 vcpu_arch_rip(struct vcpu *v)
+{
+	return v->ops->rip(v);
+}
+static inline u64 vcpu_arch_cr3(struct vcpu *v)
+{
+	return v->ops->cr3(v);
+}
+static inline unsigned vcpu_arch_cpl(struct vcpu *v)
+{
+	return v->ops->cpl(v);
+}
+static inline void vcpu_arch_dump(struct vcpu *v)
+{
+	v->ops->dump(v);
+}
+static inline u64 *vcpu_arch_gpr(struct vcpu *v, unsigned n)
+{
+	return v->ops->gpr(v, n);
+}
+static inline bool vcpu_arch_write_cr(struct vcpu *v, unsigned cr, u64 val)
+{
+	return v->ops->write_cr(v, cr, val);
+}
+static inline u64 vcpu_arch_read_cr(struct vcpu *v, unsigned cr)
+{
+	return v->ops->read_cr(v, cr);
+}
+static inline bool vcpu_arch_msr(struct vcpu *v, u32 msr, bool write, u64 *val)
+{
+	return v->ops->msr(v, msr, write, val);
+}
+static inline bool vcpu_arch_xsetbv(struct vcpu *v, u32 xcr, u64 val)
+{
+	return v->ops->xsetbv(v, xcr, val);
+}
+static inline const char *vcpu_arch_exit_name(struct vcpu *v, u32 raw)
+{
+	return v->ops->exit_name(raw);
+}
+
+#endif

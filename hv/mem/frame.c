@@ -1,0 +1,305 @@
+#include "hv/mem/frame.h"
+
+#include "hv/mem/phys.h"
+#include "lib/bits.h"
+#include "lib/mem.h"
+
+#define WORD_BITS     64
+#define WORD_ALL_USED (~0ULL)
+
+/* Bits [off, off + count) of a word, 0 < count <= WORD_BITS - off. */
+static u64 word_mask(u64 off, u64 count)
+{
+	u64 low = count == WORD_BITS ? WORD_ALL_USED : BIT(count) - 1;
+	return low << off;
+}
+
+/* Applies set (or clear) to bits [start, end), a word at a time. */
+static void bits_assign(u64 *bm, u64 start, u64 end, bool set)
+{
+	while (start < end) {
+		u64 off = start % WORD_BITS;
+		u64 count = WORD_BITS - off;
+		if (end - start < count)
+			count = end - start;
+		u64 mask = word_mask(off, count);
+		if (set)
+			bm[start / WORD_BITS] |= mask;
+		else
+			bm[start / WORD_BITS] &= ~mask;
+		start += count;
+	}
+}
+
+/* First bit in [start, end) equal to want (1 = used); words with nothing to find are skipped. */
+static bool bits_find(const u64 *bm, u64 start, u64 end, bool want, u64 *pos)
+{
+	while (start < end) {
+		u64 off = start % WORD_BITS;
+		u64 count = WORD_BITS - off;
+		if (end - start < count)
+			count = end - start;
+		u64 word = want ? bm[start / WORD_BITS] : ~bm[start / WORD_BITS];
+		word &= word_mask(off, count);
+		if (word) {
+			*pos = start - off + (u64)__builtin_ctzll(word);
+			return true;
+		}
+		start += count;
+	}
+	return false;
+}
+
+static u64 pfn_of(u64 pa)
+{
+	return pa >> FRAME_SHIFT;
+}
+static u64 pa_of(u64 pfn)
+{
+	return pfn << FRAME_SHIFT;
+}
+
+enum frame_err frame_init(struct frame_alloc *fa, const struct memmap *m)
+{
+	const struct memmap_range *r;
+
+	memset(fa, 0, sizeof(*fa));
+	if (!m->normalized)
+		return FRAME_ERR_NOT_NORMALIZED;
+	memmap_for_each (m, r) {
+		if (r->type != MEMMAP_USABLE)
+			continue;
+		/* Normalized usable ranges are frame-aligned, sorted and never adjacent. */
+		struct frame_span *s = &fa->owned[fa->nowned++];
+		s->first_pfn = pfn_of(r->base);
+		s->end_pfn = pfn_of(memmap_range_end(r));
+		fa->total += s->end_pfn - s->first_pfn;
+	}
+	if (fa->nowned == 0)
+		return FRAME_ERR_NO_MEMORY;
+
+	fa->base_pfn = align_down(fa->owned[0].first_pfn, WORD_BITS);
+	fa->nbits = fa->owned[fa->nowned - 1].end_pfn - fa->base_pfn;
+	fa->nwords = (fa->nbits + WORD_BITS - 1) / WORD_BITS;
+	fa->bitmap_frames = (fa->nwords * sizeof(u64) + FRAME_SIZE - 1) / FRAME_SIZE;
+
+	/* Physical address 0 is a valid place: "found" is its own flag. */
+	bool found = false;
+	for (unsigned i = 0; i < fa->nowned && !found; i++) {
+		if (fa->owned[i].end_pfn - fa->owned[i].first_pfn >= fa->bitmap_frames) {
+			fa->bitmap_pa = pa_of(fa->owned[i].first_pfn);
+			found = true;
+		}
+	}
+	if (!found)
+		return FRAME_ERR_NO_MEMORY;
+
+	/* Start all used (holes and the tail past nbits stay so), then free the owned spans. */
+	fa->bitmap = phys_to_virt(fa->bitmap_pa);
+	memset(fa->bitmap, 0xff, fa->nwords * sizeof(u64));
+	for (unsigned i = 0; i < fa->nowned; i++)
+		bits_assign(fa->bitmap, fa->owned[i].first_pfn - fa->base_pfn,
+		            fa->owned[i].end_pfn - fa->base_pfn, false);
+	u64 bm_bit = pfn_of(fa->bitmap_pa) - fa->base_pfn;
+	bits_assign(fa->bitmap, bm_bit, bm_bit + fa->bitmap_frames, true);
+	fa->free = fa->total - fa->bitmap_frames;
+	fa->hint_word = 0;
+	return FRAME_OK;
+}
+
+enum frame_err frame_alloc(struct frame_alloc *fa, u64 *pa)
+{
+	u64 bit;
+
+	if (!bits_find(fa->bitmap, fa->hint_word * WORD_BITS, fa->nbits, false, &bit))
+		return FRAME_ERR_NO_MEMORY;
+	bits_assign(fa->bitmap, bit, bit + 1, true);
+	fa->free--;
+	fa->hint_word = bit / WORD_BITS;
+	*pa = pa_of(fa->base_pfn + bit);
+	return FRAME_OK;
+}
+
+static bool align_valid(u64 align_bytes)
+{
+	return is_pow2(align_bytes) && align_bytes >= FRAME_SIZE;
+}
+
+enum frame_err frame_alloc_run(struct frame_alloc *fa, u64 nframes, u64 align_bytes, u64 *pa)
+{
+	if (!align_valid(align_bytes))
+		return FRAME_ERR_ALIGN;
+	if (nframes == 0)
+		return FRAME_ERR_BAD_COUNT;
+	if (nframes > fa->free)
+		return FRAME_ERR_NO_MEMORY;
+
+	const u64 align_frames = align_bytes >> FRAME_SHIFT;
+	u64 pfn = align_up(fa->base_pfn + fa->hint_word * WORD_BITS, align_frames);
+
+	for (;;) {
+		u64 bit = pfn - fa->base_pfn;
+		u64 used, next_free;
+
+		if (bit >= fa->nbits || fa->nbits - bit < nframes)
+			return FRAME_ERR_NO_MEMORY;
+		if (!bits_find(fa->bitmap, bit, bit + nframes, true, &used))
+			break;
+		/* No candidate can start at or before a used bit, nor inside the used stretch
+		 * after it; full words of that stretch are skipped whole. */
+		if (!bits_find(fa->bitmap, used + 1, fa->nbits, false, &next_free))
+			return FRAME_ERR_NO_MEMORY;
+		pfn = align_up(fa->base_pfn + next_free, align_frames);
+	}
+	u64 bit = pfn - fa->base_pfn;
+	bits_assign(fa->bitmap, bit, bit + nframes, true);
+	fa->free -= nframes;
+	*pa = pa_of(pfn);
+	return FRAME_OK;
+}
+
+static const struct frame_span *owner_of(const struct frame_alloc *fa, u64 pfn)
+{
+	unsigned lo = 0, hi = fa->nowned;
+
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+		const struct frame_span *s = &fa->owned[mid];
+		if (pfn < s->first_pfn)
+			hi = mid;
+		else if (pfn >= s->end_pfn)
+			lo = mid + 1;
+		else
+			return s;
+	}
+	return NULL;
+}
+
+/* Checks that [pa, pa + nframes frames) is owned, outside the bitmap, and entirely in the state
+ * `used`; returns its first bit index through *bit. */
+static enum frame_err check_frames(const struct frame_alloc *fa, u64 pa, u64 nframes, bool used,
+                                   u64 *bit)
+{
+	if (!is_aligned(pa, FRAME_SIZE))
+		return FRAME_ERR_ALIGN;
+	u64 pfn = pfn_of(pa);
+	if (nframes == 0 || add_overflows(pfn, nframes) || pfn + nframes > pfn_of(~0ULL) + 1)
+		return FRAME_ERR_BAD_COUNT;
+	const struct frame_span *s = owner_of(fa, pfn);
+	if (!s || pfn + nframes > s->end_pfn)
+		return FRAME_ERR_NOT_OWNED;
+	u64 bm_pfn = pfn_of(fa->bitmap_pa);
+	if (pfn < bm_pfn + fa->bitmap_frames && bm_pfn < pfn + nframes)
+		return FRAME_ERR_BITMAP;
+
+	u64 start = pfn - fa->base_pfn, ignored;
+	if (bits_find(fa->bitmap, start, start + nframes, !used, &ignored))
+		return used ? FRAME_ERR_DOUBLE_FREE : FRAME_ERR_IN_USE;
+	*bit = start;
+	return FRAME_OK;
+}
+
+enum frame_err frame_free_run(struct frame_alloc *fa, u64 pa, u64 nframes)
+{
+	u64 bit;
+	enum frame_err err = check_frames(fa, pa, nframes, true, &bit);
+	if (err)
+		return err;
+	bits_assign(fa->bitmap, bit, bit + nframes, false);
+	fa->free += nframes;
+	if (bit / WORD_BITS < fa->hint_word)
+		fa->hint_word = bit / WORD_BITS;
+	return FRAME_OK;
+}
+
+enum frame_err frame_free(struct frame_alloc *fa, u64 pa)
+{
+	return frame_free_run(fa, pa, 1);
+}
+
+enum frame_err frame_claim(struct frame_alloc *fa, u64 pa, u64 nframes)
+{
+	u64 bit;
+	enum frame_err err = check_frames(fa, pa, nframes, false, &bit);
+	if (err)
+		return err;
+	bits_assign(fa->bitmap, bit, bit + nframes, true);
+	fa->free -= nframes;
+	return FRAME_OK;
+}
+
+u64 frame_largest_free_run(const struct frame_alloc *fa, u64 align_bytes)
+{
+	u64 best = 0, pos = 0, start, end;
+
+	if (!align_valid(align_bytes))
+		return 0;
+	const u64 align_frames = align_bytes >> FRAME_SHIFT;
+	while (pos < fa->nbits && bits_find(fa->bitmap, pos, fa->nbits, false, &start)) {
+		if (!bits_find(fa->bitmap, start, fa->nbits, true, &end))
+			end = fa->nbits;
+		u64 first = align_up(fa->base_pfn + start, align_frames) - fa->base_pfn;
+		if (first < end && end - first > best)
+			best = end - first;
+		pos = end;
+	}
+	return best;
+}
+
+enum frame_err frame_check(const struct frame_alloc *fa, const struct memmap *m, const char **why)
+{
+	u64 zeros = 0, pos = 0, start, end;
+
+	*why = "ok";
+	if (fa->nbits % WORD_BITS) {
+		u64 tail = fa->bitmap[fa->nwords - 1] | word_mask(0, fa->nbits % WORD_BITS);
+		if (tail != WORD_ALL_USED) {
+			*why = "bitmap bits past the last frame are not marked used";
+			return FRAME_ERR_INCONSISTENT;
+		}
+	}
+	for (u64 w = 0; w < fa->nwords; w++)
+		zeros += (u64)__builtin_popcountll(~fa->bitmap[w]);
+	if (zeros != fa->free) {
+		*why = "free count differs from the bitmap's free bits";
+		return FRAME_ERR_INCONSISTENT;
+	}
+	if (fa->free > fa->total) {
+		*why = "free count exceeds total";
+		return FRAME_ERR_INCONSISTENT;
+	}
+	u64 bm_bit = pfn_of(fa->bitmap_pa) - fa->base_pfn;
+	if (bits_find(fa->bitmap, bm_bit, bm_bit + fa->bitmap_frames, false, &start)) {
+		*why = "a frame holding the bitmap is marked free";
+		return FRAME_ERR_INCONSISTENT;
+	}
+	while (pos < fa->nbits && bits_find(fa->bitmap, pos, fa->nbits, false, &start)) {
+		if (!bits_find(fa->bitmap, start, fa->nbits, true, &end))
+			end = fa->nbits;
+		if (!memmap_is_usable(m, pa_of(fa->base_pfn + start), pa_of(end - start))) {
+			*why = "a free frame lies outside the usable memory ranges";
+			return FRAME_ERR_INCONSISTENT;
+		}
+		pos = end;
+	}
+	return FRAME_OK;
+}
+
+const char *frame_strerror(enum frame_err err)
+{
+	static const char *const names[] = {
+	    [FRAME_OK] = "ok",
+	    [FRAME_ERR_NOT_NORMALIZED] = "memory map not normalized",
+	    [FRAME_ERR_NO_MEMORY] = "out of physical memory",
+	    [FRAME_ERR_ALIGN] = "bad alignment",
+	    [FRAME_ERR_BAD_COUNT] = "bad frame count",
+	    [FRAME_ERR_NOT_OWNED] = "frame not owned by the allocator",
+	    [FRAME_ERR_BITMAP] = "frame holds the allocator bitmap",
+	    [FRAME_ERR_DOUBLE_FREE] = "double free",
+	    [FRAME_ERR_IN_USE] = "frame already in use",
+	    [FRAME_ERR_INCONSISTENT] = "allocator state inconsistent",
+	};
+	if ((unsigned)err < ARRAY_SIZE(names) && names[err])
+		return names[err];
+	return "unknown frame error";
+}

@@ -1,0 +1,247 @@
+#include "hv/mem/gmap.h"
+
+#include "lib/bits.h"
+#include "lib/mem.h"
+
+void gmap_init(struct gmap *g)
+{
+	memset(g, 0, sizeof(*g));
+}
+
+static bool type_valid(enum gmap_type type)
+{
+	return type == GMAP_RAM;
+}
+
+static bool perms_valid(unsigned perms)
+{
+	return (perms & ~GMAP_PERM_RWX) == 0 && (perms & GMAP_PERM_R);
+}
+
+/* Index of the first region whose gpa is above the given one: the insertion point, and one past
+ * the only region that can contain it. Binary search: lookups run per page of hypercall copies. */
+static unsigned upper_bound(const struct gmap *g, u64 gpa)
+{
+	unsigned lo = 0, hi = g->count;
+
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+		if (g->r[mid].gpa <= gpa)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static const struct gmap_region *find_region(const struct gmap *g, u64 gpa)
+{
+	unsigned i = upper_bound(g, gpa);
+
+	if (i == 0)
+		return NULL;
+	const struct gmap_region *r = &g->r[i - 1];
+	return gpa < gmap_region_end(r) ? r : NULL;
+}
+
+enum gmap_err gmap_add(struct gmap *g, u64 gpa, u64 size, u64 hpa, enum gmap_type type,
+                       unsigned perms)
+{
+	if (!type_valid(type))
+		return GMAP_ERR_BAD_TYPE;
+	if (!perms_valid(perms))
+		return GMAP_ERR_BAD_PERMS;
+	if (!is_aligned(gpa, GMAP_PAGE_SIZE) || !is_aligned(hpa, GMAP_PAGE_SIZE) ||
+	    !is_aligned(size, GMAP_PAGE_SIZE))
+		return GMAP_ERR_ALIGN;
+	if (size == 0)
+		return GMAP_ERR_ZERO_SIZE;
+	if (add_overflows(gpa, size))
+		return GMAP_ERR_GPA_WRAPS;
+	if (add_overflows(hpa, size))
+		return GMAP_ERR_HPA_WRAPS;
+	if (gpa + size > GMAP_GPA_LIMIT)
+		return GMAP_ERR_GPA_LIMIT;
+	if (hpa + size > GMAP_HPA_LIMIT)
+		return GMAP_ERR_HPA_LIMIT;
+
+	unsigned pos = upper_bound(g, gpa);
+	/* Sorted and disjoint, so only the neighbours on either side can overlap. */
+	if (pos > 0 && gmap_region_end(&g->r[pos - 1]) > gpa)
+		return GMAP_ERR_OVERLAP;
+	if (pos < g->count && gpa + size > g->r[pos].gpa)
+		return GMAP_ERR_OVERLAP;
+	if (g->count == GMAP_MAX_REGIONS)
+		return GMAP_ERR_REGIONS_FULL;
+
+	memmove(&g->r[pos + 1], &g->r[pos], (g->count - pos) * sizeof(g->r[0]));
+	g->r[pos] = (struct gmap_region){
+	    .gpa = gpa, .size = size, .hpa = hpa, .type = type, .perms = perms};
+	g->count++;
+	return GMAP_OK;
+}
+
+unsigned gmap_escape_first_from(const struct gmap *g, u64 gpa)
+{
+	unsigned i = 0;
+
+	while (i < g->escape_count && gmap_escape_gpa(&g->esc[i]) < gpa)
+		i++;
+	return i;
+}
+
+bool gmap_is_escaped(const struct gmap *g, u64 gpa, u64 *alt_hpa)
+{
+	const u64 page = align_down(gpa, GMAP_PAGE_SIZE);
+	const unsigned i = gmap_escape_first_from(g, page);
+
+	if (i == g->escape_count || gmap_escape_gpa(&g->esc[i]) != page)
+		return false;
+	if (alt_hpa)
+		*alt_hpa = g->esc[i].alt_hpa;
+	return true;
+}
+
+/* An alternate frame must be nobody else's: a frame that already backs guest memory would make
+ * the escaped page alias it. */
+static bool alt_in_use(const struct gmap *g, u64 alt_hpa)
+{
+	const struct gmap_region *r;
+	const struct gmap_escape *e;
+
+	gmap_for_each_region (g, r)
+		if (alt_hpa >= r->hpa && alt_hpa - r->hpa < r->size)
+			return true;
+	gmap_for_each_escape (g, e)
+		if (e->alt_hpa == alt_hpa)
+			return true;
+	return false;
+}
+
+enum gmap_err gmap_escape_page(struct gmap *g, u64 gpa, u64 alt_hpa)
+{
+	if (!is_aligned(gpa, GMAP_PAGE_SIZE) || !is_aligned(alt_hpa, GMAP_PAGE_SIZE))
+		return GMAP_ERR_ALIGN;
+	if (alt_hpa >= GMAP_HPA_LIMIT)
+		return GMAP_ERR_HPA_LIMIT;
+	const struct gmap_region *r = find_region(g, gpa);
+	if (!r || r->type != GMAP_RAM)
+		return GMAP_ERR_NOT_RAM;
+	if (gmap_is_escaped(g, gpa, NULL))
+		return GMAP_ERR_ALREADY_ESCAPED;
+	if (alt_in_use(g, alt_hpa))
+		return GMAP_ERR_ALT_IN_USE;
+	if (g->escape_count == GMAP_MAX_ESCAPES)
+		return GMAP_ERR_ESCAPES_FULL;
+
+	const unsigned pos = gmap_escape_first_from(g, gpa);
+	memmove(&g->esc[pos + 1], &g->esc[pos], (g->escape_count - pos) * sizeof(g->esc[0]));
+	g->esc[pos] = (struct gmap_escape){.gfn = gpa >> GMAP_PAGE_SHIFT, .alt_hpa = alt_hpa};
+	g->escape_count++;
+	return GMAP_OK;
+}
+
+bool gmap_unescape_page(struct gmap *g, u64 gpa)
+{
+	const u64 page = align_down(gpa, GMAP_PAGE_SIZE);
+	const unsigned pos = gmap_escape_first_from(g, page);
+	if (pos == g->escape_count || gmap_escape_gpa(&g->esc[pos]) != page)
+		return false;
+	memmove(&g->esc[pos], &g->esc[pos + 1], (g->escape_count - pos - 1) * sizeof(g->esc[0]));
+	g->escape_count--;
+	return true;
+}
+
+const struct gmap_region *gmap_lookup(const struct gmap *g, u64 gpa, u64 *hpa)
+{
+	const struct gmap_region *r = find_region(g, gpa);
+	u64 alt;
+
+	if (!r)
+		return NULL;
+	if (hpa) {
+		if (gmap_is_escaped(g, gpa, &alt))
+			*hpa = alt + (gpa & (GMAP_PAGE_SIZE - 1));
+		else
+			*hpa = r->hpa + (gpa - r->gpa);
+	}
+	return r;
+}
+
+enum gmap_err gmap_check_range(const struct gmap *g, u64 gpa, u64 len, u64 max_len, bool need_write)
+{
+	if (len == 0)
+		return GMAP_ERR_EMPTY;
+	if (len > max_len)
+		return GMAP_ERR_TOO_LONG;
+	if (add_overflows(gpa, len))
+		return GMAP_ERR_OVERFLOW;
+
+	const struct gmap_region *r = find_region(g, gpa);
+	if (!r || r->type != GMAP_RAM)
+		return GMAP_ERR_OUTSIDE;
+
+	const u64 end = gpa + len;
+	const struct gmap_region *const last = &g->r[g->count - 1];
+	for (;;) {
+		if (need_write && !(r->perms & GMAP_PERM_W))
+			return GMAP_ERR_READ_ONLY;
+		if (end <= gmap_region_end(r))
+			return GMAP_OK;
+		/* Regions are sorted and disjoint: the only one that can continue the range is the
+		 * next, and only when it starts exactly where this one ends. */
+		if (r == last || r[1].gpa != gmap_region_end(r) || r[1].type != GMAP_RAM)
+			return GMAP_ERR_STRADDLES_END;
+		r++;
+	}
+}
+
+u64 gmap_ram_bytes(const struct gmap *g)
+{
+	const struct gmap_region *r;
+	u64 sum = 0;
+
+	gmap_for_each_region (g, r)
+		if (r->type == GMAP_RAM)
+			sum += r->size;
+	return sum;
+}
+
+u64 gmap_ram_top(const struct gmap *g)
+{
+	for (unsigned i = g->count; i > 0; i--)
+		if (g->r[i - 1].type == GMAP_RAM)
+			return gmap_region_end(&g->r[i - 1]);
+	return 0;
+}
+
+static const char *const gmap_err_names[] = {
+    [GMAP_OK] = "ok",
+    [GMAP_ERR_ALIGN] = "address or size not 4 KiB-aligned",
+    [GMAP_ERR_ZERO_SIZE] = "zero size",
+    [GMAP_ERR_GPA_WRAPS] = "gpa + size wraps past 2^64",
+    [GMAP_ERR_HPA_WRAPS] = "hpa + size wraps past 2^64",
+    [GMAP_ERR_GPA_LIMIT] = "gpa beyond the 48-bit nested walk",
+    [GMAP_ERR_HPA_LIMIT] = "hpa beyond 52-bit MAXPHYADDR",
+    [GMAP_ERR_OVERLAP] = "overlaps an existing region",
+    [GMAP_ERR_BAD_TYPE] = "unknown region type",
+    [GMAP_ERR_BAD_PERMS] = "bad permissions (unknown bits or no read)",
+    [GMAP_ERR_REGIONS_FULL] = "region list full",
+    [GMAP_ERR_NOT_RAM] = "page not in guest RAM",
+    [GMAP_ERR_ALREADY_ESCAPED] = "page already escaped",
+    [GMAP_ERR_ALT_IN_USE] = "alternate frame already backs guest memory",
+    [GMAP_ERR_ESCAPES_FULL] = "escape list full",
+    [GMAP_ERR_EMPTY] = "zero length",
+    [GMAP_ERR_TOO_LONG] = "length above limit",
+    [GMAP_ERR_OVERFLOW] = "gpa + length wraps past 2^64",
+    [GMAP_ERR_OUTSIDE] = "outside guest RAM",
+    [GMAP_ERR_STRADDLES_END] = "runs past the end of guest RAM",
+    [GMAP_ERR_READ_ONLY] = "write to read-only guest memory",
+};
+
+const char *gmap_strerror(enum gmap_err err)
+{
+	if ((unsigned)err >= ARRAY_SIZE(gmap_err_names) || !gmap_err_names[err])
+		return "unknown gmap error";
+	return gmap_err_names[err];
+}

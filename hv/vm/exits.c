@@ -1,0 +1,304 @@
+/* What the hypervisor does on each kind of exit: a constant table indexed
+ * by enum exit_kind (bounds-checked), in the manner of DESIGN.md's "vCPU
+ * loop with a constant exit-dispatch table". */
+#include "arch/x86/cpu.h"
+#include "arch/x86/msr.h"
+#include "arch/x86/vectors.h"
+#include "arch/x86/uart.h"
+#include "hv/platform/cpuid.h"
+#include "hv/vm/vm.h"
+#include "lib/console.h"
+#include "lib/fmt.h"
+#include "lib/mem.h"
+
+#define UART_LSR_OFFSET     5
+#define UART_LSR_IDLE       0x60 /* THR empty, transmitter empty */
+#define ISA_DEBUG_EXIT_PORT 0xf4
+#define BOCHS_SHUTDOWN_PORT 0x8900
+#define EXIT_VALUE_SUCCESS  0x10
+#define IO_ALL_ONES         0xffffffffu
+#define GPR_RSP             4
+
+typedef void (*exit_handler_fn)(struct vm *vm, const struct vm_exit *e);
+
+static struct guest_regs *regs(struct vm *vm)
+{
+	return &vm->vcpu.regs;
+}
+
+static void handle_cpuid(struct vm *vm, const struct vm_exit *e)
+{
+	struct guest_regs *r = regs(vm);
+	struct cpuid_regs c = platform_cpuid((u32)r->rax, (u32)r->rcx);
+	r->rax = c.eax;
+	r->rbx = c.ebx;
+	r->rcx = c.ecx;
+	r->rdx = c.edx;
+	vcpu_arch_skip_insn(&vm->vcpu, e);
+}
+
+static void handle_hlt(struct vm *vm, const struct vm_exit *e)
+{
+	(void)e;
+	vm->state = VM_HALTED;
+	fmt_snprintf(vm->stop_reason, sizeof(vm->stop_reason),
+	             "guest executed HLT with no interrupt source (rip 0x%llx)",
+	             vcpu_arch_rip(&vm->vcpu));
+}
+
+static void handle_skip(struct vm *vm, const struct vm_exit *e)
+{
+	vcpu_arch_skip_insn(&vm->vcpu, e); /* INVD, WBINVD: no caches to keep coherent */
+}
+
+static void handle_virt_insn(struct vm *vm, const struct vm_exit *e)
+{
+	(void)e;
+	vcpu_arch_inject_exception(&vm->vcpu, VEC_UD, false, 0);
+}
+
+static void handle_hypercall(struct vm *vm, const struct vm_exit *e)
+{
+	struct guest_regs *r = regs(vm);
+	u64 out = r->rdx;
+	s64 status;
+	if (vcpu_arch_cpl(&vm->vcpu) != 0) {
+		/* VMCALL exits at any privilege level (SDM Vol. 3C, 26.1.2): only
+		 * the guest kernel may drive the hypervisor. */
+		vm->hypercalls++;
+		vm->hypercall_errors++;
+		status = HC_EPERM;
+	} else {
+		status = hypercall_dispatch(vm, r->rax, r->rdi, r->rsi, r->rdx, &out);
+	}
+	r->rax = (u64)status;
+	r->rdx = out;
+	if (vm->state == VM_RUNNING)
+		vcpu_arch_skip_insn(&vm->vcpu, e);
+}
+
+static void port_count(struct vm *vm, u16 port, bool in)
+{
+	for (unsigned i = 0; i < VM_PORT_SLOTS; i++) {
+		struct port_count *p = &vm->ports[i];
+		if (p->port == port || (p->reads == 0 && p->writes == 0)) {
+			p->port = port;
+			if (in)
+				p->reads++;
+			else
+				p->writes++;
+			return;
+		}
+	}
+	vm->ports_overflow++;
+}
+
+static void guest_exit_port(struct vm *vm, u32 value)
+{
+	vm->state = VM_EXITED;
+	vm->exit_status = value == EXIT_VALUE_SUCCESS ? 0 : (int)value;
+	fmt_snprintf(vm->stop_reason, sizeof(vm->stop_reason),
+	             "guest wrote 0x%x to the exit port 0x%x (%s)", value, ISA_DEBUG_EXIT_PORT,
+	             value == EXIT_VALUE_SUCCESS ? "success" : "failure");
+}
+
+static void handle_io(struct vm *vm, const struct vm_exit *e)
+{
+	struct guest_regs *r = regs(vm);
+	u16 port = e->io.port;
+	u32 mask = e->io.size == 4 ? 0xffffffffu : (1u << (8 * e->io.size)) - 1;
+	if (e->io.string) {
+		vm_stop(vm, "string I/O (INS/OUTS) on port 0x%x is not emulated", port);
+		return;
+	}
+	u32 value = (u32)r->rax & mask;
+	u32 result = IO_ALL_ONES;
+	if (port >= COM1_BASE && port < COM1_BASE + COM1_PORTS) {
+		/* COM1: transmit bytes, an always-idle line status, else 0. */
+		if (!e->io.in && port == COM1_BASE)
+			vm_console_putc(vm, (char)value);
+		result = port == COM1_BASE + UART_LSR_OFFSET ? UART_LSR_IDLE : 0;
+	} else if (!e->io.in && port == ISA_DEBUG_EXIT_PORT) {
+		guest_exit_port(vm, value);
+	} else if (!e->io.in && port == BOCHS_SHUTDOWN_PORT) {
+		static const char word[] = "Shutdown";
+		vm->shutdown_match = (char)value == word[vm->shutdown_match]
+		                         ? vm->shutdown_match + 1
+		                         : ((char)value == word[0]);
+		if (vm->shutdown_match == sizeof(word) - 1) {
+			vm->state = VM_EXITED;
+			vm->exit_status = 0;
+			fmt_snprintf(vm->stop_reason, sizeof(vm->stop_reason),
+			             "guest wrote \"Shutdown\" to port 0x%x", BOCHS_SHUTDOWN_PORT);
+		}
+	} else {
+		port_count(vm, port, e->io.in);
+	}
+	/* IN writes AL or AX in place; a 32-bit IN zero-extends into RAX (SDM
+	 * Vol. 1, 3.4.1.1). */
+	if (e->io.in)
+		r->rax = e->io.size == 4 ? result : (r->rax & ~(u64)mask) | (result & mask);
+	if (vm->state == VM_RUNNING)
+		vcpu_arch_skip_insn(&vm->vcpu, e);
+}
+
+static void handle_cr(struct vm *vm, const struct vm_exit *e)
+{
+	if (e->cr.access == CR_OP_WRITE && e->cr.gpr != GPR_RSP) {
+		u64 val = *vcpu_arch_gpr(&vm->vcpu, e->cr.gpr);
+		if (!vcpu_arch_write_cr(&vm->vcpu, e->cr.cr, val)) {
+			vcpu_arch_inject_exception(&vm->vcpu, VEC_GP, true, 0);
+			return;
+		}
+		vcpu_arch_skip_insn(&vm->vcpu, e);
+		return;
+	}
+	if (e->cr.access == CR_OP_READ && e->cr.gpr != GPR_RSP) {
+		*vcpu_arch_gpr(&vm->vcpu, e->cr.gpr) = vcpu_arch_read_cr(&vm->vcpu, e->cr.cr);
+		vcpu_arch_skip_insn(&vm->vcpu, e);
+		return;
+	}
+	vm_stop(vm, "control-register access type %u to CR%u via register %u is not emulated",
+	        e->cr.access, e->cr.cr, e->cr.gpr);
+}
+
+static void handle_msr(struct vm *vm, const struct vm_exit *e)
+{
+	struct guest_regs *r = regs(vm);
+	u32 msr = (u32)r->rcx;
+	bool write = e->kind == VMEXIT_MSR_WRITE;
+	u64 val = (r->rdx << 32) | (u32)r->rax;
+	if (!vcpu_arch_msr(&vm->vcpu, msr, write, &val)) {
+		/* Not one the guest may touch: #GP, as for an MSR that does not
+		 * exist (SDM Vol. 4, 2.1). */
+		vm->msr_refused++;
+		vcpu_arch_inject_exception(&vm->vcpu, VEC_GP, true, 0);
+		return;
+	}
+	if (!write) {
+		r->rax = (u32)val;
+		r->rdx = val >> 32;
+	}
+	vcpu_arch_skip_insn(&vm->vcpu, e);
+}
+
+static void handle_xsetbv(struct vm *vm, const struct vm_exit *e)
+{
+	struct guest_regs *r = regs(vm);
+	if (!vcpu_arch_xsetbv(&vm->vcpu, (u32)r->rcx, (r->rdx << 32) | (u32)r->rax)) {
+		vcpu_arch_inject_exception(&vm->vcpu, VEC_GP, true, 0);
+		return;
+	}
+	vcpu_arch_skip_insn(&vm->vcpu, e);
+}
+
+static const char *access_name(const struct vm_exit *e)
+{
+	return e->npf.fetch ? "fetch" : e->npf.write ? "write" : "read";
+}
+
+static void handle_npf(struct vm *vm, const struct vm_exit *e)
+{
+	u64 hpa;
+	if (!gmap_lookup(&vm->gmap, e->gpa, &hpa)) {
+		vm_stop(vm,
+		        "nested page fault: guest %s of GPA 0x%llx outside its memory map "
+		        "(GLA %s0x%llx, qualification 0x%llx)",
+		        access_name(e), e->gpa, e->gla_valid ? "" : "invalid, ", e->gla,
+		        e->qualification);
+		return;
+	}
+	vm_stop(vm,
+	        "nested page fault inside the guest map: %s of GPA 0x%llx (hPA 0x%llx), entry %s, "
+	        "qualification 0x%llx: a hypervisor bug",
+	        access_name(e), e->gpa, hpa, e->npf.present ? "present" : "not present",
+	        e->qualification);
+}
+
+static void handle_npt_misconfig(struct vm *vm, const struct vm_exit *e)
+{
+	vm_stop(vm, "nested-table misconfiguration at GPA 0x%llx: a hypervisor bug", e->gpa);
+}
+
+static void handle_triple_fault(struct vm *vm, const struct vm_exit *e)
+{
+	(void)e;
+	vm_stop(vm, "guest triple fault");
+}
+
+static void handle_entry_fail(struct vm *vm, const struct vm_exit *e)
+{
+	vm_stop(vm, "VM entry failed: reason %u (%s)", e->entry_fail_reason,
+	        vcpu_arch_exit_name(&vm->vcpu, e->entry_fail_reason));
+}
+
+static void handle_watchdog(struct vm *vm, const struct vm_exit *e)
+{
+	(void)e;
+	vm_stop(vm, "watchdog: the guest ran %u VMX-preemption-timer ticks without an exit",
+	        vm->vcpu.watchdog_ticks);
+}
+
+static void handle_unexpected(struct vm *vm, const struct vm_exit *e)
+{
+	vm_stop(vm, "unexpected exit: %s (reason %u, %s)", exit_kind_name(e->kind), e->raw_reason,
+	        vcpu_arch_exit_name(&vm->vcpu, e->raw_reason));
+}
+
+static const exit_handler_fn exit_handlers[VMEXIT_KIND_COUNT] = {
+    [VMEXIT_CPUID] = handle_cpuid,
+    [VMEXIT_HLT] = handle_hlt,
+    [VMEXIT_INVD] = handle_skip,
+    [VMEXIT_WBINVD] = handle_skip,
+    [VMEXIT_HYPERCALL] = handle_hypercall,
+    [VMEXIT_VIRT_INSN] = handle_virt_insn,
+    [VMEXIT_CR_ACCESS] = handle_cr,
+    [VMEXIT_IO] = handle_io,
+    [VMEXIT_MSR_READ] = handle_msr,
+    [VMEXIT_MSR_WRITE] = handle_msr,
+    [VMEXIT_XSETBV] = handle_xsetbv,
+    [VMEXIT_NPF] = handle_npf,
+    [VMEXIT_NPT_MISCONFIG] = handle_npt_misconfig,
+    [VMEXIT_TRIPLE_FAULT] = handle_triple_fault,
+    [VMEXIT_ENTRY_FAIL] = handle_entry_fail,
+    [VMEXIT_PREEMPTION_TIMER] = handle_watchdog,
+};
+
+void vm_handle_exit(struct vm *vm, const struct vm_exit *e)
+{
+	vm->exits_total++;
+	if (e->raw_reason < VCPU_MAX_RAW_EXIT)
+		vm->exits_by_raw[e->raw_reason]++;
+	exit_handler_fn h = NULL;
+	if ((unsigned)e->kind < VMEXIT_KIND_COUNT) {
+		vm->exits_by_kind[e->kind]++;
+		h = exit_handlers[e->kind];
+	}
+	(h ? h : handle_unexpected)(vm, e);
+}
+
+const char *exit_kind_name(enum exit_kind k)
+{
+	static const char *const names[VMEXIT_KIND_COUNT] = {
+	    [VMEXIT_UNKNOWN] = "unknown",
+	    [VMEXIT_EXCEPTION] = "exception",
+	    [VMEXIT_EXTERNAL_INTERRUPT] = "external-interrupt",
+	    [VMEXIT_TRIPLE_FAULT] = "triple-fault",
+	    [VMEXIT_CPUID] = "cpuid",
+	    [VMEXIT_HLT] = "hlt",
+	    [VMEXIT_INVD] = "invd",
+	    [VMEXIT_WBINVD] = "wbinvd",
+	    [VMEXIT_HYPERCALL] = "hypercall",
+	    [VMEXIT_VIRT_INSN] = "virt-insn",
+	    [VMEXIT_CR_ACCESS] = "cr-access",
+	    [VMEXIT_IO] = "io",
+	    [VMEXIT_MSR_READ] = "msr-read",
+	    [VMEXIT_MSR_WRITE] = "msr-write",
+	    [VMEXIT_ENTRY_FAIL] = "entry-fail",
+	    [VMEXIT_NPF] = "nested-page-fault",
+	    [VMEXIT_NPT_MISCONFIG] = "nested-misconfig",
+	    [VMEXIT_XSETBV] = "xsetbv",
+	    [VMEXIT_PREEMPTION_TIMER] = "preemption-timer",
+	};
+	return (unsigned)k < VMEXIT_KIND_COUNT && names[k] ? names[k] : "?";
+}

@@ -1,0 +1,147 @@
+/* Hypercalls (DESIGN.md "Hypercalls", lib/hvcall.h): a constant table
+ * indexed by call number. Every guest value is checked before use: pointers
+ * against the guest memory map, lengths against their bounds. */
+#include "hv/vm/vm.h"
+#include "lib/console.h"
+#include "lib/fmt.h"
+#include "lib/mem.h"
+
+typedef s64 (*hypercall_fn)(struct vm *vm, u64 a0, u64 a1, u64 a2, u64 *out);
+
+static s64 range_error(enum gmap_err err)
+{
+	switch (err) {
+	case GMAP_OK:
+		return HC_OK;
+	case GMAP_ERR_TOO_LONG:
+	case GMAP_ERR_OVERFLOW:
+		return HC_E2BIG;
+	default:
+		return HC_EFAULT;
+	}
+}
+
+static s64 hc_version(struct vm *vm, u64 a0, u64 a1, u64 a2, u64 *out)
+{
+	(void)vm, (void)a0, (void)a1, (void)a2;
+	*out = HV_ABI_VERSION;
+	return HC_OK;
+}
+
+static s64 hc_console_write(struct vm *vm, u64 gpa, u64 len, u64 a2, u64 *out)
+{
+	(void)a2, (void)out;
+	char buf[HC_CONSOLE_MAX];
+	s64 err = range_error(gmap_check_range(&vm->gmap, gpa, len, HC_CONSOLE_MAX, false));
+	if (err)
+		return err;
+	if (!vm_copy_from_guest(vm, buf, gpa, len))
+		return HC_EFAULT;
+	for (u64 i = 0; i < len; i++)
+		vm_console_putc(vm, buf[i]);
+	return HC_OK;
+}
+
+static s64 hc_exit(struct vm *vm, u64 status, u64 a1, u64 a2, u64 *out)
+{
+	(void)a1, (void)a2, (void)out;
+	vm->state = VM_EXITED;
+	vm->exit_status = (int)status;
+	fmt_snprintf(vm->stop_reason, sizeof(vm->stop_reason), "guest exit hypercall, status %lld",
+	             (long long)status);
+	return HC_OK;
+}
+
+static s64 hc_read_counters(struct vm *vm, u64 gpa, u64 len, u64 a2, u64 *out)
+{
+	(void)a2, (void)out;
+	struct hv_counters c;
+	if (len < sizeof(c))
+		return HC_EINVAL;
+	s64 err = range_error(gmap_check_range(&vm->gmap, gpa, sizeof(c), sizeof(c), true));
+	if (err)
+		return err;
+	memset(&c, 0, sizeof(c));
+	c.abi_version = HV_ABI_VERSION;
+	c.exits_total = vm->exits_total;
+	for (unsigned k = 0; k < VMEXIT_KIND_COUNT && k < ARRAY_SIZE(c.exits_by_kind); k++)
+		c.exits_by_kind[k] = vm->exits_by_kind[k];
+	c.hypercalls = vm->hypercalls;
+	c.hypercall_errors = vm->hypercall_errors;
+	c.unknown_hypercalls = vm->unknown_hypercalls;
+	return vm_copy_to_guest(vm, gpa, &c, sizeof(c)) ? HC_OK : HC_EFAULT;
+}
+
+static s64 hc_set_mode(struct vm *vm, u64 mode, u64 a1, u64 a2, u64 *out)
+{
+	(void)a1, (void)a2, (void)out;
+	if (mode >= MODE_COUNT)
+		return HC_EINVAL;
+	if (vm->measuring)
+		return HC_EINVAL; /* a measurement spans one mode */
+	return dseg_set_mode(vm, (u32)mode) ? HC_ENOMEM : HC_OK;
+}
+
+static s64 hc_set_gseg(struct vm *vm, u64 base, u64 limit, u64 offset, u64 *out)
+{
+	(void)out;
+	return dseg_declare_guest_seg(vm, base, limit, offset);
+}
+
+static s64 hc_trace_setup(struct vm *vm, u64 gpa, u64 bytes, u64 a2, u64 *out)
+{
+	(void)a2, (void)out;
+	return measure_setup(vm, gpa, bytes);
+}
+
+static s64 hc_trace_replay(struct vm *vm, u64 count, u64 workload, u64 flags, u64 *out)
+{
+	(void)out;
+	return measure_replay(vm, count, workload, flags);
+}
+
+/* Test only: the host frame behind gpa is declared to have a hard fault. */
+static s64 hc_escape_page(struct vm *vm, u64 gpa, u64 a1, u64 a2, u64 *out)
+{
+	(void)a1, (void)a2, (void)out;
+	if (gmap_check_range(&vm->gmap, gpa, 1, 1, true) != GMAP_OK)
+		return HC_EFAULT;
+	if (vm->measuring)
+		return HC_EINVAL; /* the model holds the nested table of this measurement */
+	return dseg_escape_gpa(vm, gpa, true);
+}
+
+static s64 hc_check_bad(struct vm *vm, u64 a0, u64 a1, u64 a2, u64 *out)
+{
+	(void)a0, (void)a1, (void)a2;
+	*out = dseg_check_bad_frames(vm);
+	return HC_OK;
+}
+
+static const hypercall_fn hypercalls[HC_COUNT] = {
+    [HC_VERSION] = hc_version,
+    [HC_CONSOLE_WRITE] = hc_console_write,
+    [HC_EXIT] = hc_exit,
+    [HC_READ_COUNTERS] = hc_read_counters,
+    [HC_SET_MODE] = hc_set_mode,
+    [HC_SET_GSEG] = hc_set_gseg,
+    [HC_TRACE_SETUP] = hc_trace_setup,
+    [HC_TRACE_REPLAY] = hc_trace_replay,
+    [HC_ESCAPE_PAGE] = hc_escape_page,
+    [HC_CHECK_BAD] = hc_check_bad,
+};
+
+s64 hypercall_dispatch(struct vm *vm, u64 nr, u64 a0, u64 a1, u64 a2, u64 *out)
+{
+	vm->hypercalls++;
+	hypercall_fn fn = nr < HC_COUNT ? hypercalls[nr] : NULL;
+	if (!fn) {
+		vm->unknown_hypercalls++;
+		vm->hypercall_errors++;
+		return HC_ENOSYS;
+	}
+	s64 status = fn(vm, a0, a1, a2, out);
+	if (status)
+		vm->hypercall_errors++;
+	return status;
+}

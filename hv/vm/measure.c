@@ -1,0 +1,129 @@
+/* Measurement: the guest's workloads record the virtual addresses they
+ * touch in a trace buffer; each HC_TRACE_REPLAY has the walk model (hv/model/walk.c)
+ * replay a batch against the guest's real page tables, the real EPT, the
+ * segments of the current mode and the escape filter. One RESULT line per
+ * (workload, mode), every figure labelled source=model. */
+#include "hv/vm/vm.h"
+#include "lib/console.h"
+#include "lib/fmt.h"
+
+static bool is_escaped(const void *ctx, u64 gfn)
+{
+	return gmap_is_escaped(ctx, gfn << GMAP_PAGE_SHIFT, NULL);
+}
+
+s64 measure_setup(struct vm *vm, u64 gpa, u64 bytes)
+{
+	if (bytes == 0 || bytes % sizeof(u64) || !is_aligned(gpa, sizeof(u64)))
+		return HC_EINVAL;
+	if (bytes > HC_TRACE_MAX_BYTES)
+		return HC_E2BIG;
+	enum gmap_err err = gmap_check_range(&vm->gmap, gpa, bytes, HC_TRACE_MAX_BYTES, false);
+	if (err != GMAP_OK)
+		return err == GMAP_ERR_TOO_LONG || err == GMAP_ERR_OVERFLOW ? HC_E2BIG : HC_EFAULT;
+	vm->trace_gpa = gpa;
+	vm->trace_entries = bytes / sizeof(u64);
+	return HC_OK;
+}
+
+static s64 measure_begin(struct vm *vm, u32 workload)
+{
+	struct walk_config c = {
+	    .mode = (enum hv_mode)vm->mode,
+	    .guest_cr3 = vcpu_arch_cr3(&vm->vcpu),
+	    .nested_root = vm->ept.root,
+	    .nested_format = vm->vcpu.ops->nested_format,
+	    .pwc = vm->params.pwc,
+	    .nested_tlb = vm->params.ntlb,
+	};
+	if (mode_has_guest_seg(vm->mode))
+		c.guest_seg = vm->guest_seg;
+	if (mode_has_vmm_seg(vm->mode)) {
+		c.vmm_seg = vm->vmm_seg;
+		c.escape = &vm->escape;
+		c.is_escaped = is_escaped;
+		c.is_escaped_ctx = &vm->gmap;
+	}
+	const struct tlb_config *tlb = vm->params.tlb;
+	enum walk_err err = tlb ? model_init(&vm->model, &c, tlb) : WALK_ERR_TLB_CONFIG;
+	if (err != WALK_ERR_NONE) {
+		con_printf("measure: the walk model refused its configuration: %s\n",
+		           tlb ? walk_err_str(err) : "no such TLB preset");
+		return HC_EINVAL;
+	}
+	vm->measuring = true;
+	vm->measure_workload = workload;
+	return HC_OK;
+}
+
+/* Fixed-point x1000 as a decimal with three places. */
+static void fmt_milli(char *buf, size_t n, u64 x1000)
+{
+	fmt_snprintf(buf, n, "%llu.%03llu", x1000 / 1000, x1000 % 1000);
+}
+
+static void measure_end(struct vm *vm)
+{
+	const struct walk_counters *c = &vm->model.count;
+	struct walk_per_walk pw = walk_per_walk(c);
+	char rpw[24], gpw[24], npw[24], bpw[24];
+	fmt_milli(rpw, sizeof(rpw), pw.refs_x1000);
+	fmt_milli(gpw, sizeof(gpw), pw.guest_refs_x1000);
+	fmt_milli(npw, sizeof(npw), pw.nested_refs_x1000);
+	fmt_milli(bpw, sizeof(bpw), pw.checks_x1000);
+	con_printf("RESULT workload=%s mode=%s source=model accesses=%llu tlb_hits_l1=%llu "
+	           "tlb_hits_l2=%llu tlb_misses=%llu guest_refs=%llu nested_refs=%llu "
+	           "refs_per_walk=%s guest_refs_per_walk=%s nested_refs_per_walk=%s bb_checks=%llu "
+	           "bb_per_walk=%s gseg_hits=%llu vseg_hits=%llu esc_checks=%llu esc_hits=%llu "
+	           "esc_fp=%llu faults=%llu pwc_hits=%llu ntlb_hits=%llu tlb=%s pwc=%s ntlb=%s "
+	           "ept_leaves_4k=%llu ept_leaves_2m=%llu ept_leaves_1g=%llu\n",
+	           hv_workload_name(vm->measure_workload), hv_mode_name(vm->mode), c->accesses,
+	           c->tlb_hits_l1, c->tlb_hits_l2, c->tlb_misses, c->guest_refs, c->nested_refs,
+	           rpw, gpw, npw, c->bb_checks, bpw, c->gseg_hits, c->vseg_hits, c->esc_checks,
+	           c->esc_hits, c->esc_false_pos, c->faults, c->pwc_hits, c->ntlb_hits,
+	           vm->params.tlb->name, vm->params.pwc ? "on" : "off",
+	           vm->params.ntlb ? "on" : "off", vm->ept.leaves[NESTED_LEAF_4K],
+	           vm->ept.leaves[NESTED_LEAF_2M], vm->ept.leaves[NESTED_LEAF_1G]);
+	if (mode_has_vmm_seg(vm->mode)) {
+		vm->vmm_seg_measurements++;
+		vm->esc_hits_total += c->esc_hits;
+	}
+	vm->measuring = false;
+}
+
+s64 measure_replay(struct vm *vm, u64 count, u64 workload, u64 flags)
+{
+	if (!vm->trace_entries)
+		return HC_ENODEV;
+	if (count > vm->trace_entries)
+		return HC_E2BIG;
+	if (workload >= WL_COUNT || (flags & ~(u64)TRACE_FLAGS))
+		return HC_EINVAL;
+	if (flags & TRACE_BEGIN) {
+		s64 err = measure_begin(vm, (u32)workload);
+		if (err)
+			return err;
+	} else if (!vm->measuring || workload != vm->measure_workload) {
+		return HC_EINVAL;
+	}
+	for (u64 done = 0; done < count;) {
+		u64 n = count - done;
+		if (n > ARRAY_SIZE(vm->trace_buf))
+			n = ARRAY_SIZE(vm->trace_buf);
+		if (!vm_copy_from_guest(vm, vm->trace_buf, vm->trace_gpa + done * sizeof(u64),
+		                        n * sizeof(u64)))
+			return HC_EFAULT;
+		for (u64 i = 0; i < n; i++) {
+			u64 hpa;
+			enum walk_status ws = model_access(&vm->model, vm->trace_buf[i], &hpa);
+			/* Faults are counted; the first of a measurement is also named. */
+			if (ws != WALK_OK && vm->model.count.faults == 1)
+				con_printf("measure: gVA 0x%llx: %s\n", vm->trace_buf[i],
+				           walk_status_str(ws));
+		}
+		done += n;
+	}
+	if (flags & TRACE_END)
+		measure_end(vm);
+	return HC_OK;
+}

@@ -1,0 +1,132 @@
+/* One guest virtual machine: its memory map and nested table, its vCPU,
+ * what it has done (exit counts, console line, exit status). */
+#ifndef HV_VM_H
+#define HV_VM_H
+
+#include "hv/mem/frame.h"
+#include "hv/mem/gmap.h"
+#include "hv/dseg/bloom.h"
+#include "hv/mem/nested.h"
+#include "hv/dseg/segment.h"
+#include "hv/model/walk.h"
+#include "arch/x86/vcpu.h"
+#include "hv/model/tlb.h"
+#include "lib/hvcall.h"
+#include "lib/opts.h"
+
+#define VM_PORT_SLOTS  16  /* distinct unclaimed I/O ports counted */
+#define VM_TRACE_BATCH 512 /* trace entries copied out of the guest at a time */
+#define VM_LINE_MAX    1024
+
+enum vm_state {
+	VM_RUNNING,
+	VM_EXITED,  /* the guest reported an exit status */
+	VM_HALTED,  /* HLT with nothing to wake it */
+	VM_STOPPED, /* ended by the hypervisor: a fault, a violation, a bug */
+};
+
+struct port_count {
+	u16 port;
+	u64 reads, writes;
+};
+
+/* What the VM is asked to be: the boot options that concern it, in its own
+ * terms (hv/config.c fills it from the command line). */
+struct vm_params {
+	u32 mode;                     /* enum hv_mode at start */
+	u64 ept_page;                 /* largest nested leaf in paging modes, bytes */
+	u64 guest_ram;                /* bytes */
+	u64 guest_ram_at;             /* hPA; 0: wherever the allocator finds it */
+	u32 bloom_bits, bloom_hashes; /* the escape filter */
+	struct opt_u64_list badpages; /* host frames (hPA) with hard faults */
+	const char *entry_test;       /* test only: a backend rule to break at entry, "" none */
+	u32 watchdog;                 /* preemption-timer ticks without an exit; 0 off */
+	/* The walk model's configuration. */
+	const struct tlb_config *tlb;
+	bool pwc, ntlb;
+};
+
+struct vm {
+	struct vm_params params;
+	struct frame_alloc *fa;
+	struct gmap gmap;
+	struct nested_table ept;
+	u64 ept_max_page; /* largest EPT leaf in paging modes, after clamping */
+	u64 cpu_max_page; /* largest EPT leaf the CPU supports */
+	u64 ram_hpa;      /* host frames behind guest RAM (one contiguous run) */
+	struct vcpu vcpu;
+	u32 mode; /* enum hv_mode */
+
+	enum vm_state state;
+	int exit_status; /* with VM_EXITED */
+	char stop_reason[160];
+
+	u64 exits_total;
+	u64 exits_by_raw[VCPU_MAX_RAW_EXIT];
+	u64 exits_by_kind[VMEXIT_KIND_COUNT];
+	u64 hypercalls, hypercall_errors, unknown_hypercalls;
+	u64 msr_refused;
+	struct port_count ports[VM_PORT_SLOTS];
+	u64 ports_overflow;
+	u8 shutdown_match; /* bytes of "Shutdown" seen on the Bochs port */
+
+	char line[VM_LINE_MAX];
+	unsigned line_len;
+
+	/* Direct segments (hv/vm/modes.c). */
+	struct direct_segment vmm_seg;   /* gPA -> hPA over all guest RAM */
+	struct direct_segment guest_seg; /* as the guest declared it (HC_SET_GSEG) */
+	struct bloom escape;             /* escape filter over escaped guest pages */
+	unsigned bad_frames;             /* bad host frames behind escaped pages */
+	u64 bad_hpa[GMAP_MAX_ESCAPES];
+	u64 mode_switches;
+
+	/* Measurement (hv/vm/measure.c). */
+	u64 trace_gpa, trace_entries; /* the registered trace buffer */
+	bool measuring;               /* between a BEGIN and an END replay */
+	u32 measure_workload;
+	u64 esc_hits_total; /* over measurements in VMM-segment modes */
+	u64 vmm_seg_measurements;
+	struct walk_model model;
+	u64 trace_buf[VM_TRACE_BATCH]; /* entries copied out of the guest per batch */
+};
+
+/* hv/vm/modes.c: modes, segments and escaped pages */
+#define VM_BAD_POISON 0xbadbadbadbadbad0ULL
+int dseg_set_mode(struct vm *vm, u32 mode);
+s64 dseg_declare_guest_seg(struct vm *vm, u64 base, u64 limit, u64 offset);
+int dseg_escape_gpa(struct vm *vm, u64 gpa, bool rebuild);
+int dseg_apply_badpages(struct vm *vm);
+unsigned dseg_check_bad_frames(const struct vm *vm);
+
+/* hv/vm/measure.c: trace replay through the walk model */
+s64 measure_setup(struct vm *vm, u64 gpa, u64 bytes);
+s64 measure_replay(struct vm *vm, u64 count, u64 workload, u64 flags);
+
+/* hv/vm/vm.c */
+int vm_create(struct vm *vm, const struct vm_params *params, struct frame_alloc *fa,
+              const struct vcpu_ops *ops, u64 cpu_max_page, bool ept_ad);
+int vm_build_nested(struct vm *vm, u64 max_leaf);
+void vm_run(struct vm *vm);
+void vm_stop(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void vm_report(struct vm *vm);
+void vm_console_putc(struct vm *vm, char c);
+bool vm_copy_from_guest(struct vm *vm, void *dst, u64 gpa, u64 len);
+bool vm_copy_to_guest(struct vm *vm, u64 gpa, const void *src, u64 len);
+
+/* hv/vm/exits.c: the dispatch table */
+void vm_handle_exit(struct vm *vm, const struct vm_exit *e);
+
+/* hv/vm/hypercall.c */
+s64 hypercall_dispatch(struct vm *vm, u64 nr, u64 a0, u64 a1, u64 a2, u64 *out);
+
+/* hv/vm/loader.c: Multiboot v1 guest start. loader_check validates a kernel
+ * image for a guest of ram bytes and prints what it found, or puts why it
+ * was rejected into why; loader_load puts a checked image into the VM. */
+struct elf_image;
+int loader_check(const void *image, u64 size, u64 ram, struct elf_image *elf, char *why,
+                 size_t why_size);
+int loader_load(struct vm *vm, const void *image, const struct elf_image *elf, const char *cmdline,
+                struct vcpu_start *start);
+
+#endif
