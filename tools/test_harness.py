@@ -198,6 +198,43 @@ class Judging(unittest.TestCase):
         finally:
             Path(f.name).unlink()
 
+    def test_guest_forwarded_result_never_meets_an_expectation(self):
+        import tempfile
+        (paths.ROOT / "build").mkdir(exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=paths.ROOT / "build", suffix=".txt",
+                                         delete=False) as f:
+            f.write("workload=gups mode=base refs_per_walk=24.000\n")
+        rel = str(Path(f.name).relative_to(paths.ROOT))
+        try:
+            # The guest prints the very line the expectation wants; the
+            # hypervisor forwards it with its prefix: it must not count.
+            forged = console("[guest] RESULT workload=gups mode=base source=model "
+                             "refs_per_walk=24.000",
+                             "SUMMARY: 1 tests, 0 failures, 0 skipped")
+            self.assertEqual(forged.results, [])
+            self.assertEqual(forged.guest_results,
+                             ["RESULT workload=gups mode=base source=model refs_per_walk=24.000"])
+            v = self.verdict("results:" + rel, forged)
+            self.assertEqual(v.kind, "FAIL")
+            self.assertIn("no RESULT line for workload=gups mode=base", v.reason)
+            self.assertIn("forwarded from the guest do not count", v.reason)
+            # Nor can it outvote the hypervisor's own line with other figures.
+            both = console("[guest] RESULT workload=gups mode=base refs_per_walk=24.000",
+                           "RESULT workload=gups mode=base refs_per_walk=23.000",
+                           "SUMMARY: 1 tests, 0 failures, 0 skipped")
+            v = self.verdict("results:" + rel, both)
+            self.assertEqual(v.kind, "FAIL")
+            self.assertIn("refs_per_walk=23.000", v.reason)
+            # Any other prefix before RESULT is not a hypervisor RESULT line either.
+            other = console("note: RESULT workload=gups mode=base refs_per_walk=24.000",
+                            "SUMMARY: 1 tests, 0 failures, 0 skipped")
+            self.assertEqual(self.verdict("results:" + rel, other).kind, "FAIL")
+            own = console("RESULT workload=gups mode=base refs_per_walk=24.000",
+                          "SUMMARY: 1 tests, 0 failures, 0 skipped")
+            self.assertTrue(self.verdict("results:" + rel, own).passed)
+        finally:
+            Path(f.name).unlink()
+
     def test_crash_timeout_and_cut_off_summary(self):
         con = console("PASS: a")
         self.assertEqual(self.verdict("pass", con, status=1).kind, "CRASH")

@@ -8,7 +8,9 @@ Verdicts, in order of precedence:
            status disagrees with the console
   PASS     otherwise
 Lines prefixed `[guest] ` are the guest's, forwarded by the hypervisor: their
-checks count, but only the unprefixed SUMMARY ends a run.
+checks count, but only the unprefixed SUMMARY ends a run, and only the
+hypervisor's own (unprefixed) RESULT lines can meet a `results:` expectation:
+a guest could print any figures it liked.
 """
 
 from . import paths
@@ -52,7 +54,8 @@ class Console:
     checks: list = field(default_factory=list)
     summary: Summary = None  # the last unprefixed SUMMARY
     guest_summary: Summary = None
-    results: list = field(default_factory=list)
+    results: list = field(default_factory=list)  # the hypervisor's RESULT lines
+    guest_results: list = field(default_factory=list)  # forwarded ones, never judged
 
     def count(self, status):
         return sum(1 for c in self.checks if c.status == status)
@@ -88,7 +91,7 @@ def parse(raw: bytes) -> Console:
                 con.summary = summary
             continue
         if body.startswith(RESULT_PREFIX):
-            con.results.append(body)
+            (con.guest_results if guest else con.results).append(body)
     return con
 
 
@@ -136,11 +139,10 @@ def _expectation_unmet(expect, con: Console):
 
 
 def _result_fields(line: str):
-    """The key=value pairs of a RESULT line (any prefix before RESULT), or None."""
-    head, sep, rest = line.partition("RESULT ")
-    if not sep or any(tag in head for tag in ("PASS:", "FAIL:", "SKIP:")):
+    """The key=value pairs of a RESULT line (one starting with RESULT), or None."""
+    if not line.startswith(RESULT_PREFIX):
         return None
-    return dict(w.split("=", 1) for w in rest.split() if "=" in w)
+    return dict(w.split("=", 1) for w in line[len(RESULT_PREFIX):].split() if "=" in w)
 
 
 _COND = re.compile(r"^([A-Za-z0-9_]+)(=|>|<)(.*)$")
@@ -162,14 +164,16 @@ def _holds(result: dict, cond) -> bool:
 def _results_unmet(path: str, con: Console):
     """Every line of the expectation file must be met by some RESULT line of
     the run. A line holds words key=value (equal as text), key>number or
-    key<number; workload= and mode= pick the RESULT lines it is about."""
+    key<number; workload= and mode= pick the RESULT lines it is about. Only
+    the hypervisor's RESULT lines count, never `[guest] RESULT` ones."""
     full = paths.ROOT / path
     try:
         lines = [l for l in full.read_text().splitlines()
                  if l.strip() and not l.lstrip().startswith("#")]
     except OSError as e:
         return f"cannot read the expected results {path}: {e.strerror}"
-    results = [r for r in (_result_fields(l) for l in con.lines) if r]
+    results = [r for r in (_result_fields(l) for l in con.results) if r]
+    forwarded = [r for r in (_result_fields(l) for l in con.guest_results) if r]
     for line in lines:
         conds = []
         for w in line.split():
@@ -181,7 +185,11 @@ def _results_unmet(path: str, con: Console):
         name = " ".join(f"{k}={v}" for k, _, v in ident)
         same = [r for r in results if all(_holds(r, c) for c in ident)]
         if not same:
-            return f"no RESULT line for {name or line}"
+            why = f"no RESULT line for {name or line}"
+            if any(all(_holds(r, c) for c in ident) for r in forwarded):
+                why += (" (a [guest] RESULT line has it, but lines forwarded from the "
+                        "guest do not count)")
+            return why
         if not any(all(_holds(r, c) for c in conds) for r in same):
             got = " ".join(f"{k}={same[0].get(k, '(none)')}" for k, _, _ in conds)
             return f"RESULT {name}: expected {line.strip()}, got {got}"
