@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """Render segvisor RESULT lines into a comparison table, JSON, CSV and a plot.
 
-Input: serial logs (files, or stdin when none or '-'). A result line is
-`RESULT key=value key=value ...` (DESIGN.md, "Console and results"), possibly
-after a prefix such as `[guest] `; values contain no spaces. Lines whose
+Input: serial logs (files, or stdin when none or '-'). A result line is the
+hypervisor's `RESULT key=value key=value ...` (DESIGN.md, "Console and
+results"), starting its line (after any terminal escape sequences); values
+contain no spaces. A line the hypervisor forwarded from the guest,
+`[guest] RESULT ...`, is never taken: a guest could print any figures it liked;
+how many were left out is said on stderr. Lines whose
 kind= is set to something other than "measurement" (e.g. kind=exits) are kept
 in the JSON and CSV but not in the table or the plot.
 
@@ -74,8 +77,10 @@ CSV_LEAD = ["file", "line", "kind", "workload", "mode", "source", "accesses", "t
             "guest_refs", "nested_refs", "refs_per_walk", "bb_checks", "bb_per_walk",
             "gseg_hits", "vseg_hits", "esc_checks", "esc_hits", "esc_fp"]
 
-REPORT_TAGS = ("PASS:", "FAIL:", "SKIP:", "SUMMARY:")
-RESULT_RE = re.compile(r"(?:^|(?<=[\s\]]))RESULT(?:\s+|$)")
+GUEST_PREFIX = "[guest] "
+# GRUB paints the screen with escape sequences before the kernel runs.
+ANSI_RE = re.compile(r"\x1b(\[[0-9;?]*[ -/]*[@-~]|[()][0-9A-Za-z]|[=>c78])")
+RESULT_RE = re.compile(r"^RESULT(?:\s+|$)")
 KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 INT_RE = re.compile(r"^[+-]?[0-9]+$")
 HEX_RE = re.compile(r"^0[xX][0-9a-fA-F]+$")
@@ -106,16 +111,24 @@ def convert(value):
     return value
 
 
+def clean(text):
+    """A serial line without its line end, escape sequences and NULs."""
+    return ANSI_RE.sub("", text.rstrip("\r\n")).replace("\0", "")
+
+
+def is_forwarded_result(text):
+    """A `[guest] RESULT ...` line: the guest's, forwarded, never taken."""
+    text = clean(text)
+    return text.startswith(GUEST_PREFIX) and bool(RESULT_RE.match(text[len(GUEST_PREFIX):]))
+
+
 def parse_line(text, where):
-    """Returns the fields of a RESULT line as an ordered dict of raw strings, or
-    None when the line is not a result line."""
-    text = text.rstrip("\r\n")
-    m = RESULT_RE.search(text)
+    """Returns the fields of a hypervisor RESULT line as an ordered dict of raw
+    strings, or None when the line is not one (a report line that mentions
+    RESULT, or a `[guest] RESULT` line forwarded from the guest)."""
+    text = clean(text)
+    m = RESULT_RE.match(text)
     if not m:
-        return None
-    prefix = text[:m.start()]
-    # "FAIL: x: RESULT missing" is a report line that mentions RESULT.
-    if any(tag in prefix for tag in REPORT_TAGS):
         return None
     body = text[m.end():].split()
     if not body:
@@ -144,12 +157,15 @@ def parse_line(text, where):
     return fields
 
 
-def parse_stream(lines, name):
-    """Parses an iterable of lines; returns a list of records."""
+def parse_stream(lines, name, forwarded=None):
+    """Parses an iterable of lines; returns a list of records. The "file:line"
+    of every `[guest] RESULT` line left out is appended to `forwarded`."""
     records = []
     for number, text in enumerate(lines, 1):
         fields = parse_line(text, f"{name}:{number}")
         if fields is None:
+            if forwarded is not None and is_forwarded_result(text):
+                forwarded.append(f"{name}:{number}")
             continue
         records.append({
             "file": name,
@@ -161,9 +177,13 @@ def parse_stream(lines, name):
     return records
 
 
-def check_any(records, names):
+def check_any(records, names, forwarded=()):
     if not records:
-        raise InputError("no-results", "no RESULT lines in " + ", ".join(names))
+        why = "no RESULT lines in " + ", ".join(names)
+        if forwarded:
+            why += (f" ({len(forwarded)} [guest] RESULT lines forwarded from the guest "
+                    "do not count)")
+        raise InputError("no-results", why)
 
 
 def measurements(records):
@@ -367,22 +387,25 @@ def render_plot(records, png_path):
     return f"plot: {png_path}"
 
 
-def read_inputs(paths):
+def read_inputs(paths, forwarded=None):
+    """All hypervisor RESULT records of the inputs; the places of forwarded
+    `[guest] RESULT` lines, left out, are appended to `forwarded`."""
     records, names = [], []
+    forwarded = [] if forwarded is None else forwarded
     if not paths:
         paths = ["-"]
     for path in paths:
         name = "<stdin>" if path == "-" else path
         names.append(name)
         if path == "-":
-            records += parse_stream(sys.stdin, name)
+            records += parse_stream(sys.stdin, name, forwarded)
             continue
         try:
             with open(path, encoding="utf-8", errors="replace") as f:
-                records += parse_stream(f, name)
+                records += parse_stream(f, name, forwarded)
         except OSError as e:
             raise InputError("unreadable-input", f"{path}: {e.strerror}") from e
-    check_any(records, names)
+    check_any(records, names, forwarded)
     return records
 
 
@@ -415,9 +438,11 @@ def write_outputs(records, out_dir, plot):
 
 SAMPLE_LOG = """\
 segvisor: boot mode=base(default)
-[guest] RESULT workload=gups mode=native source=model accesses=1000 tlb_misses=100 \
+[guest] RESULT workload=gups mode=base source=model accesses=7 tlb_misses=1 \
+guest_refs=1 nested_refs=1 refs_per_walk=99.00 bb_checks=0 bb_per_walk=0 forged=1
+RESULT workload=gups mode=native source=model accesses=1000 tlb_misses=100 \
 guest_refs=400 nested_refs=0 refs_per_walk=4.00 bb_checks=0 bb_per_walk=0
-[guest] RESULT workload=gups mode=base source=model accesses=1000 tlb_misses=100 \
+RESULT workload=gups mode=base source=model accesses=1000 tlb_misses=100 \
 guest_refs=400 nested_refs=2000 refs_per_walk=24.00 bb_checks=0 bb_per_walk=0 esc_hits=0
 RESULT workload=gups mode=dual-direct source=model accesses=1000 tlb_misses=100 \
 guest_refs=0 nested_refs=0 refs_per_walk=0.00 bb_checks=100 bb_per_walk=1 gseg_hits=100 \
@@ -472,9 +497,23 @@ class SelfTest:
 
 def self_test():
     t = SelfTest()
-    records = parse_stream(io.StringIO(SAMPLE_LOG), "sample.log")
+    forwarded = []
+    records = parse_stream(io.StringIO(SAMPLE_LOG), "sample.log", forwarded)
     t.equal("parse.count", len(records), 6)
-    t.equal("parse.line_numbers", [r["line"] for r in records], [2, 3, 4, 5, 6, 7])
+    t.equal("parse.line_numbers", [r["line"] for r in records], [3, 4, 5, 6, 7, 8])
+    # Only the hypervisor's RESULT lines: a forwarded guest line is left out, named.
+    t.equal("parse.guest_forwarded_left_out", forwarded, ["sample.log:2"])
+    t.check("parse.guest_forwarded_no_figures",
+            not any("forged" in r["fields"] or r["fields"].get("accesses") == 7
+                    for r in records), str(records))
+    t.equal("parse.guest_line", parse_line("[guest] RESULT workload=a mode=base source=model",
+                                           "x:1"), None)
+    t.equal("parse.guest_line_escapes",
+            parse_line("\x1b[0m[guest] RESULT workload=a mode=base source=model", "x:1"), None)
+    t.equal("parse.other_prefix", parse_line("note: RESULT workload=a mode=base source=model",
+                                             "x:1"), None)
+    t.equal("parse.escapes_before", parse_line("\x1b[2J\x1b[1;1HRESULT kind=x a=1", "x:1"),
+            {"kind": "x", "a": "1"})
     base = records[1]["fields"]
     t.equal("parse.prefix", base["mode"], "base")
     t.equal("parse.int", base["accesses"], 1000)
@@ -493,7 +532,7 @@ def self_test():
              "malformed-line", "f:4", "key 'mode' has an empty value")
     t.raises("error.duplicate", lambda: parse_line("RESULT a=1 a=2", "f:5"),
              "malformed-line", "f:5", "key 'a' given twice")
-    t.raises("error.no_pairs", lambda: parse_line("[guest] RESULT", "f:6"),
+    t.raises("error.no_pairs", lambda: parse_line("RESULT", "f:6"),
              "malformed-line", "f:6", "no key=value pairs")
     t.raises("error.missing_key", lambda: parse_line("RESULT workload=a source=model", "f:7"),
              "malformed-line", "f:7", "has no 'mode='")
@@ -505,6 +544,14 @@ def self_test():
     t.raises("error.no_results",
              lambda: check_any(parse_stream(io.StringIO("PASS: x\n"), "log"), ["log"]),
              "no-results", None, "no RESULT lines in log")
+
+    def only_forwarded():
+        left_out = []
+        found = parse_stream(io.StringIO("[guest] RESULT workload=a mode=base source=model\n"),
+                             "log", left_out)
+        check_any(found, ["log"], left_out)
+    t.raises("error.no_results_only_forwarded", only_forwarded, "no-results", None,
+             "1 [guest] RESULT lines forwarded from the guest do not count")
 
     table = render_table(records)
     t.check("table.text", table == SAMPLE_TABLE, "got:\n" + table)
@@ -518,6 +565,8 @@ def self_test():
             {"kind": "exits", "reason": "EPT_VIOLATION", "count": 12})
     t.equal("json.unit", doc["units"]["refs_per_walk"], "memory references per TLB miss")
     t.equal("json.no_unit", "workload" in doc["units"], False)
+    t.check("json.no_guest_figures", "99.0" not in render_json(records)
+            and "forged" not in render_json(records), "a forwarded guest line got in")
 
     rows = list(csv.reader(io.StringIO(render_csv(records))))
     t.equal("csv.rows", len(rows), 7)
@@ -525,6 +574,8 @@ def self_test():
     t.equal("csv.union", rows[0][-3:], ["badpage", "reason", "count"])
     t.equal("csv.raw_value", rows[2][rows[0].index("refs_per_walk")], "24.00")
     t.equal("csv.exits_row", rows[6][rows[0].index("count")], "12")
+    t.check("csv.no_guest_figures", "forged" not in rows[0]
+            and not any("99.00" in row for row in rows), "a forwarded guest line got in")
 
     script = plot_script(records, "/tmp/x.png")
     t.check("plot.script_bars", script.count("with boxes") == 5, script)
@@ -555,11 +606,16 @@ def main(argv):
     args = ap.parse_args(argv)
     if args.self_test:
         return self_test()
+    forwarded = []
     try:
-        records = read_inputs(args.logs)
+        records = read_inputs(args.logs, forwarded)
     except InputError as e:
         print(f"render.py: error: {e}", file=sys.stderr)
         return 2
+    if forwarded:
+        print(f"render.py: left out {len(forwarded)} [guest] RESULT line(s) forwarded from "
+              f"the guest (first: {forwarded[0]}); only the hypervisor's RESULT lines count",
+              file=sys.stderr)
     sys.stdout.write(render_table(records))
     try:
         message = write_outputs(records, args.out, not args.no_plot)

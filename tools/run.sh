@@ -5,6 +5,8 @@
 # stdout and results/ (JSON, CSV, plot). The run is kept in build/run/.
 # Environment: SEGVISOR_OPTIONS (hypervisor options), SEGVISOR_GUEST_ARGS,
 # SEGVISOR_ENGINE (best, qemu-kernel, qemu-iso, bochs-iso), SEGVISOR_CPU,
+# SEGVISOR_MEM (the emulator's RAM in MiB, default 512; Bochs allows at most
+# 2048, QEMU more: e.g. SEGVISOR_ENGINE=qemu-kernel SEGVISOR_MEM=8192),
 # SEGVISOR_RUN_TIMEOUT (seconds, default 1800). The guest runs every workload
 # in every mode unless SEGVISOR_GUEST_ARGS says otherwise.
 set -uo pipefail
@@ -16,8 +18,18 @@ readonly RESULTS=results
 
 cpu_args=()
 [[ -n "${SEGVISOR_CPU:-}" ]] && cpu_args=(--cpu "$SEGVISOR_CPU")
+mem_args=()
+if [[ -n "${SEGVISOR_MEM:-}" ]]; then
+	if [[ ! "$SEGVISOR_MEM" =~ ^[0-9]+$ ]]; then
+		echo "run: SEGVISOR_MEM='$SEGVISOR_MEM' is not a number of MiB" >&2
+		exit 2
+	fi
+	mem_args=(--mem "$SEGVISOR_MEM")
+fi
 
-python3 tools/runner.py boot --engine "${SEGVISOR_ENGINE:-best}" "${cpu_args[@]}" \
+# A boot refused before it starts must not leave an older run's output to render.
+rm -f -- "$OUT/serial.txt"
+python3 tools/runner.py boot --engine "${SEGVISOR_ENGINE:-best}" "${cpu_args[@]}" "${mem_args[@]}" \
 	--timeout "${SEGVISOR_RUN_TIMEOUT:-1800}" --out "$OUT" -- \
 	"${SEGVISOR_OPTIONS:-}" "${SEGVISOR_GUEST_ARGS:-checks=off workloads=all modes=all}"
 boot_status=$?

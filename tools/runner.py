@@ -8,10 +8,14 @@
       `scenarios: N passed, M failed`. Exit status 1 when any scenario failed.
   tools/runner.py --engine-check
       Prints which engines this machine can use.
-  tools/runner.py boot [--engine E] [--cpu MODEL] [--timeout S] [--megs N]
+  tools/runner.py boot [--engine E] [--cpu MODEL] [--timeout S] [--mem MIB]
                        [--image hv|guest] [--module M] [--out DIR] [OPTIONS [GUEST_ARGS]]
       Boots once and streams the serial output to stdout (used by `make run`).
       --engine best (the default) picks KVM with VT-x when present, else Bochs.
+      --mem: the emulator's RAM in MiB (QEMU -m, Bochs megs:; default 512);
+      Bochs allows at most 2048, and more is refused before Bochs starts.
+When the emulator itself fails (a Bochs panic, a QEMU error), the verdict
+says what it said, and the details list its error lines.
 
 Verdicts and the console contract: tools/harness/judge.py and DESIGN.md.
 """
@@ -35,7 +39,20 @@ BOOT_OUT = paths.BUILD / "run"
 INDENT = "    "
 
 
-def run_scenario(scenario, out: Path, megs=engines.DEFAULT_MEGS, stream_to=None):
+def _read(path) -> str:
+    try:
+        return (paths.ROOT / path).read_text(errors="replace")
+    except FileNotFoundError:
+        return ""
+
+
+def _emulator_texts(launch):
+    """(emulator stdout+stderr, Bochs log) of a run, "" where absent."""
+    log = _read(launch.bochs_log) if launch.bochs_log is not None else ""
+    return _read(launch.stdout), log
+
+
+def run_scenario(scenario, out: Path, stream_to=None):
     """Boots one scenario; returns (verdict, console, outcome or None, launch or None)."""
     usable, why = engines.engine_status(scenario.engine)
     if scenario.cpu == engines.KVM_CPU and usable:
@@ -44,7 +61,7 @@ def run_scenario(scenario, out: Path, megs=engines.DEFAULT_MEGS, stream_to=None)
         return judge.Verdict(judge.FAIL, f"engine unavailable: {why}"), judge.Console(), \
             None, None
     try:
-        launch = engines.prepare(scenario, out, megs)
+        launch = engines.prepare(scenario, out)
     except engines.PrepareError as e:
         return judge.Verdict(judge.FAIL, f"setup: {e}"), judge.Console(), None, None
     except OSError as e:
@@ -56,50 +73,49 @@ def run_scenario(scenario, out: Path, megs=engines.DEFAULT_MEGS, stream_to=None)
     except FileNotFoundError:
         raw = b""
     con = judge.parse(raw)
+    said = judge.emulator_headline(launch.is_qemu, *_emulator_texts(launch))
     verdict = judge.judge(scenario.expect, con, outcome.timed_out, outcome.status,
-                          launch.is_qemu)
+                          launch.is_qemu, said)
     return verdict, con, outcome, launch
 
 
-def _details(verdict, con, launch, out) -> list:
-    """The indented lines under a non-PASS verdict."""
+def _details(verdict, con, launch, out, serial=True) -> list:
+    """The indented lines under a non-PASS verdict; serial=False leaves out the
+    serial tail (a boot streamed it already)."""
     lines = [f"why: {verdict.reason}"]
-    if con.lines:
+    if serial and con.lines:
         lines.append(f"serial (last {min(SERIAL_TAIL, len(con.lines))} lines):")
         lines += [INDENT + line for line in con.lines[-SERIAL_TAIL:]]
-    elif launch is not None:
+    elif not con.lines and launch is not None:
         lines.append("serial: empty (nothing was written to COM1)")
-    if launch is not None and launch.bochs_log is not None:
-        try:
-            log = (paths.ROOT / launch.bochs_log).read_text(errors="replace")
-        except FileNotFoundError:
-            log = ""
-        errors = judge.bochs_error_lines(log)
-        if errors:
-            lines.append("bochs log errors:")
-            lines += [INDENT + line for line in errors]
     if launch is not None:
-        stdout = paths.ROOT / launch.stdout
-        text = stdout.read_text(errors="replace").splitlines() if stdout.exists() else []
-        text = [line for line in text if line.strip()]
+        output, log = _emulator_texts(launch)
+        errors = judge.emulator_errors(launch.is_qemu, output, log)
+        if errors:
+            lines.append("QEMU's messages (its stdout and stderr):" if launch.is_qemu else
+                         "Bochs errors (exit message, stderr, log):")
+            lines += [INDENT + line for line in errors]
         if launch.bochs_log is not None:
-            # Bochs prints a banner and its debugger's first stop before the run.
+            # Bochs prints a banner and its debugger's first stop before the
+            # run; after it come the port 0xE9 bytes and the debugger's last stop.
+            text = [line for line in output.splitlines() if line.strip()]
             start = next((i + 1 for i, line in enumerate(text)
-                          if line.startswith(BOCHS_FIRST_STOP)), 0)
-            text = text[start:]
-        if text:
-            lines.append(f"emulator output (last {min(EMULATOR_TAIL, len(text))} lines):")
-            lines += [INDENT + line for line in text[-EMULATOR_TAIL:]]
+                          if line.startswith(BOCHS_FIRST_STOP)), None)
+            text = [line for line in text[start:] if line not in errors] \
+                if start is not None else []
+            if text:
+                lines.append(f"emulator output (last {min(EMULATOR_TAIL, len(text))} lines):")
+                lines += [INDENT + line for line in text[-EMULATOR_TAIL:]]
     lines.append(f"files: {out}/")
     return [INDENT + line for line in lines]
 
 
-def verdict_block(scenario, verdict, con, outcome, launch, out) -> str:
+def verdict_block(scenario, verdict, con, outcome, launch, out, serial=True) -> str:
     seconds = f"{outcome.seconds:.1f} s" if outcome else "not run"
     head = f"{verdict.kind:<4}  {scenario.name}  ({scenario.engine}, {seconds}, {con.describe()})"
     if verdict.passed:
         return head
-    return "\n".join([head] + _details(verdict, con, launch, out))
+    return "\n".join([head] + _details(verdict, con, launch, out, serial))
 
 
 def cmd_run(args) -> int:
@@ -114,7 +130,7 @@ def cmd_run(args) -> int:
     if args.list:
         for s in chosen:
             print(f"{s.name:<28} {s.engine:<12} {s.cpu:<26} {s.image:<5} {s.module:<18} "
-                  f"{s.timeout:>4}s  {s.expect}")
+                  f"{s.timeout:>4}s {s.mem:>6}M  {s.expect}")
         return 0
     if not chosen:
         print(f"runner: no scenario matches '{args.filter}'", file=sys.stderr)
@@ -176,20 +192,25 @@ def cmd_boot(args) -> int:
     if args.image == "guest":
         # The guest alone takes its own arguments where the hypervisor takes options.
         options, guest_args = "-", options
+    why = scenarios.mem_unmet(engine, args.mem, f"--mem {args.mem}")
+    if why:
+        print(f"runner boot: {why}", file=sys.stderr)
+        return 2
     line = shlex.join(["boot", args.image, module, engine, cpu, str(args.timeout),
-                                 "pass", options or "-", guest_args or "-"])
+                       "pass", options or "-", guest_args or "-", f"mem={args.mem}"])
     try:
         scenario = scenarios.parse_line(line)
     except scenarios.ScenarioError as e:
         print(f"runner boot: {e}", file=sys.stderr)
         return 2
-    print(f"runner boot: {engine}, cpu {cpu}, output in {args.out}/", file=sys.stderr,
-          flush=True)
-    verdict, con, outcome, launch = run_scenario(scenario, Path(args.out), args.megs,
+    print(f"runner boot: {engine}, cpu {cpu}, {args.mem} MiB, output in {args.out}/",
+          file=sys.stderr, flush=True)
+    verdict, con, outcome, launch = run_scenario(scenario, Path(args.out),
                                                  stream_to=sys.stdout)
-    # The serial output was streamed already: show the verdict and why only.
-    block = verdict_block(scenario, verdict, con, outcome, launch, Path(args.out))
-    print("\n".join(block.splitlines()[:2]), file=sys.stderr)
+    # The serial output was streamed already: show the verdict, why and what
+    # the emulator said.
+    print(verdict_block(scenario, verdict, con, outcome, launch, Path(args.out), serial=False),
+          file=sys.stderr)
     return 0 if verdict.passed else 1
 
 
@@ -208,7 +229,10 @@ def parse_args(argv):
     b.add_argument("--engine", default="best", choices=("best",) + scenarios.ENGINES)
     b.add_argument("--cpu", default=None, help="CPU model (QEMU -cpu, Bochs cpu: model=)")
     b.add_argument("--timeout", type=int, default=BOOT_TIMEOUT, help="seconds")
-    b.add_argument("--megs", type=int, default=engines.DEFAULT_MEGS, help="emulator RAM in MiB (Bochs megs:, QEMU -m)")
+    b.add_argument("--mem", "--megs", dest="mem", type=int, default=engines.DEFAULT_MEM,
+                   metavar="MIB",
+                   help=f"emulator RAM in MiB (QEMU -m, Bochs megs:, at most "
+                        f"{scenarios.BOCHS_MAX_MEM}); default {engines.DEFAULT_MEM}")
     b.add_argument("--image", default="hv", choices=scenarios.IMAGES)
     b.add_argument("--module", default=None, help="guest, none or corrupt:KIND")
     b.add_argument("--out", default=str(BOOT_OUT), help="output directory")

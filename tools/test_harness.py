@@ -3,8 +3,10 @@
     python3 -m unittest discover -s tools -p 'test_*.py'
 """
 
+import dataclasses
 import struct
 import sys
+import tempfile
 import unittest
 from pathlib import Path
 
@@ -79,6 +81,28 @@ class ScenarioParsing(unittest.TestCase):
             "a hv guest qemu-kernel max 20 fail: - -": "needs a TEXT",
             "a hv guest qemu-kernel max 20 maybe - -": "expectation 'maybe'",
             "a/b hv guest qemu-kernel max 20 pass - -": "name 'a/b'",
+        }
+        for line, why in bad.items():
+            with self.subTest(line=line):
+                with self.assertRaisesRegex(scenarios.ScenarioError, why):
+                    scenarios.parse_line(line)
+
+    def test_mem_word(self):
+        s = scenarios.parse_line("m hv guest qemu-kernel max 20 pass - - mem=4096")
+        self.assertEqual(s.mem, 4096)
+        self.assertEqual(scenarios.parse_line("m hv guest qemu-kernel max 20 pass - -").mem,
+                         scenarios.DEFAULT_MEM)
+        s = scenarios.parse_line("m hv guest bochs-iso corei7_skylake_x 20 pass - - mem=2048"
+                                 "  # the most Bochs has")
+        self.assertEqual(s.mem, 2048)
+        bad = {
+            "m hv guest bochs-iso corei7_skylake_x 20 pass - - mem=4096":
+                r"^mem=4096: Bochs allows at most 2048 MiB of RAM \(megs:\); use a QEMU engine",
+            "m hv guest qemu-kernel max 20 pass - - mem=0": "at least 1 MiB",
+            "m hv guest qemu-kernel max 20 pass - - mem=1G": "mem= takes a number of MiB",
+            "m hv guest qemu-kernel max 20 pass - - mem=64 mem=64": "'mem=' given twice",
+            "m hv guest qemu-kernel max 20 pass - - megs=64": "'megs=64' after the 9 fields",
+            "m hv guest qemu-kernel max 20 pass - - extra": "'extra' after the 9 fields",
         }
         for line, why in bad.items():
             with self.subTest(line=line):
@@ -169,7 +193,6 @@ class Judging(unittest.TestCase):
         self.assertIn("not in the serial output", v.reason)
 
     def test_results_expectation(self):
-        import tempfile
         (paths.ROOT / "build").mkdir(exist_ok=True)
         with tempfile.NamedTemporaryFile("w", dir=paths.ROOT / "build", suffix=".txt",
                                          delete=False) as f:
@@ -195,6 +218,42 @@ class Judging(unittest.TestCase):
             missing = console("SUMMARY: 1 tests, 0 failures, 0 skipped")
             self.assertIn("no RESULT line for workload=gups mode=base",
                           self.verdict("results:" + rel, missing).reason)
+        finally:
+            Path(f.name).unlink()
+
+    def test_guest_forwarded_result_never_meets_an_expectation(self):
+        (paths.ROOT / "build").mkdir(exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=paths.ROOT / "build", suffix=".txt",
+                                         delete=False) as f:
+            f.write("workload=gups mode=base refs_per_walk=24.000\n")
+        rel = str(Path(f.name).relative_to(paths.ROOT))
+        try:
+            # The guest prints the very line the expectation wants; the
+            # hypervisor forwards it with its prefix: it must not count.
+            forged = console("[guest] RESULT workload=gups mode=base source=model "
+                             "refs_per_walk=24.000",
+                             "SUMMARY: 1 tests, 0 failures, 0 skipped")
+            self.assertEqual(forged.results, [])
+            self.assertEqual(forged.guest_results,
+                             ["RESULT workload=gups mode=base source=model refs_per_walk=24.000"])
+            v = self.verdict("results:" + rel, forged)
+            self.assertEqual(v.kind, "FAIL")
+            self.assertIn("no RESULT line for workload=gups mode=base", v.reason)
+            self.assertIn("forwarded from the guest do not count", v.reason)
+            # Nor can it outvote the hypervisor's own line with other figures.
+            both = console("[guest] RESULT workload=gups mode=base refs_per_walk=24.000",
+                           "RESULT workload=gups mode=base refs_per_walk=23.000",
+                           "SUMMARY: 1 tests, 0 failures, 0 skipped")
+            v = self.verdict("results:" + rel, both)
+            self.assertEqual(v.kind, "FAIL")
+            self.assertIn("refs_per_walk=23.000", v.reason)
+            # Any other prefix before RESULT is not a hypervisor RESULT line either.
+            other = console("note: RESULT workload=gups mode=base refs_per_walk=24.000",
+                            "SUMMARY: 1 tests, 0 failures, 0 skipped")
+            self.assertEqual(self.verdict("results:" + rel, other).kind, "FAIL")
+            own = console("RESULT workload=gups mode=base refs_per_walk=24.000",
+                          "SUMMARY: 1 tests, 0 failures, 0 skipped")
+            self.assertTrue(self.verdict("results:" + rel, own).passed)
         finally:
             Path(f.name).unlink()
 
@@ -228,6 +287,71 @@ class Judging(unittest.TestCase):
         self.assertEqual(judge.bochs_error_lines(log),
                          ["00231680325e[CPU0  ] VMFAIL: VMCS EXEC CTRL",
                           "00231680327i[VMX   ] VMENTER FAIL: VMCS x86_64 guest wrong CS.D_B/L"])
+
+
+# What Bochs 2.7 writes to stderr for `megs: 4096` (it stops before its log opens).
+BOCHS_MEGS_4096 = """\
+00000000000i[      ] reading configuration from build/system/x/bochsrc
+00000000000p[SIM   ] >>PANIC<< numerical parameter 'host_size' was set to 4096, which is out of range 1 to 2048
+00000000000e[SIM   ] notify called, but no bxevent_callback function is registered
+========================================================================
+Bochs is exiting with the following message:
+[SIM   ] numerical parameter 'host_size' was set to 4096, which is out of range 1 to 2048
+========================================================================
+00000000000i[SIM   ] quit_sim called with exit code 1
+"""
+BOCHS_NORMAL_END = """\
+========================================================================
+Bochs is exiting with the following message:
+[UNMAP ] Shutdown port: shutdown requested
+========================================================================
+"""
+
+
+class EmulatorErrors(unittest.TestCase):
+    def test_bochs_panic_before_the_log(self):
+        errors = judge.emulator_errors(False, BOCHS_MEGS_4096, "")
+        self.assertEqual(errors[0], "[SIM   ] numerical parameter 'host_size' was set to 4096, "
+                                    "which is out of range 1 to 2048")
+        self.assertIn("00000000000p[SIM   ] >>PANIC<< numerical parameter 'host_size' was set "
+                      "to 4096, which is out of range 1 to 2048", errors)
+        self.assertFalse(any("bxevent_callback" in line for line in errors))
+        said = judge.emulator_headline(False, BOCHS_MEGS_4096, "")
+        self.assertIn("host_size' was set to 4096, which is out of range 1 to 2048", said)
+        v = judge.judge(scenarios.parse_expectation("pass"), console(), False, 1, False, said)
+        self.assertEqual(v.kind, "CRASH")
+        self.assertRegex(v.reason, r"^no SUMMARY line \(emulator exit status 1\); Bochs said: "
+                                   r".*host_size.*out of range 1 to 2048$")
+
+    def test_bochs_panic_in_the_log(self):
+        log = ("00231680325e[CPU0  ] RDMSR: Unknown register 0x186\n"
+               "00231680399p[CPU0  ] >>PANIC<< exception(): 3rd (13) exception with no resolution\n")
+        self.assertEqual(judge.emulator_headline(False, "", log),
+                         "exception(): 3rd (13) exception with no resolution")
+        self.assertEqual(len(judge.emulator_errors(False, "", log)), 2)
+
+    def test_bochs_normal_exit_is_no_error(self):
+        log = "00332821745p[UNMAP ] >>PANIC<< Shutdown port: shutdown requested\n"
+        self.assertEqual(judge.emulator_errors(False, BOCHS_NORMAL_END, log), [])
+        self.assertEqual(judge.emulator_headline(False, BOCHS_NORMAL_END, log), "")
+        # An e line of a probe is shown in the details but is no headline.
+        probe = "00242022411e[CPU0  ] RDMSR: Unknown register 0x186\n"
+        self.assertEqual(judge.emulator_headline(False, BOCHS_NORMAL_END, probe), "")
+
+    def test_qemu_stderr(self):
+        out = ("qemu-system-x86_64: warning: TCG doesn't support requested feature: "
+               "CPUID.01H:ECX.vmx [bit 5]\n\n"
+               "qemu-system-x86_64: cannot set up guest memory 'pc.ram': Cannot allocate memory\n")
+        self.assertEqual(len(judge.emulator_errors(True, out)), 2)
+        said = judge.emulator_headline(True, out)
+        self.assertEqual(said, "cannot set up guest memory 'pc.ram': Cannot allocate memory")
+        v = judge.judge(scenarios.parse_expectation("pass"), console(), False, 1, True, said)
+        self.assertTrue(v.reason.endswith("; QEMU said: cannot set up guest memory 'pc.ram': "
+                                          "Cannot allocate memory"), v.reason)
+        self.assertEqual(judge.emulator_headline(True, "qemu-system-x86_64: terminating on "
+                                                       "signal 15 from pid 7 (python3)\n"), "")
+        v = judge.judge(scenarios.parse_expectation("pass"), console(), True, -15, True, "")
+        self.assertEqual(v.reason, "time limit reached without a SUMMARY line")
 
 
 class Corruption(unittest.TestCase):
@@ -292,6 +416,21 @@ class Engines(unittest.TestCase):
         self.assertEqual(cmd[cmd.index("-append") + 1], "selftest=on")
         self.assertEqual(cmd[cmd.index("-kernel") + 1], str(paths.HV_ELF32))
         self.assertNotIn("-enable-kvm", cmd)
+
+    def test_mem_reaches_the_emulator(self):
+        s = scenarios.parse_line("q hv guest qemu-kernel max 20 pass - - mem=3072")
+        cmd = engines._qemu_kernel(s, {"serial": Path("s")}, None, s.mem)
+        self.assertEqual(cmd[cmd.index("-m") + 1], "3072")
+        rc = engines.render_bochsrc("corei7_skylake_x", 2048, "x.iso", "s.txt", "b.log")
+        self.assertIn("megs: 2048\n", rc)
+
+    def test_prepare_refuses_bochs_over_2048_before_anything(self):
+        s = scenarios.parse_line("b hv guest bochs-iso corei7_skylake_x 20 pass - -")
+        big = dataclasses.replace(s, mem=4096)  # not through parse_line's own check
+        out = Path("build/test-harness-never-made")
+        with self.assertRaisesRegex(engines.PrepareError, r"^mem=4096: Bochs allows at most 2048"):
+            engines.prepare(big, out)
+        self.assertFalse((paths.ROOT / out).exists())
 
     def test_native_guest_has_no_initrd(self):
         s = scenarios.parse_line("g guest none qemu-kernel host 20 pass - x=1")

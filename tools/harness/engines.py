@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import mkcorrupt
-from harness import paths
+from harness import paths, scenarios
 
 QEMU = "qemu-system-x86_64"
 BOCHS = "bochs"
-DEFAULT_MEGS = 512
+DEFAULT_MEM = scenarios.DEFAULT_MEM  # MiB; a scenario's mem= word overrides it
 KVM_CPU = "host"
 ISO_BUILD_TIMEOUT = 120  # seconds; grub-mkrescue takes about half a second
 BOCHS_ROMS = ("/usr/share/bochs/BIOS-bochs-latest", "/usr/share/bochs/VGABIOS-lgpl-latest")
@@ -130,8 +130,13 @@ def render_bochsrc(cpu: str, megs: int, iso, serial, log) -> str:
     return text
 
 
-def prepare(scenario, out: Path, megs: int = DEFAULT_MEGS) -> Launch:
-    """Makes out/ ready for one run of the scenario and returns its command."""
+def prepare(scenario, out: Path) -> Launch:
+    """Makes out/ ready for one run of the scenario and returns its command.
+    The emulator gets scenario.mem MiB of RAM."""
+    megs = scenario.mem
+    why = scenarios.mem_unmet(scenario.engine, megs)
+    if why:
+        raise PrepareError(why)
     (paths.ROOT / out).mkdir(parents=True, exist_ok=True)
     files = _run_files(out)
     for stale in ("serial", "stdout", "log"):

@@ -8,7 +8,11 @@ Verdicts, in order of precedence:
            status disagrees with the console
   PASS     otherwise
 Lines prefixed `[guest] ` are the guest's, forwarded by the hypervisor: their
-checks count, but only the unprefixed SUMMARY ends a run.
+checks count, but only the unprefixed SUMMARY ends a run, and only the
+hypervisor's own (unprefixed) RESULT lines can meet a `results:` expectation:
+a guest could print any figures it liked.
+When the emulator itself failed (a Bochs panic, a QEMU error), a CRASH or
+TIMEOUT reason ends with what the emulator said (emulator_errors()).
 """
 
 from . import paths
@@ -52,7 +56,8 @@ class Console:
     checks: list = field(default_factory=list)
     summary: Summary = None  # the last unprefixed SUMMARY
     guest_summary: Summary = None
-    results: list = field(default_factory=list)
+    results: list = field(default_factory=list)  # the hypervisor's RESULT lines
+    guest_results: list = field(default_factory=list)  # forwarded ones, never judged
 
     def count(self, status):
         return sum(1 for c in self.checks if c.status == status)
@@ -88,7 +93,7 @@ def parse(raw: bytes) -> Console:
                 con.summary = summary
             continue
         if body.startswith(RESULT_PREFIX):
-            con.results.append(body)
+            (con.guest_results if guest else con.results).append(body)
     return con
 
 
@@ -136,11 +141,10 @@ def _expectation_unmet(expect, con: Console):
 
 
 def _result_fields(line: str):
-    """The key=value pairs of a RESULT line (any prefix before RESULT), or None."""
-    head, sep, rest = line.partition("RESULT ")
-    if not sep or any(tag in head for tag in ("PASS:", "FAIL:", "SKIP:")):
+    """The key=value pairs of a RESULT line (one starting with RESULT), or None."""
+    if not line.startswith(RESULT_PREFIX):
         return None
-    return dict(w.split("=", 1) for w in rest.split() if "=" in w)
+    return dict(w.split("=", 1) for w in line[len(RESULT_PREFIX):].split() if "=" in w)
 
 
 _COND = re.compile(r"^([A-Za-z0-9_]+)(=|>|<)(.*)$")
@@ -162,14 +166,16 @@ def _holds(result: dict, cond) -> bool:
 def _results_unmet(path: str, con: Console):
     """Every line of the expectation file must be met by some RESULT line of
     the run. A line holds words key=value (equal as text), key>number or
-    key<number; workload= and mode= pick the RESULT lines it is about."""
+    key<number; workload= and mode= pick the RESULT lines it is about. Only
+    the hypervisor's RESULT lines count, never `[guest] RESULT` ones."""
     full = paths.ROOT / path
     try:
         lines = [l for l in full.read_text().splitlines()
                  if l.strip() and not l.lstrip().startswith("#")]
     except OSError as e:
         return f"cannot read the expected results {path}: {e.strerror}"
-    results = [r for r in (_result_fields(l) for l in con.lines) if r]
+    results = [r for r in (_result_fields(l) for l in con.results) if r]
+    forwarded = [r for r in (_result_fields(l) for l in con.guest_results) if r]
     for line in lines:
         conds = []
         for w in line.split():
@@ -181,7 +187,11 @@ def _results_unmet(path: str, con: Console):
         name = " ".join(f"{k}={v}" for k, _, v in ident)
         same = [r for r in results if all(_holds(r, c) for c in ident)]
         if not same:
-            return f"no RESULT line for {name or line}"
+            why = f"no RESULT line for {name or line}"
+            if any(all(_holds(r, c) for c in ident) for r in forwarded):
+                why += (" (a [guest] RESULT line has it, but lines forwarded from the "
+                        "guest do not count)")
+            return why
         if not any(all(_holds(r, c) for c in conds) for r in same):
             got = " ".join(f"{k}={same[0].get(k, '(none)')}" for k, _, _ in conds)
             return f"RESULT {name}: expected {line.strip()}, got {got}"
@@ -200,12 +210,16 @@ def _qemu_status_unmet(status, con: Console):
     return None
 
 
-def judge(expect, con: Console, timed_out: bool, status, is_qemu: bool) -> Verdict:
+def judge(expect, con: Console, timed_out: bool, status, is_qemu: bool,
+          emulator_said: str = "") -> Verdict:
+    """emulator_said: the emulator's own main error (emulator_headline()), if any;
+    it ends the reason of a CRASH or TIMEOUT."""
+    said = f"; {'QEMU' if is_qemu else 'Bochs'} said: {emulator_said}" if emulator_said else ""
     if timed_out:
         if con.summary:
             return Verdict(TIMEOUT, "SUMMARY was printed but the emulator did not exit: "
-                           "check the exit port write")
-        return Verdict(TIMEOUT, "time limit reached without a SUMMARY line")
+                           "check the exit port write" + said)
+        return Verdict(TIMEOUT, "time limit reached without a SUMMARY line" + said)
     if con.summary is None:
         why = f"no SUMMARY line (emulator exit status {status})"
         if con.lines and con.lines[-1].startswith("SUMMARY"):
@@ -213,7 +227,7 @@ def judge(expect, con: Console, timed_out: bool, status, is_qemu: bool) -> Verdi
                     "before the UART drained (wait for LSR.TEMT before the exit write)")
         elif con.guest_summary:
             why += "; the guest's [guest] SUMMARY was forwarded but the hypervisor's never came"
-        return Verdict(CRASH, why)
+        return Verdict(CRASH, why + said)
     why = _expectation_unmet(expect, con)
     if why is None and is_qemu:
         why = _qemu_status_unmet(status, con)
@@ -226,10 +240,70 @@ BOCHS_LEVEL_RE = re.compile(r"^\d+([ep])\[")
 BOCHS_VMX_RE = re.compile(r"VMFAIL|VMENTER FAIL|VMABORT|VMEXIT: EPT")
 # The Shutdown port's exit is reported as a panic; it is the normal way out.
 BOCHS_NORMAL_EXIT = "Shutdown port: shutdown requested"
+# Said on stderr whenever Bochs stops before its log is open; no error of the run.
+BOCHS_NOISE = ("notify called, but no bxevent_callback function is registered",)
+# Bochs ends every run with this block on stderr, its one-line reason inside.
+BOCHS_EXIT_HEAD = "Bochs is exiting with the following message:"
+BOCHS_PANIC_RE = re.compile(r"^\d+p\[[^\]]*\] >>PANIC<< (.*)$")
+# Not a cause: warnings, and the runner's own kill at a timeout.
+QEMU_WARNING_RE = re.compile(r"^qemu-system-\S+: (warning: |terminating on signal)")
+EMULATOR_LIMIT = 20
 
 
-def bochs_error_lines(log_text: str, limit: int = 20) -> list:
+def bochs_error_lines(log_text: str, limit: int = EMULATOR_LIMIT) -> list:
     picked = [line for line in log_text.splitlines()
               if (BOCHS_LEVEL_RE.match(line) or BOCHS_VMX_RE.search(line))
-              and BOCHS_NORMAL_EXIT not in line]
+              and BOCHS_NORMAL_EXIT not in line
+              and not any(noise in line for noise in BOCHS_NOISE)]
     return picked[-limit:]
+
+
+def bochs_exit_message(output_text: str) -> list:
+    """The lines of Bochs' "exiting with the following message" block, unless it
+    is the normal Shutdown-port exit."""
+    lines = output_text.splitlines()
+    for i, line in enumerate(lines):
+        if line.strip() == BOCHS_EXIT_HEAD:
+            body = []
+            for text in lines[i + 1:]:
+                if text.startswith("====="):
+                    break
+                if text.strip():
+                    body.append(text.strip())
+            if body and not any(BOCHS_NORMAL_EXIT in text for text in body):
+                return body
+    return []
+
+
+def emulator_errors(is_qemu: bool, output_text: str, bochs_log_text: str = "",
+                    limit: int = EMULATOR_LIMIT) -> list:
+    """What the emulator itself said went wrong, most telling first.
+    QEMU: every line it wrote (stdout and stderr; the serial port goes to a
+    file, so these are QEMU's own messages). Bochs: its exit message, then the
+    panic and error lines of its stderr (before the log opens) and of its log."""
+    if is_qemu:
+        return [line.rstrip() for line in output_text.splitlines() if line.strip()][-limit:]
+    picked = bochs_exit_message(output_text)
+    for line in bochs_error_lines(output_text, limit) + bochs_error_lines(bochs_log_text, limit):
+        if line not in picked:
+            picked.append(line)
+    return picked[:limit]
+
+
+def emulator_headline(is_qemu: bool, output_text: str, bochs_log_text: str = "") -> str:
+    """The emulator's one main error, or "": what ends a CRASH or TIMEOUT reason.
+    Bochs' error lines are not enough (the hypervisor's probes cause some on
+    every run): only its exit message or a panic counts. QEMU: its first line
+    that is not a warning."""
+    if is_qemu:
+        lines = emulator_errors(True, output_text)
+        errors = [line for line in lines if not QEMU_WARNING_RE.match(line)]
+        return re.sub(r"^qemu-system-\S+: ", "", errors[0]) if errors else ""
+    message = bochs_exit_message(output_text)
+    if message:
+        return " ".join(message)
+    for line in reversed(bochs_log_text.splitlines()):
+        m = BOCHS_PANIC_RE.match(line)
+        if m and BOCHS_NORMAL_EXIT not in line:
+            return m.group(1).strip()
+    return ""

@@ -2,8 +2,12 @@
 
 One scenario per line, nine fields split like a shell command line (quote a
 field that holds spaces; `-` is an empty option field; `#` starts a comment):
-  name image module engine cpu timeout expect hv-options guest-args
+  name image module engine cpu timeout expect hv-options guest-args [mem=MIB]
 The format is documented for its readers at the top of the scenario file.
+After the nine fields, optional runner words may follow:
+  mem=MIB   the emulator's RAM in MiB (QEMU -m, Bochs megs:); default
+            DEFAULT_MEM. Bochs allows at most BOCHS_MAX_MEM (2048): more is
+            refused by name here, before any emulator starts.
 A malformed line is an error naming the file and line, never skipped.
 """
 
@@ -19,6 +23,10 @@ EXPECT_KINDS = ("pass", "fail", "skip", "report", "results")
 FIELDS = ("name", "image", "module", "engine", "cpu", "timeout", "expect", "hv-options",
           "guest-args")
 EMPTY = "-"
+RUNNER_WORDS = ("mem",)
+DEFAULT_MEM = 512  # MiB of emulator RAM, as every scenario has had it
+# Bochs 2.7 panics on `megs:` above this ("host_size ... out of range 1 to 2048").
+BOCHS_MAX_MEM = 2048
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -46,6 +54,7 @@ class Scenario:
     expect: Expectation
     hv_options: str
     guest_args: str
+    mem: int = DEFAULT_MEM  # MiB of emulator RAM
 
     @property
     def corrupt_kind(self):
@@ -82,15 +91,48 @@ def _check_module(module: str, image: str):
         raise ScenarioError("the guest booted natively takes no module: use none")
 
 
+def mem_unmet(engine: str, mem: int, spelled: str = None):
+    """Why `mem` MiB of RAM cannot be given to the engine, or None. `spelled`
+    is the option as its user wrote it (mem=N in a scenario, --mem N)."""
+    spelled = spelled or f"mem={mem}"
+    if mem < 1:
+        return f"{spelled}: the emulator's RAM must be at least 1 MiB"
+    if engine.startswith("bochs") and mem > BOCHS_MAX_MEM:
+        return (f"{spelled}: Bochs allows at most {BOCHS_MAX_MEM} MiB of RAM (megs:); "
+                "use a QEMU engine (qemu-kernel, qemu-iso) for more")
+    return None
+
+
+def _runner_words(words, engine: str) -> dict:
+    """The optional key=value words after the nine fields."""
+    got = {}
+    for word in words:
+        key, eq, value = word.partition("=")
+        if not eq or key not in RUNNER_WORDS:
+            raise ScenarioError(f"'{word}' after the {len(FIELDS)} fields is not one of "
+                                + ", ".join(f"{k}=" for k in RUNNER_WORDS))
+        if key in got:
+            raise ScenarioError(f"'{key}=' given twice")
+        if not value.isdigit():
+            raise ScenarioError(f"'{word}': {key}= takes a number of MiB")
+        got[key] = int(value)
+    if "mem" in got:
+        why = mem_unmet(engine, got["mem"])
+        if why:
+            raise ScenarioError(why)
+    return got
+
+
 def parse_line(line: str) -> Scenario:
     try:
         fields = shlex.split(line, comments=True)
     except ValueError as e:
         raise ScenarioError(f"cannot split line: {e}") from None
-    if len(fields) != len(FIELDS):
+    if len(fields) < len(FIELDS):
         raise ScenarioError(f"{len(fields)} fields, expected {len(FIELDS)}: "
-                            f"{' '.join(FIELDS)}")
-    name, image, module, engine, cpu, timeout, expect, hv_opts, guest_args = fields
+                            f"{' '.join(FIELDS)} (then optional mem=MIB)")
+    name, image, module, engine, cpu, timeout, expect, hv_opts, guest_args = \
+        fields[:len(FIELDS)]
     if not NAME_RE.match(name):
         raise ScenarioError(f"name '{name}' must be letters, digits, '_', '.', '-'")
     if image not in IMAGES:
@@ -102,10 +144,12 @@ def parse_line(line: str) -> Scenario:
         raise ScenarioError(f"timeout '{timeout}' is not a positive number of seconds")
     if image == "guest" and hv_opts != EMPTY:
         raise ScenarioError("the guest booted natively has no hypervisor options: use -")
+    extra = _runner_words(fields[len(FIELDS):], engine)
     return Scenario(name=name, image=image, module=module, engine=engine, cpu=cpu,
                     timeout=int(timeout), expect=parse_expectation(expect),
                     hv_options="" if hv_opts == EMPTY else hv_opts,
-                    guest_args="" if guest_args == EMPTY else guest_args)
+                    guest_args="" if guest_args == EMPTY else guest_args,
+                    mem=extra.get("mem", DEFAULT_MEM))
 
 
 def parse(text: str, source: str = "scenarios") -> list:
