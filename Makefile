@@ -16,8 +16,10 @@ KASFLAGS := -I. -D__ASSEMBLY__
 KLDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 -Wl,--build-id=none -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
 
 LIB_SRCS := $(wildcard lib/*.c)
-HV_SRCS := $(wildcard arch/x86/*.c) $(wildcard arch/x86/*.S) $(wildcard hv/*.c) $(LIB_SRCS)
-GUEST_SRCS := $(wildcard guest/*.c) $(wildcard guest/*.S) $(LIB_SRCS)
+# The CPU code both kernels build (DESIGN.md, Layout).
+LIB_X86_SRCS := $(wildcard lib/x86/*.c) $(wildcard lib/x86/*.S)
+HV_SRCS := $(wildcard arch/x86/*.c) $(wildcard arch/x86/*.S) $(wildcard hv/*.c) $(LIB_SRCS) $(LIB_X86_SRCS)
+GUEST_SRCS := $(wildcard guest/*.c) $(wildcard guest/*.S) $(LIB_SRCS) $(LIB_X86_SRCS)
 
 HV_OBJS := $(patsubst %,$(B)/hv/%.o,$(HV_SRCS))
 GUEST_OBJS := $(patsubst %,$(B)/guest/%.o,$(GUEST_SRCS))
@@ -65,7 +67,7 @@ HCFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -I. -fsanitize=address,undefi
 UNIT_BINS := $(patsubst %,$(B)/unit/%,$(UNIT_TESTS))
 # Each test is one compiler run over several sources, so it depends on every
 # header it could include (a header change rebuilds them all, in seconds).
-UNIT_HEADERS := $(wildcard lib/*.h hv/*.h arch/x86/*.h tests/unit/*.h)
+UNIT_HEADERS := $(wildcard lib/*.h lib/x86/*.h hv/*.h arch/x86/*.h tests/unit/*.h)
 .SECONDEXPANSION:
 $(B)/unit/%: $$(%_SRCS) tests/unit/%.mk $(UNIT_HEADERS)
 	@mkdir -p $(dir $@)

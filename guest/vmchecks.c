@@ -4,20 +4,17 @@
 
 #include "guest/exc.h"
 #include "guest/hypercall.h"
-#include "guest/x86.h"
+#include "lib/x86/cpuid.h"
 #include "lib/bits.h"
 #include "lib/console.h"
 #include "lib/fmt.h"
 #include "lib/hash.h"
 #include "lib/mem.h"
 
-#define CPUID_LEAF_FEATURES    1
-#define CPUID_1_ECX_VMX        BIT(5)  /* SDM Vol. 2A, CPUID, Table 3-10 */
-#define CPUID_1_ECX_HYPERVISOR BIT(31) /* reserved for hypervisors to set */
-#define HC_NR_UNKNOWN          9999
-#define PATTERN_STRIDE         64 /* one word per cache line */
-#define PATTERN_SEED           0x5e9f0a11c0ffee42ULL
-#define CANARY_BYTE            0xa5
+#define HC_NR_UNKNOWN  9999
+#define PATTERN_STRIDE 64 /* one word per cache line */
+#define PATTERN_SEED   0x5e9f0a11c0ffee42ULL
+#define CANARY_BYTE    0xa5
 /* boot.S maps the low 4 GiB, identity; the checks touch nothing above. */
 #define GUEST_IDMAP_END (4 * GiB)
 #define OOB_DISTANCE    (16 * MiB)

@@ -4,7 +4,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/msr.h"
 #include "arch/x86/vmx_defs.h"
-#include "arch/x86/uart.h"
+#include "lib/x86/uart.h"
 #include "hv/vm.h"
 #include "lib/console.h"
 #include "lib/fmt.h"

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "arch/x86/ept.h"
-#include "arch/x86/paging.h"
+#include "lib/x86/paging.h"
 #include "hv/gmap.h"
 #include "hv/nested.h"
 #include "hv/phys.h"
