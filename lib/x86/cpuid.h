@@ -54,6 +54,7 @@
 
 #define CPUID_LEAF_HYPERVISOR 0x40000000 /* segvisor's signature leaf */
 
+#define CPUID_LEAF_EXT_MAX         0x80000000 /* EAX: the highest extended leaf */
 #define CPUID_LEAF_EXT_FEATURES    0x80000001
 #define CPUID_80000001_ECX_LAHF    BIT(0)
 #define CPUID_80000001_ECX_SVM     BIT(2)

@@ -4,10 +4,11 @@
 #ifndef LIB_X86_UART_H
 #define LIB_X86_UART_H
 
-#include "lib/types.h"
-
 #define COM1_BASE  0x3f8
 #define COM1_PORTS 8 /* I/O ports COM1_BASE .. COM1_BASE + 7 */
+
+#ifndef __ASSEMBLY__
+#include "lib/types.h"
 
 void uart_init(void);
 /* Sends one byte; a missing UART costs a bounded wait, not a hang. */
@@ -16,5 +17,6 @@ void uart_putc(char c);
 void uart_write(const char *s, size_t n);
 /* Waits until the last byte has left the transmitter. */
 void uart_drain(void);
+#endif
 
 #endif
