@@ -5,13 +5,7 @@
 #include "lib/multiboot.h"
 #include "lib/x86/long_mode.h"
 
-#define MB_FLAGS (MB_HDR_PAGE_ALIGN | MB_HDR_MEMORY_INFO)
-
-	.section .multiboot, "a"
-	.align 4
-	.long MB_HEADER_MAGIC
-	.long MB_FLAGS
-	.long -(MB_HEADER_MAGIC + MB_FLAGS)
+	MULTIBOOT_HEADER (MB_HDR_PAGE_ALIGN | MB_HDR_MEMORY_INFO)
 
 	.section .text.boot, "ax"
 	.code32
