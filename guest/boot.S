@@ -5,14 +5,7 @@
 #include "lib/multiboot.h"
 #include "lib/x86/long_mode.h"
 
-	MULTIBOOT_HEADER (MB_HDR_PAGE_ALIGN | MB_HDR_MEMORY_INFO)
-
-	.section .text.boot, "ax"
-	.code32
-	.global _start
-_start:
-	cli
-	cld
+	MULTIBOOT_START (MB_HDR_PAGE_ALIGN | MB_HDR_MEMORY_INFO)
 	mov %eax, %edi /* kept across ENTER_LONG_MODE (eax, ecx, edx) */
 	mov %ebx, %esi
 	mov $gboot_stack_top, %esp

@@ -7,14 +7,7 @@
 #include "lib/x86/long_mode.h"
 #include "lib/x86/uart.h"
 
-	MULTIBOOT_HEADER (MB_HDR_PAGE_ALIGN | MB_HDR_MEMORY_INFO)
-
-	.section .text.boot, "ax"
-	.code32
-	.global _start
-_start:
-	cli
-	cld
+	MULTIBOOT_START (MB_HDR_PAGE_ALIGN | MB_HDR_MEMORY_INFO)
 	mov %eax, boot_magic
 	mov %ebx, boot_info
 	mov $boot_stack_top, %esp

@@ -7,6 +7,7 @@
 #ifndef LIB_X86_LONG_MODE_H
 #define LIB_X86_LONG_MODE_H
 
+#include "lib/multiboot.h"
 #include "lib/x86/cr.h"
 #include "lib/x86/desc.h"
 #include "lib/x86/paging.h"
@@ -16,6 +17,19 @@
 #define BOOT_PAGE_SIZE    0x200000 /* 2 MiB */
 #define BOOT_PD_ENTRIES   512
 #define BOOT_TABLE_SIZE   4096
+
+/* MULTIBOOT_START flags: the image's Multiboot header and the entry point
+ * _start, in 32-bit code with interrupts off and DF clear; the loader's EAX
+ * (magic) and EBX (info) are untouched. */
+.macro MULTIBOOT_START flags
+	MULTIBOOT_HEADER \flags
+	.section .text.boot, "ax"
+	.code32
+	.global _start
+_start:
+	cli
+	cld
+.endm
 
 /* ENTER_LONG_MODE: with interrupts off. Uses EAX, ECX and EDX only, so EDI
  * and ESI survive (the guest keeps the Multiboot magic and info there).
