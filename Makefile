@@ -15,7 +15,8 @@ KCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-builtin \
 KASFLAGS := -I. -D__ASSEMBLY__
 KLDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 -Wl,--build-id=none -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
 
-LIB_SRCS := $(wildcard lib/*.c)
+# lib/x86/ is the CPU code both kernels build (DESIGN.md, Layout).
+LIB_SRCS := $(wildcard lib/*.c) $(wildcard lib/x86/*.c) $(wildcard lib/x86/*.S)
 HV_SRCS := $(wildcard arch/x86/*.c) $(wildcard arch/x86/*.S) $(wildcard hv/*.c) $(wildcard hv/*/*.c) $(LIB_SRCS)
 GUEST_SRCS := $(wildcard guest/*.c) $(wildcard guest/*.S) $(LIB_SRCS)
 

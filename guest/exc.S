@@ -1,17 +1,9 @@
-/* The guest's exception entry (SDM Vol. 3A, 6.14 "Exception and Interrupt
- * Handling in 64-bit Mode") and its fault probes. Each stub evens out the
- * frame (a zero error code where the CPU pushes none) and pushes its
- * vector; the common path saves the general registers as guest/exc.c's
- * struct guest_exc_frame and calls guest_exc_handle(frame).
- *
+/* The guest's fault probes (its exception entry is lib/x86/entry.S).
  * Each probe runs one instruction expected to fault, with RDI pointing at a
  * 16-byte scratch operand. It returns 0 in EAX when the instruction completes;
- * when it faults, its .extable entry sends guest_exc_handle to the fixup with
+ * when it faults, its .extable entry sends exc_handle to the fixup with
  * vector + 1 in RAX. */
 
-/* Vectors whose exceptions push an error code (SDM Vol. 3A, Table 6-1). */
-#define HAS_ERROR_CODE(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21 || \
-			   (v) == 29 || (v) == 30)
 #define NONCANONICAL_ADDR 0x8000000000000000
 /* INVEPT and INVVPID types (SDM Vol. 3C, 30.3, INVEPT/INVVPID). */
 #define INVEPT_SINGLE_CONTEXT 1
@@ -21,65 +13,6 @@
 
 	.text
 	.code64
-
-.macro STUB v
-gexc_stub_\v:
-	.if HAS_ERROR_CODE(\v) == 0
-	push $0
-	.endif
-	push $\v
-	jmp gexc_common
-.endm
-
-.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-	STUB \v
-.endr
-
-gexc_common:
-	push %rax
-	push %rbx
-	push %rcx
-	push %rdx
-	push %rsi
-	push %rdi
-	push %rbp
-	push %r8
-	push %r9
-	push %r10
-	push %r11
-	push %r12
-	push %r13
-	push %r14
-	push %r15
-	mov %rsp, %rdi /* 22 quadwords from a 16-byte aligned RSP: still aligned */
-	cld
-	call guest_exc_handle
-	pop %r15
-	pop %r14
-	pop %r13
-	pop %r12
-	pop %r11
-	pop %r10
-	pop %r9
-	pop %r8
-	pop %rbp
-	pop %rdi
-	pop %rsi
-	pop %rdx
-	pop %rcx
-	pop %rbx
-	pop %rax
-	add $16, %rsp /* vector and error code */
-	iretq
-
-	.section .rodata
-	.align 8
-	.global guest_exc_stubs
-guest_exc_stubs:
-.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-	.quad gexc_stub_\v
-.endr
-	.text
 
 /* unsigned NAME(void *operand): PROBE_START, any setup, then PROBE_FAULT on
  * the one instruction that should fault (label 1, its fixup label 2). */

@@ -3,7 +3,7 @@
  * out of range (then the CPU returns some other leaf's data), never ours. */
 #include "guest/hypercall.h"
 
-#include "guest/x86.h"
+#include "lib/x86/cpuid.h"
 #include "lib/mem.h"
 
 #define HV_SIGNATURE_LEN 12

@@ -7,7 +7,6 @@
 #include "guest/options.h"
 #include "guest/vmchecks.h"
 #include "guest/workloads.h"
-#include "guest/x86.h"
 #include "lib/bits.h"
 #include "lib/console.h"
 #include "lib/mem.h"

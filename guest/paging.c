@@ -1,26 +1,16 @@
 #include "guest/paging.h"
 
-#include "guest/x86.h"
 #include "lib/bits.h"
 #include "lib/mem.h"
+#include "lib/x86/cpuid.h"
+#include "lib/x86/cr.h"
+#include "lib/x86/paging.h"
 
-/* x86-64 4-level paging entries (Intel SDM Vol. 3A, 4.5, Tables 4-14 to
- * 4-20). The guest keeps its own names: it shares only lib/ with segvisor. */
-#define PTE_P                 BIT(0)
-#define PTE_RW                BIT(1)
-#define PTE_PS                BIT(7)
-#define PTE_ADDR              BITS(51, 12)
-#define IDENTITY_GIB          4
-#define CPUID_EXT_FEATURES    0x80000001
-#define CPUID_EXT_EDX_PAGE1GB BIT(26)
+#define IDENTITY_GIB 4
 
 static u64 *table(u64 pa)
 {
 	return (u64 *)(uintptr_t)pa;
-}
-static unsigned idx(u64 va, int level)
-{
-	return (va >> (12 + 9 * (level - 1))) & 511;
 }
 
 static u64 pool_alloc(struct gpt_pool *pool)
@@ -66,7 +56,7 @@ static u64 next_table(struct gpt_pool *pool, u64 *e)
 			return 0;
 		*e = t | PTE_P | PTE_RW;
 	}
-	return *e & PTE_ADDR;
+	return *e & PTE_ADDR_MASK;
 }
 
 bool paging_map_region(struct gpt_pool *pool, u64 gpa, u64 size, u64 page_size)
@@ -74,16 +64,16 @@ bool paging_map_region(struct gpt_pool *pool, u64 gpa, u64 size, u64 page_size)
 	if (!is_aligned(gpa | size, page_size))
 		return false;
 	pool->next = pool->region_mark;
-	table(pml4_pa)[idx(REGION_VA, 4)] = 0;
+	table(pml4_pa)[pt_index(REGION_VA, 4)] = 0;
 	int leaf_level = page_size == PAGE_SIZE_1G ? 3 : page_size == PAGE_SIZE_2M ? 2 : 1;
 	for (u64 off = 0; off < size; off += page_size) {
 		u64 va = REGION_VA + off;
-		u64 *e = &table(pml4_pa)[idx(va, 4)];
+		u64 *e = &table(pml4_pa)[pt_index(va, 4)];
 		for (int level = 3; level >= leaf_level; level--) {
 			u64 t = next_table(pool, e);
 			if (!t)
 				return false;
-			e = &table(t)[idx(va, level)];
+			e = &table(t)[pt_index(va, level)];
 		}
 		*e = (gpa + off) | PTE_P | PTE_RW | (leaf_level > 1 ? PTE_PS : 0);
 	}
@@ -95,7 +85,7 @@ bool paging_map_region(struct gpt_pool *pool, u64 gpa, u64 size, u64 page_size)
  * so; elsewhere PS in a PDPTE is reserved (SDM Vol. 3A, 4.5). */
 static bool has_1g_pages(void)
 {
-	return cpuid(CPUID_EXT_FEATURES, 0).edx & CPUID_EXT_EDX_PAGE1GB;
+	return cpuid(CPUID_LEAF_EXT_FEATURES, 0).edx & CPUID_80000001_EDX_PAGE1GB;
 }
 
 u64 paging_largest_page(u64 gpa, u64 size)

@@ -4,20 +4,17 @@
 
 #include "guest/exc.h"
 #include "guest/hypercall.h"
-#include "guest/x86.h"
+#include "lib/x86/cpuid.h"
 #include "lib/bits.h"
 #include "lib/console.h"
 #include "lib/fmt.h"
 #include "lib/hash.h"
 #include "lib/mem.h"
 
-#define CPUID_LEAF_FEATURES    1
-#define CPUID_1_ECX_VMX        BIT(5)  /* SDM Vol. 2A, CPUID, Table 3-10 */
-#define CPUID_1_ECX_HYPERVISOR BIT(31) /* reserved for hypervisors to set */
-#define HC_NR_UNKNOWN          9999
-#define PATTERN_STRIDE         64 /* one word per cache line */
-#define PATTERN_SEED           0x5e9f0a11c0ffee42ULL
-#define CANARY_BYTE            0xa5
+#define HC_NR_UNKNOWN  9999
+#define PATTERN_STRIDE 64 /* one word per cache line */
+#define PATTERN_SEED   0x5e9f0a11c0ffee42ULL
+#define CANARY_BYTE    0xa5
 /* boot.S maps the low 4 GiB, identity; the checks touch nothing above. */
 #define GUEST_IDMAP_END (4 * GiB)
 #define OOB_DISTANCE    (16 * MiB)
@@ -40,11 +37,11 @@ static s64 read_counters(struct hv_counters *c)
 static void check_fixups(struct report *rep)
 {
 	unsigned v = guest_try_insn(GI_UD2);
-	report_check(rep, v == GUEST_VEC_UD + 1, "guest-exc-fixup-ud", "ud2 gave %u, want %u", v,
-	             GUEST_VEC_UD + 1);
+	report_check(rep, v == VEC_UD + 1, "guest-exc-fixup-ud", "ud2 gave %u, want %u", v,
+	             VEC_UD + 1);
 	v = guest_try_insn(GI_NONCANONICAL);
-	report_check(rep, v == GUEST_VEC_GP + 1, "guest-exc-fixup-gp",
-	             "non-canonical load gave %u, want %u", v, GUEST_VEC_GP + 1);
+	report_check(rep, v == VEC_GP + 1, "guest-exc-fixup-gp",
+	             "non-canonical load gave %u, want %u", v, VEC_GP + 1);
 }
 
 static void check_cpuid(struct report *rep)
@@ -169,8 +166,8 @@ static void check_refusals(struct report *rep, u64 ram_top)
 static void check_msr_refused(struct report *rep)
 {
 	unsigned v = guest_try_insn(GI_RDMSR_UNKNOWN);
-	report_check(rep, v == GUEST_VEC_GP + 1, "guest-msr-unknown-gp",
-	             "rdmsr 0xbad gave %u, want %u (#GP)", v, GUEST_VEC_GP + 1);
+	report_check(rep, v == VEC_GP + 1, "guest-msr-unknown-gp",
+	             "rdmsr 0xbad gave %u, want %u (#GP)", v, VEC_GP + 1);
 }
 
 /* The direct-segment calls refuse hostile values with their exact error. */
@@ -207,9 +204,9 @@ static void check_vmx_insns(struct report *rep)
 		if (got == 0)
 			report_fail(rep, name, "completed without a fault, want #UD");
 		else
-			report_check(rep, got == GUEST_VEC_UD + 1, name,
+			report_check(rep, got == VEC_UD + 1, name,
 			             "raised vector %u (%s), want %u (#UD)", got - 1,
-			             guest_exc_name(got - 1), GUEST_VEC_UD);
+			             exc_name(got - 1), VEC_UD);
 	}
 }
 

@@ -8,7 +8,7 @@
 #include "lib/multiboot.h"
 #include "arch/x86/pic.h"
 #include "arch/x86/platform.h"
-#include "arch/x86/uart.h"
+#include "lib/x86/uart.h"
 #include "arch/x86/virt.h"
 #include "hv/config.h"
 #include "hv/vm/elf.h"

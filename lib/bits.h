@@ -1,12 +1,21 @@
-/* Bit and alignment helpers. All take and return u64. */
+/* Bit and alignment helpers. All take and return u64. BIT() and BITS()
+ * also serve assembly sources (with __ASSEMBLY__ defined), where constants
+ * have no suffix and gas computes in 64 bits. */
 #ifndef LIB_BITS_H
 #define LIB_BITS_H
 
-#include "lib/types.h"
+#ifdef __ASSEMBLY__
+#define ULL(x) x
+#else
+#define ULL(x) x##ULL
+#endif
 
-#define BIT(n) (1ULL << (n))
+#define BIT(n) (ULL(1) << (n))
 /* Mask of bits hi..lo inclusive. */
-#define BITS(hi, lo) ((~0ULL >> (63 - (hi))) & ~(BIT(lo) - 1))
+#define BITS(hi, lo) ((~ULL(0) >> (63 - (hi))) & ~(BIT(lo) - 1))
+
+#ifndef __ASSEMBLY__
+#include "lib/types.h"
 
 static inline bool is_pow2(u64 x)
 {
@@ -30,5 +39,6 @@ static inline bool add_overflows(u64 a, u64 b)
 {
 	return a + b < a;
 }
+#endif
 
 #endif

@@ -1,6 +1,7 @@
 /* Multiboot v1 (the GNU Multiboot Specification 0.6.96): header fields for
  * the image and the information structure a loader hands over. Shared by
- * the hypervisor (as a loaded kernel and as the loader of its guest). */
+ * the hypervisor (as a loaded kernel and as the loader of its guest) and
+ * the test guest (its header, in guest/boot.S). */
 #ifndef LIB_MULTIBOOT_H
 #define LIB_MULTIBOOT_H
 
@@ -15,7 +16,18 @@
 #define MB_INFO_MEM_MAP     (1 << 6)
 #define MB_INFO_LOADER_NAME (1 << 9)
 
-#ifndef __ASSEMBLY__
+#ifdef __ASSEMBLY__
+/* The image's header (spec 3.1.1), in section .multiboot, which the linker
+ * scripts place first: magic, flags and their checksum. */
+.macro MULTIBOOT_HEADER flags
+	.pushsection .multiboot, "a"
+	.align 4
+	.long MB_HEADER_MAGIC
+	.long \flags
+	.long -(MB_HEADER_MAGIC + (\flags))
+	.popsection
+.endm
+#else
 #include "lib/types.h"
 
 struct mb_info {

@@ -1,11 +1,14 @@
-/* Named accessors for CPUID, control registers, MSRs and a few
- * instructions. Inline assembly for these lives here and in the .S files. */
+/* Named accessors for MSRs and a few instructions, with those the test
+ * guest shares (CPUID, control registers, port I/O) from lib/x86/. Inline
+ * assembly for these lives here, there and in the .S files. */
 #ifndef ARCH_X86_CPU_H
 #define ARCH_X86_CPU_H
 
 #include "arch/x86/msr.h"
 #include "lib/bits.h"
-#include "lib/x86.h"
+#include "lib/x86/cpuid.h"
+#include "lib/x86/cr.h"
+#include "lib/x86/io.h"
 
 static inline u64 rdmsr(u32 msr)
 {
@@ -34,23 +37,6 @@ int xsetbv_safe(u32 xcr, u64 value);
 int probe_ud2(void);
 /* Reads a non-canonical address; returns the vector caught + 1. */
 int probe_noncanonical(void);
-
-#define DEFINE_CR(n)                                                                               \
-	static inline u64 read_cr##n(void)                                                         \
-	{                                                                                          \
-		u64 v;                                                                             \
-		__asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));                                  \
-		return v;                                                                          \
-	}                                                                                          \
-	static inline void write_cr##n(u64 v)                                                      \
-	{                                                                                          \
-		__asm__ volatile("mov %0, %%cr" #n ::"r"(v) : "memory");                           \
-	}
-DEFINE_CR(0)
-DEFINE_CR(2)
-DEFINE_CR(3)
-DEFINE_CR(4)
-#undef DEFINE_CR
 
 static inline u64 read_rflags(void)
 {

@@ -1,27 +1,15 @@
 /* The hypervisor's own descriptor tables: GDT with a 64-bit code segment, a
  * data segment and a TSS (VMX needs a non-zero host TR, EMULATORS.md), and
- * an IDT routing vectors 0-31 to arch/x86/exc.c. */
+ * an IDT routing vectors 0-31 to arch/x86/exc.c. The formats are in
+ * lib/x86/desc.h. */
 #ifndef ARCH_X86_DESC_H
 #define ARCH_X86_DESC_H
 
 #include "lib/types.h"
+#include "lib/x86/desc.h"
 
-#define SEL_CODE64 0x08
-#define SEL_DATA   0x10
-#define SEL_TSS    0x18
-
-/* Saved by arch/x86/entry.S, lowest address first. */
-struct exc_frame {
-	u64 r15, r14, r13, r12, r11, r10, r9, r8;
-	u64 rbp, rdi, rsi, rdx, rcx, rbx, rax;
-	u64 vector, error;
-	u64 rip, cs, rflags, rsp, ss; /* pushed by the CPU */
-};
-
-struct desc_ptr {
-	u16 limit;
-	u64 base;
-} __attribute__((packed));
+/* After lib/x86/desc.h's SEL_CODE64 and SEL_DATA: the TSS, 16 bytes. */
+#define SEL_TSS 0x18
 
 void desc_init(void);
 u64 desc_tss_base(void);

@@ -1,7 +1,7 @@
 #include "arch/x86/dmap.h"
 
 #include "arch/x86/cpu.h"
-#include "arch/x86/paging.h"
+#include "lib/x86/paging.h"
 #include "lib/mem.h"
 
 #define DMAP_PDS (DMAP_MAX_BYTES / GiB)

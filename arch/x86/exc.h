@@ -1,12 +1,10 @@
 /* Exceptions in the hypervisor: a fault inside an instruction listed in the
- * exception table resumes at its fixup; any other is reported in full and
- * ends the run. */
+ * exception table resumes at its fixup; an NMI is noted and ignored; any
+ * other is reported in full and ends the run. The entry stubs, the frame
+ * and exc_name() are lib/x86/exc.h's. */
 #ifndef ARCH_X86_EXC_H
 #define ARCH_X86_EXC_H
 
-#include "arch/x86/desc.h"
-
-void exc_handle(struct exc_frame *f);
-const char *exc_name(unsigned vector);
+#include "lib/x86/exc.h"
 
 #endif

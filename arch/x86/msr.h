@@ -1,12 +1,15 @@
 /* Architectural names a hypervisor needs from the SDM: MSR indices (Vol. 4,
  * Chapter 2 "Model-Specific Registers", Table 2-2 "IA-32 Architectural MSRs")
- * with the bit fields segvisor reads, CR0/CR4 bits (Vol. 3A, 2.5), RFLAGS
- * bits (Vol. 1, 3.4.3) and the CPUID feature bits (Vol. 2A, CPUID). Names
- * only: the rdmsr/wrmsr/cpuid accessors live in arch/x86/cpu.h. */
+ * with the bit fields segvisor reads and RFLAGS bits (Vol. 1, 3.4.3). The
+ * CR0/CR4 and EFER bits (lib/x86/cr.h) and the CPUID bits (lib/x86/cpuid.h)
+ * are shared with the test guest and come in from there. Names only: the
+ * rdmsr/wrmsr accessors live in arch/x86/cpu.h. */
 #ifndef ARCH_X86_MSR_H
 #define ARCH_X86_MSR_H
 
 #include "lib/bits.h"
+#include "lib/x86/cpuid.h"
+#include "lib/x86/cr.h"
 
 /* ---- MSR indices (Vol. 4, Table 2-2) ---- */
 #define IA32_TSC                  0x10
@@ -59,7 +62,6 @@
 #define IA32_VMX_PROCBASED_CTLS3     0x492
 #define IA32_VMX_EXIT_CTLS2          0x493
 
-#define IA32_EFER           0xc0000080
 #define IA32_STAR           0xc0000081
 #define IA32_LSTAR          0xc0000082
 #define IA32_CSTAR          0xc0000083
@@ -68,20 +70,12 @@
 #define IA32_GS_BASE        0xc0000101
 #define IA32_KERNEL_GS_BASE 0xc0000102
 #define IA32_TSC_AUX        0xc0000103
+/* IA32_EFER: lib/x86/cr.h. */
 
 /* ---- IA32_FEATURE_CONTROL (Vol. 3C, 24.7 "Enabling and Entering VMX Operation") ---- */
 #define FEATURE_CONTROL_LOCK            BIT(0)
 #define FEATURE_CONTROL_VMX_INSIDE_SMX  BIT(1)
 #define FEATURE_CONTROL_VMX_OUTSIDE_SMX BIT(2)
-
-/* ---- IA32_EFER (Vol. 3A, 2.2.1 "Extended Feature Enable Register") ---- */
-#define EFER_SCE  BIT(0)
-#define EFER_LME  BIT(8)
-#define EFER_LMA  BIT(10)
-#define EFER_NXE  BIT(11)
-#define EFER_SVME BIT(12) /* AMD: SVM enable */
-/* Bits that may be set on Intel; all others are reserved (must be 0). */
-#define EFER_INTEL_DEFINED (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
 
 /* ---- IA32_APIC_BASE (Vol. 3A, "Local APIC Status and Location") ---- */
 #define APIC_BASE_BSP           BIT(8)
@@ -187,50 +181,6 @@ static inline u32 vmx_misc_max_msr_list(u64 misc)
 #define VMX_VPID_INVVPID_ALL_CONTEXT            BIT(42)
 #define VMX_VPID_INVVPID_SINGLE_CONTEXT_GLOBALS BIT(43)
 
-/* ---- CR0 (Vol. 3A, 2.5 "Control Registers") ---- */
-#define CR0_PE BIT(0)
-#define CR0_MP BIT(1)
-#define CR0_EM BIT(2)
-#define CR0_TS BIT(3)
-#define CR0_ET BIT(4)
-#define CR0_NE BIT(5)
-#define CR0_WP BIT(16)
-#define CR0_AM BIT(18)
-#define CR0_NW BIT(29)
-#define CR0_CD BIT(30)
-#define CR0_PG BIT(31)
-
-/* ---- CR4 (Vol. 3A, 2.5) ---- */
-#define CR4_VME        BIT(0)
-#define CR4_PVI        BIT(1)
-#define CR4_TSD        BIT(2)
-#define CR4_DE         BIT(3)
-#define CR4_PSE        BIT(4)
-#define CR4_PAE        BIT(5)
-#define CR4_MCE        BIT(6)
-#define CR4_PGE        BIT(7)
-#define CR4_PCE        BIT(8)
-#define CR4_OSFXSR     BIT(9)
-#define CR4_OSXMMEXCPT BIT(10)
-#define CR4_UMIP       BIT(11)
-#define CR4_LA57       BIT(12)
-#define CR4_VMXE       BIT(13)
-#define CR4_SMXE       BIT(14)
-#define CR4_FSGSBASE   BIT(16)
-#define CR4_PCIDE      BIT(17)
-#define CR4_OSXSAVE    BIT(18)
-#define CR4_KL         BIT(19)
-#define CR4_SMEP       BIT(20)
-#define CR4_SMAP       BIT(21)
-#define CR4_PKE        BIT(22)
-#define CR4_CET        BIT(23)
-#define CR4_PKS        BIT(24)
-
-/* CR3 in 4-level paging without PCIDs (Vol. 3A, 4.5, Table 4-12). */
-#define CR3_PWT       BIT(3)
-#define CR3_PCD       BIT(4)
-#define CR3_PCID_MASK BITS(11, 0) /* with CR4.PCIDE = 1 */
-
 /* ---- RFLAGS (Vol. 1, 3.4.3 "EFLAGS Register") ---- */
 #define RFLAGS_CF        BIT(0)
 #define RFLAGS_FIXED1    BIT(1) /* reserved, always 1 */
@@ -252,67 +202,5 @@ static inline u32 vmx_misc_max_msr_list(u64 misc)
 #define RFLAGS_ID        BIT(21)
 /* Reserved bits that must be 0: 63:22, 15, 5, 3. */
 #define RFLAGS_RESERVED_ZERO (BITS(63, 22) | BIT(15) | BIT(5) | BIT(3))
-
-/* ---- CPUID (Vol. 2A, CPUID, Tables 3-8 to 3-10, and Vol. 3B "Architectural Performance
- * Monitoring") ---- */
-#define CPUID_LEAF_FEATURES    0x1
-#define CPUID_1_ECX_VMX        BIT(5)
-#define CPUID_1_ECX_SMX        BIT(6)
-#define CPUID_1_ECX_PDCM       BIT(15) /* IA32_PERF_CAPABILITIES exists */
-#define CPUID_1_ECX_PCID       BIT(17)
-#define CPUID_1_ECX_X2APIC     BIT(21)
-#define CPUID_1_ECX_XSAVE      BIT(26)
-#define CPUID_1_ECX_OSXSAVE    BIT(27)
-#define CPUID_1_ECX_HYPERVISOR BIT(31)
-#define CPUID_1_EDX_FPU        BIT(0)
-#define CPUID_1_EDX_PSE        BIT(3)
-#define CPUID_1_EDX_TSC        BIT(4)
-#define CPUID_1_EDX_MSR        BIT(5)
-#define CPUID_1_EDX_PAE        BIT(6)
-#define CPUID_1_EDX_APIC       BIT(9)
-#define CPUID_1_EDX_MTRR       BIT(12)
-#define CPUID_1_EDX_PGE        BIT(13)
-#define CPUID_1_EDX_PAT        BIT(16)
-#define CPUID_1_EDX_FXSR       BIT(24)
-#define CPUID_1_EDX_SSE        BIT(25)
-#define CPUID_1_EDX_SSE2       BIT(26)
-
-/* Leaf 0AH: architectural performance monitoring (Vol. 3B, "Architectural Performance Monitoring").
- */
-#define CPUID_LEAF_PERFMON         0xa
-#define CPUID_A_EAX_VERSION_MASK   BITS(7, 0)
-#define CPUID_A_EAX_NUM_GP_SHIFT   8
-#define CPUID_A_EAX_NUM_GP_MASK    BITS(15, 8)
-#define CPUID_A_EAX_GP_WIDTH_SHIFT 16
-#define CPUID_A_EAX_GP_WIDTH_MASK  BITS(23, 16)
-#define CPUID_A_EAX_EBX_LEN_SHIFT  24
-#define CPUID_A_EAX_EBX_LEN_MASK   BITS(31, 24)
-/* EBX: a set bit means the event is NOT available. */
-#define CPUID_A_EBX_NO_CORE_CYCLES       BIT(0)
-#define CPUID_A_EBX_NO_INSTR_RETIRED     BIT(1)
-#define CPUID_A_EBX_NO_REF_CYCLES        BIT(2)
-#define CPUID_A_EBX_NO_LLC_REF           BIT(3)
-#define CPUID_A_EBX_NO_LLC_MISS          BIT(4)
-#define CPUID_A_EBX_NO_BRANCH_RETIRED    BIT(5)
-#define CPUID_A_EBX_NO_BRANCH_MISPREDICT BIT(6)
-#define CPUID_A_EDX_NUM_FIXED_MASK       BITS(4, 0)
-#define CPUID_A_EDX_FIXED_WIDTH_SHIFT    5
-#define CPUID_A_EDX_FIXED_WIDTH_MASK     BITS(12, 5)
-
-#define CPUID_LEAF_HYPERVISOR 0x40000000 /* segvisor's signature leaf */
-
-#define CPUID_LEAF_EXT_FEATURES    0x80000001
-#define CPUID_80000001_ECX_LAHF    BIT(0)
-#define CPUID_80000001_ECX_SVM     BIT(2)
-#define CPUID_80000001_EDX_SYSCALL BIT(11)
-#define CPUID_80000001_EDX_NX      BIT(20)
-#define CPUID_80000001_EDX_PAGE1GB BIT(26)
-#define CPUID_80000001_EDX_RDTSCP  BIT(27)
-#define CPUID_80000001_EDX_LM      BIT(29)
-
-#define CPUID_LEAF_ADDR_SIZES              0x80000008
-#define CPUID_80000008_EAX_MAXPHYADDR_MASK BITS(7, 0)
-#define CPUID_80000008_EAX_LINEAR_SHIFT    8
-#define CPUID_80000008_EAX_LINEAR_MASK     BITS(15, 8)
 
 #endif

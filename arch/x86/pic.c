@@ -1,6 +1,6 @@
 #include "arch/x86/pic.h"
 
-#include "arch/x86/io.h"
+#include "lib/x86/io.h"
 
 /* Interrupt-mask registers (OCW1) of the master and slave 8259A (Intel
  * 8259A data sheet; PC/AT ports). */

@@ -1,8 +1,8 @@
 #include "arch/x86/platform.h"
 
 #include "arch/x86/cpu.h"
-#include "arch/x86/io.h"
-#include "arch/x86/uart.h"
+#include "lib/x86/io.h"
+#include "lib/x86/uart.h"
 
 void platform_exit(bool success)
 {

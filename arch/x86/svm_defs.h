@@ -9,7 +9,7 @@
 #define ARCH_X86_SVM_DEFS_H
 
 #include "arch/x86/msr.h"
-#include "arch/x86/paging.h"
+#include "lib/x86/paging.h"
 #include "lib/bits.h"
 
 /* ---- SVM MSRs (15.30) ---- */

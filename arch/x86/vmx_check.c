@@ -2,7 +2,7 @@
 
 #include "arch/x86/ept.h"
 #include "arch/x86/msr.h"
-#include "arch/x86/paging.h"
+#include "lib/x86/paging.h"
 
 /* 5-level EPT (bits 5:3 = 4); arch/x86/ept.h defines only the 4-level value. */
 #ifndef EPTP_WALK_5

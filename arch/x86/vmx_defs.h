@@ -8,7 +8,7 @@
 #ifndef ARCH_X86_VMX_DEFS_H
 #define ARCH_X86_VMX_DEFS_H
 
-#include "arch/x86/vectors.h"
+#include "lib/x86/exc.h"
 #include "lib/bits.h"
 
 /* ---- Pin-based VM-execution controls (25.6.1, Table 25-5) ---- */

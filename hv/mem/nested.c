@@ -1,7 +1,7 @@
 #include "hv/mem/nested.h"
 
 #include "arch/x86/ept.h"
-#include "arch/x86/paging.h"
+#include "lib/x86/paging.h"
 #include "hv/mem/phys.h"
 #include "lib/bits.h"
 #include "lib/mem.h"

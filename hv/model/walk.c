@@ -1,6 +1,6 @@
 #include "hv/model/walk.h"
 
-#include "arch/x86/paging.h"
+#include "lib/x86/paging.h"
 #include "hv/mem/nested.h"
 #include "hv/mem/phys.h"
 #include "lib/bits.h"

@@ -9,7 +9,7 @@
 #ifndef HV_PLATFORM_CPUID_H
 #define HV_PLATFORM_CPUID_H
 
-#include "lib/x86.h"
+#include "lib/x86/cpuid.h"
 
 struct cpuid_regs platform_cpuid(u32 leaf, u32 subleaf);
 

@@ -3,8 +3,8 @@
  * loop with a constant exit-dispatch table". */
 #include "arch/x86/cpu.h"
 #include "arch/x86/msr.h"
-#include "arch/x86/vectors.h"
-#include "arch/x86/uart.h"
+#include "lib/x86/exc.h"
+#include "lib/x86/uart.h"
 #include "hv/platform/cpuid.h"
 #include "hv/vm/vm.h"
 #include "lib/console.h"

@@ -4,7 +4,7 @@
  * guest segment is declared by the guest; pages whose host frames have
  * hard faults escape to alternate frames through 4 KiB EPT entries, and the
  * escape filter lets the walk model send them through paging. */
-#include "arch/x86/paging.h"
+#include "lib/x86/paging.h"
 #include "hv/mem/phys.h"
 #include "hv/vm/vm.h"
 #include "lib/bits.h"

@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "arch/x86/ept.h"
-#include "arch/x86/paging.h"
+#include "lib/x86/paging.h"
 #include "arch/x86/vmx_defs.h"
 #include "hv/mem/phys.h"
 #include "hv/config.h"

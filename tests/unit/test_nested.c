@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "arch/x86/ept.h"
-#include "arch/x86/paging.h"
+#include "lib/x86/paging.h"
 #include "arch/x86/svm_defs.h"
 #include "hv/mem/gmap.h"
 #include "hv/mem/nested.h"

@@ -9,7 +9,7 @@
 
 #include "arch/x86/ept.h"
 #include "arch/x86/msr.h"
-#include "arch/x86/paging.h"
+#include "lib/x86/paging.h"
 #include "arch/x86/vmx_check.h"
 
 /* Bochs 2.7 corei7_skylake_x (EMULATORS.md for the pin/proc/CR fixed0

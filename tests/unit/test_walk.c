@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "arch/x86/ept.h"
-#include "arch/x86/paging.h"
+#include "lib/x86/paging.h"
 #include "hv/mem/phys.h"
 #include "hv/model/walk.h"
 #include "tests/unit/arena.h"

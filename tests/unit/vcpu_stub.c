@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "arch/x86/uart.h"
+#include "lib/x86/uart.h"
 #include "hv/mem/nested.h"
 
 #define GPR_COUNT 16 /* RAX .. R15 in the SDM's register numbering */

@@ -1,8 +1,9 @@
 /* x86-64 4-level paging entry format (Intel SDM Vol. 3A, 4.5 "4-Level
- * Paging", Tables 4-14 to 4-20). Used by the hypervisor's direct map and by
- * the walk model to read a guest's tables. */
-#ifndef ARCH_X86_PAGING_H
-#define ARCH_X86_PAGING_H
+ * Paging", Tables 4-14 to 4-20). Used by the hypervisor's direct map, by
+ * the walk model to read a guest's tables, by the test guest's own tables
+ * and (the entry bits) by the boot tables of lib/x86/long_mode.h. */
+#ifndef LIB_X86_PAGING_H
+#define LIB_X86_PAGING_H
 
 #include "lib/bits.h"
 
@@ -18,6 +19,7 @@
 #define PTE_NX        BIT(63)
 #define PTE_ADDR_MASK BITS(51, 12)
 
+#ifndef __ASSEMBLY__
 /* Levels are numbered as the SDM's tables: 4 = PML4, 1 = PT. */
 #define PT_LEVELS  4
 #define PT_ENTRIES 512
@@ -37,5 +39,6 @@ static inline bool va_is_canonical(u64 va)
 	u64 top = va >> 47;
 	return top == 0 || top == 0x1ffff;
 }
+#endif
 
 #endif

@@ -1,6 +1,6 @@
-#include "arch/x86/uart.h"
+#include "lib/x86/uart.h"
 
-#include "arch/x86/io.h"
+#include "lib/x86/io.h"
 
 /* Register offsets and bits of the 16550 (National Semiconductor PC16550D
  * data sheet). */
@@ -34,9 +34,9 @@ void uart_init(void)
 	outb(COM1_BASE + UART_MCR, MCR_DTR_RTS_OUT2);
 }
 
-static void uart_putc(char c)
+void uart_putc(char c)
 {
-	/* Bounded: a missing UART must not hang the hypervisor. */
+	/* Bounded: a missing UART must not hang the kernel. */
 	for (int i = 0; i < UART_SPIN_LIMIT; i++)
 		if (inb(COM1_BASE + UART_LSR) & LSR_THRE)
 			break;
