@@ -6,6 +6,10 @@ static const char *const mode_names[] = {HV_MODE_NAMES, NULL};
 _Static_assert(ARRAY_SIZE(mode_names) == MODE_COUNT + 1, "one name per enum hv_mode");
 static const char *const ept_page_names[] = {"4k", "2m", "1g", NULL};
 static const char *const tlb_names[] = {"skylake", "sandybridge", NULL};
+/* In enum seg_fill's order (hv/model/walk.h). */
+static const char *const seg_fill_names[] = {"none", "l1", "l2", "both", NULL};
+_Static_assert(SEG_FILL_NONE == 0 && SEG_FILL_L1 == 1 && SEG_FILL_L2 == 2 && SEG_FILL_BOTH == 3,
+               "seg_fill= names follow enum seg_fill");
 
 #define MAX_BLOOM_BITS   4096
 #define MAX_BLOOM_HASHES 16
@@ -22,6 +26,9 @@ static const struct opt_desc hv_opts[] = {
     OPT_ENUM_ENTRY(struct hv_config, tlb, "tlb", tlb_names, "TLB model preset"),
     OPT_BOOL_ENTRY(struct hv_config, pwc, "pwc", "model page-walk caches"),
     OPT_BOOL_ENTRY(struct hv_config, ntlb, "ntlb", "model a nested TLB"),
+    OPT_BOOL_ENTRY(struct hv_config, npwc, "npwc", "model caches of nested non-leaf entries"),
+    OPT_ENUM_ENTRY(struct hv_config, seg_fill, "seg_fill", seg_fill_names,
+                   "TLB levels a segment-served translation fills"),
     OPT_UINT_ENTRY(struct hv_config, bloom_bits, "bloom_bits", 8, MAX_BLOOM_BITS, 0,
                    "escape filter bits"),
     OPT_UINT_ENTRY(struct hv_config, bloom_hashes, "bloom_hashes", 1, MAX_BLOOM_HASHES, 0,
@@ -50,6 +57,7 @@ void hv_config_defaults(struct hv_config *c)
 	    .bloom_hashes = 4,
 	    .ept_ad = false,
 	    .watchdog = 0xffffffffULL,
+	    .seg_fill = SEG_FILL_L1, /* the direct-segment papers' choice (hv/model/walk.h) */
 	};
 }
 
@@ -85,6 +93,8 @@ bool hv_config_vm_params(const struct hv_config *c, struct vm_params *p)
 	    .tlb = tlb_preset_find(hv_config_tlb_name(c->tlb)),
 	    .pwc = c->pwc,
 	    .ntlb = c->ntlb,
+	    .npwc = c->npwc,
+	    .seg_fill = c->seg_fill,
 	};
 	return p->tlb != NULL;
 }

@@ -21,6 +21,8 @@ struct hv_config {
 	u32 tlb;                      /* enum tlb_preset_opt */
 	bool pwc;                     /* model page-walk caches */
 	bool ntlb;                    /* model a nested TLB */
+	bool npwc;                    /* model caches of nested non-leaf entries */
+	u32 seg_fill;                 /* enum seg_fill: where segment-served translations go */
 	u64 bloom_bits;               /* escape filter size */
 	u64 bloom_hashes;             /* escape filter hash functions */
 	struct opt_u64_list badpages; /* host frames (hPA) with hard faults */

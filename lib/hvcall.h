@@ -47,6 +47,7 @@ enum hvcall_nr {
 #define HC_ENOMEM (-5) /* the hypervisor has no memory for it */
 #define HC_ENODEV (-6) /* the feature is absent in this configuration */
 #define HC_EPERM  (-7) /* called from guest user mode (CPL > 0) */
+#define HC_EMISMATCH (-8) /* the guest's page tables do not map its declared guest segment */
 
 /* What HC_READ_COUNTERS copies out. */
 struct hv_counters {

@@ -279,16 +279,24 @@ u64 nested_free(u64 root, const struct nested_alloc *a)
 
 enum nested_err nested_walk(enum nested_format fmt, u64 root, u64 gpa, struct nested_walk *w)
 {
+	return nested_walk_from(fmt, root, EPT_LEVEL_PML4, gpa, w);
+}
+
+enum nested_err nested_walk_from(enum nested_format fmt, u64 table, int level, u64 gpa,
+                                 struct nested_walk *w)
+{
 	const struct entry_format *f = format_of(fmt);
-	u64 table = root & NESTED_ADDR_MASK;
 	u64 rights = EPT_RWX;
 
 	*w = (struct nested_walk){0};
+	table &= NESTED_ADDR_MASK;
 	if (!f)
 		return NESTED_ERR_BAD_FORMAT;
 	if (gpa >= GMAP_GPA_LIMIT)
 		return NESTED_ERR_GPA_LIMIT;
-	for (int level = EPT_LEVEL_PML4; level >= EPT_LEVEL_PT; level--) {
+	if (level < EPT_LEVEL_PT || level > EPT_LEVEL_PML4)
+		return NESTED_ERR_BAD_LEVEL;
+	for (; level >= EPT_LEVEL_PT; level--) {
 		const u64 e = phys_read64(entry_pa(table, gpa, level));
 		u64 r;
 
@@ -304,6 +312,7 @@ enum nested_err nested_walk(enum nested_format fmt, u64 root, u64 gpa, struct ne
 			return NESTED_ERR_MISCONFIG;
 		if (level > EPT_LEVEL_PT && !(e & NESTED_PS)) {
 			table = e & NESTED_ADDR_MASK;
+			w->next_table[level - 1] = table;
 			continue;
 		}
 		const u64 bytes = pt_level_size(level);
@@ -349,6 +358,7 @@ static const char *const nested_err_names[] = {
     [NESTED_ERR_GPA_LIMIT] = "guest-physical address beyond the 48-bit walk",
     [NESTED_ERR_BAD_FORMAT] = "unknown nested table format",
     [NESTED_ERR_NOT_USER] = "NPT entry without U/S: the nested walk is a user access",
+    [NESTED_ERR_BAD_LEVEL] = "walk started at a level other than 1 to 4",
 };
 
 const char *nested_strerror(enum nested_err err)

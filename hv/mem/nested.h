@@ -33,6 +33,7 @@ enum nested_err {
 	NESTED_ERR_GPA_LIMIT,     /* nested_translate(): gPA beyond the 48-bit walk */
 	NESTED_ERR_BAD_FORMAT,    /* not an enum nested_format value */
 	NESTED_ERR_NOT_USER,      /* nested_translate(): an NPT entry without U/S */
+	NESTED_ERR_BAD_LEVEL,     /* nested_walk_from(): a start level other than 1 to 4 */
 };
 
 /* Supplies and takes back zeroed-or-not 4 KiB frames by hPA; the builder zeroes each table page
@@ -82,8 +83,17 @@ struct nested_walk {
 	u64 leaf_size;
 	u64 perms;
 	unsigned entries_read;
+	/* hPA of the table each non-leaf entry read pointed to, by the level of
+	 * that table (1 PT, 2 PD, 3 PDPT); 0 where the walk did not go. A cache of
+	 * nested non-leaf entries keeps these. */
+	u64 next_table[4];
 };
 enum nested_err nested_walk(enum nested_format fmt, u64 root, u64 gpa, struct nested_walk *w);
+/* The same walk started at the table of the given level (4 PML4 ... 1 PT), as
+ * hardware does after a hit in a cache of non-leaf entries; perms then cover
+ * the levels read only. */
+enum nested_err nested_walk_from(enum nested_format fmt, u64 table, int level, u64 gpa,
+                                 struct nested_walk *w);
 /* nested_walk's answer without the count; any output pointer may be NULL. */
 enum nested_err nested_translate(enum nested_format fmt, u64 root, u64 gpa, u64 *hpa,
                                  u64 *leaf_size, u64 *perms);

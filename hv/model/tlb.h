@@ -35,9 +35,19 @@ struct tlb_array_config {
 	u8 sizes;    /* TLB_SIZE_BIT mask of the page sizes it holds */
 };
 
+/* The walk caches that go with a TLB preset (used when the model turns them
+ * on): entries per level of non-leaf entry, [0] PDE, [1] PDPTE, [2] PML4E,
+ * for the guest's tables and for the nested table, and the nested TLB. */
+struct mmu_cache_config {
+	u16 pwc[3];
+	u16 nested_pwc[3];
+	u16 nested_tlb;
+};
+
 struct tlb_config {
 	const char *name;
 	struct tlb_array_config level[TLB_LEVELS][TLB_MAX_ARRAYS]; /* [0] = L1, [1] = L2 */
+	struct mmu_cache_config caches;
 };
 
 enum tlb_err {
@@ -78,6 +88,10 @@ struct tlb_result {
 u64 tlb_page_bytes(enum tlb_page_size ps);
 
 enum tlb_err tlb_init(struct tlb *t, const struct tlb_config *config);
+/* One level (0 = L1, 1 = L2) alone: no refill of the other. */
+struct tlb_result tlb_lookup_level(struct tlb *t, int level, u64 va);
+void tlb_insert_level(struct tlb *t, int level, u64 va, u64 pa_base, enum tlb_page_size size);
+/* L1, then L2 with a refill of L1 on an L2 hit. */
 struct tlb_result tlb_lookup(struct tlb *t, u64 va);
 /* Caches va's page of the given size at pa_base in every level that has an
  * array for that size. Unaligned low bits of va and pa_base are ignored. */

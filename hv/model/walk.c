@@ -10,11 +10,14 @@
 #define PER_WALK_SCALE 1000
 #define GFN_SHIFT      12 /* the escape filter holds 4 KiB page numbers */
 #define VA_MASK_48     BITS(47, 0)
+#define NESTED_LEVELS  4 /* nested tables are 4-level, indexed like paging */
 
-/* One translated dimension: the address and the page size it belongs to. A
- * dimension translated by a segment counts as 4 KiB, so that a TLB entry
- * covers the same span whatever the mode: TLB miss counts stay comparable
- * across modes and only the cost per miss differs. */
+/* One translated dimension: the address and the largest page around it that
+ * the dimension maps with one translation. A dimension done by a segment maps
+ * the largest aligned block the segment holds whole (segment_span), so the
+ * TLB entry of a combined translation is the smaller of the two dimensions:
+ * the guest page in vmm-direct, the nested leaf in guest-direct (DESIGN.md,
+ * "The walk model: its semantics"). */
 struct xlate {
 	u64 pa;
 	enum tlb_page_size size;
@@ -116,6 +119,53 @@ static struct walk_cache *pwc_of(struct walk_model *m, int level)
 	return &m->pwc[level - 2];
 }
 
+static struct walk_cache *npwc_of(struct walk_model *m, int level)
+{
+	return &m->npwc[level - 2];
+}
+
+/* The nested walk's start: the deepest cached nested non-leaf entry (tagged
+ * by the gPA bits above the span of its level, as the guest PWC is by gVA),
+ * else the root. */
+static int npwc_start(struct walk_model *m, u64 gpa, u64 *table)
+{
+	u64 next;
+
+	for (int level = 2; level <= NESTED_LEVELS; level++) {
+		if (cache_find(npwc_of(m, level), pwc_tag(gpa, level), &next)) {
+			m->count.npwc_hits++;
+			*table = next;
+			return level - 1;
+		}
+	}
+	*table = m->config.nested_root;
+	return NESTED_LEVELS;
+}
+
+/* Keeps the non-leaf entries the walk read: the entry of level l + 1 that
+ * pointed at the table of level l. */
+static void npwc_fill(struct walk_model *m, u64 gpa, const struct nested_walk *w)
+{
+	for (int l = 1; l < NESTED_LEVELS; l++)
+		if (w->next_table[l])
+			cache_put(npwc_of(m, l + 1), pwc_tag(gpa, l + 1), w->next_table[l]);
+}
+
+/* The largest page around addr that a segment maps as one contiguous,
+ * aligned run: the block must lie inside [base, limit) and the offset must
+ * keep its alignment. A TLB entry cannot be larger. */
+static enum tlb_page_size segment_span(const struct direct_segment *seg, u64 addr)
+{
+	for (int ps = TLB_PAGE_1G; ps > TLB_PAGE_4K; ps--) {
+		const u64 bytes = tlb_page_bytes(ps);
+		const u64 start = align_down(addr, bytes);
+		if (is_aligned(seg->offset, bytes) && start >= seg->base &&
+		    start + bytes <= seg->limit)
+			return (enum tlb_page_size)ps;
+	}
+	return TLB_PAGE_4K;
+}
+
 /* Nested TLB tags carry the page size, so one page number cannot alias
  * another size's. */
 static u64 ntlb_tag(u64 gpa, enum tlb_page_size ps)
@@ -149,10 +199,18 @@ static void ntlb_put(struct walk_model *m, u64 gpa, const struct xlate *x)
 static enum walk_status ept_walk(struct walk_model *m, u64 gpa, bool counted, struct xlate *out)
 {
 	struct nested_walk w;
-	enum nested_err err = nested_walk(m->config.nested_format, m->config.nested_root, gpa, &w);
+	u64 table = m->config.nested_root;
+	int level = NESTED_LEVELS;
 
-	if (counted)
+	if (counted && m->config.nested_pwc)
+		level = npwc_start(m, gpa, &table);
+	enum nested_err err = nested_walk_from(m->config.nested_format, table, level, gpa, &w);
+
+	if (counted) {
 		m->count.nested_refs += w.entries_read;
+		if (m->config.nested_pwc)
+			npwc_fill(m, gpa, &w);
+	}
 	if (err == NESTED_ERR_NOT_PRESENT)
 		return WALK_FAULT_EPT_NOT_PRESENT;
 	if (err != NESTED_OK)
@@ -223,7 +281,10 @@ static enum walk_status gpa_translate(struct walk_model *m, u64 gpa, struct xlat
 		if (segment_contains(vseg, gpa) && !escape_filter_hits(m, gpa)) {
 			m->count.vseg_hits++;
 			out->pa = segment_translate(vseg, gpa);
-			out->size = TLB_PAGE_4K;
+			/* With pages escaped, a larger entry could cover one of them. */
+			out->size = m->config.escape && m->config.escape->adds
+			                ? TLB_PAGE_4K
+			                : segment_span(vseg, gpa);
 			return WALK_OK;
 		}
 	}
@@ -251,13 +312,16 @@ static int pwc_start(struct walk_model *m, u64 gva, u64 *table)
 }
 
 /* Reads the guest's 4-level tables (SDM Vol. 3A, 4.5); each entry's gPA is
- * first translated to an hPA, counted except in native mode. */
-static enum walk_status guest_walk(struct walk_model *m, u64 gva, struct xlate *out)
+ * first translated to an hPA, counted except in native mode. A probe is the
+ * hypervisor looking, not the modelled hardware: nothing is counted or
+ * cached, and table gPAs go through the nested table alone. */
+static enum walk_status guest_walk_as(struct walk_model *m, u64 gva, struct xlate *out, bool probe)
 {
-	const bool native = m->config.mode == MODE_NATIVE;
-	u64 table;
+	const bool native = probe || m->config.mode == MODE_NATIVE;
+	u64 table = m->config.guest_cr3 & PTE_ADDR_MASK;
+	int level = probe ? PT_LEVELS : pwc_start(m, gva, &table);
 
-	for (int level = pwc_start(m, gva, &table); level >= 1; level--) {
+	for (; level >= 1; level--) {
 		u64 entry_gpa = table + pt_index(gva, level) * PTE_BYTES;
 		struct xlate where;
 		enum walk_status s;
@@ -270,7 +334,8 @@ static enum walk_status guest_walk(struct walk_model *m, u64 gva, struct xlate *
 			return s;
 
 		u64 e = phys_read64(where.pa);
-		m->count.guest_refs++;
+		if (!probe)
+			m->count.guest_refs++;
 		if (!(e & PTE_P))
 			return WALK_FAULT_GUEST_NOT_PRESENT;
 		if (level == PT_LEVELS && (e & PTE_PS))
@@ -280,26 +345,49 @@ static enum walk_status guest_walk(struct walk_model *m, u64 gva, struct xlate *
 			u64 mask = pt_level_size(level) - 1;
 			out->pa = (e & PTE_ADDR_MASK & ~mask) | (gva & mask);
 			out->size = leaf_size(level);
+			if (!probe)
+				m->count.guest_leaf[out->size]++;
 			return WALK_OK;
 		}
-		if (m->config.pwc)
+		if (m->config.pwc && !probe)
 			cache_put(pwc_of(m, level), pwc_tag(gva, level), e);
 		table = e & PTE_ADDR_MASK;
 	}
 	return WALK_FAULT_GUEST_NOT_PRESENT; /* not reached: level 1 is a leaf */
 }
 
+static enum walk_status guest_walk(struct walk_model *m, u64 gva, struct xlate *out)
+{
+	return guest_walk_as(m, gva, out, false);
+}
+
+enum walk_status model_guest_translate(struct walk_model *m, u64 gva, u64 *gpa, u64 *leaf_bytes)
+{
+	struct xlate g;
+	enum walk_status s = va_is_canonical(gva) ? guest_walk_as(m, gva, &g, true)
+	                                          : WALK_FAULT_NONCANONICAL;
+
+	if (s == WALK_OK) {
+		*gpa = g.pa;
+		*leaf_bytes = tlb_page_bytes(g.size);
+	}
+	return s;
+}
+
 /* --- one TLB miss --- */
 
-/* Fills out with the address to cache and the TLB page size: the hPA, or in
- * native mode the gPA (natively the physical address). */
-static enum walk_status walk_miss(struct walk_model *m, u64 gva, struct xlate *out)
+/* After an L2 miss: the segments, else a walk. Fills out with the address to
+ * cache and the TLB page size (the hPA, or in native mode the gPA, natively
+ * the physical address); *served says a segment gave the whole translation
+ * with no table read (dual-direct). */
+static enum walk_status walk_miss(struct walk_model *m, u64 gva, struct xlate *out, bool *served)
 {
 	const struct walk_config *cfg = &m->config;
 	struct xlate g, h;
 	bool in_gseg = false;
 	enum walk_status s;
 
+	*served = false;
 	if (mode_has_guest_seg(cfg->mode)) {
 		m->count.bb_checks++;
 		in_gseg = segment_contains(&cfg->guest_seg, gva);
@@ -307,13 +395,14 @@ static enum walk_status walk_miss(struct walk_model *m, u64 gva, struct xlate *o
 	if (in_gseg) {
 		m->count.gseg_hits++;
 		g.pa = segment_translate(&cfg->guest_seg, gva);
-		g.size = TLB_PAGE_4K;
+		g.size = segment_span(&cfg->guest_seg, gva);
 		/* The combined gVA -> hPA segment: its check was the one above. */
 		if (cfg->mode == MODE_DUAL_DIRECT && segment_contains(&cfg->vmm_seg, g.pa)) {
 			if (!escape_filter_hits(m, g.pa)) {
 				m->count.vseg_hits++;
 				out->pa = segment_translate(&cfg->vmm_seg, g.pa);
-				out->size = TLB_PAGE_4K;
+				out->size = TLB_PAGE_4K; /* how a segment hit fills a TLB */
+				*served = true;
 				return WALK_OK;
 			}
 			/* Escaped (or a false positive): this gPA alone is paged. */
@@ -370,10 +459,17 @@ enum walk_err model_init(struct walk_model *m, const struct walk_config *config,
 		return e;
 	if (tlb_init(&m->tlb, tlb) != TLB_OK)
 		return WALK_ERR_TLB_CONFIG;
-	m->config = *config;
 	for (int i = 0; i < WALK_PWC_LEVELS; i++)
-		cache_init(&m->pwc[i], WALK_PWC_ENTRIES);
-	cache_init(&m->ntlb, WALK_NTLB_ENTRIES);
+		if (tlb->caches.pwc[i] > WALK_CACHE_MAX || tlb->caches.nested_pwc[i] > WALK_CACHE_MAX)
+			return WALK_ERR_TLB_CONFIG;
+	if (tlb->caches.nested_tlb > WALK_CACHE_MAX)
+		return WALK_ERR_TLB_CONFIG;
+	m->config = *config;
+	for (int level = 2; level <= PT_LEVELS; level++) {
+		cache_init(pwc_of(m, level), tlb->caches.pwc[level - 2]);
+		cache_init(npwc_of(m, level), tlb->caches.nested_pwc[level - 2]);
+	}
+	cache_init(&m->ntlb, tlb->caches.nested_tlb);
 	model_reset_counters(m);
 	return WALK_ERR_NONE;
 }
@@ -396,19 +492,39 @@ enum walk_status model_access(struct walk_model *m, u64 gva, u64 *hpa)
 		return WALK_FAULT_NONCANONICAL;
 	}
 
-	struct tlb_result r = tlb_lookup(&m->tlb, gva);
-	if (r.level != TLB_MISS) {
-		if (r.level == TLB_HIT_L1)
-			c->tlb_hits_l1++;
-		else
-			c->tlb_hits_l2++;
+	/* L1; on a miss the L2 and the segment registers in parallel (DESIGN.md):
+	 * an L2 hit wins and the segments' answer is not used. */
+	struct tlb_result r = tlb_lookup_level(&m->tlb, 0, gva);
+	if (r.level == TLB_HIT_L1) {
+		c->tlb_hits_l1++;
+		x.pa = r.pa;
+		s = WALK_OK;
+	} else if (c->l1_misses++, (r = tlb_lookup_level(&m->tlb, 1, gva)).level == TLB_HIT_L2) {
+		c->tlb_hits_l2++;
+		tlb_insert_level(&m->tlb, 0, gva, r.pa, r.size);
 		x.pa = r.pa;
 		s = WALK_OK;
 	} else {
+		const u64 refs = c->guest_refs + c->nested_refs;
+		bool served;
+
 		c->tlb_misses++;
-		s = walk_miss(m, gva, &x);
-		if (s == WALK_OK)
+		s = walk_miss(m, gva, &x, &served);
+		if (s == WALK_OK && served) {
+			c->seg_served++;
+			if (m->config.seg_fill & SEG_FILL_L1)
+				tlb_insert_level(&m->tlb, 0, gva, x.pa, x.size);
+			if (m->config.seg_fill & SEG_FILL_L2)
+				tlb_insert_level(&m->tlb, 1, gva, x.pa, x.size);
+		} else if (s == WALK_OK) {
+			if (c->guest_refs + c->nested_refs > refs)
+				c->walks++;
+			else
+				c->cache_served++;
 			tlb_insert(&m->tlb, gva, x.pa, x.size);
+		} else if (c->guest_refs + c->nested_refs > refs) {
+			c->walks++; /* a walk that faulted still read the tables */
+		}
 	}
 	if (s == WALK_OK && native)
 		s = native_phys(m, x.pa, &x.pa);
@@ -423,13 +539,16 @@ enum walk_status model_access(struct walk_model *m, u64 gva, u64 *hpa)
 struct walk_per_walk walk_per_walk(const struct walk_counters *c)
 {
 	struct walk_per_walk p = {0};
-	u64 n = c->tlb_misses;
+	const u64 refs = c->guest_refs + c->nested_refs;
 
-	if (!n)
-		return p;
-	p.guest_refs_x1000 = c->guest_refs * PER_WALK_SCALE / n;
-	p.nested_refs_x1000 = c->nested_refs * PER_WALK_SCALE / n;
-	p.refs_x1000 = (c->guest_refs + c->nested_refs) * PER_WALK_SCALE / n;
-	p.checks_x1000 = c->bb_checks * PER_WALK_SCALE / n;
+	if (c->walks) {
+		p.guest_refs_x1000 = c->guest_refs * PER_WALK_SCALE / c->walks;
+		p.nested_refs_x1000 = c->nested_refs * PER_WALK_SCALE / c->walks;
+		p.refs_x1000 = refs * PER_WALK_SCALE / c->walks;
+	}
+	if (c->tlb_misses)
+		p.checks_per_miss_x1000 = c->bb_checks * PER_WALK_SCALE / c->tlb_misses;
+	if (c->accesses)
+		p.refs_per_kaccess_x1000 = refs * PER_WALK_SCALE * 1000 / c->accesses;
 	return p;
 }

@@ -26,6 +26,18 @@
 #include "lib/modes.h"
 #include "lib/types.h"
 
+/* Where a segment-served translation (dual-direct) is cached, as a 4 KiB
+ * entry. The default is the L1 TLB only: Basu et al. (ISCA 2013, Section 4)
+ * check the direct segment on an L1 miss in parallel with the L2 TLB and
+ * refill the L1 from it; Gandhi et al. (MICRO 2014) keep that arrangement
+ * for their VMM and dual-direct segments. */
+enum seg_fill {
+	SEG_FILL_NONE = 0,
+	SEG_FILL_L1 = 1,
+	SEG_FILL_L2 = 2,
+	SEG_FILL_BOTH = SEG_FILL_L1 | SEG_FILL_L2,
+};
+
 /* The exact answer the filter approximates: is this guest page (gPA >> 12)
  * really escaped? It tells a true positive from a false one. */
 typedef bool (*walk_escaped_fn)(const void *ctx, u64 gfn);
@@ -43,8 +55,10 @@ struct walk_config {
 	const struct bloom *escape;      /* NULL: no escape filter */
 	walk_escaped_fn is_escaped;      /* required with a filter */
 	const void *is_escaped_ctx;
-	bool pwc;        /* page-walk cache of guest PML4E/PDPTE/PDE by VA prefix */
-	bool nested_tlb; /* cache of gPA -> hPA pages from EPT walks */
+	bool pwc;        /* page-walk caches of guest PML4Es, PDPTEs and PDEs by gVA prefix */
+	bool nested_tlb; /* cache of gPA -> hPA pages from nested walks */
+	bool nested_pwc; /* cache of nested non-leaf entries by gPA prefix */
+	unsigned seg_fill; /* SEG_FILL_*: the TLB levels a segment-served translation fills */
 };
 
 enum walk_err {
@@ -67,11 +81,20 @@ enum walk_status {
 	WALK_FAULT_EPT_MISCONFIG, /* an entry the CPU rejects (PS in a PML4E, reserved bits) */
 };
 
+/* Every access is one of: an L1 hit, an L2 hit, or a TLB miss (both levels
+ * missed). A TLB miss is one of: segment-served (no table read), a walk (at
+ * least one table entry read), cache-served (the walk caches held all it
+ * needed), or a fault before any read. l1_misses = tlb_hits_l2 + tlb_misses. */
 struct walk_counters {
 	u64 accesses;
 	u64 tlb_hits_l1;
+	u64 l1_misses;
 	u64 tlb_hits_l2;
-	u64 tlb_misses; /* = walks */
+	u64 tlb_misses;
+	u64 seg_served;
+	u64 walks;
+	u64 cache_served;
+	u64 guest_leaf[TLB_PAGE_SIZES]; /* guest walks that ended at a leaf of this size */
 	u64 guest_refs;
 	u64 nested_refs;
 	u64 bb_checks;
@@ -83,20 +106,21 @@ struct walk_counters {
 	u64 faults;
 	u64 pwc_hits;
 	u64 ntlb_hits;
+	u64 npwc_hits;
 };
 
-/* Per-walk averages, x1000 (hv has no floating point); 0 with no walks. */
+/* Averages, x1000 (hv has no floating point): references per walk (0 with no
+ * walks), base-bound checks per TLB miss, walk references per 1000 accesses. */
 struct walk_per_walk {
 	u64 refs_x1000;
 	u64 guest_refs_x1000;
 	u64 nested_refs_x1000;
-	u64 checks_x1000;
+	u64 checks_per_miss_x1000;
+	u64 refs_per_kaccess_x1000;
 };
 
-#define WALK_PWC_LEVELS   3  /* guest levels 4, 3, 2: the non-leaf entries */
-#define WALK_PWC_ENTRIES  16 /* per level, fully associative, LRU */
-#define WALK_NTLB_ENTRIES 32
-#define WALK_CACHE_MAX    32
+#define WALK_PWC_LEVELS 3  /* levels 4, 3, 2: the non-leaf entries; sizes per preset */
+#define WALK_CACHE_MAX  64 /* entries of any one cache, fully associative, LRU */
 
 struct walk_cache_entry {
 	u64 tag;
@@ -116,7 +140,8 @@ struct walk_model {
 	struct walk_config config;
 	struct walk_counters count;
 	struct tlb tlb;
-	struct walk_cache pwc[WALK_PWC_LEVELS];
+	struct walk_cache pwc[WALK_PWC_LEVELS];  /* guest non-leaf entries */
+	struct walk_cache npwc[WALK_PWC_LEVELS]; /* nested non-leaf entries */
 	struct walk_cache ntlb;
 };
 
@@ -130,6 +155,10 @@ enum walk_err model_init(struct walk_model *m, const struct walk_config *config,
  * and a TLB insert. *hpa gets the host-physical address when WALK_OK. */
 enum walk_status model_access(struct walk_model *m, u64 gva, u64 *hpa);
 void model_reset_counters(struct walk_model *m);
+/* The hypervisor's own look at the guest's tables under an initialized
+ * model: gva's gPA and the size of the guest leaf mapping it, reading table
+ * gPAs through the nested table; nothing counted, nothing cached. */
+enum walk_status model_guest_translate(struct walk_model *m, u64 gva, u64 *gpa, u64 *leaf_bytes);
 struct walk_per_walk walk_per_walk(const struct walk_counters *c);
 
 #endif

@@ -7,6 +7,9 @@
 #include "lib/console.h"
 #include "lib/fmt.h"
 
+#define GSEG_VERIFY_ALL     (64 * MiB) /* segments up to this are walked leaf by leaf */
+#define GSEG_VERIFY_SAMPLES 4096       /* pages at least, spread over a larger one */
+
 static bool is_escaped(const void *ctx, u64 gfn)
 {
 	return gmap_is_escaped(ctx, gfn << GMAP_PAGE_SHIFT, NULL);
@@ -26,6 +29,44 @@ s64 measure_setup(struct vm *vm, u64 gpa, u64 bytes)
 	return HC_OK;
 }
 
+/* A guest segment stands for registers the guest loads; the model may trust
+ * it only if the guest's own tables agree (DESIGN.md, "Trust"). Every leaf
+ * of a segment up to 64 MiB is walked; above that, the walk steps by at
+ * least 1/4096 of the segment, so at least 4096 pages spread over it are
+ * checked (a leaf checked covers all its pages: it maps them linearly). */
+static s64 verify_guest_seg(struct vm *vm)
+{
+	const struct direct_segment *seg = &vm->guest_seg;
+	const u64 bytes = seg->limit - seg->base;
+	const u64 stride = bytes <= GSEG_VERIFY_ALL ? 0 : align_down(bytes / GSEG_VERIFY_SAMPLES, PAGE_SIZE_4K);
+	u64 pages = 0;
+
+	for (u64 gva = seg->base; gva < seg->limit; pages++) {
+		u64 gpa, leaf;
+		enum walk_status s = model_guest_translate(&vm->model, gva, &gpa, &leaf);
+		if (s != WALK_OK || gpa != gva + seg->offset) {
+			char why[96];
+			if (s != WALK_OK)
+				fmt_snprintf(why, sizeof(why), "%s", walk_status_str(s));
+			else
+				fmt_snprintf(why, sizeof(why), "the tables map it to gPA 0x%llx", gpa);
+			con_printf("measure: guest segment refused: gVA 0x%llx should be gPA 0x%llx, but "
+			           "%s\n",
+			           gva, gva + seg->offset, why);
+			return HC_EMISMATCH;
+		}
+		u64 next = align_down(gva, leaf) + leaf;
+		if (next < gva + stride)
+			next = gva + stride;
+		if (next <= gva) /* the top of the address space */
+			break;
+		gva = next;
+	}
+	con_printf("measure: guest segment [0x%llx, 0x%llx) matches the guest's tables (%llu walks)\n",
+	           seg->base, seg->limit, pages);
+	return HC_OK;
+}
+
 static s64 measure_begin(struct vm *vm, u32 workload)
 {
 	struct walk_config c = {
@@ -35,6 +76,8 @@ static s64 measure_begin(struct vm *vm, u32 workload)
 	    .nested_format = vm->vcpu.ops->nested_format,
 	    .pwc = vm->params.pwc,
 	    .nested_tlb = vm->params.ntlb,
+	    .nested_pwc = vm->params.npwc,
+	    .seg_fill = vm->params.seg_fill,
 	};
 	if (mode_has_guest_seg(vm->mode))
 		c.guest_seg = vm->guest_seg;
@@ -51,6 +94,11 @@ static s64 measure_begin(struct vm *vm, u32 workload)
 		           tlb ? walk_err_str(err) : "no such TLB preset");
 		return HC_EINVAL;
 	}
+	if (mode_has_guest_seg(vm->mode)) {
+		s64 v = verify_guest_seg(vm);
+		if (v != HC_OK)
+			return v;
+	}
 	vm->measuring = true;
 	vm->measure_workload = workload;
 	return HC_OK;
@@ -64,26 +112,35 @@ static void fmt_milli(char *buf, size_t n, u64 x1000)
 
 static void measure_end(struct vm *vm)
 {
+	static const char *const fill_names[] = {"none", "l1", "l2", "both"};
 	const struct walk_counters *c = &vm->model.count;
+	const struct vm_params *p = &vm->params;
 	struct walk_per_walk pw = walk_per_walk(c);
-	char rpw[24], gpw[24], npw[24], bpw[24];
+	char rpw[24], gpw[24], npw[24], rpk[24], bpm[24];
 	fmt_milli(rpw, sizeof(rpw), pw.refs_x1000);
 	fmt_milli(gpw, sizeof(gpw), pw.guest_refs_x1000);
 	fmt_milli(npw, sizeof(npw), pw.nested_refs_x1000);
-	fmt_milli(bpw, sizeof(bpw), pw.checks_x1000);
-	con_printf("RESULT workload=%s mode=%s source=model accesses=%llu tlb_hits_l1=%llu "
-	           "tlb_hits_l2=%llu tlb_misses=%llu guest_refs=%llu nested_refs=%llu "
-	           "refs_per_walk=%s guest_refs_per_walk=%s nested_refs_per_walk=%s bb_checks=%llu "
-	           "bb_per_walk=%s gseg_hits=%llu vseg_hits=%llu esc_checks=%llu esc_hits=%llu "
-	           "esc_fp=%llu faults=%llu pwc_hits=%llu ntlb_hits=%llu tlb=%s pwc=%s ntlb=%s "
-	           "ept_leaves_4k=%llu ept_leaves_2m=%llu ept_leaves_1g=%llu\n",
-	           hv_workload_name(vm->measure_workload), hv_mode_name(vm->mode), c->accesses,
-	           c->tlb_hits_l1, c->tlb_hits_l2, c->tlb_misses, c->guest_refs, c->nested_refs,
-	           rpw, gpw, npw, c->bb_checks, bpw, c->gseg_hits, c->vseg_hits, c->esc_checks,
-	           c->esc_hits, c->esc_false_pos, c->faults, c->pwc_hits, c->ntlb_hits,
-	           vm->params.tlb->name, vm->params.pwc ? "on" : "off",
-	           vm->params.ntlb ? "on" : "off", vm->ept.leaves[NESTED_LEAF_4K],
-	           vm->ept.leaves[NESTED_LEAF_2M], vm->ept.leaves[NESTED_LEAF_1G]);
+	fmt_milli(rpk, sizeof(rpk), pw.refs_per_kaccess_x1000);
+	fmt_milli(bpm, sizeof(bpm), pw.checks_per_miss_x1000);
+	con_printf(
+	    "RESULT workload=%s mode=%s source=model accesses=%llu tlb_hits_l1=%llu l1_misses=%llu "
+	    "tlb_hits_l2=%llu tlb_misses=%llu seg_served=%llu walks=%llu cache_served=%llu "
+	    "guest_refs=%llu nested_refs=%llu refs_per_walk=%s guest_refs_per_walk=%s "
+	    "nested_refs_per_walk=%s refs_per_kaccess=%s bb_checks=%llu bb_per_miss=%s "
+	    "gseg_hits=%llu vseg_hits=%llu esc_checks=%llu esc_hits=%llu esc_fp=%llu faults=%llu "
+	    "pwc_hits=%llu ntlb_hits=%llu npwc_hits=%llu guest_leaf_4k=%llu guest_leaf_2m=%llu "
+	    "guest_leaf_1g=%llu tlb=%s pwc=%s ntlb=%s npwc=%s seg_fill=%s ept_leaves_4k=%llu "
+	    "ept_leaves_2m=%llu ept_leaves_1g=%llu\n",
+	    hv_workload_name(vm->measure_workload), hv_mode_name(vm->mode), c->accesses,
+	    c->tlb_hits_l1, c->l1_misses, c->tlb_hits_l2, c->tlb_misses, c->seg_served, c->walks,
+	    c->cache_served, c->guest_refs, c->nested_refs, rpw, gpw, npw, rpk, c->bb_checks, bpm,
+	    c->gseg_hits, c->vseg_hits, c->esc_checks, c->esc_hits, c->esc_false_pos, c->faults,
+	    c->pwc_hits, c->ntlb_hits, c->npwc_hits, c->guest_leaf[TLB_PAGE_4K],
+	    c->guest_leaf[TLB_PAGE_2M], c->guest_leaf[TLB_PAGE_1G], p->tlb->name,
+	    p->pwc ? "on" : "off", p->ntlb ? "on" : "off", p->npwc ? "on" : "off",
+	    p->seg_fill < ARRAY_SIZE(fill_names) ? fill_names[p->seg_fill] : "?",
+	    vm->ept.leaves[NESTED_LEAF_4K], vm->ept.leaves[NESTED_LEAF_2M],
+	    vm->ept.leaves[NESTED_LEAF_1G]);
 	if (mode_has_vmm_seg(vm->mode)) {
 		vm->vmm_seg_measurements++;
 		vm->esc_hits_total += c->esc_hits;

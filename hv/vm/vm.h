@@ -43,7 +43,8 @@ struct vm_params {
 	u32 watchdog;                 /* preemption-timer ticks without an exit; 0 off */
 	/* The walk model's configuration. */
 	const struct tlb_config *tlb;
-	bool pwc, ntlb;
+	bool pwc, ntlb, npwc;
+	u32 seg_fill; /* enum seg_fill */
 };
 
 struct vm {

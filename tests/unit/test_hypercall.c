@@ -557,17 +557,20 @@ static void test_trace_replay_refused(void **state)
  * no page-walk caches and the EPT leaves each mode gets. */
 struct mode_expect {
 	u32 mode;
-	const char *guest_refs, *nested_refs, *refs_per_walk, *bb_checks, *bb_per_walk;
+	const char *guest_refs, *nested_refs, *refs_per_walk, *bb_checks, *bb_per_miss;
+	const char *walks, *seg_served;
 	const char *gseg_hits, *vseg_hits, *esc_checks;
 	const char *leaves_4k, *leaves_2m;
 };
 
 static const struct mode_expect mode_expects[] = {
-    {MODE_BASE, "64", "320", "24.000", "0", "0.000", "0", "0", "0", "4096", "0"},
-    {MODE_NATIVE, "64", "0", "4.000", "0", "0.000", "0", "0", "0", "0", "8"},
-    {MODE_VMM_DIRECT, "64", "0", "4.000", "80", "5.000", "0", "80", "80", "0", "8"},
-    {MODE_GUEST_DIRECT, "0", "64", "4.000", "16", "1.000", "16", "0", "0", "4096", "0"},
-    {MODE_DUAL_DIRECT, "0", "0", "0.000", "16", "1.000", "16", "16", "16", "0", "8"},
+    {MODE_BASE, "64", "320", "24.000", "0", "0.000", "16", "0", "0", "0", "0", "4096", "0"},
+    {MODE_NATIVE, "64", "0", "4.000", "0", "0.000", "16", "0", "0", "0", "0", "0", "8"},
+    {MODE_VMM_DIRECT, "64", "0", "4.000", "80", "5.000", "16", "0", "0", "80", "80", "0", "8"},
+    {MODE_GUEST_DIRECT, "0", "64", "4.000", "16", "1.000", "16", "0", "16", "0", "0", "4096",
+     "0"},
+    /* Segment-served: no walk at all. */
+    {MODE_DUAL_DIRECT, "0", "0", "0.000", "16", "1.000", "0", "16", "16", "16", "16", "0", "8"},
 };
 
 static void expect_mode_result(const char *line, const struct mode_expect *w)
@@ -577,7 +580,9 @@ static void expect_mode_result(const char *line, const struct mode_expect *w)
 	expect_field(line, "nested_refs", w->nested_refs);
 	expect_field(line, "refs_per_walk", w->refs_per_walk);
 	expect_field(line, "bb_checks", w->bb_checks);
-	expect_field(line, "bb_per_walk", w->bb_per_walk);
+	expect_field(line, "bb_per_miss", w->bb_per_miss);
+	expect_field(line, "walks", w->walks);
+	expect_field(line, "seg_served", w->seg_served);
 	expect_field(line, "gseg_hits", w->gseg_hits);
 	expect_field(line, "vseg_hits", w->vseg_hits);
 	expect_field(line, "esc_checks", w->esc_checks);
@@ -614,7 +619,7 @@ static void test_result_every_mode(void **state)
 	struct fixture *f = *state;
 	guest_trace(f, DATA_PAGES);
 	/* The guest segment covers the data pages, onto the same gPAs. */
-	assert_int_equal(hc(f, HC_SET_GSEG, DATA_GVA, DATA_GVA + 1 * MiB, 0), HC_OK);
+	assert_int_equal(hc(f, HC_SET_GSEG, DATA_GVA, DATA_GVA + DATA_PAGES * PAGE_SIZE_4K, 0), HC_OK);
 	for (unsigned i = 0; i < ARRAY_SIZE(mode_expects); i++) {
 		const struct mode_expect *w = &mode_expects[i];
 		assert_int_equal(hc(f, HC_SET_MODE, w->mode, 0, 0), HC_OK);
@@ -630,6 +635,50 @@ static void test_result_every_mode(void **state)
 	}
 	assert_int_equal(f->vm->vmm_seg_measurements, 2);
 	assert_int_equal(f->vm->esc_hits_total, 0);
+}
+
+/* DESIGN.md, "Trust": a declared guest segment the guest's tables do not
+ * back is refused when a measurement begins, by name, and nothing changes:
+ * one page mapped elsewhere, a segment reaching past the mapped pages, and
+ * an offset off by a page are each refused; the matching one then passes. */
+static void test_guest_seg_verified(void **state)
+{
+	struct fixture *f = *state;
+	const u64 end = DATA_GVA + DATA_PAGES * PAGE_SIZE_4K;
+	guest_trace(f, DATA_PAGES);
+	assert_int_equal(hc(f, HC_SET_MODE, MODE_GUEST_DIRECT, 0, 0), HC_OK);
+	static const struct {
+		u64 limit, offset;
+		const char *why;
+	} bad[] = {
+	    {DATA_PAGES * PAGE_SIZE_4K + PAGE_SIZE_4K, 0, "guest page-table entry not present"},
+	    {DATA_PAGES * PAGE_SIZE_4K, PAGE_SIZE_4K, "the tables map it to gPA 0x400000"},
+	};
+	for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
+		assert_int_equal(hc(f, HC_SET_GSEG, DATA_GVA, DATA_GVA + bad[i].limit, bad[i].offset),
+		                 HC_OK);
+		const struct direct_segment before = f->vm->guest_seg;
+		con_reset();
+		assert_int_equal(hc(f, HC_TRACE_REPLAY, DATA_PAGES, WL_GUPS, TRACE_BEGIN | TRACE_END),
+		                 HC_EMISMATCH);
+		assert_false(f->vm->measuring);
+		assert_int_equal(count_lines("RESULT "), 0);
+		assert_non_null(strstr(con_buf, "measure: guest segment refused: "));
+		assert_non_null(strstr(con_buf, bad[i].why));
+		assert_memory_equal(&before, &f->vm->guest_seg, sizeof(before));
+	}
+	/* One page of the segment remapped in the guest's tables. */
+	assert_int_equal(hc(f, HC_SET_GSEG, DATA_GVA, end, 0), HC_OK);
+	guest_map_4k(f, DATA_GVA + 5 * PAGE_SIZE_4K, DATA_GVA + 9 * PAGE_SIZE_4K);
+	con_reset();
+	assert_int_equal(hc(f, HC_TRACE_REPLAY, DATA_PAGES, WL_GUPS, TRACE_BEGIN | TRACE_END),
+	                 HC_EMISMATCH);
+	assert_non_null(strstr(con_buf, "gVA 0x405000 should be gPA 0x405000"));
+	guest_map_4k(f, DATA_GVA + 5 * PAGE_SIZE_4K, DATA_GVA + 5 * PAGE_SIZE_4K);
+	con_reset();
+	assert_int_equal(hc(f, HC_TRACE_REPLAY, DATA_PAGES, WL_GUPS, TRACE_BEGIN | TRACE_END), HC_OK);
+	assert_non_null(strstr(con_buf, "matches the guest's tables (16 walks)"));
+	expect_field(result_line(), "walks", "16");
 }
 
 /* A measurement over several replays, in batches larger than the copy buffer. */
@@ -666,7 +715,7 @@ static void test_result_empty(void **state)
 	expect_field(line, "accesses", "0");
 	expect_field(line, "tlb_misses", "0");
 	expect_field(line, "refs_per_walk", "0.000");
-	expect_field(line, "bb_per_walk", "0.000");
+	expect_field(line, "bb_per_miss", "0.000");
 }
 
 /* The RESULT line is printed whole for a long run: 10^10 accesses over many
@@ -691,6 +740,7 @@ static void test_result_line_fits(void **state)
 	    .tlb_hits_l1 = n - 2 * walks,
 	    .tlb_hits_l2 = walks,
 	    .tlb_misses = walks,
+	    .walks = walks,
 	    .guest_refs = 2 * walks,
 	    .nested_refs = walks / 100,
 	    .bb_checks = 5 * walks,
@@ -1097,6 +1147,7 @@ int main(void)
 	    T(test_result_batches),
 	    T(test_result_empty),
 	    T(test_result_line_fits),
+	    T(test_guest_seg_verified),
 	    T(test_escape_page),
 	    T(test_escape_refused),
 	    T(test_escape_refused_while_measuring),

@@ -185,6 +185,7 @@ static void build(struct fixture *fx, enum tlb_page_size gsize, enum tlb_page_si
 	}
 
 	memset(&fx->cfg, 0, sizeof(fx->cfg));
+	fx->cfg.seg_fill = SEG_FILL_L1; /* the default (hv/model/walk.h) */
 	fx->cfg.guest_cr3 = fx->cr3;
 	fx->cfg.nested_root = fx->root;
 	fx->cfg.nested_format = NESTED_FORMAT_EPT;
@@ -313,73 +314,178 @@ static void test_modes_4k(void **state)
 		expect_cost(c, rows[i].cost, hv_mode_name(rows[i].mode));
 		assert_int_equal(c->accesses, 1);
 		assert_int_equal(c->tlb_misses, 1);
+		assert_int_equal(c->walks, rows[i].mode == MODE_DUAL_DIRECT ? 0 : 1);
+		assert_int_equal(c->seg_served, rows[i].mode == MODE_DUAL_DIRECT ? 1 : 0);
 		assert_int_equal(c->gseg_hits, rows[i].gseg_hits);
 		assert_int_equal(c->vseg_hits, rows[i].vseg_hits);
 		assert_int_equal(c->faults, 0);
 		struct walk_per_walk p = walk_per_walk(c);
 		assert_int_equal(p.refs_x1000,
 		                 1000 * (rows[i].cost.guest_refs + rows[i].cost.nested_refs));
-		assert_int_equal(p.checks_x1000, 1000 * rows[i].cost.bb_checks);
+		assert_int_equal(p.checks_per_miss_x1000, 1000 * rows[i].cost.bb_checks);
+		/* One access, one miss: the figure of merit is the refs x 1000. */
+		assert_int_equal(p.refs_per_kaccess_x1000,
+		                 1000 * 1000 * (rows[i].cost.guest_refs + rows[i].cost.nested_refs));
 	}
 }
 
-/* Every mode over every guest/EPT leaf size pair: n guest levels, m EPT
- * levels; base pays (n+1)(m+1)-1. The TLB entry is min(guest, EPT) size, a
- * segment-translated dimension counting as 4 KiB; native uses the guest's. */
+/* Segments of a whole GiB, so that their spans allow every TLB page size:
+ * gVA [512G, 513G) -> gPA [1G, 2G), gPA [1G, 2G) -> hPA [0, 1G). */
+static void whole_gib_segments(struct fixture *fx)
+{
+	assert_int_equal(segment_set(&fx->cfg.guest_seg, GVA_BASE, GVA_BASE + 1 * GiB,
+	                             GPA_OF_HPA0 - GVA_BASE),
+	                 SEGMENT_OK);
+	assert_int_equal(segment_set(&fx->cfg.vmm_seg, GPA_OF_HPA0, 2 * GPA_OF_HPA0, -GPA_OF_HPA0),
+	                 SEGMENT_OK);
+}
+
+/* The expectations of DESIGN.md ("The walk model: its semantics") for one
+ * TLB miss at A_IN inside both segments, with a guest leaf of g and a nested
+ * leaf of e: n = 4 - g guest levels, m = 4 - e nested levels.
+ *   base          n guest refs, (n+1)m nested refs, no check; entry min(g, e)
+ *   native        n guest refs; entry g
+ *   vmm-direct    n guest refs, n+1 checks (each gPA and the data); entry g
+ *   guest-direct  m nested refs, 1 check; entry e
+ *   dual-direct   no ref, 1 check, segment-served (not a walk); a 4 KiB entry
+ *                 in the L1 TLB only (seg_fill=l1, the default) */
+struct matrix_want {
+	struct cost cost;
+	u64 walks, seg_served;
+	enum tlb_page_size entry;
+	bool in_l2;
+};
+
+static struct matrix_want matrix_want(enum hv_mode mode, int g, int e)
+{
+	const u64 n = 4 - g, m = 4 - e;
+	switch (mode) {
+	case MODE_BASE:
+		return (struct matrix_want){{n, (n + 1) * m, 0}, 1, 0, g < e ? g : e, true};
+	case MODE_NATIVE:
+		return (struct matrix_want){{n, 0, 0}, 1, 0, g, true};
+	case MODE_VMM_DIRECT:
+		return (struct matrix_want){{n, 0, n + 1}, 1, 0, g, true};
+	case MODE_GUEST_DIRECT:
+		return (struct matrix_want){{0, m, 1}, 1, 0, e, true};
+	default:
+		return (struct matrix_want){{0, 0, 1}, 0, 1, TLB_PAGE_4K, false};
+	}
+}
+
+/* Every mode over every guest x nested leaf size pair (4K, 2M, 1G each). */
 static void test_page_size_matrix(void **state)
 {
 	struct fixture *fx = *state;
 	static const enum hv_mode modes[] = {MODE_BASE, MODE_NATIVE, MODE_VMM_DIRECT,
 	                                     MODE_GUEST_DIRECT, MODE_DUAL_DIRECT};
+	/* Total references of a 2D walk, written out: (n+1)(m+1)-1 by n, m. */
+	static const u64 refs_2d[3][3] = {
+	    /* g = 4K */ {24, 19, 14},
+	    /* g = 2M */ {19, 15, 11},
+	    /* g = 1G */ {14, 11, 8},
+	};
 
-	for (int gs = TLB_PAGE_4K; gs <= TLB_PAGE_1G; gs++) {
-		for (int es = TLB_PAGE_4K; es <= TLB_PAGE_1G; es++) {
+	for (int g = TLB_PAGE_4K; g <= TLB_PAGE_1G; g++) {
+		for (int e = TLB_PAGE_4K; e <= TLB_PAGE_1G; e++) {
 			arena_destroy();
 			arena_create(ARENA_BYTES);
-			build(fx, gs, es);
-			u64 n = 4 - gs, mm = 4 - es;
+			build(fx, g, e);
+			whole_gib_segments(fx);
 			for (size_t i = 0; i < ARRAY_SIZE(modes); i++) {
-				struct cost want;
-				enum tlb_page_size tlb_size = TLB_PAGE_4K;
-				switch (modes[i]) {
-				case MODE_BASE:
-					want = (struct cost){n, (n + 1) * mm, 0};
-					tlb_size = gs < es ? gs : es;
-					assert_int_equal(n + (n + 1) * mm, (n + 1) * (mm + 1) - 1);
-					break;
-				case MODE_NATIVE:
-					want = (struct cost){n, 0, 0};
-					tlb_size = gs;
-					break;
-				case MODE_VMM_DIRECT:
-					want = (struct cost){n, 0, n + 1};
-					break;
-				case MODE_GUEST_DIRECT:
-					want = (struct cost){0, mm, 1};
-					break;
-				default:
-					want = (struct cost){0, 0, 1};
-					break;
-				}
+				const struct matrix_want w = matrix_want(modes[i], g, e);
+				const struct walk_counters *c = &fx->m->count;
 				char what[64];
-				snprintf(what, sizeof(what), "%s guest %d ept %d",
-				         hv_mode_name(modes[i]), gs, es);
+				snprintf(what, sizeof(what), "%s guest %s nested %s",
+				         hv_mode_name(modes[i]), g == 0 ? "4K" : g == 1 ? "2M" : "1G",
+				         e == 0 ? "4K" : e == 1 ? "2M" : "1G");
 				init_model(fx, modes[i]);
 				access_ok(fx, A_IN, hpa_of(A_IN));
-				expect_cost(&fx->m->count, want, what);
-				struct tlb_result r = tlb_lookup(&fx->m->tlb, A_IN);
-				assert_int_equal(r.level, TLB_HIT_L1);
-				assert_int_equal(r.size, tlb_size);
+				expect_cost(c, w.cost, what);
+				if (modes[i] == MODE_BASE &&
+				    c->guest_refs + c->nested_refs != refs_2d[g][e])
+					fail_msg("%s: %llu refs, a 2D walk costs %llu", what,
+					         (unsigned long long)(c->guest_refs + c->nested_refs),
+					         (unsigned long long)refs_2d[g][e]);
+				if (c->tlb_misses != 1 || c->walks != w.walks ||
+				    c->seg_served != w.seg_served || c->l1_misses != 1)
+					fail_msg("%s: misses %llu walks %llu seg_served %llu", what,
+					         (unsigned long long)c->tlb_misses,
+					         (unsigned long long)c->walks,
+					         (unsigned long long)c->seg_served);
+				if (w.walks)
+					assert_int_equal(c->guest_leaf[g], modes[i] == MODE_GUEST_DIRECT ? 0 : 1);
+				/* The entry: present in L1 at exactly that size, and in L2 unless
+				 * segment-served; the last byte of its page hits, the next page
+				 * of that size does not. */
+				const u64 bytes = tlb_page_bytes(w.entry);
+				const u64 last = align_down(A_IN, bytes) + bytes - 1;
+				struct tlb_result r = tlb_lookup_level(&fx->m->tlb, 0, A_IN);
+				if (r.level != TLB_HIT_L1 || r.size != w.entry)
+					fail_msg("%s: L1 entry of size %d, want %d", what,
+					         r.level == TLB_HIT_L1 ? (int)r.size : -1, (int)w.entry);
+				assert_int_equal(tlb_lookup_level(&fx->m->tlb, 0, last).level, TLB_HIT_L1);
+				assert_int_equal(tlb_lookup_level(&fx->m->tlb, 0, last + 1).level, TLB_MISS);
+				r = tlb_lookup_level(&fx->m->tlb, 1, A_IN);
+				assert_int_equal(r.level, w.in_l2 ? TLB_HIT_L2 : TLB_MISS);
 			}
 		}
 	}
-	/* The brief's example: 2 MiB guest over 2 MiB EPT is 15. */
-	arena_destroy();
-	arena_create(ARENA_BYTES);
-	build(fx, TLB_PAGE_2M, TLB_PAGE_2M);
-	init_model(fx, MODE_BASE);
+}
+
+/* A segment smaller than a leaf bounds the entry: with the 8 MiB guest
+ * segment of the fixture over 1 GiB nested leaves, guest-direct caches
+ * 2 MiB (the largest aligned block inside the segment), and the 16 MiB VMM
+ * segment keeps vmm-direct's 1 GiB guest pages to 2 MiB. */
+static void test_entry_bounded_by_segment(void **state)
+{
+	struct fixture *fx = *state;
+
+	build(fx, TLB_PAGE_1G, TLB_PAGE_1G);
+	init_model(fx, MODE_GUEST_DIRECT);
 	access_ok(fx, A_IN, hpa_of(A_IN));
-	assert_int_equal(fx->m->count.guest_refs + fx->m->count.nested_refs, 15);
+	struct tlb_result r = tlb_lookup_level(&fx->m->tlb, 0, A_IN);
+	assert_int_equal(r.level, TLB_HIT_L1);
+	assert_int_equal(r.size, TLB_PAGE_2M);
+
+	/* The fixture's 16 MiB VMM segment holds no whole GiB around A_IN. */
+	init_model(fx, MODE_VMM_DIRECT);
+	access_ok(fx, A_IN, hpa_of(A_IN));
+	r = tlb_lookup_level(&fx->m->tlb, 0, A_IN);
+	assert_int_equal(r.level, TLB_HIT_L1);
+	assert_int_equal(r.size, TLB_PAGE_2M);
+}
+
+/* seg_fill: where a segment-served translation goes. With l1 a second
+ * access to the page hits L1; with l2 it misses L1 and hits L2; with none
+ * it is served by the segment again; never a walk. */
+static void test_seg_fill(void **state)
+{
+	struct fixture *fx = *state;
+	static const struct {
+		unsigned fill;
+		u64 l1_hits, l2_hits, seg_served;
+	} rows[] = {
+	    {SEG_FILL_L1, 1, 0, 1},
+	    {SEG_FILL_L2, 0, 1, 1},
+	    {SEG_FILL_BOTH, 1, 0, 1},
+	    {SEG_FILL_NONE, 0, 0, 2},
+	};
+
+	build(fx, TLB_PAGE_4K, TLB_PAGE_4K);
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		fx->cfg.seg_fill = rows[i].fill;
+		init_model(fx, MODE_DUAL_DIRECT);
+		access_ok(fx, A_IN, hpa_of(A_IN));
+		access_ok(fx, A_IN + 8, hpa_of(A_IN) + 8);
+		const struct walk_counters *c = &fx->m->count;
+		assert_int_equal(c->tlb_hits_l1, rows[i].l1_hits);
+		assert_int_equal(c->tlb_hits_l2, rows[i].l2_hits);
+		assert_int_equal(c->seg_served, rows[i].seg_served);
+		assert_int_equal(c->walks, 0);
+		assert_int_equal(c->l1_misses, 2 - rows[i].l1_hits);
+		assert_int_equal(c->tlb_misses, rows[i].seg_served);
+	}
 }
 
 static void test_outside_segments(void **state)
@@ -617,7 +723,11 @@ static void test_per_walk(void **state)
 	struct walk_counters c = {0};
 
 	assert_int_equal(walk_per_walk(&c).refs_x1000, 0);
-	c.tlb_misses = 2;
+	/* 4 misses: 2 walks (33 refs), 2 segment-served; 3 checks; 40 accesses. */
+	c.accesses = 40;
+	c.tlb_misses = 4;
+	c.walks = 2;
+	c.seg_served = 2;
 	c.guest_refs = 5;
 	c.nested_refs = 28;
 	c.bb_checks = 3;
@@ -625,7 +735,8 @@ static void test_per_walk(void **state)
 	assert_int_equal(p.refs_x1000, 16500);
 	assert_int_equal(p.guest_refs_x1000, 2500);
 	assert_int_equal(p.nested_refs_x1000, 14000);
-	assert_int_equal(p.checks_x1000, 1500);
+	assert_int_equal(p.checks_per_miss_x1000, 750);
+	assert_int_equal(p.refs_per_kaccess_x1000, 825000); /* 33 refs / 40 accesses x 1000 */
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -637,6 +748,8 @@ int main(void)
 	    T(test_config_errors),
 	    T(test_modes_4k),
 	    T(test_page_size_matrix),
+	    T(test_entry_bounded_by_segment),
+	    T(test_seg_fill),
 	    T(test_outside_segments),
 	    T(test_escaped_page),
 	    T(test_false_positive),
