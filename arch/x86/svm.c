@@ -17,9 +17,6 @@
 #include "lib/fmt.h"
 #include "lib/mem.h"
 
-_Static_assert(offsetof(struct guest_regs, rcx) == 8 && offsetof(struct guest_regs, rdi) == 48 &&
-                   offsetof(struct guest_regs, r8) == 56 && offsetof(struct guest_regs, r15) == 112,
-               "the R_* offsets in svm_entry.S");
 _Static_assert(SVM_RAW_COUNT <= VCPU_MAX_RAW_EXIT, "exit counts per raw reason (arch/x86/vcpu.h)");
 
 #define GPR_COUNT  16

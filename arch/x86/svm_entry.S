@@ -10,21 +10,7 @@
  * switch half done. Every VMRUN ends in a #VMEXIT (an illegal VMCB is
  * VMEXIT_INVALID), so there is no failure path here. */
 
-/* Offsets in struct guest_regs; arch/x86/svm.c asserts them. */
-#define R_RCX 8
-#define R_RDX 16
-#define R_RBX 24
-#define R_RBP 32
-#define R_RSI 40
-#define R_RDI 48
-#define R_R8 56
-#define R_R9 64
-#define R_R10 72
-#define R_R11 80
-#define R_R12 88
-#define R_R13 96
-#define R_R14 104
-#define R_R15 112
+#include "arch/x86/guest_regs.h"
 
 	.text
 	.code64
@@ -45,19 +31,7 @@ svm_enter:
 	mov %rdx, %rax
 	vmsave %rax
 	mov %rsi, %rax /* RAX = VMCB physical address for VMLOAD, VMRUN, VMSAVE */
-	mov R_RCX(%rdi), %rcx
-	mov R_RDX(%rdi), %rdx
-	mov R_RBX(%rdi), %rbx
-	mov R_RBP(%rdi), %rbp
-	mov R_RSI(%rdi), %rsi
-	mov R_R8(%rdi), %r8
-	mov R_R9(%rdi), %r9
-	mov R_R10(%rdi), %r10
-	mov R_R11(%rdi), %r11
-	mov R_R12(%rdi), %r12
-	mov R_R13(%rdi), %r13
-	mov R_R14(%rdi), %r14
-	mov R_R15(%rdi), %r15
+	LOAD_GUEST_GPRS
 	mov R_RDI(%rdi), %rdi /* last: rdi held the pointer */
 	vmload %rax
 	vmrun %rax
@@ -66,19 +40,7 @@ svm_enter:
 	vmsave %rax
 	push %rdi
 	mov 8(%rsp), %rdi
-	mov %rcx, R_RCX(%rdi)
-	mov %rdx, R_RDX(%rdi)
-	mov %rbx, R_RBX(%rdi)
-	mov %rbp, R_RBP(%rdi)
-	mov %rsi, R_RSI(%rdi)
-	mov %r8, R_R8(%rdi)
-	mov %r9, R_R9(%rdi)
-	mov %r10, R_R10(%rdi)
-	mov %r11, R_R11(%rdi)
-	mov %r12, R_R12(%rdi)
-	mov %r13, R_R13(%rdi)
-	mov %r14, R_R14(%rdi)
-	mov %r15, R_R15(%rdi)
+	STORE_GUEST_GPRS
 	pop %rax
 	mov %rax, R_RDI(%rdi)
 	pop %rdi /* regs */

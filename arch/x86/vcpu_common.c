@@ -1,7 +1,19 @@
 #include "arch/x86/vcpu_common.h"
 
+#include <stddef.h>
+
+#include "arch/x86/guest_regs.h"
 #include "arch/x86/cpu.h"
 #include "lib/console.h"
+
+/* The world switches address struct guest_regs by these offsets. */
+#define GPR_AT(field, off) (offsetof(struct guest_regs, field) == (off))
+_Static_assert(GPR_AT(rax, R_RAX) && GPR_AT(rcx, R_RCX) && GPR_AT(rdx, R_RDX) &&
+                   GPR_AT(rbx, R_RBX) && GPR_AT(rbp, R_RBP) && GPR_AT(rsi, R_RSI) &&
+                   GPR_AT(rdi, R_RDI) && GPR_AT(r8, R_R8) && GPR_AT(r9, R_R9) &&
+                   GPR_AT(r10, R_R10) && GPR_AT(r11, R_R11) && GPR_AT(r12, R_R12) &&
+                   GPR_AT(r13, R_R13) && GPR_AT(r14, R_R14) && GPR_AT(r15, R_R15),
+               "arch/x86/guest_regs.h matches struct guest_regs");
 
 void guest_regs_print(const struct guest_regs *r)
 {
