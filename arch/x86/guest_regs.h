@@ -42,6 +42,25 @@
 	mov R_R15(%rdi), %r15
 .endm
 
+/* The host's callee-saved registers (System V AMD64 ABI), kept on the host
+ * stack across the guest's run. */
+.macro PUSH_HOST_CALLEE_SAVED
+	push %rbp
+	push %rbx
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+.endm
+.macro POP_HOST_CALLEE_SAVED
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	pop %rbx
+	pop %rbp
+.endm
+
 /* Stores the same registers into the struct at (%rdi). */
 .macro STORE_GUEST_GPRS
 	mov %rcx, R_RCX(%rdi)

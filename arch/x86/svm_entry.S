@@ -18,12 +18,7 @@
 /* void svm_enter(struct guest_regs *regs, u64 vmcb_pa, u64 host_save_pa) */
 	.global svm_enter
 svm_enter:
-	push %rbp
-	push %rbx
-	push %r12
-	push %r13
-	push %r14
-	push %r15
+	PUSH_HOST_CALLEE_SAVED
 	push %rdx /* the host save page, for the VMLOAD after the exit */
 	push %rdi /* regs, for the exit path */
 
@@ -47,12 +42,7 @@ svm_enter:
 	pop %rax /* the host save page */
 	vmload %rax
 	stgi
-	pop %r15
-	pop %r14
-	pop %r13
-	pop %r12
-	pop %rbx
-	pop %rbp
+	POP_HOST_CALLEE_SAVED
 	ret
 
 	.section .note.GNU-stack, "", @progbits

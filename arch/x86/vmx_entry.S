@@ -15,12 +15,7 @@
 /* int vmx_enter(struct guest_regs *regs, int launched) */
 	.global vmx_enter
 vmx_enter:
-	push %rbp
-	push %rbx
-	push %r12
-	push %r13
-	push %r14
-	push %r15
+	PUSH_HOST_CALLEE_SAVED
 	push %rdi /* the exit path finds regs here */
 
 	mov $ENC_HOST_RSP, %rax
@@ -42,12 +37,7 @@ entry_failed:
 	jc 2f
 	mov $2, %eax
 2:	pop %rdi
-	pop %r15
-	pop %r14
-	pop %r13
-	pop %r12
-	pop %rbx
-	pop %rbp
+	POP_HOST_CALLEE_SAVED
 	ret
 entry_failed_before:
 	mov $1, %eax
@@ -64,12 +54,7 @@ vmx_exit_entry:
 	pop %rax
 	mov %rax, R_RDI(%rdi)
 	pop %rdi
-	pop %r15
-	pop %r14
-	pop %r13
-	pop %r12
-	pop %rbx
-	pop %rbp
+	POP_HOST_CALLEE_SAVED
 	xor %eax, %eax
 	ret
 
