@@ -442,3 +442,58 @@ class Engines(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Matrix(unittest.TestCase):
+    """The page-size matrix: labels from a boot's options, the plan covering
+    every row, and ratios to native (tools/matrix.py, tools/render.py)."""
+
+    def setUp(self):
+        import matrix
+        import render
+        self.matrix, self.render = matrix, render
+
+    def test_plan_covers_every_row_once_with_matching_labels(self):
+        plan = self.matrix.plan_part(self.render.MATRIX_ROWS, 24, 10)
+        covered = [label for _, _, rows in plan for label in rows]
+        self.assertCountEqual(covered, self.render.MATRIX_ROWS)
+        for options, modes, rows in plan:
+            for label in rows:
+                mode = label.split()[0]
+                self.assertTrue(modes == ["all"] or modes == [mode])
+                self.assertEqual(self.render.config_label(mode, options), label)
+
+    def test_cheap_boots_run_every_mode_at_once(self):
+        plan = self.matrix.plan_part(["native 4K", "base 4K+4K", "dual-direct"], 0.1, 10)
+        self.assertEqual([m for _, m, _ in plan], [["native"], ["base"], ["dual-direct"]])
+        plan = self.matrix.plan_part(["native 4K", "base 4K+4K", "dual-direct"], 60, 1)
+        self.assertEqual([m for _, m, _ in plan], [["all"]])
+
+    def test_boot_labels_follow_user_options(self):
+        env = {"SEGVISOR_PARTS": "big", "SEGVISOR_OPTIONS": "tlb=sandybridge"}
+        boots = self.matrix.boots_of(self.matrix.settings(env, "small"))
+        rows = [r for b in boots for r in b["rows"]]
+        self.assertIn("base 4K+2M tlb=sandybridge", rows)
+        self.assertTrue(all("tlb=sandybridge" in b["hv_options"] for b in boots))
+
+    def test_bad_settings_are_named(self):
+        with self.assertRaisesRegex(self.matrix.SettingError, "SEGVISOR_BIG_SIZE"):
+            self.matrix.settings({"SEGVISOR_BIG_SIZE": "lots"}, "small")
+        with self.assertRaisesRegex(self.matrix.SettingError, "unknown part"):
+            self.matrix.settings({"SEGVISOR_PARTS": "huge"}, "small")
+        with self.assertRaisesRegex(self.matrix.SettingError, "row"):
+            self.matrix.settings({"SEGVISOR_PCHASE_ROWS": "base 4K"}, "small")
+
+    def test_ratio_to_native_of_the_same_guest_page(self):
+        by = {"native 2M": {"accesses": 1000, "guest_refs": 30, "nested_refs": 0},
+              "base 2M+4K": {"accesses": 1000, "guest_refs": 30, "nested_refs": 120},
+              "native 4K": {"accesses": 1000, "guest_refs": 400, "nested_refs": 0},
+              "guest-direct 2M": {"accesses": 1000, "guest_refs": 0, "nested_refs": 300}}
+        self.assertEqual(self.render.ratio_to_native("base 2M+4K", by), (5.0, "native 2M"))
+        self.assertEqual(self.render.ratio_to_native("guest-direct 2M", by),
+                         (0.75, "native 4K"))
+
+    def test_missing_rows_say_why(self):
+        rows = self.render.matrix_rows({}, {"native 1G": "boot 07-big failed: gpage"})
+        self.assertEqual(rows[0][:2], ["native 1G", "missing"])
+        self.assertIn("07-big failed", rows[0][-1])
