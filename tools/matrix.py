@@ -221,7 +221,7 @@ def boots_of(parts):
         for options, modes, rows in plan_part(p["rows"], boot_cost, mode_cost):
             hv = dict(p["hv"])
             hv["ept_page"] = options["ept_page"]
-            for k in ("pwc", "ntlb", "tlb"):
+            for k in ("pwc", "ntlb", "npwc", "tlb"):
                 if k in options:
                     hv[k] = options[k]
             hv.update(p["user_hv"])

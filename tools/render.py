@@ -478,9 +478,9 @@ def write_outputs(records, out_dir, plot, boots=None, expected=None, parts=None)
 # depend on the guest page size (gpage=), guest-direct on the largest nested
 # leaf (ept_page=), base on both, dual-direct on neither. Its label, e.g.
 # "base 4K+2M", "vmm-direct 2M", "native 1G", "dual-direct", names it, with
-# " caches-on" when the page-walk caches and the nested TLB are modelled
-# (pwc=on ntlb=on; "pwc-on" or "ntlb-on" for one of them) and the TLB preset
-# when it is not the default.
+# " caches-on" when all walk caches are modelled (pwc=on ntlb=on npwc=on;
+# "pwc-on", "ntlb-on" or "npwc-on" for one of them, the three settings
+# spelled out for another mix) and the TLB preset when it is not the default.
 
 PAGE_LABELS = {"4k": "4K", "2m": "2M", "1g": "1G"}
 PAGE_KEYS = {v: k for k, v in PAGE_LABELS.items()}
@@ -492,8 +492,10 @@ MODE_DEPENDS = {  # (guest page size, nested leaf size) that decide a mode's fig
     "dual-direct": (False, False),
 }
 DEFAULT_OPTIONS = {"gpage": "4k", "ept_page": "4k", "pwc": "off", "ntlb": "off",
-                   "tlb": "skylake"}
-CACHE_SUFFIX = {("on", "on"): "caches-on", ("on", "off"): "pwc-on", ("off", "on"): "ntlb-on"}
+                   "npwc": "off", "tlb": "skylake"}
+CACHE_KEYS = ("pwc", "ntlb", "npwc")
+CACHE_SUFFIX = {("on", "on", "on"): "caches-on", ("on", "off", "off"): "pwc-on",
+                ("off", "on", "off"): "ntlb-on", ("off", "off", "on"): "npwc-on"}
 # The matrix, in table order.
 MATRIX_ROWS = [
     "native 4K", "native 2M", "native 1G",
@@ -528,9 +530,12 @@ def config_of(mode, options):
     o.update({k: v.lower() for k, v in options.items() if k in DEFAULT_OPTIONS})
     g_dep, n_dep = MODE_DEPENDS.get(mode, (True, True))
     suffix = []
-    caches = CACHE_SUFFIX.get((o["pwc"], o["ntlb"]))
+    setting = tuple(o[k] for k in CACHE_KEYS)
+    caches = CACHE_SUFFIX.get(setting)
     if caches:
         suffix.append(caches)
+    elif "on" in setting:
+        suffix.extend(f"{k}={v}" for k, v in zip(CACHE_KEYS, setting))
     if o["tlb"] != DEFAULT_OPTIONS["tlb"]:
         suffix.append("tlb=" + o["tlb"])
     return (mode, o["gpage"] if g_dep else None, o["ept_page"] if n_dep else None,
@@ -568,7 +573,9 @@ def parse_label(label):
     for word in rest:
         caches = {v: k for k, v in CACHE_SUFFIX.items()}.get(word)
         if caches:
-            options["pwc"], options["ntlb"] = caches
+            options.update(zip(CACHE_KEYS, caches))
+        elif word.split("=")[0] in CACHE_KEYS and word.split("=")[-1] in ("on", "off"):
+            options[word.split("=")[0]] = word.split("=")[1]
         elif word.startswith("tlb="):
             options["tlb"] = word[4:]
         else:
@@ -611,7 +618,7 @@ def native_reference(label):
     gpage = options.get("gpage", PAGE_KEYS[NO_GPAGE_REFERENCE])
     exact = dict(options, gpage=gpage)
     exact.pop("ept_page", None)
-    plain = {k: v for k, v in exact.items() if k not in ("pwc", "ntlb")}
+    plain = {k: v for k, v in exact.items() if k not in CACHE_KEYS}
     return config_label("native", exact), config_label("native", plain)
 
 
@@ -1167,8 +1174,13 @@ def matrix_self_test(t):
             "guest-direct 1G")
     t.equal("label.dual", config_label("dual-direct", {"gpage": "2m", "ept_page": "1g"}),
             "dual-direct")
-    t.equal("label.caches", config_label("base", {"pwc": "on", "ntlb": "on"}),
+    t.equal("label.caches", config_label("base", {"pwc": "on", "ntlb": "on", "npwc": "on"}),
             "base 4K+4K caches-on")
+    t.equal("label.caches_mix", config_label("base", {"pwc": "on", "ntlb": "on"}),
+            "base 4K+4K pwc=on ntlb=on npwc=off")
+    t.equal("label.caches_mix_parsed",
+            parse_label("base 4K+4K pwc=on ntlb=on npwc=off")[1],
+            {"gpage": "4k", "ept_page": "4k", "pwc": "on", "ntlb": "on", "npwc": "off"})
     t.equal("label.pwc_only", config_label("native", {"pwc": "on"}), "native 4K pwc-on")
     t.equal("label.tlb", config_label("native", {"tlb": "sandybridge"}),
             "native 4K tlb=sandybridge")
