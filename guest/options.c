@@ -6,7 +6,7 @@ static const char *const workload_names[] = {HV_WORKLOAD_NAMES, "all", "none", N
 _Static_assert((int)WORKLOADS_ALL == (int)WL_COUNT, "workload names follow enum hv_workload");
 static const char *const mode_names[] = {HV_MODE_NAMES, "all", NULL};
 _Static_assert((int)MODES_ALL == (int)MODE_COUNT, "mode names follow enum hv_mode");
-static const char *const gpage_names[] = {"4k", "2m", NULL};
+static const char *const gpage_names[] = {"4k", "2m", "1g", NULL};
 static const char *const crash_names[] = {"none", "triple-fault", "halt", "spin", NULL};
 
 static const struct opt_desc guest_opt_descs[] = {

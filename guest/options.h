@@ -6,7 +6,7 @@
 #include "lib/opts.h"
 #include "lib/types.h"
 
-enum guest_page_opt { GPAGE_4K, GPAGE_2M };
+enum guest_page_opt { GPAGE_4K, GPAGE_2M, GPAGE_1G };
 /* Ways for the guest to misbehave, to show the hypervisor surviving them. */
 enum crash_opt { CRASH_NONE, CRASH_TRIPLE_FAULT, CRASH_HALT, CRASH_SPIN };
 /* WL_* of lib/hvcall.h, then "all" and "none". */

@@ -6,7 +6,7 @@
 #include "lib/x86/cr.h"
 #include "lib/x86/paging.h"
 
-#define IDENTITY_GIB 4
+#define IDENTITY_LOW_GIB 4 /* mapped with 2 MiB pages, as the boot tables do */
 
 static u64 *table(u64 pa)
 {
@@ -25,22 +25,48 @@ static u64 pool_alloc(struct gpt_pool *pool)
 
 static u64 pml4_pa;
 
-bool paging_init(struct gpt_pool *pool, u64 start, u64 end)
+/* GiB of guest-physical space the identity map covers. */
+static u64 identity_gib(u64 ram_top)
+{
+	u64 gib = align_up(ram_top, PAGE_SIZE_1G) / PAGE_SIZE_1G;
+	return gib < IDENTITY_LOW_GIB ? IDENTITY_LOW_GIB : gib;
+}
+
+u64 paging_identity_tables(u64 ram_top)
+{
+	u64 gib = identity_gib(ram_top);
+	u64 pds = paging_has_1g_pages() ? IDENTITY_LOW_GIB : gib; /* one PD per 2 MiB-mapped GiB */
+	return 2 + pds;                                           /* and a PML4 and a PDPT */
+}
+
+/* One GiB of identity map at gPA g GiB: a PD of 2 MiB pages. */
+static bool map_gib_2m(struct gpt_pool *pool, u64 pdpt, u64 g)
+{
+	u64 pd = pool_alloc(pool);
+	if (!pd)
+		return false;
+	for (u64 i = 0; i < 512; i++)
+		table(pd)[i] = (g * GiB + i * PAGE_SIZE_2M) | PTE_P | PTE_RW | PTE_PS;
+	table(pdpt)[g] = pd | PTE_P | PTE_RW;
+	return true;
+}
+
+bool paging_init(struct gpt_pool *pool, u64 start, u64 end, u64 ram_top)
 {
 	pool->start = pool->next = start;
 	pool->end = end;
 	pml4_pa = pool_alloc(pool);
 	u64 pdpt = pool_alloc(pool);
-	if (!pml4_pa || !pdpt)
+	u64 gib = identity_gib(ram_top);
+	if (!pml4_pa || !pdpt || gib > PT_ENTRIES)
 		return false;
 	table(pml4_pa)[0] = pdpt | PTE_P | PTE_RW;
-	for (u64 g = 0; g < IDENTITY_GIB; g++) {
-		u64 pd = pool_alloc(pool);
-		if (!pd)
+	const bool big = paging_has_1g_pages();
+	for (u64 g = 0; g < gib; g++) {
+		if (g >= IDENTITY_LOW_GIB && big)
+			table(pdpt)[g] = (g * GiB) | PTE_P | PTE_RW | PTE_PS;
+		else if (!map_gib_2m(pool, pdpt, g))
 			return false;
-		for (u64 i = 0; i < 512; i++)
-			table(pd)[i] = (g * GiB + i * PAGE_SIZE_2M) | PTE_P | PTE_RW | PTE_PS;
-		table(pdpt)[g] = pd | PTE_P | PTE_RW;
 	}
 	pool->region_mark = pool->next;
 	write_cr3(pml4_pa);
@@ -83,14 +109,14 @@ bool paging_map_region(struct gpt_pool *pool, u64 gpa, u64 size, u64 page_size)
 
 /* 1 GiB pages exist only where CPUID.80000001H:EDX.Page1GB[bit 26] says
  * so; elsewhere PS in a PDPTE is reserved (SDM Vol. 3A, 4.5). */
-static bool has_1g_pages(void)
+bool paging_has_1g_pages(void)
 {
 	return cpuid(CPUID_LEAF_EXT_FEATURES, 0).edx & CPUID_80000001_EDX_PAGE1GB;
 }
 
 u64 paging_largest_page(u64 gpa, u64 size)
 {
-	if (has_1g_pages() && is_aligned(gpa | size | REGION_VA, PAGE_SIZE_1G))
+	if (paging_has_1g_pages() && is_aligned(gpa | size | REGION_VA, PAGE_SIZE_1G))
 		return PAGE_SIZE_1G;
 	if (is_aligned(gpa | size | REGION_VA, PAGE_SIZE_2M))
 		return PAGE_SIZE_2M;

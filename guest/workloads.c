@@ -14,7 +14,6 @@
 #include "lib/fmt.h"
 #include "lib/hvcall.h"
 
-#define IDENTITY_TABLES   6 /* PML4, PDPT and four PDs of the low 4 GiB */
 #define LINE_BYTES        64
 #define PCHASE_NODE_BYTES 64
 
@@ -204,6 +203,44 @@ static void run_one(struct wl_state *w, u32 mode, unsigned wl)
 	           sum);
 }
 
+static u64 gpage_bytes(u32 gpage)
+{
+	return gpage == GPAGE_1G ? PAGE_SIZE_1G : gpage == GPAGE_2M ? PAGE_SIZE_2M : PAGE_SIZE_4K;
+}
+
+/* Where the region goes: above the tables and the trace buffer, 1 GiB-aligned when its size
+ * is whole GiB and that fits (so that a guest segment, or gpage=1g, gets 1 GiB pages), else
+ * 2 MiB-aligned. */
+static u64 region_place(const struct guest_opts *o, u64 after, u64 ram_top)
+{
+	u64 at = align_up(after, PAGE_SIZE_1G);
+	if (is_aligned(o->region, PAGE_SIZE_1G) && at + o->region <= ram_top)
+		return at;
+	return align_up(after, PAGE_SIZE_2M);
+}
+
+/* gpage=1g needs the CPU's 1 GiB pages and a region of whole, aligned GiB. */
+static bool gpage_1g_ok(struct wl_state *w)
+{
+	static const char name[] = "gpage-1g";
+	if (!paging_has_1g_pages()) {
+		report_fail(w->rep, name,
+		            "gpage=1g, but CPUID.80000001H:EDX.Page1GB[bit 26] is clear: this CPU "
+		            "has no 1 GiB pages");
+		return false;
+	}
+	if (!is_aligned(w->region_gpa | w->o->region, PAGE_SIZE_1G)) {
+		report_fail(
+		    w->rep, name,
+		    "gpage=1g needs a region of whole GiB at a 1 GiB-aligned gPA; it is %llu "
+		    "MiB at gPA 0x%llx",
+		    w->o->region / MiB, w->region_gpa);
+		return false;
+	}
+	report_pass(w->rep, name);
+	return true;
+}
+
 /* Sets up one mode: the hypervisor's side (nested table), then the guest's
  * (region mapping and guest segment). */
 static bool enter_mode(struct wl_state *w, u32 mode)
@@ -218,8 +255,7 @@ static bool enter_mode(struct wl_state *w, u32 mode)
 		                  (long long)st))
 			return false;
 	}
-	u64 page = gseg ? paging_largest_page(w->region_gpa, size)
-	                : (w->o->gpage == GPAGE_2M ? PAGE_SIZE_2M : PAGE_SIZE_4K);
+	u64 page = gseg ? paging_largest_page(w->region_gpa, size) : gpage_bytes(w->o->gpage);
 	if (!paging_map_region(&w->pool, w->region_gpa, size, page)) {
 		report_fail(w->rep, name, "could not map the region with %lluK pages", page / KiB);
 		return false;
@@ -250,13 +286,13 @@ void workloads_run(struct report *rep, const struct guest_opts *o, u64 ram_top, 
 	w.hv = guest_has_hv();
 	/* Tables for the identity map and for the region in 4 KiB pages (one
 	 * PT per 2 MiB, one PD per 1 GiB, a PDPT), rounded to 2 MiB. */
-	u64 pool_bytes =
-	    align_up((IDENTITY_TABLES + o->region / PAGE_SIZE_2M + o->region / PAGE_SIZE_1G + 2) *
-	                 PAGE_SIZE_4K,
-	             PAGE_SIZE_2M);
+	u64 pool_bytes = align_up((paging_identity_tables(ram_top) + o->region / PAGE_SIZE_2M +
+	                           o->region / PAGE_SIZE_1G + 2) *
+	                              PAGE_SIZE_4K,
+	                          PAGE_SIZE_2M);
 	u64 trace_gpa = free_start + pool_bytes;
 	u64 trace_bytes = o->trace * sizeof(u64);
-	w.region_gpa = align_up(trace_gpa + trace_bytes, PAGE_SIZE_2M);
+	w.region_gpa = region_place(o, trace_gpa + trace_bytes, ram_top);
 	if (w.region_gpa + o->region > ram_top) {
 		report_fail(rep, "workload-region",
 		            "region of %llu MiB at gPA 0x%llx does not fit below "
@@ -272,7 +308,9 @@ void workloads_run(struct report *rep, const struct guest_opts *o, u64 ram_top, 
 			return;
 		}
 	}
-	if (!paging_init(&w.pool, free_start, free_start + pool_bytes)) {
+	if (o->gpage == GPAGE_1G && !gpage_1g_ok(&w))
+		return;
+	if (!paging_init(&w.pool, free_start, free_start + pool_bytes, ram_top)) {
 		report_fail(rep, "guest-paging", "no room for the guest's page tables");
 		return;
 	}

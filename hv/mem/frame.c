@@ -176,33 +176,43 @@ static const struct frame_span *owner_of(const struct frame_alloc *fa, u64 pfn)
 }
 
 /* Checks that [pa, pa + nframes frames) is owned, outside the bitmap, and entirely in the state
- * `used`; returns its first bit index through *bit. */
+ * `used`; returns its first bit index through *bit. On failure *at is the first frame at fault
+ * (not owned, holding the bitmap, or in the wrong state), or pa itself for a bad argument. */
 static enum frame_err check_frames(const struct frame_alloc *fa, u64 pa, u64 nframes, bool used,
-                                   u64 *bit)
+                                   u64 *bit, u64 *at)
 {
+	*at = pa;
 	if (!is_aligned(pa, FRAME_SIZE))
 		return FRAME_ERR_ALIGN;
 	u64 pfn = pfn_of(pa);
 	if (nframes == 0 || add_overflows(pfn, nframes) || pfn + nframes > pfn_of(~0ULL) + 1)
 		return FRAME_ERR_BAD_COUNT;
 	const struct frame_span *s = owner_of(fa, pfn);
-	if (!s || pfn + nframes > s->end_pfn)
+	if (!s)
 		return FRAME_ERR_NOT_OWNED;
+	if (pfn + nframes > s->end_pfn) {
+		*at = pa_of(s->end_pfn);
+		return FRAME_ERR_NOT_OWNED;
+	}
 	u64 bm_pfn = pfn_of(fa->bitmap_pa);
-	if (pfn < bm_pfn + fa->bitmap_frames && bm_pfn < pfn + nframes)
+	if (pfn < bm_pfn + fa->bitmap_frames && bm_pfn < pfn + nframes) {
+		*at = pa_of(pfn > bm_pfn ? pfn : bm_pfn);
 		return FRAME_ERR_BITMAP;
+	}
 
-	u64 start = pfn - fa->base_pfn, ignored;
-	if (bits_find(fa->bitmap, start, start + nframes, !used, &ignored))
+	u64 start = pfn - fa->base_pfn, wrong;
+	if (bits_find(fa->bitmap, start, start + nframes, !used, &wrong)) {
+		*at = pa_of(fa->base_pfn + wrong);
 		return used ? FRAME_ERR_DOUBLE_FREE : FRAME_ERR_IN_USE;
+	}
 	*bit = start;
 	return FRAME_OK;
 }
 
 enum frame_err frame_free_run(struct frame_alloc *fa, u64 pa, u64 nframes)
 {
-	u64 bit;
-	enum frame_err err = check_frames(fa, pa, nframes, true, &bit);
+	u64 bit, at;
+	enum frame_err err = check_frames(fa, pa, nframes, true, &bit, &at);
 	if (err)
 		return err;
 	bits_assign(fa->bitmap, bit, bit + nframes, false);
@@ -217,10 +227,12 @@ enum frame_err frame_free(struct frame_alloc *fa, u64 pa)
 	return frame_free_run(fa, pa, 1);
 }
 
-enum frame_err frame_claim(struct frame_alloc *fa, u64 pa, u64 nframes)
+enum frame_err frame_claim_at(struct frame_alloc *fa, u64 pa, u64 nframes, u64 *conflict)
 {
-	u64 bit;
-	enum frame_err err = check_frames(fa, pa, nframes, false, &bit);
+	u64 bit, at;
+	enum frame_err err = check_frames(fa, pa, nframes, false, &bit, &at);
+	if (conflict)
+		*conflict = at;
 	if (err)
 		return err;
 	bits_assign(fa->bitmap, bit, bit + nframes, true);
@@ -228,9 +240,14 @@ enum frame_err frame_claim(struct frame_alloc *fa, u64 pa, u64 nframes)
 	return FRAME_OK;
 }
 
-u64 frame_largest_free_run(const struct frame_alloc *fa, u64 align_bytes)
+enum frame_err frame_claim(struct frame_alloc *fa, u64 pa, u64 nframes)
 {
-	u64 best = 0, pos = 0, start, end;
+	return frame_claim_at(fa, pa, nframes, NULL);
+}
+
+u64 frame_largest_free_run_at(const struct frame_alloc *fa, u64 align_bytes, u64 *start_pa)
+{
+	u64 best = 0, best_pa = 0, pos = 0, start, end;
 
 	if (!align_valid(align_bytes))
 		return 0;
@@ -239,11 +256,20 @@ u64 frame_largest_free_run(const struct frame_alloc *fa, u64 align_bytes)
 		if (!bits_find(fa->bitmap, start, fa->nbits, true, &end))
 			end = fa->nbits;
 		u64 first = align_up(fa->base_pfn + start, align_frames) - fa->base_pfn;
-		if (first < end && end - first > best)
+		if (first < end && end - first > best) {
 			best = end - first;
+			best_pa = pa_of(fa->base_pfn + first);
+		}
 		pos = end;
 	}
+	if (start_pa && best)
+		*start_pa = best_pa;
 	return best;
+}
+
+u64 frame_largest_free_run(const struct frame_alloc *fa, u64 align_bytes)
+{
+	return frame_largest_free_run_at(fa, align_bytes, NULL);
 }
 
 enum frame_err frame_check(const struct frame_alloc *fa, const struct memmap *m, const char **why)

@@ -53,6 +53,10 @@ enum frame_err frame_free(struct frame_alloc *fa, u64 pa);
 enum frame_err frame_free_run(struct frame_alloc *fa, u64 pa, u64 nframes);
 /* Takes specific free frames out of circulation (e.g. known-bad pages). */
 enum frame_err frame_claim(struct frame_alloc *fa, u64 pa, u64 nframes);
+/* frame_claim() that also names, when conflict is not NULL, the frame that made it fail: the
+ * first one in use (FRAME_ERR_IN_USE), holding the bitmap (FRAME_ERR_BITMAP) or past the usable
+ * memory (FRAME_ERR_NOT_OWNED); pa itself for a bad address or count. Set on success to pa. */
+enum frame_err frame_claim_at(struct frame_alloc *fa, u64 pa, u64 nframes, u64 *conflict);
 
 static inline u64 frame_count_total(const struct frame_alloc *fa)
 {
@@ -65,6 +69,8 @@ static inline u64 frame_count_free(const struct frame_alloc *fa)
 /* Length in frames of the longest free run starting at a multiple of align_bytes; 0 if none or
  * the alignment is invalid. frame_alloc_run(n, align) succeeds exactly when n <= this. */
 u64 frame_largest_free_run(const struct frame_alloc *fa, u64 align_bytes);
+/* The same, and where that run starts (the lowest such run; *start_pa untouched when 0). */
+u64 frame_largest_free_run_at(const struct frame_alloc *fa, u64 align_bytes, u64 *start_pa);
 /* Boot self-test: the free count matches the bitmap, no free frame lies outside m's usable
  * ranges, the bitmap's frames and the bits past the last frame are in use. On failure returns
  * FRAME_ERR_INCONSISTENT and points *why at a description. */

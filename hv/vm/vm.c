@@ -3,13 +3,125 @@
 
 #include <stdarg.h>
 
+#include "arch/x86/cpu.h"
+#include "arch/x86/tsc.h"
 #include "hv/mem/phys.h"
 #include "lib/bits.h"
 #include "lib/console.h"
 #include "lib/fmt.h"
 #include "lib/mem.h"
+#include "lib/zero.h"
 
 #define GUEST_LINE_PREFIX "[guest] "
+
+/* Guest RAM is zeroed a chunk at a time, with a progress line every
+ * ZERO_PROGRESS_S seconds (or every ZERO_PROGRESS_BYTES when the TSC rate
+ * is unknown). */
+#define ZERO_CHUNK          (128 * MiB)
+#define ZERO_PROGRESS_S     2
+#define ZERO_PROGRESS_BYTES (2 * GiB)
+#define TSC_CALIBRATE_MS    50
+
+/* "N GiB" when whole, else "N MiB". */
+static const char *size_str(char *buf, u64 len, u64 bytes)
+{
+	if (bytes && bytes % GiB == 0)
+		fmt_snprintf(buf, len, "%llu GiB", bytes / GiB);
+	else
+		fmt_snprintf(buf, len, "%llu MiB", bytes / MiB);
+	return buf;
+}
+
+/* Hundredths of a second in `cycles` at tsc_hz. */
+static u64 centiseconds(u64 cycles, u64 tsc_hz)
+{
+	return cycles / tsc_hz * 100 + cycles % tsc_hz * 100 / tsc_hz;
+}
+
+/* Zeroes guest RAM, saying how far it is on long runs and how fast it was. */
+static void zero_guest_ram(const struct vm *vm)
+{
+	u8 *base = phys_to_virt(vm->ram_hpa);
+	const u64 size = vm->params.guest_ram;
+	const u64 tsc_hz = tsc_hz_from_pit(TSC_CALIBRATE_MS);
+	u64 written = 0, done = 0, last_bytes = 0;
+	char a[24], b[24];
+
+	const u64 t0 = tsc_read();
+	u64 last = t0;
+	while (done < size) {
+		u64 chunk = size - done < ZERO_CHUNK ? size - done : ZERO_CHUNK;
+		written += zero_range(base + done, chunk);
+		done += chunk;
+		u64 now = tsc_read();
+		bool due = tsc_hz ? now - last >= ZERO_PROGRESS_S * tsc_hz
+		                  : done - last_bytes >= ZERO_PROGRESS_BYTES;
+		if (due && done < size) {
+			if (tsc_hz) {
+				u64 cs = centiseconds(now - t0, tsc_hz);
+				con_printf(
+				    "guest: zeroing RAM: %llu of %llu MiB after %llu.%02llu s\n",
+				    done / MiB, size / MiB, cs / 100, cs % 100);
+			} else {
+				con_printf(
+				    "guest: zeroing RAM: %llu of %llu MiB after %llu TSC cycles\n",
+				    done / MiB, size / MiB, now - t0);
+			}
+			last = now;
+			last_bytes = done;
+		}
+	}
+	const u64 cycles = tsc_read() - t0;
+	size_str(a, sizeof(a), size);
+	size_str(b, sizeof(b), written);
+	if (!tsc_hz || !cycles) {
+		con_printf("guest: zeroed %s in %llu TSC cycles (TSC rate unknown: the PIT did not "
+		           "answer); %s of it was not already zero and was written\n",
+		           a, cycles, b);
+		return;
+	}
+	u64 cs = centiseconds(cycles, tsc_hz);
+	/* GiB/s in hundredths, from MiB so that the product stays in 64 bits. */
+	u64 rate = size / MiB * 100 * (tsc_hz / 1000) / (cycles / 1000 ? cycles / 1000 : 1) / 1024;
+	con_printf("guest: zeroed %s in %llu.%02llu s (%llu.%02llu GiB/s, TSC at %llu MHz, "
+	           "calibrated against the PIT over %u ms); %s of it was not already zero and "
+	           "was written\n",
+	           a, cs / 100, cs % 100, rate / 100, rate % 100, tsc_hz / 1000000,
+	           TSC_CALIBRATE_MS, b);
+}
+
+/* Says why guest RAM could not be placed where guest_ram_at asks. */
+static void report_ram_at(const struct frame_alloc *fa, u64 at, u64 size, enum frame_err err,
+                          u64 conflict)
+{
+	con_printf("FAIL: guest-ram: guest_ram_at=0x%llx: hPA [0x%llx, 0x%llx) ", at, at,
+	           at + size);
+	switch (err) {
+	case FRAME_ERR_ALIGN:
+		con_printf("is not 2 MiB-aligned\n");
+		return;
+	case FRAME_ERR_IN_USE:
+		con_printf("overlaps a used frame at hPA 0x%llx", conflict);
+		break;
+	case FRAME_ERR_BITMAP:
+		con_printf("overlaps the frame allocator's bitmap at hPA 0x%llx", conflict);
+		break;
+	case FRAME_ERR_NOT_OWNED:
+		con_printf("reaches hPA 0x%llx, which is not usable memory (see the memmap lines)",
+		           conflict);
+		break;
+	default:
+		con_printf("cannot be claimed: %s", frame_strerror(err));
+		break;
+	}
+	u64 run_pa = 0, run = frame_largest_free_run_at(fa, PAGE_SIZE_2M, &run_pa);
+	if (run)
+		con_printf(
+		    "; the largest free 2 MiB-aligned run is %llu MiB at hPA [0x%llx, 0x%llx)\n",
+		    run * FRAME_SIZE / MiB, run_pa, run_pa + run * FRAME_SIZE);
+	else
+		con_printf("; no 2 MiB-aligned run is free\n");
+}
 
 static u64 nested_alloc_frame(void *ctx)
 {
@@ -50,14 +162,13 @@ int vm_create(struct vm *vm, const struct vm_params *params, struct frame_alloc 
 	static const u64 aligns[] = {PAGE_SIZE_1G, PAGE_SIZE_2M, PAGE_SIZE_4K};
 	enum frame_err ferr = FRAME_ERR_NO_MEMORY;
 	if (cfg->guest_ram_at) {
+		u64 conflict = cfg->guest_ram_at;
 		vm->ram_hpa = cfg->guest_ram_at;
-		ferr = is_aligned(vm->ram_hpa, PAGE_SIZE_2M) ? frame_claim(fa, vm->ram_hpa, frames)
-		                                             : FRAME_ERR_ALIGN;
+		ferr = is_aligned(vm->ram_hpa, PAGE_SIZE_2M)
+		           ? frame_claim_at(fa, vm->ram_hpa, frames, &conflict)
+		           : FRAME_ERR_ALIGN;
 		if (ferr != FRAME_OK) {
-			con_printf(
-			    "FAIL: guest-ram: guest_ram_at=0x%llx: %s (it must be 2 MiB-aligned "
-			    "and free)\n",
-			    vm->ram_hpa, frame_strerror(ferr));
+			report_ram_at(fa, vm->ram_hpa, cfg->guest_ram, ferr, conflict);
 			return -1;
 		}
 	}
@@ -65,10 +176,17 @@ int vm_create(struct vm *vm, const struct vm_params *params, struct frame_alloc 
 		if (aligns[i] <= cfg->guest_ram)
 			ferr = frame_alloc_run(fa, frames, aligns[i], &vm->ram_hpa);
 	if (ferr != FRAME_OK) {
-		con_printf("FAIL: guest-ram: no contiguous run of %llu MiB of host memory (%s; "
-		           "largest free run %llu MiB)\n",
-		           cfg->guest_ram / MiB, frame_strerror(ferr),
-		           frame_largest_free_run(fa, PAGE_SIZE_4K) * PAGE_SIZE_4K / MiB);
+		u64 run_pa = 0, run = frame_largest_free_run_at(fa, PAGE_SIZE_4K, &run_pa);
+		con_printf(
+		    "FAIL: guest-ram: no contiguous run of %llu MiB of host memory (%s; %llu "
+		    "MiB free in all; ",
+		    cfg->guest_ram / MiB, frame_strerror(ferr),
+		    frame_count_free(fa) * FRAME_SIZE / MiB);
+		if (run)
+			con_printf("the largest free run is %llu MiB at hPA [0x%llx, 0x%llx))\n",
+			           run * FRAME_SIZE / MiB, run_pa, run_pa + run * FRAME_SIZE);
+		else
+			con_printf("no frame is free)\n");
 		return -1;
 	}
 	enum gmap_err gerr =
@@ -77,9 +195,9 @@ int vm_create(struct vm *vm, const struct vm_params *params, struct frame_alloc 
 		con_printf("FAIL: guest-ram: %s\n", gmap_strerror(gerr));
 		return -1;
 	}
-	memset(phys_to_virt(vm->ram_hpa), 0, cfg->guest_ram);
 	con_printf("guest: RAM gPA [0x0, 0x%llx) at hPA [0x%llx, 0x%llx)\n", cfg->guest_ram,
 	           vm->ram_hpa, vm->ram_hpa + cfg->guest_ram);
+	zero_guest_ram(vm);
 
 	/* The VMM segment: all of guest RAM, one base-bound check away. */
 	segment_set(&vm->vmm_seg, 0, cfg->guest_ram, vm->ram_hpa);

@@ -336,6 +336,48 @@ static void test_strerror(void **state)
 	assert_string_equal(frame_strerror((enum frame_err)99), "unknown frame error");
 }
 
+/* A claim that fails names the frame at fault; the largest free run says where it starts. */
+static void test_conflicts_are_named(void **state)
+{
+	struct fixture *f = *state;
+	struct frame_alloc *fa = &f->fa;
+	u64 at = 0, pa = 0;
+
+	add(&f->map, ARENA_BASE, ARENA_SIZE, MEMMAP_USABLE);
+	add(&f->map, ARENA_BASE + 16 * MiB, 1 * MiB, MEMMAP_RESERVED);
+	assert_int_equal(memmap_normalize(&f->map), MEMMAP_OK);
+	assert_int_equal(frame_init(fa, &f->map), FRAME_OK);
+	assert_int_equal(frame_claim(fa, ARENA_BASE + 8 * MiB + 0x5000, 1), FRAME_OK);
+
+	assert_int_equal(frame_claim_at(fa, ARENA_BASE + 8 * MiB, 16, &at), FRAME_ERR_IN_USE);
+	assert_int_equal(at, ARENA_BASE + 8 * MiB + 0x5000);
+	assert_int_equal(frame_claim_at(fa, ARENA_BASE + 15 * MiB, FRAMES(2 * MiB), &at),
+	                 FRAME_ERR_NOT_OWNED);
+	assert_int_equal(at, ARENA_BASE + 16 * MiB); /* where the reserved MiB begins */
+	assert_int_equal(frame_claim_at(fa, ARENA_BASE + 16 * MiB + 0x1000, 1, &at),
+	                 FRAME_ERR_NOT_OWNED);
+	assert_int_equal(at, ARENA_BASE + 16 * MiB + 0x1000);
+	assert_int_equal(frame_claim_at(fa, ARENA_BASE, 4, &at), FRAME_ERR_BITMAP);
+	assert_int_equal(at, ARENA_BASE);
+	/* Nothing changed by the failures. */
+	assert_int_equal(frame_count_free(fa), frame_count_total(fa) - 1 - 1);
+	assert_int_equal(frame_claim_at(fa, ARENA_BASE + 4 * MiB, 2, &at), FRAME_OK);
+	assert_int_equal(at, ARENA_BASE + 4 * MiB);
+
+	/* Free: [+4 KiB, +4 MiB), [+4 MiB + 8 KiB, +8 MiB + 20 KiB), [+8 MiB + 24 KiB, +16 MiB),
+	 * [+17 MiB, end): the last is the largest at any alignment up to 1 MiB. */
+	assert_int_equal(frame_largest_free_run_at(fa, FRAME_SIZE, &pa),
+	                 FRAMES(ARENA_SIZE - 17 * MiB));
+	assert_int_equal(pa, ARENA_BASE + 17 * MiB);
+	assert_int_equal(frame_largest_free_run_at(fa, 2 * MiB, &pa),
+	                 FRAMES(ARENA_SIZE - 18 * MiB));
+	assert_int_equal(pa, ARENA_BASE + 18 * MiB);
+	pa = 0x1234;
+	assert_int_equal(frame_largest_free_run_at(fa, 1 * GiB, &pa), 0);
+	assert_int_equal(pa, 0x1234);
+	expect_check_ok(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -347,6 +389,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_gib_alignment, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_init_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_check_catches_corruption, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_conflicts_are_named, setup, teardown),
 	    cmocka_unit_test(test_strerror),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
