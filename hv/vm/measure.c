@@ -9,6 +9,7 @@
 
 #define GSEG_VERIFY_ALL     (64 * MiB) /* segments up to this are walked leaf by leaf */
 #define GSEG_VERIFY_SAMPLES 4096       /* pages at least, spread over a larger one */
+#define HPA_CHECK_EVERY     64         /* accesses per check of the model's hPA */
 
 static bool is_escaped(const void *ctx, u64 gfn)
 {
@@ -67,6 +68,28 @@ static s64 verify_guest_seg(struct vm *vm)
 	return HC_OK;
 }
 
+/* The model's answer checked against the hypervisor's own: the guest's
+ * tables give the gPA, the guest memory map (with its escapes) the hPA, for
+ * one access in HPA_CHECK_EVERY. A
+ * segment or a cached entry that disagrees is a model bug, counted and
+ * reported (hpa_checks, hpa_mismatches), the first one by address. */
+static void check_hpa(struct vm *vm, u64 gva, u64 model_hpa)
+{
+	u64 gpa, leaf, hpa;
+
+	vm->hpa_checks++;
+	if (model_guest_translate(&vm->model, gva, &gpa, &leaf) != WALK_OK)
+		return; /* the model answered, so this cannot fail; counted as checked */
+	if (!gmap_lookup(&vm->gmap, gpa, &hpa)) /* honours escapes */
+		hpa = ~0ULL;
+	if (hpa == model_hpa)
+		return;
+	if (vm->hpa_mismatches++ == 0)
+		con_printf("measure: the model translated gVA 0x%llx to hPA 0x%llx, the memory map "
+		           "says 0x%llx (gPA 0x%llx)\n",
+		           gva, model_hpa, hpa, gpa);
+}
+
 static s64 measure_begin(struct vm *vm, u32 workload)
 {
 	struct walk_config c = {
@@ -101,6 +124,7 @@ static s64 measure_begin(struct vm *vm, u32 workload)
 	}
 	vm->measuring = true;
 	vm->measure_workload = workload;
+	vm->hpa_checks = vm->hpa_mismatches = 0;
 	return HC_OK;
 }
 
@@ -130,7 +154,7 @@ static void measure_end(struct vm *vm)
 	    "gseg_hits=%llu vseg_hits=%llu esc_checks=%llu esc_hits=%llu esc_fp=%llu faults=%llu "
 	    "pwc_hits=%llu ntlb_hits=%llu npwc_hits=%llu guest_leaf_4k=%llu guest_leaf_2m=%llu "
 	    "guest_leaf_1g=%llu tlb=%s pwc=%s ntlb=%s npwc=%s seg_fill=%s ept_leaves_4k=%llu "
-	    "ept_leaves_2m=%llu ept_leaves_1g=%llu\n",
+	    "ept_leaves_2m=%llu ept_leaves_1g=%llu hpa_checks=%llu hpa_mismatches=%llu\n",
 	    hv_workload_name(vm->measure_workload), hv_mode_name(vm->mode), c->accesses,
 	    c->tlb_hits_l1, c->l1_misses, c->tlb_hits_l2, c->tlb_misses, c->seg_served, c->walks,
 	    c->cache_served, c->guest_refs, c->nested_refs, rpw, gpw, npw, rpk, c->bb_checks, bpm,
@@ -140,7 +164,7 @@ static void measure_end(struct vm *vm)
 	    p->pwc ? "on" : "off", p->ntlb ? "on" : "off", p->npwc ? "on" : "off",
 	    p->seg_fill < ARRAY_SIZE(fill_names) ? fill_names[p->seg_fill] : "?",
 	    vm->ept.leaves[NESTED_LEAF_4K], vm->ept.leaves[NESTED_LEAF_2M],
-	    vm->ept.leaves[NESTED_LEAF_1G]);
+	    vm->ept.leaves[NESTED_LEAF_1G], vm->hpa_checks, vm->hpa_mismatches);
 	if (mode_has_vmm_seg(vm->mode)) {
 		vm->vmm_seg_measurements++;
 		vm->esc_hits_total += c->esc_hits;
@@ -177,6 +201,8 @@ s64 measure_replay(struct vm *vm, u64 count, u64 workload, u64 flags)
 			if (ws != WALK_OK && vm->model.count.faults == 1)
 				con_printf("measure: gVA 0x%llx: %s\n", vm->trace_buf[i],
 				           walk_status_str(ws));
+			if (ws == WALK_OK && (done + i) % HPA_CHECK_EVERY == 0)
+				check_hpa(vm, vm->trace_buf[i], hpa);
 		}
 		done += n;
 	}

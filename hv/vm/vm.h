@@ -89,6 +89,7 @@ struct vm {
 	u64 esc_hits_total; /* over measurements in VMM-segment modes */
 	u64 vmm_seg_measurements;
 	struct walk_model model;
+	u64 hpa_checks, hpa_mismatches; /* the model's hPAs checked against the memory map */
 	u64 trace_buf[VM_TRACE_BATCH]; /* entries copied out of the guest per batch */
 };
 

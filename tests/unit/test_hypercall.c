@@ -637,6 +637,32 @@ static void test_result_every_mode(void **state)
 	assert_int_equal(f->vm->esc_hits_total, 0);
 }
 
+/* The model's hPAs are checked against the guest memory map: every access
+ * agrees in every mode; a VMM segment that no longer matches the map (here
+ * moved by a page behind the model's back) is caught and named. */
+static void test_model_hpa_checked(void **state)
+{
+	struct fixture *f = *state;
+	guest_trace(f, DATA_PAGES * 64);
+	assert_int_equal(hc(f, HC_SET_GSEG, DATA_GVA, DATA_GVA + DATA_PAGES * PAGE_SIZE_4K, 0), HC_OK);
+	for (u32 mode = 0; mode < MODE_COUNT; mode++) {
+		assert_int_equal(hc(f, HC_SET_MODE, mode, 0, 0), HC_OK);
+		con_reset();
+		assert_int_equal(
+		    hc(f, HC_TRACE_REPLAY, DATA_PAGES * 64, WL_GUPS, TRACE_BEGIN | TRACE_END), HC_OK);
+		const char *line = result_line();
+		expect_field(line, "hpa_checks", "16");
+		expect_field(line, "hpa_mismatches", "0");
+	}
+	assert_int_equal(hc(f, HC_SET_MODE, MODE_DUAL_DIRECT, 0, 0), HC_OK);
+	f->vm->vmm_seg.offset += PAGE_SIZE_4K;
+	con_reset();
+	assert_int_equal(hc(f, HC_TRACE_REPLAY, DATA_PAGES * 64, WL_GUPS, TRACE_BEGIN | TRACE_END),
+	                 HC_OK);
+	expect_field(result_line(), "hpa_mismatches", "16");
+	assert_non_null(strstr(con_buf, "measure: the model translated gVA 0x400000 to hPA "));
+}
+
 /* DESIGN.md, "Trust": a declared guest segment the guest's tables do not
  * back is refused when a measurement begins, by name, and nothing changes:
  * one page mapped elsewhere, a segment reaching past the mapped pages, and
@@ -1148,6 +1174,7 @@ int main(void)
 	    T(test_result_empty),
 	    T(test_result_line_fits),
 	    T(test_guest_seg_verified),
+	    T(test_model_hpa_checked),
 	    T(test_escape_page),
 	    T(test_escape_refused),
 	    T(test_escape_refused_while_measuring),
