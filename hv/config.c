@@ -75,7 +75,7 @@ u64 hv_config_ept_page_bytes(u32 ept_page)
 
 const char *hv_config_tlb_name(u32 tlb)
 {
-	return tlb < ARRAY_SIZE(tlb_names) - 1 ? tlb_names[tlb] : "?";
+	return NAME_IN(tlb_names, tlb, "?");
 }
 
 bool hv_config_vm_params(const struct hv_config *c, struct vm_params *p)

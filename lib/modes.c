@@ -9,10 +9,10 @@ _Static_assert(ARRAY_SIZE(workload_names) == WL_COUNT, "one name per enum hv_wor
 
 const char *hv_mode_name(unsigned mode)
 {
-	return mode < MODE_COUNT ? mode_names[mode] : "?";
+	return NAME_IN(mode_names, mode, "?");
 }
 
 const char *hv_workload_name(unsigned workload)
 {
-	return workload < WL_COUNT ? workload_names[workload] : "?";
+	return NAME_IN(workload_names, workload, "?");
 }

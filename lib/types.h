@@ -17,6 +17,10 @@ typedef int32_t s32;
 typedef long long s64;
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+/* The entry i of a table of names (designated initializers, indexed by an
+ * enum), or fallback when i is out of range or has no name. */
+#define NAME_IN(table, i, fallback)                                                                \
+	((unsigned long long)(i) < ARRAY_SIZE(table) && (table)[i] ? (table)[i] : (fallback))
 
 #define KiB (1024ULL)
 #define MiB (1024ULL * KiB)

@@ -22,9 +22,7 @@ static const char *const bloom_err_names[] = {
 
 const char *bloom_err_str(enum bloom_err e)
 {
-	if ((unsigned)e >= ARRAY_SIZE(bloom_err_names))
-		return "unknown bloom error";
-	return bloom_err_names[e];
+	return NAME_IN(bloom_err_names, e, "unknown bloom error");
 }
 
 enum bloom_err bloom_init(struct bloom *b, u32 m_bits, u32 k)

@@ -11,9 +11,7 @@ static const char *const segment_err_names[] = {
 
 const char *segment_err_str(enum segment_err e)
 {
-	if ((unsigned)e >= ARRAY_SIZE(segment_err_names))
-		return "unknown segment error";
-	return segment_err_names[e];
+	return NAME_IN(segment_err_names, e, "unknown segment error");
 }
 
 enum segment_err segment_set(struct direct_segment *s, u64 base, u64 limit, u64 offset)

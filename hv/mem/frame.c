@@ -325,7 +325,5 @@ const char *frame_strerror(enum frame_err err)
 	    [FRAME_ERR_IN_USE] = "frame already in use",
 	    [FRAME_ERR_INCONSISTENT] = "allocator state inconsistent",
 	};
-	if ((unsigned)err < ARRAY_SIZE(names) && names[err])
-		return names[err];
-	return "unknown frame error";
+	return NAME_IN(names, err, "unknown frame error");
 }

@@ -241,7 +241,5 @@ static const char *const gmap_err_names[] = {
 
 const char *gmap_strerror(enum gmap_err err)
 {
-	if ((unsigned)err >= ARRAY_SIZE(gmap_err_names) || !gmap_err_names[err])
-		return "unknown gmap error";
-	return gmap_err_names[err];
+	return NAME_IN(gmap_err_names, err, "unknown gmap error");
 }

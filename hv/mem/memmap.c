@@ -252,9 +252,7 @@ const char *memmap_type_name(enum memmap_type type)
 	    [MEMMAP_RESERVED] = "reserved",
 	    [MEMMAP_BAD] = "bad",
 	};
-	if ((unsigned)type < ARRAY_SIZE(names) && names[type])
-		return names[type];
-	return "unknown-type";
+	return NAME_IN(names, type, "unknown-type");
 }
 
 const char *memmap_strerror(enum memmap_err err)
@@ -266,7 +264,5 @@ const char *memmap_strerror(enum memmap_err err)
 	    [MEMMAP_ERR_NOT_NORMALIZED] = "memory map not normalized",
 	    [MEMMAP_ERR_WRAPS] = "range wraps past 2^64",
 	};
-	if ((unsigned)err < ARRAY_SIZE(names) && names[err])
-		return names[err];
-	return "unknown memmap error";
+	return NAME_IN(names, err, "unknown memmap error");
 }

@@ -363,7 +363,5 @@ static const char *const nested_err_names[] = {
 
 const char *nested_strerror(enum nested_err err)
 {
-	if ((unsigned)err >= ARRAY_SIZE(nested_err_names) || !nested_err_names[err])
-		return "unknown nested error";
-	return nested_err_names[err];
+	return NAME_IN(nested_err_names, err, "unknown nested error");
 }

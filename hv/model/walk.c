@@ -45,16 +45,12 @@ static const char *const walk_status_names[] = {
 
 const char *walk_err_str(enum walk_err e)
 {
-	if ((unsigned)e >= ARRAY_SIZE(walk_err_names))
-		return "unknown walk error";
-	return walk_err_names[e];
+	return NAME_IN(walk_err_names, e, "unknown walk error");
 }
 
 const char *walk_status_str(enum walk_status s)
 {
-	if ((unsigned)s >= ARRAY_SIZE(walk_status_names))
-		return "unknown walk status";
-	return walk_status_names[s];
+	return NAME_IN(walk_status_names, s, "unknown walk status");
 }
 
 /* Paging level of a leaf -> its page size: 1 -> 4 KiB, 2 -> 2 MiB, 3 -> 1 GiB. */
@@ -364,8 +360,8 @@ static enum walk_status guest_walk(struct walk_model *m, u64 gva, struct xlate *
 enum walk_status model_guest_translate(struct walk_model *m, u64 gva, u64 *gpa, u64 *leaf_bytes)
 {
 	struct xlate g;
-	enum walk_status s = va_is_canonical(gva) ? guest_walk_as(m, gva, &g, true)
-	                                          : WALK_FAULT_NONCANONICAL;
+	enum walk_status s =
+	    va_is_canonical(gva) ? guest_walk_as(m, gva, &g, true) : WALK_FAULT_NONCANONICAL;
 
 	if (s == WALK_OK) {
 		*gpa = g.pa;
@@ -460,7 +456,8 @@ enum walk_err model_init(struct walk_model *m, const struct walk_config *config,
 	if (tlb_init(&m->tlb, tlb) != TLB_OK)
 		return WALK_ERR_TLB_CONFIG;
 	for (int i = 0; i < WALK_PWC_LEVELS; i++)
-		if (tlb->caches.pwc[i] > WALK_CACHE_MAX || tlb->caches.nested_pwc[i] > WALK_CACHE_MAX)
+		if (tlb->caches.pwc[i] > WALK_CACHE_MAX ||
+		    tlb->caches.nested_pwc[i] > WALK_CACHE_MAX)
 			return WALK_ERR_TLB_CONFIG;
 	if (tlb->caches.nested_tlb > WALK_CACHE_MAX)
 		return WALK_ERR_TLB_CONFIG;

@@ -213,7 +213,5 @@ const char *elf_strerror(enum elf_err err)
 	    [ELF_ERR_NO_LOAD_SEGMENT] = "no loadable segment",
 	    [ELF_ERR_ENTRY_OUTSIDE] = "entry point outside the loaded code",
 	};
-	if ((unsigned)err < ARRAY_SIZE(names) && names[err])
-		return names[err];
-	return "unknown ELF error";
+	return NAME_IN(names, err, "unknown ELF error");
 }

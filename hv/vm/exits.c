@@ -300,5 +300,5 @@ const char *exit_kind_name(enum exit_kind k)
 	    [VMEXIT_XSETBV] = "xsetbv",
 	    [VMEXIT_PREEMPTION_TIMER] = "preemption-timer",
 	};
-	return (unsigned)k < VMEXIT_KIND_COUNT && names[k] ? names[k] : "?";
+	return NAME_IN(names, k, "?");
 }

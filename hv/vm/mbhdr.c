@@ -81,7 +81,5 @@ const char *mbhdr_strerror(enum mbhdr_err err)
 	    [MBHDR_ERR_UNSUPPORTED_FLAGS] = "Multiboot header requires unsupported features",
 	    [MBHDR_ERR_BAD_ADDRESSES] = "Multiboot header address fields inconsistent",
 	};
-	if ((unsigned)err < ARRAY_SIZE(names) && names[err])
-		return names[err];
-	return "unknown Multiboot header error";
+	return NAME_IN(names, err, "unknown Multiboot header error");
 }

@@ -39,7 +39,8 @@ static s64 verify_guest_seg(struct vm *vm)
 {
 	const struct direct_segment *seg = &vm->guest_seg;
 	const u64 bytes = seg->limit - seg->base;
-	const u64 stride = bytes <= GSEG_VERIFY_ALL ? 0 : align_down(bytes / GSEG_VERIFY_SAMPLES, PAGE_SIZE_4K);
+	const u64 stride =
+	    bytes <= GSEG_VERIFY_ALL ? 0 : align_down(bytes / GSEG_VERIFY_SAMPLES, PAGE_SIZE_4K);
 	u64 pages = 0;
 
 	for (u64 gva = seg->base; gva < seg->limit; pages++) {
@@ -50,10 +51,12 @@ static s64 verify_guest_seg(struct vm *vm)
 			if (s != WALK_OK)
 				fmt_snprintf(why, sizeof(why), "%s", walk_status_str(s));
 			else
-				fmt_snprintf(why, sizeof(why), "the tables map it to gPA 0x%llx", gpa);
-			con_printf("measure: guest segment refused: gVA 0x%llx should be gPA 0x%llx, but "
-			           "%s\n",
-			           gva, gva + seg->offset, why);
+				fmt_snprintf(why, sizeof(why), "the tables map it to gPA 0x%llx",
+				             gpa);
+			con_printf(
+			    "measure: guest segment refused: gVA 0x%llx should be gPA 0x%llx, but "
+			    "%s\n",
+			    gva, gva + seg->offset, why);
 			return HC_EMISMATCH;
 		}
 		u64 next = align_down(gva, leaf) + leaf;
@@ -63,8 +66,9 @@ static s64 verify_guest_seg(struct vm *vm)
 			break;
 		gva = next;
 	}
-	con_printf("measure: guest segment [0x%llx, 0x%llx) matches the guest's tables (%llu walks)\n",
-	           seg->base, seg->limit, pages);
+	con_printf(
+	    "measure: guest segment [0x%llx, 0x%llx) matches the guest's tables (%llu walks)\n",
+	    seg->base, seg->limit, pages);
 	return HC_OK;
 }
 
@@ -162,9 +166,9 @@ static void measure_end(struct vm *vm)
 	    c->pwc_hits, c->ntlb_hits, c->npwc_hits, c->guest_leaf[TLB_PAGE_4K],
 	    c->guest_leaf[TLB_PAGE_2M], c->guest_leaf[TLB_PAGE_1G], p->tlb->name,
 	    p->pwc ? "on" : "off", p->ntlb ? "on" : "off", p->npwc ? "on" : "off",
-	    p->seg_fill < ARRAY_SIZE(fill_names) ? fill_names[p->seg_fill] : "?",
-	    vm->ept.leaves[NESTED_LEAF_4K], vm->ept.leaves[NESTED_LEAF_2M],
-	    vm->ept.leaves[NESTED_LEAF_1G], vm->hpa_checks, vm->hpa_mismatches);
+	    NAME_IN(fill_names, p->seg_fill, "?"), vm->ept.leaves[NESTED_LEAF_4K],
+	    vm->ept.leaves[NESTED_LEAF_2M], vm->ept.leaves[NESTED_LEAF_1G], vm->hpa_checks,
+	    vm->hpa_mismatches);
 	if (mode_has_vmm_seg(vm->mode)) {
 		vm->vmm_seg_measurements++;
 		vm->esc_hits_total += c->esc_hits;
