@@ -39,14 +39,14 @@ enum hvcall_nr {
 #define TRACE_FLAGS (TRACE_BEGIN | TRACE_END)
 
 /* Errors. */
-#define HC_OK     0
-#define HC_ENOSYS (-1) /* unknown call number */
-#define HC_EINVAL (-2) /* a malformed argument */
-#define HC_EFAULT (-3) /* a pointer outside guest memory or straddling its end */
-#define HC_E2BIG  (-4) /* a length over its bound or one that overflows */
-#define HC_ENOMEM (-5) /* the hypervisor has no memory for it */
-#define HC_ENODEV (-6) /* the feature is absent in this configuration */
-#define HC_EPERM  (-7) /* called from guest user mode (CPL > 0) */
+#define HC_OK        0
+#define HC_ENOSYS    (-1) /* unknown call number */
+#define HC_EINVAL    (-2) /* a malformed argument */
+#define HC_EFAULT    (-3) /* a pointer outside guest memory or straddling its end */
+#define HC_E2BIG     (-4) /* a length over its bound or one that overflows */
+#define HC_ENOMEM    (-5) /* the hypervisor has no memory for it */
+#define HC_ENODEV    (-6) /* the feature is absent in this configuration */
+#define HC_EPERM     (-7) /* called from guest user mode (CPL > 0) */
 #define HC_EMISMATCH (-8) /* the guest's page tables do not map its declared guest segment */
 
 /* What HC_READ_COUNTERS copies out. */

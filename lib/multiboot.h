@@ -16,6 +16,8 @@
 #define MB_INFO_MEM_MAP     (1 << 6)
 #define MB_INFO_LOADER_NAME (1 << 9)
 
+/* Assembler macros, kept as written: */
+/* clang-format off */
 #ifdef __ASSEMBLY__
 /* The image's header (spec 3.1.1), in section .multiboot, which the linker
  * scripts place first: magic, flags and their checksum. */
@@ -61,4 +63,5 @@ struct mb_mmap_entry {
 
 #define MB_MMAP_AVAILABLE 1
 #endif
+/* clang-format on */
 #endif

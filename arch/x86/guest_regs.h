@@ -24,6 +24,8 @@
 #define R_R14 104
 #define R_R15 112
 
+/* Assembler macros, kept as written: */
+/* clang-format off */
 #ifdef __ASSEMBLY__
 /* Loads RCX, RDX, RBX, RBP, RSI, R8-R15 from the struct at (%rdi). */
 .macro LOAD_GUEST_GPRS
@@ -78,5 +80,6 @@
 	mov %r15, R_R15(%rdi)
 .endm
 #endif
+/* clang-format on */
 
 #endif

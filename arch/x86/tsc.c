@@ -17,7 +17,7 @@
 #define PORT_B_OUT2         BIT(5)
 #define TSC_CALIBRATE_POLLS 100000000ULL /* far more reads of port B than 55 ms take */
 
-#define PIT_MAX_COUNT       0xffffu /* 16 bits: about 54.9 ms */
+#define PIT_MAX_COUNT 0xffffu /* 16 bits: about 54.9 ms */
 
 u64 tsc_hz_from_pit(unsigned ms)
 {
@@ -41,4 +41,3 @@ u64 tsc_hz_from_pit(unsigned ms)
 		return 0;
 	return (t1 - t0) * PIT_HZ / count;
 }
-

@@ -55,9 +55,9 @@ struct walk_config {
 	const struct bloom *escape;      /* NULL: no escape filter */
 	walk_escaped_fn is_escaped;      /* required with a filter */
 	const void *is_escaped_ctx;
-	bool pwc;        /* page-walk caches of guest PML4Es, PDPTEs and PDEs by gVA prefix */
-	bool nested_tlb; /* cache of gPA -> hPA pages from nested walks */
-	bool nested_pwc; /* cache of nested non-leaf entries by gPA prefix */
+	bool pwc;          /* page-walk caches of guest PML4Es, PDPTEs and PDEs by gVA prefix */
+	bool nested_tlb;   /* cache of gPA -> hPA pages from nested walks */
+	bool nested_pwc;   /* cache of nested non-leaf entries by gPA prefix */
 	unsigned seg_fill; /* SEG_FILL_*: the TLB levels a segment-served translation fills */
 };
 

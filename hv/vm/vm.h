@@ -90,7 +90,7 @@ struct vm {
 	u64 vmm_seg_measurements;
 	struct walk_model model;
 	u64 hpa_checks, hpa_mismatches; /* the model's hPAs checked against the memory map */
-	u64 trace_buf[VM_TRACE_BATCH]; /* entries copied out of the guest per batch */
+	u64 trace_buf[VM_TRACE_BATCH];  /* entries copied out of the guest per batch */
 };
 
 /* hv/vm/modes.c: modes, segments and escaped pages */

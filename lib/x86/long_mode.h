@@ -12,6 +12,8 @@
 #include "lib/x86/desc.h"
 #include "lib/x86/paging.h"
 
+/* Assembler macros, kept as written: */
+/* clang-format off */
 #ifdef __ASSEMBLY__
 #define BOOT_IDENTITY_GIB 4
 #define BOOT_PAGE_SIZE    0x200000 /* 2 MiB */
@@ -107,5 +109,6 @@ boot_pd: .space BOOT_IDENTITY_GIB * BOOT_TABLE_SIZE
 	.popsection
 .endm
 #endif
+/* clang-format on */
 
 #endif

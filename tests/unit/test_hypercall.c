@@ -567,8 +567,7 @@ static const struct mode_expect mode_expects[] = {
     {MODE_BASE, "64", "320", "24.000", "0", "0.000", "16", "0", "0", "0", "0", "4096", "0"},
     {MODE_NATIVE, "64", "0", "4.000", "0", "0.000", "16", "0", "0", "0", "0", "0", "8"},
     {MODE_VMM_DIRECT, "64", "0", "4.000", "80", "5.000", "16", "0", "0", "80", "80", "0", "8"},
-    {MODE_GUEST_DIRECT, "0", "64", "4.000", "16", "1.000", "16", "0", "16", "0", "0", "4096",
-     "0"},
+    {MODE_GUEST_DIRECT, "0", "64", "4.000", "16", "1.000", "16", "0", "16", "0", "0", "4096", "0"},
     /* Segment-served: no walk at all. */
     {MODE_DUAL_DIRECT, "0", "0", "0.000", "16", "1.000", "0", "16", "16", "16", "16", "0", "8"},
 };
@@ -619,7 +618,8 @@ static void test_result_every_mode(void **state)
 	struct fixture *f = *state;
 	guest_trace(f, DATA_PAGES);
 	/* The guest segment covers the data pages, onto the same gPAs. */
-	assert_int_equal(hc(f, HC_SET_GSEG, DATA_GVA, DATA_GVA + DATA_PAGES * PAGE_SIZE_4K, 0), HC_OK);
+	assert_int_equal(hc(f, HC_SET_GSEG, DATA_GVA, DATA_GVA + DATA_PAGES * PAGE_SIZE_4K, 0),
+	                 HC_OK);
 	for (unsigned i = 0; i < ARRAY_SIZE(mode_expects); i++) {
 		const struct mode_expect *w = &mode_expects[i];
 		assert_int_equal(hc(f, HC_SET_MODE, w->mode, 0, 0), HC_OK);
@@ -644,12 +644,14 @@ static void test_model_hpa_checked(void **state)
 {
 	struct fixture *f = *state;
 	guest_trace(f, DATA_PAGES * 64);
-	assert_int_equal(hc(f, HC_SET_GSEG, DATA_GVA, DATA_GVA + DATA_PAGES * PAGE_SIZE_4K, 0), HC_OK);
+	assert_int_equal(hc(f, HC_SET_GSEG, DATA_GVA, DATA_GVA + DATA_PAGES * PAGE_SIZE_4K, 0),
+	                 HC_OK);
 	for (u32 mode = 0; mode < MODE_COUNT; mode++) {
 		assert_int_equal(hc(f, HC_SET_MODE, mode, 0, 0), HC_OK);
 		con_reset();
 		assert_int_equal(
-		    hc(f, HC_TRACE_REPLAY, DATA_PAGES * 64, WL_GUPS, TRACE_BEGIN | TRACE_END), HC_OK);
+		    hc(f, HC_TRACE_REPLAY, DATA_PAGES * 64, WL_GUPS, TRACE_BEGIN | TRACE_END),
+		    HC_OK);
 		const char *line = result_line();
 		expect_field(line, "hpa_checks", "16");
 		expect_field(line, "hpa_mismatches", "0");
@@ -681,12 +683,13 @@ static void test_guest_seg_verified(void **state)
 	    {DATA_PAGES * PAGE_SIZE_4K, PAGE_SIZE_4K, "the tables map it to gPA 0x400000"},
 	};
 	for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
-		assert_int_equal(hc(f, HC_SET_GSEG, DATA_GVA, DATA_GVA + bad[i].limit, bad[i].offset),
-		                 HC_OK);
+		assert_int_equal(
+		    hc(f, HC_SET_GSEG, DATA_GVA, DATA_GVA + bad[i].limit, bad[i].offset), HC_OK);
 		const struct direct_segment before = f->vm->guest_seg;
 		con_reset();
-		assert_int_equal(hc(f, HC_TRACE_REPLAY, DATA_PAGES, WL_GUPS, TRACE_BEGIN | TRACE_END),
-		                 HC_EMISMATCH);
+		assert_int_equal(
+		    hc(f, HC_TRACE_REPLAY, DATA_PAGES, WL_GUPS, TRACE_BEGIN | TRACE_END),
+		    HC_EMISMATCH);
 		assert_false(f->vm->measuring);
 		assert_int_equal(count_lines("RESULT "), 0);
 		assert_non_null(strstr(con_buf, "measure: guest segment refused: "));
@@ -702,7 +705,8 @@ static void test_guest_seg_verified(void **state)
 	assert_non_null(strstr(con_buf, "gVA 0x405000 should be gPA 0x405000"));
 	guest_map_4k(f, DATA_GVA + 5 * PAGE_SIZE_4K, DATA_GVA + 5 * PAGE_SIZE_4K);
 	con_reset();
-	assert_int_equal(hc(f, HC_TRACE_REPLAY, DATA_PAGES, WL_GUPS, TRACE_BEGIN | TRACE_END), HC_OK);
+	assert_int_equal(hc(f, HC_TRACE_REPLAY, DATA_PAGES, WL_GUPS, TRACE_BEGIN | TRACE_END),
+	                 HC_OK);
 	assert_non_null(strstr(con_buf, "matches the guest's tables (16 walks)"));
 	expect_field(result_line(), "walks", "16");
 }

@@ -325,7 +325,8 @@ static void test_modes_4k(void **state)
 		assert_int_equal(p.checks_per_miss_x1000, 1000 * rows[i].cost.bb_checks);
 		/* One access, one miss: the figure of merit is the refs x 1000. */
 		assert_int_equal(p.refs_per_kaccess_x1000,
-		                 1000 * 1000 * (rows[i].cost.guest_refs + rows[i].cost.nested_refs));
+		                 1000 * 1000 *
+		                     (rows[i].cost.guest_refs + rows[i].cost.nested_refs));
 	}
 }
 
@@ -333,9 +334,9 @@ static void test_modes_4k(void **state)
  * gVA [512G, 513G) -> gPA [1G, 2G), gPA [1G, 2G) -> hPA [0, 1G). */
 static void whole_gib_segments(struct fixture *fx)
 {
-	assert_int_equal(segment_set(&fx->cfg.guest_seg, GVA_BASE, GVA_BASE + 1 * GiB,
-	                             GPA_OF_HPA0 - GVA_BASE),
-	                 SEGMENT_OK);
+	assert_int_equal(
+	    segment_set(&fx->cfg.guest_seg, GVA_BASE, GVA_BASE + 1 * GiB, GPA_OF_HPA0 - GVA_BASE),
+	    SEGMENT_OK);
 	assert_int_equal(segment_set(&fx->cfg.vmm_seg, GPA_OF_HPA0, 2 * GPA_OF_HPA0, -GPA_OF_HPA0),
 	                 SEGMENT_OK);
 }
@@ -397,16 +398,22 @@ static void test_page_size_matrix(void **state)
 				const struct walk_counters *c = &fx->m->count;
 				char what[64];
 				snprintf(what, sizeof(what), "%s guest %s nested %s",
-				         hv_mode_name(modes[i]), g == 0 ? "4K" : g == 1 ? "2M" : "1G",
-				         e == 0 ? "4K" : e == 1 ? "2M" : "1G");
+				         hv_mode_name(modes[i]),
+				         g == 0   ? "4K"
+				         : g == 1 ? "2M"
+				                  : "1G",
+				         e == 0   ? "4K"
+				         : e == 1 ? "2M"
+				                  : "1G");
 				init_model(fx, modes[i]);
 				access_ok(fx, A_IN, hpa_of(A_IN));
 				expect_cost(c, w.cost, what);
 				if (modes[i] == MODE_BASE &&
 				    c->guest_refs + c->nested_refs != refs_2d[g][e])
-					fail_msg("%s: %llu refs, a 2D walk costs %llu", what,
-					         (unsigned long long)(c->guest_refs + c->nested_refs),
-					         (unsigned long long)refs_2d[g][e]);
+					fail_msg(
+					    "%s: %llu refs, a 2D walk costs %llu", what,
+					    (unsigned long long)(c->guest_refs + c->nested_refs),
+					    (unsigned long long)refs_2d[g][e]);
 				if (c->tlb_misses != 1 || c->walks != w.walks ||
 				    c->seg_served != w.seg_served || c->l1_misses != 1)
 					fail_msg("%s: misses %llu walks %llu seg_served %llu", what,
@@ -414,7 +421,8 @@ static void test_page_size_matrix(void **state)
 					         (unsigned long long)c->walks,
 					         (unsigned long long)c->seg_served);
 				if (w.walks)
-					assert_int_equal(c->guest_leaf[g], modes[i] == MODE_GUEST_DIRECT ? 0 : 1);
+					assert_int_equal(c->guest_leaf[g],
+					                 modes[i] == MODE_GUEST_DIRECT ? 0 : 1);
 				/* The entry: present in L1 at exactly that size, and in L2 unless
 				 * segment-served; the last byte of its page hits, the next page
 				 * of that size does not. */
@@ -423,9 +431,12 @@ static void test_page_size_matrix(void **state)
 				struct tlb_result r = tlb_lookup_level(&fx->m->tlb, 0, A_IN);
 				if (r.level != TLB_HIT_L1 || r.size != w.entry)
 					fail_msg("%s: L1 entry of size %d, want %d", what,
-					         r.level == TLB_HIT_L1 ? (int)r.size : -1, (int)w.entry);
-				assert_int_equal(tlb_lookup_level(&fx->m->tlb, 0, last).level, TLB_HIT_L1);
-				assert_int_equal(tlb_lookup_level(&fx->m->tlb, 0, last + 1).level, TLB_MISS);
+					         r.level == TLB_HIT_L1 ? (int)r.size : -1,
+					         (int)w.entry);
+				assert_int_equal(tlb_lookup_level(&fx->m->tlb, 0, last).level,
+				                 TLB_HIT_L1);
+				assert_int_equal(tlb_lookup_level(&fx->m->tlb, 0, last + 1).level,
+				                 TLB_MISS);
 				r = tlb_lookup_level(&fx->m->tlb, 1, A_IN);
 				assert_int_equal(r.level, w.in_l2 ? TLB_HIT_L2 : TLB_MISS);
 			}
