@@ -29,21 +29,12 @@ void *memmove(void *dst, const void *src, size_t n)
 	return dst;
 }
 
-#define MEMSET_STOS_MIN 256 /* bytes: below this the setup of REP STOS is not worth it */
-
 void *memset(void *dst, int c, size_t n)
 {
 	u8 *d = dst;
 	u64 word = 0x0101010101010101ULL * (u8)c;
 	for (; n && ((uintptr_t)d & 7); n--)
 		*d++ = (u8)c;
-	if (n >= MEMSET_STOS_MIN) {
-		/* REP STOSQ: RCX quadwords of RAX to [RDI] (SDM Vol. 2B, STOS), one
-		 * instruction for what the loop below spends four per word on. */
-		u64 words = n / 8;
-		__asm__ volatile("rep stosq" : "+D"(d), "+c"(words) : "a"(word) : "memory");
-		n &= 7;
-	}
 	for (; n >= 8; n -= 8, d += 8)
 		*(u64 *)d = word;
 	while (n--)

@@ -7,7 +7,10 @@ its folder (arch/x86, hv, hv/mem, hv/vm, ..., lib, lib/x86, guest), and checks:
     guest -> lib; hv -> arch, lib; arch -> lib; inside hv/ the concepts
     point one way);
   - the folder graph has no cycle;
-  - hv/ core code includes no vendor header (VMX or SVM definitions).
+  - hv/ core code includes no vendor header (VMX or SVM definitions),
+    directly or through the headers it includes;
+  - no inline assembly in hv/ or in lib/ outside lib/x86/ (the CPU is
+    reached through arch/x86 and lib/x86).
 Prints one line per violation and exits 1 if there is any; with --graph it
 prints the folder graph it found. Run by `make test` (tools/test.sh).
 """
@@ -17,7 +20,9 @@ import re
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+INCLUDE = re.compile(r'^\s*#\s*include\s*["<]([^">]+)[">]', re.M)
+ASM = re.compile(r'\b(__asm__|asm)\s*(volatile\s*|__volatile__\s*)?\(')
+ASM_FREE = ("hv", "lib")  # folders (and their subfolders) with no inline assembly
 
 # Folder -> the folders its files may include (besides its own).
 ALLOWED = {
@@ -45,15 +50,36 @@ def folder_of(path: str) -> str:
     return str(pathlib.PurePosixPath(path).parent)
 
 
-def scan(root: pathlib.Path):
-    """(file, included path) for every quoted include under the source dirs."""
+def sources(root: pathlib.Path):
+    """(path relative to root, text) of every C and assembly source."""
     for top in SOURCE_DIRS:
         for f in sorted((root / top).rglob("*")):
-            if f.suffix not in (".c", ".h", ".S") or not f.is_file():
-                continue
-            rel = f.relative_to(root).as_posix()
-            for inc in INCLUDE.findall(f.read_text(errors="replace")):
-                yield rel, inc
+            if f.suffix in (".c", ".h", ".S") and f.is_file():
+                yield f.relative_to(root).as_posix(), f.read_text(errors="replace")
+
+
+def project_includes(root: pathlib.Path, text: str):
+    """The includes of a text that name files of the project (system headers
+    such as <stdarg.h> are not folders of the layout)."""
+    for inc in INCLUDE.findall(text):
+        inc = str(pathlib.PurePosixPath(inc))
+        if (root / inc).is_file() or inc.split("/")[0] in SOURCE_DIRS:
+            yield inc
+
+
+def vendor_reached(root: pathlib.Path, header: str, seen=None):
+    """The first vendor header reached from header through its includes, or None."""
+    seen = set() if seen is None else seen
+    if header in seen or not (root / header).is_file():
+        return None
+    seen.add(header)
+    if VENDOR.match(header):
+        return header
+    for inc in project_includes(root, (root / header).read_text(errors="replace")):
+        found = vendor_reached(root, inc, seen)
+        if found:
+            return found
+    return None
 
 
 def find_cycle(graph: dict):
@@ -84,25 +110,41 @@ def find_cycle(graph: dict):
 
 def check(root: pathlib.Path):
     problems, graph = [], {}
-    for rel, inc in scan(root):
-        src, dst = folder_of(rel), folder_of(inc)
-        if not (root / inc).is_file():
-            problems.append(f"{rel}: includes {inc}, which does not exist")
-            continue
-        if src != dst:
-            graph.setdefault(src, set()).add(dst)
-        allowed = ALLOWED.get(src, set())
-        if src not in ALLOWED:
-            problems.append(f"{rel}: folder {src} is not in the layout (tools/check_layout.py)")
-        elif allowed is not None and src != dst and dst not in allowed:
-            problems.append(f"{rel}: includes {inc}: {src} may not use {dst}")
-        if src.startswith("hv") and VENDOR.match(inc):
-            problems.append(f"{rel}: includes the vendor header {inc}")
+    for rel, text in sources(root):
+        src = folder_of(rel)
+        if src.split("/")[0] in ASM_FREE and not src.startswith("lib/x86"):
+            for n, line in enumerate(text.splitlines(), 1):
+                if ASM.search(line):
+                    problems.append(f"{rel}:{n}: inline assembly outside arch/x86 and lib/x86")
+        for inc in project_includes(root, text):
+            problems.extend(check_include(root, rel, src, inc, graph))
     graph.pop("tests/unit", None)
     cycle = find_cycle(graph)
     if cycle:
         problems.append("include cycle between folders: " + " -> ".join(cycle))
     return problems, graph
+
+
+def check_include(root, rel, src, inc, graph):
+    """The problems of one include of rel (in folder src); records the edge."""
+    dst = folder_of(inc)
+    if not (root / inc).is_file():
+        return [f"{rel}: includes {inc}, which does not exist"]
+    problems = []
+    if src != dst:
+        graph.setdefault(src, set()).add(dst)
+    allowed = ALLOWED.get(src, set())
+    if src not in ALLOWED:
+        problems.append(f"{rel}: folder {src} is not in the layout (tools/check_layout.py)")
+    elif allowed is not None and src != dst and dst not in allowed:
+        problems.append(f"{rel}: includes {inc}: {src} may not use {dst}")
+    if src.startswith("hv"):
+        vendor = vendor_reached(root, inc)
+        if vendor == inc:
+            problems.append(f"{rel}: includes the vendor header {inc}")
+        elif vendor:
+            problems.append(f"{rel}: includes {inc}, which brings in the vendor header {vendor}")
+    return problems
 
 
 def main(argv=None) -> int:

@@ -497,3 +497,59 @@ class Matrix(unittest.TestCase):
         rows = self.render.matrix_rows({}, {"native 1G": "boot 07-big failed: gpage"})
         self.assertEqual(rows[0][:2], ["native 1G", "missing"])
         self.assertIn("07-big failed", rows[0][-1])
+
+
+class LayoutCheck(unittest.TestCase):
+    """tools/check_layout.py finds each kind of violation in a small tree."""
+
+    def setUp(self):
+        import check_layout
+        self.check = check_layout.check
+        self.tmp = tempfile.TemporaryDirectory()
+        self.root = Path(self.tmp.name)
+        self.write("lib/types.h", "")
+        self.write("arch/x86/cpu.h", '#include "lib/types.h"\n')
+        self.write("arch/x86/vmx_defs.h", "")
+        self.write("hv/mem/frame.c", '#include "arch/x86/cpu.h"\n')
+        self.write("hv/vm/vm.c", '#include "hv/mem/frame.h"\n')
+        self.write("hv/mem/frame.h", "")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def write(self, rel, text):
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+    def problems(self):
+        return "\n".join(self.check(self.root)[0])
+
+    def test_a_clean_tree_passes(self):
+        self.assertEqual(self.problems(), "")
+
+    def test_arch_including_hv(self):
+        self.write("arch/x86/vmx.c", '#include<hv/vm/vm.h>\n')
+        self.write("hv/vm/vm.h", "")
+        self.assertIn("arch/x86 may not use hv/vm", self.problems())
+
+    def test_a_cycle_between_folders(self):
+        self.write("hv/mem/gmap.c", '#include "hv/vm/vm.h"\n')
+        self.write("hv/vm/vm.h", "")
+        out = self.problems()
+        self.assertIn("hv/mem may not use hv/vm", out)
+        self.assertIn("include cycle between folders", out)
+
+    def test_a_vendor_header_through_a_neutral_one(self):
+        self.write("arch/x86/neutral.h", '#include "arch/x86/vmx_defs.h"\n')
+        self.write("hv/vm/exits.c", '#include "arch/x86/neutral.h"\n')
+        self.assertIn("brings in the vendor header arch/x86/vmx_defs.h", self.problems())
+
+    def test_inline_assembly_in_hv_and_lib(self):
+        self.write("hv/vm/x.c", 'void f(void) { __asm__ volatile("pause"); }\n')
+        self.write("lib/y.c", 'void g(void) { asm ("nop"); }\n')
+        self.write("lib/x86/z.c", 'void h(void) { asm ("nop"); }\n')
+        out = self.problems()
+        self.assertIn("hv/vm/x.c:1: inline assembly", out)
+        self.assertIn("lib/y.c:1: inline assembly", out)
+        self.assertNotIn("lib/x86/z.c", out)

@@ -15,7 +15,10 @@
 #define PORT_B_GATE2        BIT(0)
 #define PORT_B_SPEAKER      BIT(1)
 #define PORT_B_OUT2         BIT(5)
-#define TSC_CALIBRATE_POLLS 100000000ULL /* far more reads of port B than 55 ms take */
+/* Give up when OUT2 has not risen after this many TSC cycles (seconds on any
+ * CPU of this century) or this many reads of port B, whichever comes first. */
+#define TSC_CALIBRATE_MAX_CYCLES (1ULL << 34)
+#define TSC_CALIBRATE_POLLS      10000000ULL
 
 #define PIT_MAX_COUNT 0xffffu /* 16 bits: about 54.9 ms */
 
@@ -31,13 +34,19 @@ u64 tsc_hz_from_pit(unsigned ms)
 	outb(PIT_MODE_PORT, PIT_CH2_LOHI_MODE0);
 	outb(PIT_CH2_DATA, (u8)count);
 	outb(PIT_CH2_DATA, (u8)(count >> 8));
-	u64 t0 = rdtsc(), polls = 0;
-	while (!(inb(PORT_B) & PORT_B_OUT2))
-		if (++polls == TSC_CALIBRATE_POLLS)
+	u64 t0 = rdtsc(), t1 = t0, polls = 0;
+	bool risen = false;
+	while (polls++ < TSC_CALIBRATE_POLLS && t1 - t0 < TSC_CALIBRATE_MAX_CYCLES) {
+		if (inb(PORT_B) & PORT_B_OUT2) {
+			risen = true;
 			break;
-	u64 t1 = rdtsc();
+		}
+		t1 = rdtsc();
+	}
+	t1 = rdtsc();
 	outb(PORT_B, b);
-	if (polls == TSC_CALIBRATE_POLLS || t1 <= t0)
+	if (!risen || t1 <= t0)
 		return 0;
-	return (t1 - t0) * PIT_HZ / count;
+	/* In mode 0, OUT rises N + 1 input clocks after the count N is loaded. */
+	return (t1 - t0) * PIT_HZ / (count + 1);
 }

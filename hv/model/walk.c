@@ -30,7 +30,7 @@ static const char *const walk_err_names[] = {
     [WALK_ERR_NESTED_FORMAT] = "unknown nested table format",
     [WALK_ERR_NO_GUEST_SEGMENT] = "mode needs an enabled guest segment",
     [WALK_ERR_NO_VMM_SEGMENT] = "mode needs an enabled VMM segment",
-    [WALK_ERR_NO_ESCAPE_PREDICATE] = "escape filter given without an is_escaped predicate",
+    [WALK_ERR_NO_ESCAPE_PREDICATE] = "escape filter given without its escape predicates",
     [WALK_ERR_TLB_CONFIG] = "invalid TLB configuration",
 };
 
@@ -155,11 +155,31 @@ static enum tlb_page_size segment_span(const struct direct_segment *seg, u64 add
 	for (int ps = TLB_PAGE_1G; ps > TLB_PAGE_4K; ps--) {
 		const u64 bytes = tlb_page_bytes(ps);
 		const u64 start = align_down(addr, bytes);
+		/* start <= addr < limit, so limit - start cannot wrap. */
 		if (is_aligned(seg->offset, bytes) && start >= seg->base &&
-		    start + bytes <= seg->limit)
+		    seg->limit - start >= bytes)
 			return (enum tlb_page_size)ps;
 	}
 	return TLB_PAGE_4K;
+}
+
+/* segment_span for the VMM segment, shrunk until the block holds no
+ * escaped page: an entry over one would hide its alternate frame. */
+static enum tlb_page_size span_clear_of_escapes(struct walk_model *m,
+                                                const struct direct_segment *vseg, u64 gpa)
+{
+	enum tlb_page_size ps = segment_span(vseg, gpa);
+
+	if (!m->config.escape)
+		return ps;
+	while (ps > TLB_PAGE_4K) {
+		const u64 bytes = tlb_page_bytes(ps);
+		if (!m->config.range_escaped(m->config.is_escaped_ctx,
+		                             align_down(gpa, bytes) >> GFN_SHIFT, bytes >> GFN_SHIFT))
+			break;
+		ps--;
+	}
+	return ps;
 }
 
 /* Nested TLB tags carry the page size, so one page number cannot alias
@@ -277,10 +297,7 @@ static enum walk_status gpa_translate(struct walk_model *m, u64 gpa, struct xlat
 		if (segment_contains(vseg, gpa) && !escape_filter_hits(m, gpa)) {
 			m->count.vseg_hits++;
 			out->pa = segment_translate(vseg, gpa);
-			/* With pages escaped, a larger entry could cover one of them. */
-			out->size = m->config.escape && m->config.escape->adds
-			                ? TLB_PAGE_4K
-			                : segment_span(vseg, gpa);
+			out->size = span_clear_of_escapes(m, vseg, gpa);
 			return WALK_OK;
 		}
 	}
@@ -403,6 +420,9 @@ static enum walk_status walk_miss(struct walk_model *m, u64 gva, struct xlate *o
 			}
 			/* Escaped (or a false positive): this gPA alone is paged. */
 			s = ept_translate(m, g.pa, &h);
+		} else if (cfg->mode == MODE_DUAL_DIRECT) {
+			/* Outside the VMM segment: the one check above said so. */
+			s = ept_translate(m, g.pa, &h);
 		} else {
 			s = gpa_translate(m, g.pa, &h);
 		}
@@ -441,7 +461,7 @@ static enum walk_err check_config(const struct walk_config *cfg)
 		return WALK_ERR_NO_GUEST_SEGMENT;
 	if (mode_has_vmm_seg(cfg->mode) && !cfg->vmm_seg.enabled)
 		return WALK_ERR_NO_VMM_SEGMENT;
-	if (cfg->escape && !cfg->is_escaped)
+	if (cfg->escape && (!cfg->is_escaped || !cfg->range_escaped))
 		return WALK_ERR_NO_ESCAPE_PREDICATE;
 	return WALK_ERR_NONE;
 }
@@ -545,7 +565,11 @@ struct walk_per_walk walk_per_walk(const struct walk_counters *c)
 	}
 	if (c->tlb_misses)
 		p.checks_per_miss_x1000 = c->bb_checks * PER_WALK_SCALE / c->tlb_misses;
-	if (c->accesses)
-		p.refs_per_kaccess_x1000 = refs * PER_WALK_SCALE * 1000 / c->accesses;
+	if (c->accesses) {
+		/* refs x 10^6 / accesses, without overflowing for large counts. */
+		const u64 scale = PER_WALK_SCALE * 1000;
+		p.refs_per_kaccess_x1000 =
+		    refs / c->accesses * scale + refs % c->accesses * scale / c->accesses;
+	}
 	return p;
 }

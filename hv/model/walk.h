@@ -9,8 +9,8 @@
  *   dual-direct   gVA in the guest segment with gPA in the VMM segment: one
  *                 combined gVA -> hPA segment
  * Counting rules: one guest_ref per guest table entry read, one nested_ref
- * per EPT entry read, one bb_check per base-bound comparison made (a miss
- * counts too: the comparison happens either way). The escape filter is
+ * per nested entry read, one bb_check per base-bound comparison whose result
+ * is used, i.e. made after an L2 TLB miss (a failed comparison counts too). The escape filter is
  * consulted (esc_checks) for each gPA inside the VMM segment; a hit, true or
  * false, sends that gPA through the EPT walk. With 4 KiB pages everywhere a
  * TLB miss inside the segments costs 24/0 (refs/checks), 4/0, 4/5, 4/1, 0/1
@@ -41,6 +41,9 @@ enum seg_fill {
 /* The exact answer the filter approximates: is this guest page (gPA >> 12)
  * really escaped? It tells a true positive from a false one. */
 typedef bool (*walk_escaped_fn)(const void *ctx, u64 gfn);
+/* Whether any of the count guest pages from gfn is escaped: a TLB entry that
+ * covered one would hide its alternate frame. */
+typedef bool (*walk_range_escaped_fn)(const void *ctx, u64 gfn, u64 count);
 
 struct walk_config {
 	enum hv_mode mode;
@@ -54,6 +57,7 @@ struct walk_config {
 	struct direct_segment vmm_seg;   /* gPA -> hPA; vmm-direct, dual-direct */
 	const struct bloom *escape;      /* NULL: no escape filter */
 	walk_escaped_fn is_escaped;      /* required with a filter */
+	walk_range_escaped_fn range_escaped; /* required with a filter */
 	const void *is_escaped_ctx;
 	bool pwc;          /* page-walk caches of guest PML4Es, PDPTEs and PDEs by gVA prefix */
 	bool nested_tlb;   /* cache of gPA -> hPA pages from nested walks */

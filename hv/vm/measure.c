@@ -16,6 +16,13 @@ static bool is_escaped(const void *ctx, u64 gfn)
 	return gmap_is_escaped(ctx, gfn << GMAP_PAGE_SHIFT, NULL);
 }
 
+static bool range_escaped(const void *ctx, u64 gfn, u64 count)
+{
+	const struct gmap *g = ctx;
+	unsigned i = gmap_escape_first_from(g, gfn << GMAP_PAGE_SHIFT);
+	return i < gmap_escape_count(g) && gmap_escape_get(g, i)->gfn - gfn < count;
+}
+
 s64 measure_setup(struct vm *vm, u64 gpa, u64 bytes)
 {
 	if (bytes == 0 || bytes % sizeof(u64) || !is_aligned(gpa, sizeof(u64)))
@@ -66,9 +73,9 @@ static s64 verify_guest_seg(struct vm *vm)
 			break;
 		gva = next;
 	}
-	con_printf(
-	    "measure: guest segment [0x%llx, 0x%llx) matches the guest's tables (%llu walks)\n",
-	    seg->base, seg->limit, pages);
+	con_printf("measure: guest segment [0x%llx, 0x%llx) matches the guest's tables (%llu walks, "
+	           "%s)\n",
+	           seg->base, seg->limit, pages, stride ? "sampled" : "every leaf");
 	return HC_OK;
 }
 
@@ -82,13 +89,22 @@ static void check_hpa(struct vm *vm, u64 gva, u64 model_hpa)
 	u64 gpa, leaf, hpa;
 
 	vm->hpa_checks++;
-	if (model_guest_translate(&vm->model, gva, &gpa, &leaf) != WALK_OK)
-		return; /* the model answered, so this cannot fail; counted as checked */
-	if (!gmap_lookup(&vm->gmap, gpa, &hpa)) /* honours escapes */
-		hpa = ~0ULL;
-	if (hpa == model_hpa)
+	/* A segment can answer where the guest's own tables do not map the gVA:
+	 * that is a mismatch too. */
+	enum walk_status s = model_guest_translate(&vm->model, gva, &gpa, &leaf);
+	if (s == WALK_OK) {
+		if (!gmap_lookup(&vm->gmap, gpa, &hpa)) /* honours escapes */
+			hpa = ~0ULL;
+		if (hpa == model_hpa)
+			return;
+	}
+	if (vm->hpa_mismatches++ != 0)
 		return;
-	if (vm->hpa_mismatches++ == 0)
+	if (s != WALK_OK)
+		con_printf("measure: the model translated gVA 0x%llx to hPA 0x%llx, but the guest's "
+		           "tables do not map it: %s\n",
+		           gva, model_hpa, walk_status_str(s));
+	else
 		con_printf("measure: the model translated gVA 0x%llx to hPA 0x%llx, the memory map "
 		           "says 0x%llx (gPA 0x%llx)\n",
 		           gva, model_hpa, hpa, gpa);
@@ -112,6 +128,7 @@ static s64 measure_begin(struct vm *vm, u32 workload)
 		c.vmm_seg = vm->vmm_seg;
 		c.escape = &vm->escape;
 		c.is_escaped = is_escaped;
+		c.range_escaped = range_escaped;
 		c.is_escaped_ctx = &vm->gmap;
 	}
 	const struct tlb_config *tlb = vm->params.tlb;

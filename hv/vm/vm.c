@@ -10,7 +10,7 @@
 #include "lib/console.h"
 #include "lib/fmt.h"
 #include "lib/mem.h"
-#include "lib/zero.h"
+#include "lib/x86/zero.h"
 
 #define GUEST_LINE_PREFIX "[guest] "
 

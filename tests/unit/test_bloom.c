@@ -1,4 +1,4 @@
-/* hv/bloom (the escape filter) and lib/hash. The measured false-positive
+/* hv/dseg/bloom (the escape filter) and lib/hash. The measured false-positive
  * rate over random page sets is compared with the textbook estimate
  * (1 - e^(-kn/m))^k; the agreement asked for is 10% relative. The estimate
  * is slightly low for small m (it uses the mean number of set bits; by

@@ -1,4 +1,4 @@
-/* hv/elf and hv/mbhdr: validating untrusted kernel images. Each image is built here, then copied
+/* hv/vm/elf and hv/vm/mbhdr: validating untrusted kernel images. Each image is built here, then copied
  * into a heap block of exactly its size so that the sanitizer catches any read past the end. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* hv/frame: the bitmap frame allocator over a normalized memory map, backed by the test arena. */
+/* hv/mem/frame: the bitmap frame allocator over a normalized memory map, backed by the test arena. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* hv/gmap: region validation, lookup with escapes, and the hypercall pointer check. */
+/* hv/mem/gmap: region validation, lookup with escapes, and the hypercall pointer check. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -162,6 +162,15 @@ static void guest_map_4k(struct fixture *f, u64 gva, u64 gpa)
 	gwrite64(f, table + pt_index(gva, 1) * sizeof(u64), gpa | PTE_P | PTE_RW);
 }
 
+/* Clears the leaf of a page guest_map_4k mapped. */
+static void guest_unmap_4k(struct fixture *f, u64 gva)
+{
+	u64 table = f->cpu.cr3;
+	for (int level = PT_LEVELS; level > 1; level--)
+		table = gread64(f, table + pt_index(gva, level) * sizeof(u64)) & PTE_ADDR_MASK;
+	gwrite64(f, table + pt_index(gva, 1) * sizeof(u64), 0);
+}
+
 static u64 data_gva(unsigned page)
 {
 	return DATA_GVA + page * PAGE_SIZE_4K + page * 0x10;
@@ -663,6 +672,17 @@ static void test_model_hpa_checked(void **state)
 	                 HC_OK);
 	expect_field(result_line(), "hpa_mismatches", "16");
 	assert_non_null(strstr(con_buf, "measure: the model translated gVA 0x400000 to hPA "));
+	f->vm->vmm_seg.offset -= PAGE_SIZE_4K;
+
+	/* A page the guest unmaps after the segment was verified: the segment
+	 * still answers for it, the guest's tables no longer do. */
+	assert_int_equal(hc(f, HC_TRACE_REPLAY, 0, WL_GUPS, TRACE_BEGIN), HC_OK);
+	guest_unmap_4k(f, DATA_GVA);
+	con_reset();
+	assert_int_equal(hc(f, HC_TRACE_REPLAY, DATA_PAGES * 64, WL_GUPS, TRACE_END), HC_OK);
+	expect_field(result_line(), "hpa_mismatches", "16");
+	assert_non_null(strstr(con_buf, "but the guest's tables do not map it: guest page-table "
+	                                "entry not present"));
 }
 
 /* DESIGN.md, "Trust": a declared guest segment the guest's tables do not
@@ -707,7 +727,7 @@ static void test_guest_seg_verified(void **state)
 	con_reset();
 	assert_int_equal(hc(f, HC_TRACE_REPLAY, DATA_PAGES, WL_GUPS, TRACE_BEGIN | TRACE_END),
 	                 HC_OK);
-	assert_non_null(strstr(con_buf, "matches the guest's tables (16 walks)"));
+	assert_non_null(strstr(con_buf, "matches the guest's tables (16 walks, every leaf)"));
 	expect_field(result_line(), "walks", "16");
 }
 

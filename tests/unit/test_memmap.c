@@ -1,4 +1,4 @@
-/* hv/memmap: normalizing firmware memory maps and carving out reservations. */
+/* hv/mem/memmap: normalizing firmware memory maps and carving out reservations. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* hv/nested: EPT and NPT generation from a gmap, checked page by page with the software walk,
+/* hv/mem/nested: EPT and NPT generation from a gmap, checked page by page with the software walk,
  * with exact table-page and leaf counts, exact entry bits, escapes, allocation failure and
  * freeing. The two formats share every shape: only the entry bits differ. */
 #include <setjmp.h>

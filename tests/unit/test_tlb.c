@@ -1,4 +1,4 @@
-/* hv/tlb: set-associative LRU TLB model, its presets and its geometry checks. */
+/* hv/model/tlb: set-associative LRU TLB model, its presets and its geometry checks. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

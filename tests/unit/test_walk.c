@@ -1,4 +1,4 @@
-/* hv/walk and hv/segment: the 2D walker and its counts, over guest page
+/* hv/model/walk and hv/dseg/segment: the 2D walker and its counts, over guest page
  * tables and an EPT built in the test arena.
  *
  * Layout (all modes, all page sizes):
@@ -133,6 +133,15 @@ static bool is_escaped(const void *ctx, u64 gfn)
 	const struct fixture *fx = ctx;
 	for (int i = 0; i < fx->n_escaped; i++)
 		if (fx->escaped[i] == gfn)
+			return true;
+	return false;
+}
+
+static bool range_escaped(const void *ctx, u64 gfn, u64 count)
+{
+	const struct fixture *fx = ctx;
+	for (int i = 0; i < fx->n_escaped; i++)
+		if (fx->escaped[i] - gfn < count)
 			return true;
 	return false;
 }
@@ -551,6 +560,7 @@ static u64 escape_a_in(struct fixture *fx, struct bloom *b, u32 m_bits, u32 k)
 	bloom_add(b, page >> 12);
 	fx->cfg.escape = b;
 	fx->cfg.is_escaped = is_escaped;
+	fx->cfg.range_escaped = range_escaped;
 	fx->cfg.is_escaped_ctx = fx;
 	return alt + (A_IN & (PAGE_SIZE_4K - 1));
 }
@@ -685,30 +695,34 @@ static void test_tlb_in_model(void **state)
 }
 
 /* Second access to the next page (TLB miss, same page table). */
-static struct cost second_walk(struct fixture *fx, bool pwc, bool ntlb, u64 second)
+static void second_walk_in(struct fixture *fx, enum hv_mode mode, bool pwc, bool ntlb,
+                           bool npwc, u64 second)
 {
 	fx->cfg.pwc = pwc;
 	fx->cfg.nested_tlb = ntlb;
-	init_model(fx, MODE_BASE);
+	fx->cfg.nested_pwc = npwc;
+	init_model(fx, mode);
 	access_ok(fx, A_IN, hpa_of(A_IN));
 	model_reset_counters(fx->m);
 	access_ok(fx, second, hpa_of(second));
 	assert_int_equal(fx->m->count.tlb_misses, 1);
-	return (struct cost){fx->m->count.guest_refs, fx->m->count.nested_refs, 0};
+}
+
+static void second_walk(struct fixture *fx, bool pwc, bool ntlb, u64 second)
+{
+	second_walk_in(fx, MODE_BASE, pwc, ntlb, false, second);
 }
 
 static void test_pwc_and_nested_tlb(void **state)
 {
 	struct fixture *fx = *state;
 	const struct walk_counters *c = &fx->m->count;
-	struct cost got;
 
 	build(fx, TLB_PAGE_4K, TLB_PAGE_4K);
 
 	/* Off (the default): the second walk costs the full 24. */
-	got = second_walk(fx, false, false, A_IN + PAGE_SIZE_4K);
+	second_walk(fx, false, false, A_IN + PAGE_SIZE_4K);
 	expect_cost(c, (struct cost){4, 20, 0}, "no caches");
-	(void)got;
 
 	/* PWC: the PDE is cached; only the PTE (4 + 1) and the data (4). */
 	second_walk(fx, true, false, A_IN + PAGE_SIZE_4K);
@@ -726,6 +740,77 @@ static void test_pwc_and_nested_tlb(void **state)
 	/* Both: one PTE read through a cached gPA, plus the data's EPT walk. */
 	second_walk(fx, true, true, A_IN + PAGE_SIZE_4K);
 	expect_cost(c, (struct cost){1, 4, 0}, "pwc + nested TLB");
+
+	/* Nested non-leaf cache: every gPA of the second walk lies under a
+	 * nested PDE the first walk read (all within one 2 MiB of gPA for the
+	 * tables, and the data page next door), so each nested walk reads its
+	 * PTE only: 5 nested walks of 1 reference. */
+	second_walk_in(fx, MODE_BASE, false, false, true, A_IN + PAGE_SIZE_4K);
+	expect_cost(c, (struct cost){4, 5, 0}, "nested non-leaf cache");
+	assert_int_equal(c->npwc_hits, 5);
+	assert_int_equal(c->walks, 1);
+
+	/* Cache-served: in guest-direct with the nested TLB, a second page under
+	 * the same 4 KiB... is a new page, so take the same page's other half
+	 * after a TLB flush: the segment gives the gPA, the nested TLB the hPA,
+	 * and no table entry is read. It is a TLB miss but not a walk. */
+	fx->cfg.nested_tlb = true;
+	init_model(fx, MODE_GUEST_DIRECT);
+	access_ok(fx, A_IN, hpa_of(A_IN));
+	tlb_flush(&fx->m->tlb);
+	model_reset_counters(fx->m);
+	access_ok(fx, A_IN + 8, hpa_of(A_IN) + 8);
+	assert_int_equal(c->tlb_misses, 1);
+	assert_int_equal(c->walks, 0);
+	assert_int_equal(c->cache_served, 1);
+	assert_int_equal(c->ntlb_hits, 1);
+	expect_cost(c, (struct cost){0, 0, 1}, "cache-served");
+	fx->cfg.nested_tlb = false;
+}
+
+/* Dual-direct with the gVA in the guest segment but its gPA outside the VMM
+ * segment: the one combined check fails and the gPA is walked in the nested
+ * table; no second check. */
+static void test_dual_outside_vmm_segment(void **state)
+{
+	struct fixture *fx = *state;
+	const struct walk_counters *c = &fx->m->count;
+
+	build(fx, TLB_PAGE_4K, TLB_PAGE_4K);
+	/* The guest's tables stay inside; A_IN's gPA (1G + 40M) does not. */
+	assert_int_equal(segment_set(&fx->cfg.vmm_seg, VSEG_START, VSEG_START + 6 * MiB,
+	                             -GPA_OF_HPA0),
+	                 SEGMENT_OK);
+	init_model(fx, MODE_DUAL_DIRECT);
+	access_ok(fx, A_IN, hpa_of(A_IN));
+	expect_cost(c, (struct cost){0, 4, 1}, "dual-direct, gPA outside the VMM segment");
+	assert_int_equal(c->gseg_hits, 1);
+	assert_int_equal(c->vseg_hits, 0);
+	assert_int_equal(c->walks, 1);
+	assert_int_equal(c->seg_served, 0);
+}
+
+/* An escaped page keeps a vmm-direct TLB entry from covering it, and only
+ * where it is: with 2 MiB guest pages, the 2 MiB page holding the escaped
+ * page is cached at 4 KiB, the next 2 MiB page at 2 MiB. */
+static void test_escape_bounds_entry(void **state)
+{
+	struct fixture *fx = *state;
+	struct bloom b;
+
+	build(fx, TLB_PAGE_2M, TLB_PAGE_4K); /* the escape splits a 4 KiB nested leaf */
+	u64 alt = escape_a_in(fx, &b, BLOOM_DEFAULT_BITS, BLOOM_DEFAULT_HASHES);
+	init_model(fx, MODE_VMM_DIRECT);
+	/* A page of the same 2 MiB, not escaped, then the escaped one. */
+	access_ok(fx, A_IN + PAGE_SIZE_4K, hpa_of(A_IN + PAGE_SIZE_4K));
+	struct tlb_result r = tlb_lookup_level(&fx->m->tlb, 0, A_IN + PAGE_SIZE_4K);
+	assert_int_equal(r.level, TLB_HIT_L1);
+	assert_int_equal(r.size, TLB_PAGE_4K);
+	access_ok(fx, A_IN, alt);
+	/* The next 2 MiB page holds no escape. */
+	access_ok(fx, A_IN + PAGE_SIZE_2M, hpa_of(A_IN + PAGE_SIZE_2M));
+	r = tlb_lookup_level(&fx->m->tlb, 0, A_IN + PAGE_SIZE_2M);
+	assert_int_equal(r.size, TLB_PAGE_2M);
 }
 
 static void test_per_walk(void **state)
@@ -761,6 +846,8 @@ int main(void)
 	    T(test_page_size_matrix),
 	    T(test_entry_bounded_by_segment),
 	    T(test_seg_fill),
+	    T(test_dual_outside_vmm_segment),
+	    T(test_escape_bounds_entry),
 	    T(test_outside_segments),
 	    T(test_escaped_page),
 	    T(test_false_positive),

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/zero.h"
+#include "lib/x86/zero.h"
 
 #define PAGES          8
 #define WORDS_PER_PAGE (ZERO_PAGE_BYTES / sizeof(u64))

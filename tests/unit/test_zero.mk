@@ -1,2 +1,2 @@
 UNIT_TESTS += test_zero
-test_zero_SRCS := tests/unit/test_zero.c lib/zero.c
+test_zero_SRCS := tests/unit/test_zero.c lib/x86/zero.c

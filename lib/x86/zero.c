@@ -1,4 +1,4 @@
-#include "lib/zero.h"
+#include "lib/x86/zero.h"
 
 /* The first nonzero word of [p, p + words), or p + words. REPE SCASQ
  * compares RAX with [RDI] while RCX counts down (SDM Vol. 2B, SCAS): one

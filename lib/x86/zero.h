@@ -3,8 +3,8 @@
  * with zeros from its first nonzero word on. On dirty memory that costs
  * about a plain fill; on memory already zero (an emulator's fresh RAM, or
  * a fresh VM's) it costs a read and commits nothing. */
-#ifndef LIB_ZERO_H
-#define LIB_ZERO_H
+#ifndef LIB_X86_ZERO_H
+#define LIB_X86_ZERO_H
 
 #include "lib/types.h"
 
