@@ -19,11 +19,14 @@ KLDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 -Wl,--build-id=non
 LIB_SRCS := $(wildcard lib/*.c) $(wildcard lib/x86/*.c) $(wildcard lib/x86/*.S)
 HV_SRCS := $(wildcard arch/x86/*.c) $(wildcard arch/x86/*.S) $(wildcard hv/*.c) $(wildcard hv/*/*.c) $(LIB_SRCS)
 GUEST_SRCS := $(wildcard guest/*.c) $(wildcard guest/*.S) $(LIB_SRCS)
+# The attack kernel (tests/attack/): a Multiboot guest apart from the test guest.
+ATTACK_SRCS := $(wildcard tests/attack/*.c) $(wildcard tests/attack/*.S) $(LIB_SRCS)
 
 HV_OBJS := $(patsubst %,$(B)/hv/%.o,$(HV_SRCS))
 GUEST_OBJS := $(patsubst %,$(B)/guest/%.o,$(GUEST_SRCS))
+ATTACK_OBJS := $(patsubst %,$(B)/attack/%.o,$(ATTACK_SRCS))
 
-IMAGES := $(B)/hv.elf $(B)/hv.elf32 $(B)/guest.elf $(B)/guest.elf32
+IMAGES := $(B)/hv.elf $(B)/hv.elf32 $(B)/guest.elf $(B)/guest.elf32 $(B)/attack.elf $(B)/attack.elf32
 
 .PHONY: all images run test unit system deps clean format
 all: images
@@ -45,6 +48,14 @@ $(B)/guest/%.S.o: %.S
 	@mkdir -p $(dir $@)
 	@echo "  AS      $< (guest)"
 	$(Q)$(CC) $(KASFLAGS) -DSEGVISOR_GUEST -MMD -MP -c $< -o $@
+$(B)/attack/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (attack)"
+	$(Q)$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
+$(B)/attack/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	@echo "  AS      $< (attack)"
+	$(Q)$(CC) $(KASFLAGS) -MMD -MP -c $< -o $@
 
 $(B)/hv.elf: $(HV_OBJS) linker/hv.ld
 	@echo "  LD      $@"
@@ -52,6 +63,9 @@ $(B)/hv.elf: $(HV_OBJS) linker/hv.ld
 $(B)/guest.elf: $(GUEST_OBJS) linker/guest.ld
 	@echo "  LD      $@"
 	$(Q)$(CC) $(KLDFLAGS) -T linker/guest.ld -o $@ $(GUEST_OBJS) -lgcc
+$(B)/attack.elf: $(ATTACK_OBJS) linker/attack.ld
+	@echo "  LD      $@"
+	$(Q)$(CC) $(KLDFLAGS) -T linker/attack.ld -o $@ $(ATTACK_OBJS) -lgcc
 # QEMU -kernel loads Multiboot ELF32 only (EMULATORS.md).
 $(B)/%.elf32: $(B)/%.elf
 	@echo "  OBJCOPY $@"
@@ -92,4 +106,4 @@ format:
 clean:
 	rm -rf $(B)
 
--include $(HV_OBJS:.o=.d) $(GUEST_OBJS:.o=.d)
+-include $(HV_OBJS:.o=.d) $(GUEST_OBJS:.o=.d) $(ATTACK_OBJS:.o=.d)
