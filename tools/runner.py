@@ -234,7 +234,7 @@ def parse_args(argv):
                    help=f"emulator RAM in MiB (QEMU -m, Bochs megs:, at most "
                         f"{scenarios.BOCHS_MAX_MEM}); default {engines.DEFAULT_MEM}")
     b.add_argument("--image", default="hv", choices=scenarios.IMAGES)
-    b.add_argument("--module", default=None, help="guest, none or corrupt:KIND")
+    b.add_argument("--module", default=None, help="guest, attack, none or corrupt:KIND")
     b.add_argument("--out", default=str(BOOT_OUT), help="output directory")
     b.add_argument("options", nargs="?", default="", help="hypervisor options")
     b.add_argument("guest_args", nargs="?", default="", help="guest arguments")

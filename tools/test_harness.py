@@ -417,6 +417,23 @@ class Engines(unittest.TestCase):
         self.assertEqual(cmd[cmd.index("-kernel") + 1], str(paths.HV_ELF32))
         self.assertNotIn("-enable-kvm", cmd)
 
+    def test_attack_module(self):
+        s = scenarios.parse_line('a hv attack qemu-kernel max 20 "fail:outside its memory map" '
+                                 '- attack=oob-read')
+        self.assertEqual((s.module, s.guest_args), ("attack", "attack=oob-read"))
+        self.assertIsNone(s.corrupt_kind)
+        self.assertEqual(engines._module_file(s, Path("o")), paths.ATTACK_ELF)
+        self.assertEqual(engines.module_image("attack"), paths.ATTACK_ELF)
+        self.assertEqual(engines.module_image("guest"), paths.GUEST_ELF)
+        self.assertEqual(engines.module_image("corrupt:segoob"), paths.GUEST_ELF)
+        self.assertIsNone(engines.module_image("none"))
+        cmd = engines._qemu_kernel(s, {"serial": Path("s")}, paths.ATTACK_ELF, 512)
+        self.assertEqual(cmd[cmd.index("-initrd") + 1], f"{paths.ATTACK_ELF} attack=oob-read")
+        with self.assertRaisesRegex(scenarios.ScenarioError, "takes no module"):
+            scenarios.parse_line("a guest attack qemu-kernel max 20 pass - -")
+        with self.assertRaisesRegex(scenarios.ScenarioError, "guest, attack, none or corrupt"):
+            scenarios.parse_line("a hv attacker qemu-kernel max 20 pass - -")
+
     def test_mem_reaches_the_emulator(self):
         s = scenarios.parse_line("q hv guest qemu-kernel max 20 pass - - mem=3072")
         cmd = engines._qemu_kernel(s, {"serial": Path("s")}, None, s.mem)

@@ -60,6 +60,8 @@ def _module_file(scenario, out: Path):
         return None
     if scenario.module == "guest":
         return paths.GUEST_ELF
+    if scenario.module == "attack":
+        return paths.ATTACK_ELF
     kind = scenario.corrupt_kind
     dest = out / f"guest-{kind}.elf"
     try:
@@ -67,6 +69,14 @@ def _module_file(scenario, out: Path):
     except (OSError, mkcorrupt.CorruptError) as e:
         raise PrepareError(f"cannot make corrupt module {kind}: {e}") from None
     return dest
+
+
+def module_image(module: str):
+    """The built image a module field needs (corrupt:KIND is made from the
+    test guest), or None for none."""
+    if module == "none":
+        return None
+    return paths.ATTACK_ELF if module == "attack" else paths.GUEST_ELF
 
 
 def _kernel_and_cmdline(scenario):
@@ -142,8 +152,7 @@ def prepare(scenario, out: Path) -> Launch:
     for stale in ("serial", "stdout", "log"):
         (paths.ROOT / files[stale]).unlink(missing_ok=True)
     elf64, elf32, cmdline = _kernel_and_cmdline(scenario)
-    _check_images(elf64 if scenario.uses_iso else elf32,
-                  paths.GUEST_ELF if scenario.module != "none" else None)
+    _check_images(elf64 if scenario.uses_iso else elf32, module_image(scenario.module))
     module = _module_file(scenario, out)
 
     if scenario.engine == "qemu-kernel":

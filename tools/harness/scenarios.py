@@ -47,7 +47,7 @@ class Expectation:
 class Scenario:
     name: str
     image: str  # "hv" or "guest" (the guest booted natively)
-    module: str  # "guest", "none" or "corrupt:KIND"
+    module: str  # "guest", "attack", "none" or "corrupt:KIND"
     engine: str
     cpu: str
     timeout: int  # seconds of emulator wall time
@@ -77,8 +77,13 @@ def parse_expectation(text: str) -> Expectation:
     return Expectation(kind, what)
 
 
+# Module 1 of an hv image: the test guest, the attack kernel (tests/attack/),
+# or none; corrupt:KIND is a malformed copy of the test guest.
+MODULE_IMAGES = ("guest", "attack")
+
+
 def _check_module(module: str, image: str):
-    if module in ("guest", "none"):
+    if module in MODULE_IMAGES or module == "none":
         pass
     elif module.startswith("corrupt:"):
         kind = module.split(":", 1)[1]
@@ -86,7 +91,7 @@ def _check_module(module: str, image: str):
             raise ScenarioError(f"unknown corrupt kind '{kind}' (one of "
                                 f"{', '.join(mkcorrupt.KINDS)})")
     else:
-        raise ScenarioError(f"module '{module}' is not guest, none or corrupt:KIND")
+        raise ScenarioError(f"module '{module}' is not guest, attack, none or corrupt:KIND")
     if image == "guest" and module != "none":
         raise ScenarioError("the guest booted natively takes no module: use none")
 
