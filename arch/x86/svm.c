@@ -35,6 +35,20 @@ _Static_assert(SVM_RAW_COUNT <= VCPU_MAX_RAW_EXIT, "exit counts per raw reason (
 #define RAW(code)         ((code)-SVM_EXIT_INTR)
 #define EXCEPTION_VECTORS 32 /* vectors 0-31 are exceptions (Vol. 2, 8.2) */
 #define ARCH_MAX_PHYADDR  52 /* the architectural physical-address limit */
+/* INTERCEPT_CR: bit 16 + n intercepts writes of CRn (Table B-1). */
+#define SVM_INTERCEPT_CR_WRITE(n) BIT(16 + (n))
+/* EXITINFO1 of a CR access with decode assists (15.33.1): the GPR. */
+#define SVM_CR_EXITINFO_VALID BIT(63)
+#define SVM_CR_EXITINFO_GPR   BITS(3, 0)
+/* CPUID bits behind CR4 bits (APM Vol. 3, Appendix E). */
+#define CPUID_7_EBX_FSGSBASE BIT(0)
+#define CPUID_7_EBX_SMEP     BIT(7)
+#define CPUID_7_EBX_SMAP     BIT(20)
+#define CPUID_7_ECX_UMIP     BIT(2)
+#define CPUID_7_ECX_PKU      BIT(3)
+#define CPUID_7_ECX_CET_SS   BIT(7)
+#define CPUID_7_ECX_LA57     BIT(16)
+#define CPUID_LEAF_STRUCTURED 7
 
 void svm_enter(struct guest_regs *regs, u64 vmcb_pa, u64 host_save_pa);
 
@@ -53,8 +67,10 @@ struct svm_vcpu {
 	 * refused VMRUN writes back state the CPU has already normalised. */
 	enum svm_check_rule entry_rule;
 	struct svm_check_detail entry_detail;
+	u64 cr4_allowed; /* CR4 bits this CPU defines: the rest #GP when written */
 };
 static struct svm_vcpu the_vcpu;
+static u64 cr4_allowed_bits(void);
 static struct svm_caps svm_caps_cur;
 static bool svm_enabled;
 
@@ -314,6 +330,7 @@ static const enum exit_kind svm_exit_kinds[SVM_RAW_COUNT] = {
     [RAW(SVM_EXIT_SKINIT)] = VMEXIT_VIRT_INSN,
     [RAW(SVM_EXIT_WBINVD)] = VMEXIT_WBINVD,
     [RAW(SVM_EXIT_XSETBV)] = VMEXIT_XSETBV,
+    [SVM_RAW_CR_WRITE] = VMEXIT_CR_ACCESS,
     [SVM_RAW_NPF] = VMEXIT_NPF,
     [SVM_RAW_INVALID] = VMEXIT_ENTRY_FAIL,
     [SVM_RAW_EXCEPTION] = VMEXIT_EXCEPTION,
@@ -495,7 +512,12 @@ static void vmcb_build(struct vmcb *vmcb, const struct vcpu_start *start, u64 n_
 
 	/* Intercepts (15.9-15.15): what the core emulates, the guest's own SVM
 	 * instructions (the core injects #UD) and a shutdown (triple fault).
-	 * No CR, DR or exception intercepts: SVM forces no CR0 bits. */
+	 * CR0, CR3 and CR4 writes are checked here (svm_write_cr): QEMU's nested
+	 * SVM does not #GP on their reserved bits itself (EMULATORS.md) but ends
+	 * the guest with VMEXIT_INVALID, or lets the value reach the VMCB, which
+	 * the next VMRUN refuses. No DR or exception intercepts. */
+	c->intercept_cr =
+	    SVM_INTERCEPT_CR_WRITE(0) | SVM_INTERCEPT_CR_WRITE(3) | SVM_INTERCEPT_CR_WRITE(4);
 	c->intercept_misc1 = SVM_INTERCEPT_CPUID | SVM_INTERCEPT_HLT | SVM_INTERCEPT_INVD |
 	                     SVM_INTERCEPT_INVLPGA | SVM_INTERCEPT_IOIO_PROT |
 	                     SVM_INTERCEPT_MSR_PROT | SVM_INTERCEPT_SHUTDOWN;
@@ -651,6 +673,7 @@ static int svm_create(struct vcpu *v, const struct vcpu_start *start, u64 nested
 	memset(s, 0, sizeof(*s));
 	s->caps = svm_caps_cur;
 	s->vmcb = &guest_vmcb;
+	s->cr4_allowed = cr4_allowed_bits();
 	v->arch = s;
 	v->nested_root = nested_root;
 	v->regs.rax = start->rax;
@@ -732,6 +755,20 @@ static void decode_exit(const struct svm_vcpu *s, struct vm_exit *e)
 		e->io.rep = info1 & IOIO_REP;
 		e->insn_len = (u32)(info2 - rip); /* EXITINFO2 is the next RIP (15.10.2) */
 		break;
+	case VMEXIT_CR_ACCESS:
+		e->cr.cr = (u8)((u32)c->exitcode - SVM_EXIT_CR0_WRITE);
+		e->cr.access = CR_OP_WRITE;
+		/* Without decode assists and NRIPS (QEMU has neither) the core
+		 * reads the instruction for its register and length; it may also
+		 * be CLTS or LMSW, which the CR0 write intercept catches too. */
+		if ((info1 & SVM_CR_EXITINFO_VALID) && svm_caps_has(&s->caps, SVM_FEAT_NRIPS) &&
+		    c->next_rip > rip) {
+			e->cr.gpr = (u8)(info1 & SVM_CR_EXITINFO_GPR);
+			e->insn_len = (u32)(c->next_rip - rip);
+		} else {
+			e->cr.needs_decode = true;
+		}
+		break;
 	case VMEXIT_MSR_READ:
 		if (info1 == SVM_EXITINFO1_WRMSR)
 			e->kind = VMEXIT_MSR_WRITE;
@@ -755,12 +792,20 @@ static int svm_run(struct vcpu *v, struct vm_exit *e)
 	vmcb->control.tlb_control = TLB_CONTROL_DO_NOTHING;
 	vmcb->control.eventinj = 0; /* delivered, or in EXITINTINFO */
 	decode_exit(s, e);
-	if (e->kind == VMEXIT_ENTRY_FAIL)
+	if (e->kind == VMEXIT_ENTRY_FAIL && s->entry_rule != SVM_CHECK_OK)
 		con_printf("FAIL: vm-entry: VMRUN refused the VMCB (VMEXIT_INVALID); software "
 		           "check of it: %s (%s), value 0x%llx bits 0x%llx\n",
 		           svm_check_rule_message(s->entry_rule),
 		           svm_check_rule_name(s->entry_rule), s->entry_detail.value,
 		           s->entry_detail.bad_bits);
+	else if (e->kind == VMEXIT_ENTRY_FAIL)
+		/* A VMCB that passes every check: the exit came while the guest ran
+		 * (QEMU ends a nested guest so on state it finds illegal), or the
+		 * checker misses a rule. */
+		con_printf("FAIL: vm-entry: VMEXIT_INVALID at guest RIP 0x%llx, with a VMCB that "
+		           "passed every software check before VMRUN: the guest's state became "
+		           "illegal while it ran, or a rule is missing from the checker\n",
+		           vmcb->save.rip);
 	return 0;
 }
 
@@ -800,6 +845,13 @@ static unsigned svm_cpl(struct vcpu *v)
 	return ((struct svm_vcpu *)v->arch)->vmcb->save.cpl;
 }
 
+/* 64-bit mode: EFER.LMA and CS.L (APM Vol. 2, 4.8.1). */
+static bool svm_in_64bit_mode(struct vcpu *v)
+{
+	const struct vmcb_save *s = &((struct svm_vcpu *)v->arch)->vmcb->save;
+	return (s->efer & EFER_LMA) && (s->cs.attrib & SVM_ATTR_L);
+}
+
 /* The APM's register numbering (RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI,
  * R8-R15). RAX is regs.rax, kept equal to the VMCB's by svm_run; RSP lives
  * in the VMCB: callers handle 4. */
@@ -813,11 +865,91 @@ static u64 *svm_gpr(struct vcpu *v, unsigned n)
 	return n < GPR_COUNT ? regs[n] : NULL;
 }
 
-/* No control register is intercepted: SVM has no fixed CR0/CR4 bits to
- * hide, so a CR exit never reaches the core. */
+/* The CR4 bits this CPU defines: SVM_CR4_DEFINED less the features CPUID
+ * does not report. */
+static u64 cr4_allowed_bits(void)
+{
+	const struct cpuid_regs f = cpuid(CPUID_LEAF_FEATURES, 0);
+	const struct cpuid_regs s7 =
+	    cpuid(0, 0).eax >= CPUID_LEAF_STRUCTURED ? cpuid(CPUID_LEAF_STRUCTURED, 0)
+	                                              : (struct cpuid_regs){0};
+	u64 a = SVM_CR4_DEFINED;
+	const struct {
+		bool has;
+		u64 bit;
+	} need[] = {
+	    {f.ecx & CPUID_1_ECX_PCID, CR4_PCIDE},     {f.ecx & CPUID_1_ECX_XSAVE, CR4_OSXSAVE},
+	    {s7.ebx & CPUID_7_EBX_FSGSBASE, CR4_FSGSBASE}, {s7.ebx & CPUID_7_EBX_SMEP, CR4_SMEP},
+	    {s7.ebx & CPUID_7_EBX_SMAP, CR4_SMAP},      {s7.ecx & CPUID_7_ECX_UMIP, CR4_UMIP},
+	    {s7.ecx & CPUID_7_ECX_PKU, CR4_PKE},        {s7.ecx & CPUID_7_ECX_CET_SS, CR4_CET},
+	    {s7.ecx & CPUID_7_ECX_LA57, CR4_LA57},
+	};
+	for (unsigned i = 0; i < ARRAY_SIZE(need); i++)
+		if (!need[i].has)
+			a &= ~need[i].bit;
+	return a;
+}
+
+/* 15.16.1: cached translations go when the paging controls change, as a
+ * MOV to CR0 or CR4 flushes them on the CPU (a MOV to CR3 the non-global
+ * ones). */
+static void flush_guest_tlb(struct svm_vcpu *s, bool nonglobal)
+{
+	const bool by_asid = svm_caps_has(&s->caps, SVM_FEAT_FLUSH_BY_ASID);
+	if (s->vmcb->control.tlb_control != TLB_CONTROL_DO_NOTHING && nonglobal)
+		return; /* a wider flush is already due */
+	s->vmcb->control.tlb_control = !by_asid   ? TLB_CONTROL_FLUSH_ALL
+	                               : nonglobal ? TLB_CONTROL_FLUSH_GUEST_NONGLOBAL
+	                                           : TLB_CONTROL_FLUSH_GUEST;
+}
+
+/* MOV to CR0 or CR4, intercepted: the #GP conditions of APM Vol. 3 (MOV CRn)
+ * and Vol. 2, 3.1.1, 3.1.3 and 14.6 (long mode activation), then the value
+ * goes into the VMCB, and EFER.LMA follows CR0.PG as the CPU would set it. */
 static bool svm_write_cr(struct vcpu *v, unsigned cr, u64 val)
 {
-	(void)v;
+	struct svm_vcpu *s = v->arch;
+	struct vmcb_save *st = &s->vmcb->save;
+	const bool lma = st->efer & EFER_LMA;
+	if (cr == 0) {
+		const bool paging_on = (val & CR0_PG) && !(st->cr0 & CR0_PG);
+		if ((val >> 32) || ((val & CR0_NW) && !(val & CR0_CD)) ||
+		    ((val & CR0_PG) && !(val & CR0_PE)) ||
+		    (paging_on && (st->efer & EFER_LME) && !(st->cr4 & CR4_PAE)) ||
+		    (!(val & CR0_PG) && lma && (st->cs.attrib & SVM_ATTR_L)))
+			return false;
+		if ((val & CR0_PG) && (st->efer & EFER_LME))
+			st->efer |= EFER_LMA;
+		else if (!(val & CR0_PG))
+			st->efer &= ~EFER_LMA;
+		if ((val ^ st->cr0) & (CR0_PG | CR0_PE | CR0_WP | CR0_CD))
+			flush_guest_tlb(s, false);
+		st->cr0 = val | CR0_ET; /* ET is fixed at 1 (3.1.1) */
+		return true;
+	}
+	if (cr == 4) {
+		if ((val & ~s->cr4_allowed) || (lma && !(val & CR4_PAE)) ||
+		    (lma && ((val ^ st->cr4) & CR4_LA57)) ||
+		    ((val & CR4_PCIDE) && !(st->cr4 & CR4_PCIDE) && (!lma || (st->cr3 & BITS(11, 0)))))
+			return false;
+		if (val != st->cr4)
+			flush_guest_tlb(s, false);
+		st->cr4 = val;
+		return true;
+	}
+	if (cr == 3) {
+		/* Bits beyond the physical-address width in long mode, bits 63:32
+		 * outside it; bit 63 with PCIDE asks for no flush (3.1.2, 5.3.2). */
+		const u8 w = s->caps.maxphyaddr ? s->caps.maxphyaddr : ARCH_MAX_PHYADDR;
+		const bool keep = (st->cr4 & CR4_PCIDE) && (val & BIT(63));
+		const u64 cr3 = keep ? val & ~BIT(63) : val;
+		if (lma ? (w < 64 && (cr3 >> w)) : (cr3 >> 32) != 0)
+			return false;
+		st->cr3 = cr3;
+		if (!keep)
+			flush_guest_tlb(s, true);
+		return true;
+	}
 	con_printf("svm: unexpected emulation of a write of 0x%llx to CR%u\n", val, cr);
 	return false;
 }
@@ -896,6 +1028,7 @@ static void svm_dump(struct vcpu *v)
 
 const struct vcpu_ops svm_vcpu_ops = {
     .name = "svm",
+    .nested_fault_name = "nested page fault",
     .nested_format = NESTED_FORMAT_NPT,
     .create = svm_create,
     .run = svm_run,
@@ -905,6 +1038,7 @@ const struct vcpu_ops svm_vcpu_ops = {
     .rip = svm_rip,
     .cr3 = svm_cr3,
     .cpl = svm_cpl,
+    .in_64bit_mode = svm_in_64bit_mode,
     .dump = svm_dump,
     .gpr = svm_gpr,
     .write_cr = svm_write_cr,

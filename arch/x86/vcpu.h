@@ -69,6 +69,9 @@ struct vm_exit {
 		u8 cr;
 		u8 access; /* enum cr_op */
 		u8 gpr;
+		/* The backend could not tell the instruction (SVM without decode
+		 * assists): the core reads it at RIP for access, gpr and length. */
+		bool needs_decode;
 	} cr;
 	u32 entry_fail_reason; /* the failed-entry basic reason or VM-instruction error */
 };
@@ -98,6 +101,9 @@ struct vcpu {
  * why. */
 struct vcpu_ops {
 	const char *name; /* "vmx", "svm" */
+	/* What the vendor calls a nested-table fault: "EPT violation" or
+	 * "nested page fault". */
+	const char *nested_fault_name;
 	/* The nested table format it wants built (hv/mem/nested.c). */
 	enum nested_format nested_format;
 	int (*create)(struct vcpu *v, const struct vcpu_start *start, u64 nested_root);
@@ -108,6 +114,9 @@ struct vcpu_ops {
 	u64 (*rip)(struct vcpu *v);
 	u64 (*cr3)(struct vcpu *v);
 	unsigned (*cpl)(struct vcpu *v); /* the guest's current privilege level */
+	/* The guest runs 64-bit code (EFER.LMA and CS.L): register upper halves
+	 * are its own; in any other mode it cannot see them. */
+	bool (*in_64bit_mode)(struct vcpu *v);
 	void (*dump)(struct vcpu *v);    /* everything a bug report needs */
 	/* General register n in the SDM's numbering (0 RAX ... 15 R15); NULL
 	 * for RSP, which lives in the vendor state. */
@@ -154,6 +163,10 @@ static inline u64 vcpu_arch_cr3(struct vcpu *v)
 static inline unsigned vcpu_arch_cpl(struct vcpu *v)
 {
 	return v->ops->cpl(v);
+}
+static inline bool vcpu_arch_in_64bit_mode(struct vcpu *v)
+{
+	return v->ops->in_64bit_mode(v);
 }
 static inline void vcpu_arch_dump(struct vcpu *v)
 {

@@ -678,6 +678,15 @@ static unsigned vmx_cpl(struct vcpu *v)
 	return (unsigned)((vmread(VMCS_GUEST_SS_AR_BYTES) & AR_DPL_MASK) >> AR_DPL_SHIFT);
 }
 
+/* IA-32e mode is the VM-entry control the CPU keeps equal to EFER.LMA on
+ * exit (SDM Vol. 3C, 28.2 and 24.8.1); 64-bit code is CS.L within it. */
+static bool vmx_in_64bit_mode(struct vcpu *v)
+{
+	(void)v;
+	return (vmread(VMCS_VM_ENTRY_CONTROLS) & ENTRY_IA32E_MODE_GUEST) &&
+	       (vmread(VMCS_GUEST_CS_AR_BYTES) & AR_L);
+}
+
 static u64 vmx_cr3(struct vcpu *v)
 {
 	(void)v;
@@ -860,6 +869,7 @@ void vmx_selftest_entry_checks(struct report *rep, const struct vmx_caps *caps)
 
 const struct vcpu_ops vmx_vcpu_ops = {
     .name = "vmx",
+    .nested_fault_name = "EPT violation",
     .nested_format = NESTED_FORMAT_EPT,
     .create = vmx_create,
     .run = vmx_run,
@@ -869,6 +879,7 @@ const struct vcpu_ops vmx_vcpu_ops = {
     .rip = vmx_rip,
     .cr3 = vmx_cr3,
     .cpl = vmx_cpl,
+    .in_64bit_mode = vmx_in_64bit_mode,
     .dump = vmx_dump,
     .gpr = vmx_gpr,
     .write_cr = vmx_write_cr,

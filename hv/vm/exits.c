@@ -3,7 +3,9 @@
  * loop with a constant exit-dispatch table". */
 #include "arch/x86/cpu.h"
 #include "arch/x86/msr.h"
+#include "lib/x86/cr.h"
 #include "lib/x86/exc.h"
+#include "lib/x86/paging.h"
 #include "lib/x86/uart.h"
 #include "hv/platform/cpuid.h"
 #include "hv/vm/vm.h"
@@ -60,7 +62,13 @@ static void handle_virt_insn(struct vm *vm, const struct vm_exit *e)
 static void handle_hypercall(struct vm *vm, const struct vm_exit *e)
 {
 	struct guest_regs *r = regs(vm);
-	u64 out = r->rdx;
+	/* Outside 64-bit mode the upper halves are invisible to the guest and
+	 * hold whatever 64-bit code left there (SDM Vol. 1, 3.4.1.1): only the
+	 * low 32 bits of the number and the arguments are its own. */
+	const u64 width = vcpu_arch_in_64bit_mode(&vm->vcpu) ? ~0ull : 0xffffffffull;
+	const u64 nr = r->rax & width, a0 = r->rdi & width, a1 = r->rsi & width,
+	          a2 = r->rdx & width;
+	u64 out = a2;
 	s64 status;
 	if (vcpu_arch_cpl(&vm->vcpu) != 0) {
 		/* VMCALL exits at any privilege level (SDM Vol. 3C, 26.1.2): only
@@ -69,10 +77,10 @@ static void handle_hypercall(struct vm *vm, const struct vm_exit *e)
 		vm->hypercall_errors++;
 		status = HC_EPERM;
 	} else {
-		status = hypercall_dispatch(vm, r->rax, r->rdi, r->rsi, r->rdx, &out);
+		status = hypercall_dispatch(vm, nr, a0, a1, a2, &out);
 	}
-	r->rax = (u64)status;
-	r->rdx = out;
+	r->rax = (u64)status & width;
+	r->rdx = out & width;
 	if (vm->state == VM_RUNNING)
 		vcpu_arch_skip_insn(&vm->vcpu, e);
 }
@@ -142,24 +150,151 @@ static void handle_io(struct vm *vm, const struct vm_exit *e)
 		vcpu_arch_skip_insn(&vm->vcpu, e);
 }
 
-static void handle_cr(struct vm *vm, const struct vm_exit *e)
+/* ---- CR writes the backend could not decode (SVM without decode assists) ---- */
+
+#define INSN_MAX_LEN 15 /* SDM Vol. 2A, 2.3.11 */
+#define OPC_TWO_BYTE 0x0f
+#define OPC_CLTS     0x06 /* 0F 06 */
+#define OPC_GROUP7   0x01 /* 0F 01 /6: LMSW */
+#define OPC_MOV_TO_CR 0x22 /* 0F 22 /r */
+#define GROUP7_LMSW  6
+#define PREFIX_LOCK  0xf0 /* with MOV CR0, AMD's alternative encoding of CR8 */
+#define REX_B        BIT(0)
+#define REX_R        BIT(2)
+#define MODRM_MOD_REG 3
+#define LMSW_BITS    (CR0_PE | CR0_MP | CR0_EM | CR0_TS)
+#define PT_SHIFT_4K  12 /* a 4 KiB page; each level above adds 9 bits */
+
+/* The gPA of a guest-linear address through the guest's own 4-level tables
+ * (SDM Vol. 3A, 4.5), or itself with paging off. Other paging modes are not
+ * walked: segvisor's guests go from no paging to long mode directly. */
+static bool guest_linear_to_gpa(struct vm *vm, u64 la, u64 *gpa)
 {
-	if (e->cr.access == CR_OP_WRITE && e->cr.gpr != GPR_RSP) {
-		u64 val = *vcpu_arch_gpr(&vm->vcpu, e->cr.gpr);
-		if (!vcpu_arch_write_cr(&vm->vcpu, e->cr.cr, val)) {
+	u64 efer = 0;
+	if (!(vcpu_arch_read_cr(&vm->vcpu, 0) & CR0_PG)) {
+		*gpa = (u32)la;
+		return true;
+	}
+	if (!vcpu_arch_msr(&vm->vcpu, IA32_EFER, false, &efer) || !(efer & EFER_LMA))
+		return false;
+	u64 table = vcpu_arch_cr3(&vm->vcpu) & PTE_ADDR_MASK;
+	for (int level = PT_LEVELS - 1; level >= 0; level--) {
+		const unsigned shift = PT_SHIFT_4K + 9 * (unsigned)level;
+		u64 pte;
+		if (!vm_copy_from_guest(vm, &pte, table + ((la >> shift) % PT_ENTRIES) * sizeof(pte),
+		                        sizeof(pte)) ||
+		    !(pte & PTE_P))
+			return false;
+		if (level == 0 || (level < PT_LEVELS - 1 && (pte & PTE_PS))) {
+			const u64 size = 1ull << shift;
+			*gpa = (pte & PTE_ADDR_MASK & ~(size - 1)) | (la & (size - 1));
+			return true;
+		}
+		table = pte & PTE_ADDR_MASK;
+	}
+	return false;
+}
+
+static bool is_legacy_prefix(u8 b)
+{
+	return b == 0x66 || b == 0x67 || b == PREFIX_LOCK || b == 0xf2 || b == 0xf3 || b == 0x2e ||
+	       b == 0x36 || b == 0x3e || b == 0x26 || b == 0x64 || b == 0x65;
+}
+
+/* Reads the instruction at RIP (CS base 0: flat segments or 64-bit mode)
+ * and fills e's CR access, register and length: MOV to CRn, CLTS, or LMSW
+ * from a register. False for anything else. */
+static bool decode_cr_insn(struct vm *vm, struct vm_exit *e)
+{
+	u8 b[INSN_MAX_LEN];
+	unsigned n = 0;
+	const u64 rip = vcpu_arch_rip(&vm->vcpu);
+	for (; n < INSN_MAX_LEN; n++) {
+		u64 gpa;
+		if (!guest_linear_to_gpa(vm, rip + n, &gpa) || !vm_copy_from_guest(vm, &b[n], gpa, 1))
+			break;
+	}
+	unsigned i = 0;
+	u8 rex = 0;
+	bool lock = false;
+	while (i < n && is_legacy_prefix(b[i]))
+		lock |= b[i++] == PREFIX_LOCK;
+	if (i < n && (b[i] & 0xf0) == 0x40 && vcpu_arch_in_64bit_mode(&vm->vcpu))
+		rex = b[i++];
+	if (i + 2 > n || b[i] != OPC_TWO_BYTE)
+		return false;
+	const u8 op = b[i + 1];
+	i += 2;
+	if (op == OPC_CLTS) {
+		e->cr.access = CR_OP_CLTS;
+		e->cr.cr = 0;
+	} else if (op == OPC_MOV_TO_CR || op == OPC_GROUP7) {
+		if (i >= n)
+			return false;
+		const u8 modrm = b[i++];
+		const u8 reg = (modrm >> 3) & 7, rm = (modrm & 7) | (rex & REX_B ? 8 : 0);
+		if (op == OPC_MOV_TO_CR) {
+			e->cr.access = CR_OP_WRITE;
+			e->cr.cr = reg | (rex & REX_R || lock ? 8 : 0);
+		} else {
+			if (reg != GROUP7_LMSW || modrm >> 6 != MODRM_MOD_REG)
+				return false;
+			e->cr.access = CR_OP_LMSW;
+			e->cr.cr = 0;
+		}
+		e->cr.gpr = rm; /* MOV CR uses the register form whatever mod says */
+	} else {
+		return false;
+	}
+	e->insn_len = i;
+	return true;
+}
+
+static void handle_cr(struct vm *vm, const struct vm_exit *exit)
+{
+	struct vm_exit e = *exit;
+	if (e.cr.needs_decode) {
+		const u8 cr = e.cr.cr;
+		if (!decode_cr_insn(vm, &e) || e.cr.cr != cr) {
+			vm_stop(vm,
+			        "write of CR%u at RIP 0x%llx: not an instruction segvisor emulates (MOV "
+			        "to CR, CLTS, LMSW from a register)",
+			        cr, vcpu_arch_rip(&vm->vcpu));
+			return;
+		}
+	}
+	const bool lmsw = e.cr.access == CR_OP_LMSW && e.cr.needs_decode;
+	if ((e.cr.access == CR_OP_CLTS || lmsw) && e.cr.gpr != GPR_RSP) {
+		const u64 cr0 = vcpu_arch_read_cr(&vm->vcpu, 0);
+		u64 val = cr0 & ~CR0_TS;
+		if (lmsw) /* LMSW sets PE but never clears it (SDM Vol. 2A, LMSW) */
+			val = (cr0 & ~(LMSW_BITS & ~CR0_PE)) |
+			      (*vcpu_arch_gpr(&vm->vcpu, e.cr.gpr) & LMSW_BITS);
+		if (!vcpu_arch_write_cr(&vm->vcpu, 0, val)) {
 			vcpu_arch_inject_exception(&vm->vcpu, VEC_GP, true, 0);
 			return;
 		}
-		vcpu_arch_skip_insn(&vm->vcpu, e);
+		vcpu_arch_skip_insn(&vm->vcpu, &e);
 		return;
 	}
-	if (e->cr.access == CR_OP_READ && e->cr.gpr != GPR_RSP) {
-		*vcpu_arch_gpr(&vm->vcpu, e->cr.gpr) = vcpu_arch_read_cr(&vm->vcpu, e->cr.cr);
-		vcpu_arch_skip_insn(&vm->vcpu, e);
+	if (e.cr.access == CR_OP_WRITE && e.cr.gpr != GPR_RSP) {
+		u64 val = *vcpu_arch_gpr(&vm->vcpu, e.cr.gpr);
+		if (!vcpu_arch_in_64bit_mode(&vm->vcpu))
+			val = (u32)val; /* a 32-bit operand outside 64-bit mode */
+		if (!vcpu_arch_write_cr(&vm->vcpu, e.cr.cr, val)) {
+			vcpu_arch_inject_exception(&vm->vcpu, VEC_GP, true, 0);
+			return;
+		}
+		vcpu_arch_skip_insn(&vm->vcpu, &e);
+		return;
+	}
+	if (e.cr.access == CR_OP_READ && e.cr.gpr != GPR_RSP) {
+		*vcpu_arch_gpr(&vm->vcpu, e.cr.gpr) = vcpu_arch_read_cr(&vm->vcpu, e.cr.cr);
+		vcpu_arch_skip_insn(&vm->vcpu, &e);
 		return;
 	}
 	vm_stop(vm, "control-register access type %u to CR%u via register %u is not emulated",
-	        e->cr.access, e->cr.cr, e->cr.gpr);
+	        e.cr.access, e.cr.cr, e.cr.gpr);
 }
 
 static void handle_msr(struct vm *vm, const struct vm_exit *e)
@@ -202,16 +337,16 @@ static void handle_npf(struct vm *vm, const struct vm_exit *e)
 	u64 hpa;
 	if (!gmap_lookup(&vm->gmap, e->gpa, &hpa)) {
 		vm_stop(vm,
-		        "nested page fault: guest %s of GPA 0x%llx outside its memory map "
+		        "%s: guest %s of GPA 0x%llx outside its memory map "
 		        "(GLA %s0x%llx, qualification 0x%llx)",
-		        access_name(e), e->gpa, e->gla_valid ? "" : "invalid, ", e->gla,
-		        e->qualification);
+		        vm->vcpu.ops->nested_fault_name, access_name(e), e->gpa,
+		        e->gla_valid ? "" : "invalid, ", e->gla, e->qualification);
 		return;
 	}
 	vm_stop(vm,
-	        "nested page fault inside the guest map: %s of GPA 0x%llx (hPA 0x%llx), entry %s, "
+	        "%s inside the guest map: %s of GPA 0x%llx (hPA 0x%llx), entry %s, "
 	        "qualification 0x%llx: a hypervisor bug",
-	        access_name(e), e->gpa, hpa, e->npf.present ? "present" : "not present",
+	        vm->vcpu.ops->nested_fault_name, access_name(e), e->gpa, hpa, e->npf.present ? "present" : "not present",
 	        e->qualification);
 }
 

@@ -1174,12 +1174,50 @@ static void test_hypercall_exit(void **state)
 	assert_int_equal(f->vm->exits_by_kind[VMEXIT_HYPERCALL], 4);
 }
 
+/* The upper halves of RAX, RDI, RSI and RDX count in 64-bit mode and are
+ * ignored elsewhere, where the guest cannot see them. */
+static void test_hypercall_exit_register_width(void **state)
+{
+	struct fixture *f = *state;
+	struct guest_regs *r = &f->vm->vcpu.regs;
+	const struct vm_exit e = {
+	    .kind = VMEXIT_HYPERCALL, .raw_reason = EXIT_REASON_VMCALL, .insn_len = 3};
+	const u64 dirty = 0xdeadbeef00000000ull;
+
+	r->rax = dirty | HC_VERSION;
+	vm_handle_exit(f->vm, &e);
+	assert_int_equal(r->rax, (u64)HC_ENOSYS);
+	r->rax = HC_SET_MODE;
+	r->rdi = dirty | MODE_BASE;
+	r->rdx = dirty;
+	vm_handle_exit(f->vm, &e);
+	assert_int_equal(r->rax, (u64)HC_EINVAL);
+	assert_int_equal(r->rdx, dirty);
+
+	f->cpu.not_64bit = true;
+	r->rax = dirty | HC_VERSION;
+	r->rdx = dirty;
+	vm_handle_exit(f->vm, &e);
+	assert_int_equal(r->rax, HC_OK);
+	assert_int_equal(r->rdx, HV_ABI_VERSION);
+	r->rax = dirty | HC_SET_MODE;
+	r->rdi = dirty | MODE_COUNT;
+	vm_handle_exit(f->vm, &e);
+	assert_int_equal(r->rax, (u64)(u32)HC_EINVAL); /* EAX is what the guest sees */
+	r->rax = dirty | HC_SET_MODE;
+	r->rdi = dirty | MODE_BASE;
+	vm_handle_exit(f->vm, &e);
+	assert_int_equal(r->rax, HC_OK);
+	assert_int_equal(f->vm->unknown_hypercalls, 1);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    T(test_version),
+	    T(test_hypercall_exit_register_width),
 	    T(test_unknown_numbers),
 	    T(test_exit),
 	    T(test_console_write),

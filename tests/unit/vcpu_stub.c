@@ -97,6 +97,11 @@ static u64 *stub_gpr(struct vcpu *v, unsigned n)
 	return n < GPR_COUNT ? gpr[n] : NULL;
 }
 
+static bool stub_in_64bit_mode(struct vcpu *v)
+{
+	return !(stub(v) && stub(v)->not_64bit);
+}
+
 static bool stub_write_cr(struct vcpu *v, unsigned cr, u64 val)
 {
 	(void)v, (void)cr, (void)val;
@@ -137,6 +142,7 @@ void uart_write(const char *s, size_t n)
 
 const struct vcpu_ops vcpu_stub_ops = {
     .name = "stub",
+    .nested_fault_name = "stub nested fault",
     .nested_format = NESTED_FORMAT_EPT,
     .create = stub_create,
     .run = stub_run,
@@ -146,6 +152,7 @@ const struct vcpu_ops vcpu_stub_ops = {
     .rip = stub_rip,
     .cr3 = stub_cr3,
     .cpl = stub_cpl,
+    .in_64bit_mode = stub_in_64bit_mode,
     .dump = stub_dump,
     .gpr = stub_gpr,
     .write_cr = stub_write_cr,

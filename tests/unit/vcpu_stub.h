@@ -19,6 +19,7 @@ struct vcpu_stub {
 	u64 cr3;
 	u64 rip;
 	unsigned cpl;
+	bool not_64bit; /* the guest runs outside 64-bit mode (compatibility mode, say) */
 	/* Recorded by the backend functions. */
 	u64 nested_root;         /* last root passed to vcpu_arch_set_nested_root */
 	unsigned set_root_calls; /* nested-table reloads */
