@@ -26,6 +26,14 @@ void guest_regs_print(const struct guest_regs *r)
 	con_printf("  r13=%016llx r14=%016llx r15=%016llx\n", r->r13, r->r14, r->r15);
 }
 
+void host_xsave_enable(void)
+{
+	if (!(cpuid(CPUID_LEAF_FEATURES, 0).ecx & CPUID_1_ECX_XSAVE))
+		return;
+	write_cr4(read_cr4() | CR4_OSXSAVE);
+	con_printf("xsave: host CR4.OSXSAVE set: a guest's XSETBV is executed on its behalf\n");
+}
+
 /* SDM Vol. 1, 13.3 (the same on AMD, APM Vol. 2, 11.5.2): XCR0 bit 0 (x87)
  * must be set, AVX needs SSE, and only bits CPUID.(EAX=0DH,ECX=0):EAX/EDX
  * report may be set. */

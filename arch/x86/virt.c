@@ -2,6 +2,7 @@
 
 #include "arch/x86/cpu.h"
 #include "arch/x86/svm.h"
+#include "arch/x86/vcpu_common.h"
 #include "arch/x86/vmx.h"
 #include "lib/console.h"
 #include "lib/fmt.h"
@@ -68,6 +69,7 @@ static struct virt_backend select_vmx(struct report *rep, const struct virt_requ
 		return b;
 	}
 	report_pass(rep, "vmxon");
+	host_xsave_enable();
 	if (req->selftest)
 		vmx_selftest_entry_checks(rep, &caps);
 	b.ops = &vmx_vcpu_ops;
@@ -104,6 +106,7 @@ static struct virt_backend select_svm(struct report *rep, const struct virt_requ
 		return b;
 	}
 	report_pass(rep, "svm-enabled");
+	host_xsave_enable();
 	if (req->selftest)
 		svm_selftest_vmcb_checks(rep, &caps);
 	b.ops = &svm_vcpu_ops;

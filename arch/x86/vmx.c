@@ -710,6 +710,8 @@ static u64 *vmx_gpr(struct vcpu *v, unsigned n)
  * fixed bits, and turning paging on with EFER.LME set activates IA-32e
  * mode as the CPU would (SDM Vol. 3A, 10.8.5). Returns false for a value
  * the guest may not load (the caller injects #GP). */
+static u64 vmx_read_cr(struct vcpu *v, unsigned cr);
+
 static bool vmx_write_cr(struct vcpu *v, unsigned cr, u64 val)
 {
 	struct vmx_vcpu *x = v->arch;
@@ -720,7 +722,8 @@ static bool vmx_write_cr(struct vcpu *v, unsigned cr, u64 val)
 		u64 efer0 = vmread(VMCS_GUEST_IA32_EFER);
 		if ((val >> 32) || ((val & CR0_PG) && !(val & CR0_PE)) ||
 		    ((val & CR0_NW) && !(val & CR0_CD)) ||
-		    ((val & CR0_PG) && (efer0 & EFER_LME) && !(vmread(VMCS_GUEST_CR4) & CR4_PAE)))
+		    ((val & CR0_PG) && (efer0 & EFER_LME) && !(vmread(VMCS_GUEST_CR4) & CR4_PAE)) ||
+		    (!(val & CR0_PG) && vmx_in_64bit_mode(v)))
 			return false;
 		u64 real = (val | x->caps.cr0_fixed0) & x->caps.cr0_fixed1;
 		real = (real & ~(CR0_PE | CR0_PG)) | (val & (CR0_PE | CR0_PG));
@@ -740,8 +743,15 @@ static bool vmx_write_cr(struct vcpu *v, unsigned cr, u64 val)
 		return true;
 	}
 	if (cr == 4) {
-		if (val & CR4_VMXE)
-			return false; /* VMX is hidden from the guest */
+		/* VMX is hidden from the guest; bits FIXED1 leaves clear are
+		 * reserved or absent on this CPU; in IA-32e mode PAE stays set and
+		 * LA57 cannot change (SDM Vol. 2B, MOV—Move to/from Control
+		 * Registers). */
+		const bool ia32e = vmread(VMCS_VM_ENTRY_CONTROLS) & ENTRY_IA32E_MODE_GUEST;
+		if ((val & CR4_VMXE) || (val & ~x->caps.cr4_fixed1) ||
+		    (ia32e && !(val & CR4_PAE)) ||
+		    (ia32e && ((val ^ vmx_read_cr(v, 4)) & CR4_LA57)))
+			return false;
 		u64 real = (val | x->caps.cr4_fixed0 | CR4_VMXE) & x->caps.cr4_fixed1;
 		vmwrite(VMCS_CR4_READ_SHADOW, val);
 		vmwrite(VMCS_GUEST_CR4, real);
@@ -760,16 +770,22 @@ static bool vmx_write_cr(struct vcpu *v, unsigned cr, u64 val)
 	return false;
 }
 
+/* What the guest reads: the read shadow for the bits the hypervisor owns
+ * (the guest/host mask), the real register for the rest, which the guest
+ * writes without an exit (SDM Vol. 3C, 25.3). */
 static u64 vmx_read_cr(struct vcpu *v, unsigned cr)
 {
 	(void)v;
+	u64 mask;
 	switch (cr) {
 	case 0:
-		return vmread(VMCS_CR0_READ_SHADOW);
+		mask = vmread(VMCS_CR0_GUEST_HOST_MASK);
+		return (vmread(VMCS_CR0_READ_SHADOW) & mask) | (vmread(VMCS_GUEST_CR0) & ~mask);
 	case 3:
 		return vmread(VMCS_GUEST_CR3);
 	case 4:
-		return vmread(VMCS_CR4_READ_SHADOW);
+		mask = vmread(VMCS_CR4_GUEST_HOST_MASK);
+		return (vmread(VMCS_CR4_READ_SHADOW) & mask) | (vmread(VMCS_GUEST_CR4) & ~mask);
 	}
 	return 0;
 }

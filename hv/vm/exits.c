@@ -32,6 +32,13 @@ static void handle_cpuid(struct vm *vm, const struct vm_exit *e)
 {
 	struct guest_regs *r = regs(vm);
 	struct cpuid_regs c = platform_cpuid((u32)r->rax, (u32)r->rcx);
+	/* OSXSAVE mirrors the guest's CR4, not the host's (SDM Vol. 2A, CPUID). */
+	if ((u32)r->rax == CPUID_LEAF_FEATURES) {
+		if (vcpu_arch_read_cr(&vm->vcpu, 4) & CR4_OSXSAVE)
+			c.ecx |= CPUID_1_ECX_OSXSAVE;
+		else
+			c.ecx &= ~CPUID_1_ECX_OSXSAVE;
+	}
 	r->rax = c.eax;
 	r->rbx = c.ebx;
 	r->rcx = c.ecx;
