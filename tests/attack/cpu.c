@@ -87,7 +87,13 @@ static void xcr0_checks(struct report *rep)
 		report_skip(rep, "xsetbv", "no XSAVE (CPUID.1:ECX.XSAVE = 0)");
 		return;
 	}
+	/* CPUID.1:ECX.OSXSAVE is the guest's CR4.OSXSAVE, not the host's. */
+	report_check(rep, !(f.ecx & CPUID_1_ECX_OSXSAVE) || (read_cr4() & CR4_OSXSAVE),
+	             "cpuid-osxsave-before", "CPUID.1:ECX 0x%x with CR4 0x%llx", f.ecx, read_cr4());
 	expect_ok(rep, "cr4-osxsave", atk_write_cr4(read_cr4() | CR4_OSXSAVE));
+	const u32 ecx = cpuid(CPUID_LEAF_FEATURES, 0).ecx;
+	report_check(rep, ecx & CPUID_1_ECX_OSXSAVE, "cpuid-osxsave-after",
+	             "CPUID.1:ECX 0x%x with CR4 0x%llx", ecx, read_cr4());
 	/* SDM Vol. 1, 13.3: x87 must be set, AVX needs SSE, only ECX = 0. */
 	expect_ok(rep, "xsetbv-x87-sse", atk_xsetbv(0, 3));
 	expect_gp(rep, "xsetbv-zero", atk_xsetbv(0, 0));
