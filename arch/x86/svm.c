@@ -207,7 +207,11 @@ enum svm_status svm_enable(const struct svm_caps *caps, bool verbose)
 		return SVM_ERR_MISSING_FEATURE;
 	if (caps->vm_cr & VM_CR_SVMDIS)
 		wrmsr(MSR_VM_CR, caps->vm_cr & ~(u64)VM_CR_SVMDIS);
-	wrmsr(IA32_EFER, rdmsr(IA32_EFER) | EFER_SVME);
+	/* NXE too where the CPU has NX: the nested walk runs in the host's
+	 * paging mode, and only with NXE does a nested page fault's EXITINFO1
+	 * tell an instruction fetch (the I/D bit, as in #PF's error code;
+	 * 15.25.6). The nested table sets no NX bit, so nothing else changes. */
+	wrmsr(IA32_EFER, rdmsr(IA32_EFER) | EFER_SVME | (x86_has_nx() ? EFER_NXE : 0));
 	memset(host_save_area, 0, sizeof(host_save_area));
 	wrmsr(MSR_VM_HSAVE_PA, pa_of(host_save_area));
 	svm_caps_cur = *caps;
