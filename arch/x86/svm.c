@@ -478,8 +478,9 @@ static void msrpm_allow(u8 *map, u32 msr, bool read, bool write)
 /* Every port and every MSR exits, except the MSRs whose guest copy VMRUN
  * or VMLOAD/VMSAVE switch (15.5.2): FS/GS base and KernelGSBase (through
  * the FS/GS hidden state), the SYSCALL and SYSENTER MSRs. EFER and PAT are
- * switched too but emulated (SVME hidden, PAT validated); the TSC may be
- * read. */
+ * switched too but emulated (SVME hidden, PAT validated), and so is a read
+ * of the TSC MSR: QEMU's nested SVM returns 0 for one it lets through
+ * (RDTSC itself is not intercepted). */
 static void permission_maps_init(void)
 {
 	memset(iopm, PERMISSION_MAP_ALL_INTERCEPT, sizeof(iopm));
@@ -490,7 +491,6 @@ static void permission_maps_init(void)
 	};
 	for (unsigned i = 0; i < ARRAY_SIZE(passthrough); i++)
 		msrpm_allow(msrpm, passthrough[i], true, true);
-	msrpm_allow(msrpm, IA32_TSC, true, false);
 }
 
 /* ---- VMCB construction (Appendix B) ---- */
@@ -991,6 +991,11 @@ static bool svm_msr(struct vcpu *v, u32 msr, bool write, u64 *val)
 		} else {
 			*val = s->efer & ~EFER_SVME;
 		}
+		return true;
+	case IA32_TSC:
+		if (write)
+			return false; /* the guest's TSC is the host's, offset by the VMCB */
+		*val = rdtsc() + ((struct svm_vcpu *)v->arch)->vmcb->control.tsc_offset;
 		return true;
 	case IA32_PAT:
 		if (write && !vmx_pat_valid(*val))
