@@ -41,13 +41,13 @@ _Static_assert(SVM_RAW_COUNT <= VCPU_MAX_RAW_EXIT, "exit counts per raw reason (
 #define SVM_CR_EXITINFO_VALID BIT(63)
 #define SVM_CR_EXITINFO_GPR   BITS(3, 0)
 /* CPUID bits behind CR4 bits (APM Vol. 3, Appendix E). */
-#define CPUID_7_EBX_FSGSBASE BIT(0)
-#define CPUID_7_EBX_SMEP     BIT(7)
-#define CPUID_7_EBX_SMAP     BIT(20)
-#define CPUID_7_ECX_UMIP     BIT(2)
-#define CPUID_7_ECX_PKU      BIT(3)
-#define CPUID_7_ECX_CET_SS   BIT(7)
-#define CPUID_7_ECX_LA57     BIT(16)
+#define CPUID_7_EBX_FSGSBASE  BIT(0)
+#define CPUID_7_EBX_SMEP      BIT(7)
+#define CPUID_7_EBX_SMAP      BIT(20)
+#define CPUID_7_ECX_UMIP      BIT(2)
+#define CPUID_7_ECX_PKU       BIT(3)
+#define CPUID_7_ECX_CET_SS    BIT(7)
+#define CPUID_7_ECX_LA57      BIT(16)
 #define CPUID_LEAF_STRUCTURED 7
 
 void svm_enter(struct guest_regs *regs, u64 vmcb_pa, u64 host_save_pa);
@@ -874,18 +874,18 @@ static u64 *svm_gpr(struct vcpu *v, unsigned n)
 static u64 cr4_allowed_bits(void)
 {
 	const struct cpuid_regs f = cpuid(CPUID_LEAF_FEATURES, 0);
-	const struct cpuid_regs s7 =
-	    cpuid(0, 0).eax >= CPUID_LEAF_STRUCTURED ? cpuid(CPUID_LEAF_STRUCTURED, 0)
-	                                              : (struct cpuid_regs){0};
+	const struct cpuid_regs s7 = cpuid(0, 0).eax >= CPUID_LEAF_STRUCTURED
+	                                 ? cpuid(CPUID_LEAF_STRUCTURED, 0)
+	                                 : (struct cpuid_regs){0};
 	u64 a = SVM_CR4_DEFINED;
 	const struct {
 		bool has;
 		u64 bit;
 	} need[] = {
-	    {f.ecx & CPUID_1_ECX_PCID, CR4_PCIDE},     {f.ecx & CPUID_1_ECX_XSAVE, CR4_OSXSAVE},
+	    {f.ecx & CPUID_1_ECX_PCID, CR4_PCIDE},         {f.ecx & CPUID_1_ECX_XSAVE, CR4_OSXSAVE},
 	    {s7.ebx & CPUID_7_EBX_FSGSBASE, CR4_FSGSBASE}, {s7.ebx & CPUID_7_EBX_SMEP, CR4_SMEP},
-	    {s7.ebx & CPUID_7_EBX_SMAP, CR4_SMAP},      {s7.ecx & CPUID_7_ECX_UMIP, CR4_UMIP},
-	    {s7.ecx & CPUID_7_ECX_PKU, CR4_PKE},        {s7.ecx & CPUID_7_ECX_CET_SS, CR4_CET},
+	    {s7.ebx & CPUID_7_EBX_SMAP, CR4_SMAP},         {s7.ecx & CPUID_7_ECX_UMIP, CR4_UMIP},
+	    {s7.ecx & CPUID_7_ECX_PKU, CR4_PKE},           {s7.ecx & CPUID_7_ECX_CET_SS, CR4_CET},
 	    {s7.ecx & CPUID_7_ECX_LA57, CR4_LA57},
 	};
 	for (unsigned i = 0; i < ARRAY_SIZE(need); i++)
@@ -902,7 +902,7 @@ static void flush_guest_tlb(struct svm_vcpu *s, bool nonglobal)
 	const bool by_asid = svm_caps_has(&s->caps, SVM_FEAT_FLUSH_BY_ASID);
 	if (s->vmcb->control.tlb_control != TLB_CONTROL_DO_NOTHING && nonglobal)
 		return; /* a wider flush is already due */
-	s->vmcb->control.tlb_control = !by_asid   ? TLB_CONTROL_FLUSH_ALL
+	s->vmcb->control.tlb_control = !by_asid    ? TLB_CONTROL_FLUSH_ALL
 	                               : nonglobal ? TLB_CONTROL_FLUSH_GUEST_NONGLOBAL
 	                                           : TLB_CONTROL_FLUSH_GUEST;
 }
@@ -934,7 +934,8 @@ static bool svm_write_cr(struct vcpu *v, unsigned cr, u64 val)
 	if (cr == 4) {
 		if ((val & ~s->cr4_allowed) || (lma && !(val & CR4_PAE)) ||
 		    (lma && ((val ^ st->cr4) & CR4_LA57)) ||
-		    ((val & CR4_PCIDE) && !(st->cr4 & CR4_PCIDE) && (!lma || (st->cr3 & BITS(11, 0)))))
+		    ((val & CR4_PCIDE) && !(st->cr4 & CR4_PCIDE) &&
+		     (!lma || (st->cr3 & BITS(11, 0)))))
 			return false;
 		if (val != st->cr4)
 			flush_guest_tlb(s, false);

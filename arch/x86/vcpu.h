@@ -117,7 +117,7 @@ struct vcpu_ops {
 	/* The guest runs 64-bit code (EFER.LMA and CS.L): register upper halves
 	 * are its own; in any other mode it cannot see them. */
 	bool (*in_64bit_mode)(struct vcpu *v);
-	void (*dump)(struct vcpu *v);    /* everything a bug report needs */
+	void (*dump)(struct vcpu *v); /* everything a bug report needs */
 	/* General register n in the SDM's numbering (0 RAX ... 15 R15); NULL
 	 * for RSP, which lives in the vendor state. */
 	u64 *(*gpr)(struct vcpu *v, unsigned n);

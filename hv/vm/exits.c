@@ -159,18 +159,18 @@ static void handle_io(struct vm *vm, const struct vm_exit *e)
 
 /* ---- CR writes the backend could not decode (SVM without decode assists) ---- */
 
-#define INSN_MAX_LEN 15 /* SDM Vol. 2A, 2.3.11 */
-#define OPC_TWO_BYTE 0x0f
-#define OPC_CLTS     0x06 /* 0F 06 */
-#define OPC_GROUP7   0x01 /* 0F 01 /6: LMSW */
+#define INSN_MAX_LEN  15 /* SDM Vol. 2A, 2.3.11 */
+#define OPC_TWO_BYTE  0x0f
+#define OPC_CLTS      0x06 /* 0F 06 */
+#define OPC_GROUP7    0x01 /* 0F 01 /6: LMSW */
 #define OPC_MOV_TO_CR 0x22 /* 0F 22 /r */
-#define GROUP7_LMSW  6
-#define PREFIX_LOCK  0xf0 /* with MOV CR0, AMD's alternative encoding of CR8 */
-#define REX_B        BIT(0)
-#define REX_R        BIT(2)
+#define GROUP7_LMSW   6
+#define PREFIX_LOCK   0xf0 /* with MOV CR0, AMD's alternative encoding of CR8 */
+#define REX_B         BIT(0)
+#define REX_R         BIT(2)
 #define MODRM_MOD_REG 3
-#define LMSW_BITS    (CR0_PE | CR0_MP | CR0_EM | CR0_TS)
-#define PT_SHIFT_4K  12 /* a 4 KiB page; each level above adds 9 bits */
+#define LMSW_BITS     (CR0_PE | CR0_MP | CR0_EM | CR0_TS)
+#define PT_SHIFT_4K   12 /* a 4 KiB page; each level above adds 9 bits */
 
 /* The gPA of a guest-linear address through the guest's own 4-level tables
  * (SDM Vol. 3A, 4.5), or itself with paging off. Other paging modes are not
@@ -188,7 +188,8 @@ static bool guest_linear_to_gpa(struct vm *vm, u64 la, u64 *gpa)
 	for (int level = PT_LEVELS - 1; level >= 0; level--) {
 		const unsigned shift = PT_SHIFT_4K + 9 * (unsigned)level;
 		u64 pte;
-		if (!vm_copy_from_guest(vm, &pte, table + ((la >> shift) % PT_ENTRIES) * sizeof(pte),
+		if (!vm_copy_from_guest(vm, &pte,
+		                        table + ((la >> shift) % PT_ENTRIES) * sizeof(pte),
 		                        sizeof(pte)) ||
 		    !(pte & PTE_P))
 			return false;
@@ -218,7 +219,8 @@ static bool decode_cr_insn(struct vm *vm, struct vm_exit *e)
 	const u64 rip = vcpu_arch_rip(&vm->vcpu);
 	for (; n < INSN_MAX_LEN; n++) {
 		u64 gpa;
-		if (!guest_linear_to_gpa(vm, rip + n, &gpa) || !vm_copy_from_guest(vm, &b[n], gpa, 1))
+		if (!guest_linear_to_gpa(vm, rip + n, &gpa) ||
+		    !vm_copy_from_guest(vm, &b[n], gpa, 1))
 			break;
 	}
 	unsigned i = 0;
@@ -264,7 +266,8 @@ static void handle_cr(struct vm *vm, const struct vm_exit *exit)
 		const u8 cr = e.cr.cr;
 		if (!decode_cr_insn(vm, &e) || e.cr.cr != cr) {
 			vm_stop(vm,
-			        "write of CR%u at RIP 0x%llx: not an instruction segvisor emulates (MOV "
+			        "write of CR%u at RIP 0x%llx: not an instruction segvisor emulates "
+			        "(MOV "
 			        "to CR, CLTS, LMSW from a register)",
 			        cr, vcpu_arch_rip(&vm->vcpu));
 			return;
@@ -353,8 +356,8 @@ static void handle_npf(struct vm *vm, const struct vm_exit *e)
 	vm_stop(vm,
 	        "%s inside the guest map: %s of GPA 0x%llx (hPA 0x%llx), entry %s, "
 	        "qualification 0x%llx: a hypervisor bug",
-	        vm->vcpu.ops->nested_fault_name, access_name(e), e->gpa, hpa, e->npf.present ? "present" : "not present",
-	        e->qualification);
+	        vm->vcpu.ops->nested_fault_name, access_name(e), e->gpa, hpa,
+	        e->npf.present ? "present" : "not present", e->qualification);
 }
 
 static void handle_npt_misconfig(struct vm *vm, const struct vm_exit *e)

@@ -53,10 +53,11 @@ void attack_virt_insns(struct attack_env *env)
 		report_check(&env->rep, r == FAULT_UD, name, "%s, expected #UD", atk_fault_name(r));
 	}
 	/* The other vendor's hypercall instruction is undefined here. */
-	const unsigned r = env->vmmcall ? atk_probe_vmcall(operand_page)
-	                                : atk_probe_vmmcall(operand_page);
-	report_check(&env->rep, r == FAULT_UD, env->vmmcall ? "ud-vmcall-on-amd" : "ud-vmmcall-on-intel",
-	             "%s, expected #UD", atk_fault_name(r));
+	const unsigned r =
+	    env->vmmcall ? atk_probe_vmcall(operand_page) : atk_probe_vmmcall(operand_page);
+	report_check(&env->rep, r == FAULT_UD,
+	             env->vmmcall ? "ud-vmcall-on-amd" : "ud-vmmcall-on-intel", "%s, expected #UD",
+	             atk_fault_name(r));
 }
 
 /* ---- reserved bits: #GP ---- */
@@ -135,8 +136,8 @@ static void msr_checks(struct report *rep)
 		report_fail(rep, "rdmsr-efer", "EFER is not readable");
 		return;
 	}
-	report_check(rep, (efer & (EFER_LME | EFER_LMA)) == (EFER_LME | EFER_LMA) &&
-	                      !(efer & EFER_SVME),
+	report_check(rep,
+	             (efer & (EFER_LME | EFER_LMA)) == (EFER_LME | EFER_LMA) && !(efer & EFER_SVME),
 	             "rdmsr-efer", "EFER 0x%llx: expected LME and LMA, no SVME", efer);
 	expect_gp(rep, "wrmsr-efer-reserved", atk_wrmsr(IA32_EFER, efer | EFER_RESERVED_BIT));
 	expect_gp(rep, "wrmsr-efer-svme", atk_wrmsr(IA32_EFER, efer | EFER_SVME));
@@ -163,8 +164,8 @@ static void cr_checks(struct report *rep)
 	expect_ok(rep, "cr0-same", atk_write_cr0(cr0));
 	expect_ok(rep, "cr4-same", atk_write_cr4(cr4));
 	report_check(rep, read_cr0() == cr0 && read_cr4() == cr4, "cr-unchanged",
-	             "CR0 0x%llx (was 0x%llx), CR4 0x%llx (was 0x%llx)", read_cr0(), cr0, read_cr4(),
-	             cr4);
+	             "CR0 0x%llx (was 0x%llx), CR4 0x%llx (was 0x%llx)", read_cr0(), cr0,
+	             read_cr4(), cr4);
 }
 
 void attack_reserved_bits(struct attack_env *env)
@@ -203,8 +204,10 @@ void attack_msr_sweep(struct attack_env *env)
 		fmt_snprintf(name, sizeof(name), "msr-sweep-%x", ranges[i].first);
 		con_printf("attack: MSRs 0x%x-0x%x: %u readable, %u #GP\n", ranges[i].first,
 		           ranges[i].first + ranges[i].count - 1, readable, gp);
-		report_check(&env->rep, other == 0, name, "%u reads faulted with neither #GP nor "
-		             "success (first: %s at 0x%x)", other, atk_fault_name(other_vec), other_msr);
+		report_check(&env->rep, other == 0, name,
+		             "%u reads faulted with neither #GP nor "
+		             "success (first: %s at 0x%x)",
+		             other, atk_fault_name(other_vec), other_msr);
 	}
 	u64 t0 = 0, t1 = 0, efer = 0;
 	const unsigned r0 = atk_rdmsr(0x10, &t0), r1 = atk_rdmsr(0x10, &t1);
@@ -310,7 +313,9 @@ void attack_port_sweep(struct attack_env *env)
 		for (u32 p = 0; p < PORTS; p++) {
 			if (claimed(p, size))
 				continue;
-			const u32 v = size == 1 ? in8((u16)p) : size == 2 ? in16((u16)p) : in32((u16)p);
+			const u32 v = size == 1   ? in8((u16)p)
+			              : size == 2 ? in16((u16)p)
+			                          : in32((u16)p);
 			if (v != ones[size] && !bad++) {
 				first = p;
 				first_v = v;
@@ -318,8 +323,8 @@ void attack_port_sweep(struct attack_env *env)
 		}
 		fmt_snprintf(name, sizeof(name), "port-sweep-in%u", 8 * size);
 		report_check(rep, bad == 0, name,
-		             "%u unclaimed ports did not read all-ones (first: 0x%x read 0x%x)", bad,
-		             first, first_v);
+		             "%u unclaimed ports did not read all-ones (first: 0x%x read 0x%x)",
+		             bad, first, first_v);
 	}
 	for (u32 p = 0; p < PORTS; p++) {
 		if (claimed(p, 1) || (p >= EXIT_FIRST && p <= EXIT_LAST) || p == SHUTDOWN_PORT)
@@ -343,8 +348,8 @@ static u64 trace_buf[8];
 static void halves_check(struct attack_env *env, const char *name, u64 how, u64 rax, u64 rdi,
                          u64 rsi, u64 rdx, s64 want)
 {
-	struct hc_frame f = {.rax = rax, .rdi = rdi, .rsi = rsi, .rdx = rdx,
-	                     .canary = 0x0123456789abcdefull};
+	struct hc_frame f = {
+	    .rax = rax, .rdi = rdi, .rsi = rsi, .rdx = rdx, .canary = 0x0123456789abcdefull};
 	atk_hvcall_frame(&f, how | (env->vmmcall ? HC_HOW_VMMCALL : HC_HOW_VMCALL));
 	/* Compatibility mode sees EAX only. */
 	const s64 got = how & HC_HOW_COMPAT ? (s64)(s32)f.after[0] : (s64)f.after[0];
@@ -363,8 +368,7 @@ void attack_dirty_halves(struct attack_env *env)
 	halves_check(env, "halves-64-rax", 0, DIRTY | HC_VERSION, 0, 0, 0, HC_ENOSYS);
 	halves_check(env, "halves-64-rdi", 0, HC_CONSOLE_WRITE, DIRTY | msg, len, 0, HC_EFAULT);
 	halves_check(env, "halves-64-rsi", 0, HC_CONSOLE_WRITE, msg, DIRTY | len, 0, HC_E2BIG);
-	halves_check(env, "halves-trace-setup", 0, HC_TRACE_SETUP, tb, sizeof(trace_buf), 0,
-	             HC_OK);
+	halves_check(env, "halves-trace-setup", 0, HC_TRACE_SETUP, tb, sizeof(trace_buf), 0, HC_OK);
 	halves_check(env, "halves-64-rdx", 0, HC_TRACE_REPLAY, 0, 0,
 	             DIRTY | TRACE_BEGIN | TRACE_END, HC_EINVAL);
 	/* Compatibility mode: the upper halves are not the guest's to see, so

@@ -43,9 +43,9 @@ static const struct {
     {"dirty-halves", attack_dirty_halves},
 };
 static const char *const attack_names[] = {
-    "none",     "oob-read",   "oob-write",      "oob-exec",     "oob-high",
-    "virt-insns", "reserved-bits", "msr-sweep", "cpuid-sweep", "port-sweep",
-    "hypercall-fuzz", "triple-fault", "spin",   "dirty-halves", NULL,
+    "none",           "oob-read",      "oob-write", "oob-exec",     "oob-high",
+    "virt-insns",     "reserved-bits", "msr-sweep", "cpuid-sweep",  "port-sweep",
+    "hypercall-fuzz", "triple-fault",  "spin",      "dirty-halves", NULL,
 };
 _Static_assert(ARRAY_SIZE(attack_names) == ARRAY_SIZE(attacks) + 1, "one name per attack");
 
@@ -62,7 +62,10 @@ static const struct opt_desc attack_opt_descs[] = {
 static const struct opt_table attack_opts_table = OPT_TABLE(attack_opt_descs);
 
 static const u64 gdt[] __attribute__((aligned(16))) = {
-    0, DESC_CODE64_FLAT, DESC_DATA_FLAT, DESC_CODE32_FLAT,
+    0,
+    DESC_CODE64_FLAT,
+    DESC_DATA_FLAT,
+    DESC_CODE32_FLAT,
 };
 _Static_assert(SEL_CODE64 == 1 * 8 && SEL_DATA == 2 * 8 && SEL_CODE32 == 3 * 8, "GDT slots");
 static struct idt_gate idt[EXC_VECTORS] __attribute__((aligned(16)));
@@ -100,8 +103,9 @@ void exc_handle(struct exc_frame *f)
 {
 	if (exc_fixup(f))
 		return;
-	con_printf("\nFAIL: attack-exception: vector %llu (%s) error 0x%llx rip 0x%llx cr2 0x%llx\n",
-	           f->vector, exc_name((unsigned)f->vector), f->error, f->rip, read_cr2());
+	con_printf(
+	    "\nFAIL: attack-exception: vector %llu (%s) error 0x%llx rip 0x%llx cr2 0x%llx\n",
+	    f->vector, exc_name((unsigned)f->vector), f->error, f->rip, read_cr2());
 	exc_print_frame(f);
 	struct report r = exc_report ? *exc_report : (struct report){0};
 	r.tests++;
@@ -155,8 +159,8 @@ void attack_main(u32 magic, u32 info_pa)
 	descriptors_init();
 	exc_report = &env.rep;
 	con_printf("segvisor attack kernel starting\n");
-	if (!report_check(&env.rep, magic == MB_LOADER_MAGIC, "attack-multiboot-magic",
-	                  "EAX=0x%x", magic)) {
+	if (!report_check(&env.rep, magic == MB_LOADER_MAGIC, "attack-multiboot-magic", "EAX=0x%x",
+	                  magic)) {
 		report_summary(&env.rep);
 		attack_exit(false);
 	}

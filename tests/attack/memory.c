@@ -14,9 +14,9 @@
 #define OOB_DISTANCE (16 * MiB)
 /* oob-high: a gPA far above any RAM the emulators give, below every
  * MAXPHYADDR (36 bits at least), mapped by one 1 GiB page at the same gVA. */
-#define OOB_HIGH_GPA (64 * GiB)
-#define PATTERN_U64S 8192 /* 64 KiB the fuzzer must not change */
-#define SCRATCH_SIZE 8192 /* what the fuzzer's calls may read and write */
+#define OOB_HIGH_GPA     (64 * GiB)
+#define PATTERN_U64S     8192 /* 64 KiB the fuzzer must not change */
+#define SCRATCH_SIZE     8192 /* what the fuzzer's calls may read and write */
 #define HC_STATUS_LOWEST HC_EMISMATCH
 
 static u64 pattern[PATTERN_U64S];
@@ -126,8 +126,8 @@ static u64 fuzz_pointer(const struct attack_env *env, u64 *s)
 static u64 fuzz_length(u64 *s)
 {
 	const u64 r = rng_next(s);
-	static const u64 fixed[] = {0, 1, HC_CONSOLE_MAX, HC_CONSOLE_MAX + 1, 4 * GiB, ~0ull,
-	                            BIT(63), HC_TRACE_MAX_BYTES + 8};
+	static const u64 fixed[] = {0,       1,     HC_CONSOLE_MAX, HC_CONSOLE_MAX + 1,
+	                            4 * GiB, ~0ull, BIT(63),        HC_TRACE_MAX_BYTES + 8};
 	if (r % 2)
 		return (r >> 8) % 64;
 	return fixed[(r >> 8) % ARRAY_SIZE(fixed)];
