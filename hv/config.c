@@ -40,6 +40,8 @@ static const struct opt_desc hv_opts[] = {
                    "VMX-preemption-timer ticks a guest may run without an exit (0: off)"),
     OPT_STRING_ENTRY(struct hv_config, vm_entry_test, "vm_entry_test",
                      "test only: break one VM-entry rule and skip the software checker"),
+    OPT_BOOL_ENTRY(struct hv_config, dirty_ram, "dirty_ram",
+                   "test only: dirty every page of guest RAM before zeroing it"),
 };
 
 const struct opt_table hv_config_table = OPT_TABLE(hv_opts);
@@ -90,6 +92,7 @@ bool hv_config_vm_params(const struct hv_config *c, struct vm_params *p)
 	    .badpages = c->badpages,
 	    .entry_test = c->vm_entry_test,
 	    .watchdog = (u32)c->watchdog,
+	    .dirty_ram = c->dirty_ram,
 	    .tlb = tlb_preset_find(hv_config_tlb_name(c->tlb)),
 	    .pwc = c->pwc,
 	    .ntlb = c->ntlb,

@@ -21,6 +21,7 @@
 #define ZERO_PROGRESS_S     2
 #define ZERO_PROGRESS_BYTES (2 * GiB)
 #define TSC_CALIBRATE_MS    50
+#define DIRTY_RAM_PATTERN   0xd1d1d1d1d1d1d1d1ULL
 
 /* "N GiB" when whole, else "N MiB". */
 static const char *size_str(char *buf, u64 len, u64 bytes)
@@ -197,6 +198,16 @@ int vm_create(struct vm *vm, const struct vm_params *params, struct frame_alloc 
 	}
 	con_printf("guest: RAM gPA [0x0, 0x%llx) at hPA [0x%llx, 0x%llx)\n", cfg->guest_ram,
 	           vm->ram_hpa, vm->ram_hpa + cfg->guest_ram);
+	if (cfg->dirty_ram) {
+		/* The first word of a page is where zero_range starts writing, so
+		 * this makes it write every byte of guest RAM, as on memory a
+		 * previous tenant used. */
+		u8 *base = phys_to_virt(vm->ram_hpa);
+		for (u64 off = 0; off < cfg->guest_ram; off += PAGE_SIZE_4K)
+			*(volatile u64 *)(base + off) = DIRTY_RAM_PATTERN;
+		con_printf("guest: dirty_ram: a word written into each of %llu pages first (test only)\n",
+		           cfg->guest_ram / PAGE_SIZE_4K);
+	}
 	zero_guest_ram(vm);
 
 	/* The VMM segment: all of guest RAM, one base-bound check away. */

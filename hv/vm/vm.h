@@ -41,6 +41,7 @@ struct vm_params {
 	struct opt_u64_list badpages; /* host frames (hPA) with hard faults */
 	const char *entry_test;       /* test only: a backend rule to break at entry, "" none */
 	u32 watchdog;                 /* preemption-timer ticks without an exit; 0 off */
+	bool dirty_ram;               /* test only: dirty every page before zeroing */
 	/* The walk model's configuration. */
 	const struct tlb_config *tlb;
 	bool pwc, ntlb, npwc;
