@@ -29,6 +29,8 @@ struct hv_config {
 	bool ept_ad;                  /* use EPT accessed/dirty bits where the CPU has them */
 	char vm_entry_test[32];       /* test only: break this VM-entry rule on purpose */
 	u64 watchdog;                 /* VMX-preemption-timer ticks without an exit; 0: off */
+	u32 crash_test;               /* test only: enum crash_kind raised on purpose */
+	u32 crash_at;                 /* test only: enum crash_at, where it is raised */
 };
 
 extern const struct opt_table hv_config_table;
