@@ -71,6 +71,10 @@ static void handle_hypercall(struct vm *vm, const struct vm_exit *e)
 	} else {
 		status = hypercall_dispatch(vm, r->rax, r->rdi, r->rsi, r->rdx, &out);
 	}
+	if (status == VM_HC_RESUME) { /* bounded work per exit: the same VMCALL resumes */
+		r->rdx = out;
+		return;
+	}
 	r->rax = (u64)status;
 	r->rdx = out;
 	if (vm->state == VM_RUNNING)
