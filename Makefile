@@ -81,7 +81,7 @@ deps:
 # makes. Exit status 1 on any crash or sanitizer report.
 FUZZ_CC ?= clang-14
 FUZZ_SECONDS ?= 120
-FUZZ_SMOKE_SECONDS ?= 8
+FUZZ_SMOKE_SECONDS ?= 6
 FUZZ_TARGETS :=
 include tests/fuzz/targets.mk
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -I. -fsanitize=fuzzer,address,undefined \
