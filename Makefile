@@ -85,8 +85,7 @@ FUZZ_SMOKE_SECONDS ?= 6
 FUZZ_TARGETS :=
 include tests/fuzz/targets.mk
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -I. -fsanitize=fuzzer,address,undefined \
-	-fno-omit-frame-pointer -fno-sanitize-recover=all -DSEGVISOR_HOST_TEST \
-	-Wno-string-plus-int # clang's reading of hv/platform/cpuid.c's signature words
+	-fno-omit-frame-pointer -fno-sanitize-recover=all -DSEGVISOR_HOST_TEST
 FUZZ_BINS := $(patsubst %,$(B)/fuzz/%,$(FUZZ_TARGETS))
 $(B)/fuzz/%: $$(%_SRCS) tests/fuzz/targets.mk $(UNIT_HEADERS) $(wildcard tests/fuzz/*.h)
 	@mkdir -p $(dir $@)

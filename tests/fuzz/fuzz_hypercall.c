@@ -214,6 +214,17 @@ static void hypercall(struct fuzz_in *in)
 	b.mode = vm->mode;
 	b.bad_frames = vm->bad_frames;
 	s64 status = hypercall_dispatch(vm, nr, a0, a1, a2, &out);
+	/* A long call comes back VM_HC_RESUME (bounded work per exit) and the
+	 * same VMCALL goes on with RDX = out, as hv/vm/exits.c does; a guest may
+	 * also walk away from it, which the next call must survive. */
+	while (status == VM_HC_RESUME && !(fuzz_u8(in) == 0xff)) {
+		a2 = out;
+		status = hypercall_dispatch(vm, nr, a0, a1, a2, &out);
+	}
+	if (status == VM_HC_RESUME) {
+		FUZZ_CHECK(nr == HC_TRACE_REPLAY, "call %llu resumes", nr);
+		return; /* abandoned mid-call: nothing is finished to check */
+	}
 	check_vm(vm, &b, nr, a0, status);
 }
 
