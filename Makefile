@@ -28,7 +28,7 @@ ATTACK_OBJS := $(patsubst %,$(B)/attack/%.o,$(ATTACK_SRCS))
 
 IMAGES := $(B)/hv.elf $(B)/hv.elf32 $(B)/guest.elf $(B)/guest.elf32 $(B)/attack.elf $(B)/attack.elf32
 
-.PHONY: all images run test unit system deps clean format
+.PHONY: all images run test unit system deps clean format fuzz fuzz-smoke fuzz-build
 all: images
 images: $(IMAGES)
 
@@ -88,6 +88,35 @@ $(B)/unit/%: $$(%_SRCS) tests/unit/%.mk $(UNIT_HEADERS)
 	$(Q)$(CC) $(HCFLAGS) -o $@ $($*_SRCS) -lcmocka -lm
 deps:
 	@tools/deps.sh
+
+# libFuzzer targets (tests/fuzz/targets.mk) over the same arena as the unit tests, built with
+# Debian's clang-14. `make fuzz` runs each for FUZZ_SECONDS from its seed corpus
+# (tests/fuzz/corpus/NAME/) and ends with a total line; `make fuzz-smoke` is the short run CI
+# makes. Exit status 1 on any crash or sanitizer report.
+FUZZ_CC ?= clang-14
+FUZZ_SECONDS ?= 120
+FUZZ_SMOKE_SECONDS ?= 6
+FUZZ_TARGETS :=
+include tests/fuzz/targets.mk
+FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -I. -fsanitize=fuzzer,address,undefined \
+	-fno-omit-frame-pointer -fno-sanitize-recover=all -DSEGVISOR_HOST_TEST
+FUZZ_BINS := $(patsubst %,$(B)/fuzz/%,$(FUZZ_TARGETS))
+$(B)/fuzz/%: $$(%_SRCS) tests/fuzz/targets.mk $(UNIT_HEADERS) $(wildcard tests/fuzz/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $($*_SRCS) -lm
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz:
+	@tools/deps.sh fuzz
+	@$(MAKE) --no-print-directory -j2 fuzz-build
+	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+fuzz-smoke:
+	@tools/deps.sh fuzz
+	@$(MAKE) --no-print-directory -j2 fuzz-build
+	@tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_BINS)
 
 unit: $(UNIT_BINS)
 	@tools/unit.sh $(UNIT_BINS)

@@ -1,5 +1,6 @@
 #include "hv/config.h"
 
+#include "arch/x86/crash.h"
 #include "lib/hvcall.h"
 
 static const char *const mode_names[] = {HV_MODE_NAMES, NULL};
@@ -7,6 +8,10 @@ _Static_assert(ARRAY_SIZE(mode_names) == MODE_COUNT + 1, "one name per enum hv_m
 static const char *const ept_page_names[] = {"4k", "2m", "1g", NULL};
 static const char *const tlb_names[] = {"skylake", "sandybridge", NULL};
 /* In enum seg_fill's order (hv/model/walk.h). */
+static const char *const crash_names[] = {CRASH_KIND_NAMES, NULL};
+_Static_assert(ARRAY_SIZE(crash_names) == CRASH_KIND_COUNT + 1, "one name per enum crash_kind");
+static const char *const crash_at_names[] = {"run", "exit", NULL};
+_Static_assert(CRASH_AT_RUN == 0 && CRASH_AT_EXIT == 1, "crash_at= names follow enum crash_at");
 static const char *const seg_fill_names[] = {"none", "l1", "l2", "both", NULL};
 _Static_assert(SEG_FILL_NONE == 0 && SEG_FILL_L1 == 1 && SEG_FILL_L2 == 2 && SEG_FILL_BOTH == 3,
                "seg_fill= names follow enum seg_fill");
@@ -40,6 +45,13 @@ static const struct opt_desc hv_opts[] = {
                    "VMX-preemption-timer ticks a guest may run without an exit (0: off)"),
     OPT_STRING_ENTRY(struct hv_config, vm_entry_test, "vm_entry_test",
                      "test only: break one VM-entry rule and skip the software checker"),
+    OPT_BOOL_ENTRY(struct hv_config, dirty_ram, "dirty_ram",
+                   "test only: dirty every page of guest RAM before zeroing it"),
+    OPT_ENUM_ENTRY(struct hv_config, crash_test, "crash_test", crash_names,
+                   "test only: raise this exception inside the hypervisor at crash_at"),
+    OPT_ENUM_ENTRY(struct hv_config, crash_at, "crash_at", crash_at_names,
+                   "test only: where crash_test strikes: run (before the guest runs) or exit "
+                   "(in the exit handler of the guest's first console byte)"),
 };
 
 const struct opt_table hv_config_table = OPT_TABLE(hv_opts);
@@ -90,11 +102,14 @@ bool hv_config_vm_params(const struct hv_config *c, struct vm_params *p)
 	    .badpages = c->badpages,
 	    .entry_test = c->vm_entry_test,
 	    .watchdog = (u32)c->watchdog,
+	    .dirty_ram = c->dirty_ram,
 	    .tlb = tlb_preset_find(hv_config_tlb_name(c->tlb)),
 	    .pwc = c->pwc,
 	    .ntlb = c->ntlb,
 	    .npwc = c->npwc,
 	    .seg_fill = c->seg_fill,
+	    .crash_test = c->crash_test,
+	    .crash_at = c->crash_at,
 	};
 	return p->tlb != NULL;
 }

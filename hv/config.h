@@ -28,7 +28,10 @@ struct hv_config {
 	struct opt_u64_list badpages; /* host frames (hPA) with hard faults */
 	bool ept_ad;                  /* use EPT accessed/dirty bits where the CPU has them */
 	char vm_entry_test[32];       /* test only: break this VM-entry rule on purpose */
+	bool dirty_ram;               /* test only: dirty guest RAM so its zeroing must write */
 	u64 watchdog;                 /* VMX-preemption-timer ticks without an exit; 0: off */
+	u32 crash_test;               /* test only: enum crash_kind raised on purpose */
+	u32 crash_at;                 /* test only: enum crash_at, where it is raised */
 };
 
 extern const struct opt_table hv_config_table;

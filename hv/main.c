@@ -13,6 +13,7 @@
 #include "hv/config.h"
 #include "hv/vm/elf.h"
 #include "hv/mem/frame.h"
+#include "hv/mem/mbmap.h"
 #include "hv/mem/memmap.h"
 #include "hv/mem/phys.h"
 #include "hv/selftest.h"
@@ -70,34 +71,34 @@ static void reserve(struct report *rep, u64 base, u64 len, const char *what)
  * low memory, this image, the Multiboot structures and the modules. */
 static bool read_memory(struct report *rep, const struct mb_info *mbi, u32 info_pa)
 {
-	memmap_init(&mem);
-	if (!(mbi->flags & MB_INFO_MEM_MAP)) {
+	struct mbmap_result res;
+	const void *mmap = (mbi->flags & MB_INFO_MEM_MAP) ? phys_to_virt(mbi->mmap_addr) : NULL;
+	switch (mbmap_parse(&mem, mbi->flags, mmap, mbi->mmap_length, &res)) {
+	case MBMAP_OK:
+		break;
+	case MBMAP_ERR_NO_MAP:
 		report_fail(rep, "memmap", "the boot loader gave no memory map (flags 0x%x)",
 		            mbi->flags);
 		return false;
-	}
-	for (u64 off = 0; off < mbi->mmap_length;) {
-		const struct mb_mmap_entry *e = phys_to_virt(mbi->mmap_addr + off);
-		if (off + sizeof(*e) > mbi->mmap_length || e->size < sizeof(*e) - sizeof(e->size)) {
+	case MBMAP_ERR_MALFORMED:
+		if (res.size_known)
 			report_fail(rep, "memmap",
-			            "malformed Multiboot memory-map entry at offset %llu "
-			            "(size %u)",
-			            off, e->size);
-			return false;
-		}
-		enum memmap_err err =
-		    memmap_add(&mem, e->base_addr, e->length, memmap_type_from_multiboot(e->type));
-		if (err != MEMMAP_OK) {
-			report_fail(rep, "memmap", "firmware entry [0x%llx, +0x%llx) type %u: %s",
-			            e->base_addr, e->length, e->type, memmap_strerror(err));
-			return false;
-		}
-		off += e->size + sizeof(e->size);
-	}
-	enum memmap_err merr = memmap_normalize(&mem);
-	if (merr != MEMMAP_OK) {
+			            "malformed Multiboot memory-map entry at offset %llu (size %u)",
+			            res.offset, res.entry.size);
+		else
+			report_fail(
+			    rep, "memmap",
+			    "malformed Multiboot memory-map entry at offset %llu (truncated)",
+			    res.offset);
+		return false;
+	case MBMAP_ERR_ENTRY:
+		report_fail(rep, "memmap", "firmware entry [0x%llx, +0x%llx) type %u: %s",
+		            res.entry.base_addr, res.entry.length, res.entry.type,
+		            memmap_strerror(res.memmap_err));
+		return false;
+	default:
 		report_fail(rep, "memmap", "normalizing the firmware map: %s",
-		            memmap_strerror(merr));
+		            memmap_strerror(res.memmap_err));
 		return false;
 	}
 	reserve(rep, 0, LOW_MEMORY_END, "low memory");

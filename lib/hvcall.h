@@ -24,7 +24,8 @@ enum hvcall_nr {
 	HC_SET_MODE = 4,      /* (mode): rebuild the nested table for enum hv_mode */
 	HC_SET_GSEG = 5,      /* (base, limit, offset): declare the guest segment */
 	HC_TRACE_SETUP = 6,   /* (gpa, bytes): register the trace buffer */
-	HC_TRACE_REPLAY = 7,  /* (count, workload, flags): replay trace entries 0..count-1 */
+	HC_TRACE_REPLAY = 7,  /* (count, workload, flags): replay trace entries 0..count-1,
+	                       * in steps of HC_TRACE_STEP entries (below) */
 	HC_ESCAPE_PAGE = 8,   /* (gpa): test only: mark the frame behind gpa bad */
 	HC_CHECK_BAD = 9,     /* (): -> RDX = bad frames found written (must be 0) */
 	HC_COUNT
@@ -37,6 +38,15 @@ enum hvcall_nr {
 #define TRACE_BEGIN 1u
 #define TRACE_END   2u
 #define TRACE_FLAGS (TRACE_BEGIN | TRACE_END)
+/* Bounded work per exit: one exit replays at most HC_TRACE_STEP entries.
+ * When entries remain, the hypervisor returns to the same VMCALL without
+ * advancing RIP, with RAX (the call number), RDI and RSI unchanged and
+ * RDX = flags | entries done << TRACE_DONE_SHIFT, so the instruction runs
+ * again and goes on where it stopped; the guest sees only the final status
+ * and issues the call with the done field 0. A done field the hypervisor
+ * did not hand out is refused (HC_EINVAL). */
+#define HC_TRACE_STEP    1024
+#define TRACE_DONE_SHIFT 32
 
 /* Errors. */
 #define HC_OK        0

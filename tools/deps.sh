@@ -2,6 +2,7 @@
 # Checks that the Debian packages segvisor needs are installed. Quiet when they
 # are. When some are missing: as root, installs them (apt-get update once, then a
 # non-interactive install); otherwise prints the exact command and exits 1.
+# `tools/deps.sh fuzz` checks the packages of `make fuzz` (tests/fuzz/) as well.
 set -euo pipefail
 
 readonly PACKAGES=(
@@ -12,9 +13,16 @@ readonly PACKAGES=(
 	libcmocka-dev
 	gnuplot-nox
 )
+# libFuzzer with Debian's clang (EMULATORS.md, "Packages").
+readonly FUZZ_PACKAGES=(clang-14 libfuzzer-14-dev)
+
+wanted=("${PACKAGES[@]}")
+if [[ "${1:-}" == fuzz ]]; then
+	wanted+=("${FUZZ_PACKAGES[@]}")
+fi
 
 missing=()
-for pkg in "${PACKAGES[@]}"; do
+for pkg in "${wanted[@]}"; do
 	# An absent package makes dpkg-query fail; a removed one reports another status.
 	status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
 	if [[ "$status" != "install ok installed" ]]; then

@@ -86,6 +86,10 @@ def _details(verdict, con, launch, out, serial=True) -> list:
     if serial and con.lines:
         lines.append(f"serial (last {min(SERIAL_TAIL, len(con.lines))} lines):")
         lines += [INDENT + line for line in con.lines[-SERIAL_TAIL:]]
+    elif verdict.last_lines:
+        # Streamed already, but a crash report belongs with its verdict.
+        lines.append(f"serial (last {len(verdict.last_lines)} lines):")
+        lines += [INDENT + line for line in verdict.last_lines]
     elif not con.lines and launch is not None:
         lines.append("serial: empty (nothing was written to COM1)")
     if launch is not None:

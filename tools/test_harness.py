@@ -272,6 +272,40 @@ class Judging(unittest.TestCase):
         self.assertEqual(v.kind, "CRASH")
         self.assertIn("hypervisor's never came", v.reason)
 
+    def test_crash_expectation(self):
+        report = console("crash_test: raising pf on purpose before the guest runs",
+                         "FAIL: hypervisor: exception #PF (vector 14) error 0x0",
+                         "PANIC: unhandled exception in the hypervisor; no SUMMARY follows")
+        want = "crash:exception #PF"
+        self.assertTrue(self.verdict(want, report, status=BAD).passed)
+        self.assertTrue(self.verdict(want, report, status=1, qemu=False).passed)
+        v = self.verdict(want, report, status=1)
+        self.assertEqual(v.kind, "CRASH")
+        self.assertIn("not the isa-debug-exit failure status", v.reason)
+        v = self.verdict("crash:#DF", report, status=BAD)
+        self.assertEqual(v.kind, "CRASH")
+        self.assertIn("'#DF' is not in the serial output", v.reason)
+        self.assertEqual(self.verdict(want, report, timed_out=True, status=-15).kind, "TIMEOUT")
+        done = console("PASS: a", "SUMMARY: 1 tests, 0 failures, 0 skipped")
+        v = self.verdict(want, done, status=OK)
+        self.assertEqual(v.kind, "FAIL")
+        self.assertIn("reached SUMMARY", v.reason)
+        said = judge.judge(scenarios.parse_expectation(want), report, False, 1, False,
+                           "exception(): 3rd (13) exception with no resolution")
+        self.assertEqual(said.kind, "CRASH")
+        self.assertIn("the emulator ended it", said.reason)
+
+    def test_verdicts_carry_the_last_lines(self):
+        lines = [f"line {i}" for i in range(10)] + ["PANIC: unhandled exception"]
+        v = self.verdict("pass", console(*lines), status=BAD)
+        self.assertEqual(v.kind, "CRASH")
+        self.assertEqual(v.last_lines, tuple(lines[-judge.LAST_LINES:]))
+        failed = console("FAIL: x: y", "SUMMARY: 1 tests, 1 failures, 0 skipped")
+        self.assertEqual(self.verdict("pass", failed, status=BAD).last_lines,
+                         ("FAIL: x: y", "SUMMARY: 1 tests, 1 failures, 0 skipped"))
+        passed = console("PASS: a", "SUMMARY: 1 tests, 0 failures, 0 skipped")
+        self.assertEqual(self.verdict("pass", passed).last_lines, ())
+
     def test_qemu_exit_status(self):
         con = console("PASS: a", "SUMMARY: 1 tests, 0 failures, 0 skipped")
         self.assertIn("did not exit through isa-debug-exit",

@@ -15,9 +15,9 @@ struct cpuid_regs platform_cpuid(u32 leaf, u32 subleaf)
 		memset(&c, 0, sizeof(c));
 		if (leaf == HV_CPUID_LEAF_SIGNATURE) {
 			c.eax = HV_CPUID_LEAF_MAX;
-			memcpy(&c.ebx, HV_SIGNATURE, 4);
-			memcpy(&c.ecx, HV_SIGNATURE + 4, 4);
-			memcpy(&c.edx, HV_SIGNATURE + 8, 4);
+			memcpy(&c.ebx, &HV_SIGNATURE[0], 4);
+			memcpy(&c.ecx, &HV_SIGNATURE[4], 4);
+			memcpy(&c.edx, &HV_SIGNATURE[8], 4);
 		} else if (leaf == HV_CPUID_LEAF_FEATURES) {
 			c.eax = HV_ABI_VERSION;
 		}

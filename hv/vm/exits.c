@@ -86,6 +86,10 @@ static void handle_hypercall(struct vm *vm, const struct vm_exit *e)
 	} else {
 		status = hypercall_dispatch(vm, nr, a0, a1, a2, &out);
 	}
+	if (status == VM_HC_RESUME) { /* bounded work per exit: the same VMCALL resumes */
+		r->rdx = out & width;
+		return;
+	}
 	r->rax = (u64)status & width;
 	r->rdx = out & width;
 	if (vm->state == VM_RUNNING)

@@ -94,10 +94,9 @@ static s64 hc_trace_setup(struct vm *vm, u64 gpa, u64 bytes, u64 a2, u64 *out)
 	return measure_setup(vm, gpa, bytes);
 }
 
-static s64 hc_trace_replay(struct vm *vm, u64 count, u64 workload, u64 flags, u64 *out)
+static s64 hc_trace_replay(struct vm *vm, u64 count, u64 workload, u64 rdx, u64 *out)
 {
-	(void)out;
-	return measure_replay(vm, count, workload, flags);
+	return measure_replay(vm, count, workload, rdx, out);
 }
 
 /* Test only: the host frame behind gpa is declared to have a hard fault. */
@@ -133,15 +132,38 @@ static const hypercall_fn hypercalls[HC_COUNT] = {
 
 s64 hypercall_dispatch(struct vm *vm, u64 nr, u64 a0, u64 a1, u64 a2, u64 *out)
 {
-	vm->hypercalls++;
+	/* The continuation of a resumable call is not a new call. */
+	if (vm->hc_resuming)
+		vm->hypercall_steps++;
+	else
+		vm->hypercalls++;
 	hypercall_fn fn = nr < HC_COUNT ? hypercalls[nr] : NULL;
 	if (!fn) {
+		vm->hc_resuming = false;
 		vm->unknown_hypercalls++;
 		vm->hypercall_errors++;
 		return HC_ENOSYS;
 	}
 	s64 status = fn(vm, a0, a1, a2, out);
-	if (status)
+	vm->hc_resuming = status == VM_HC_RESUME;
+	if (status && status != VM_HC_RESUME)
 		vm->hypercall_errors++;
 	return status;
+}
+
+const char *hypercall_name(u64 nr)
+{
+	static const char *const names[HC_COUNT] = {
+	    [HC_VERSION] = "version",
+	    [HC_CONSOLE_WRITE] = "console-write",
+	    [HC_EXIT] = "exit",
+	    [HC_READ_COUNTERS] = "read-counters",
+	    [HC_SET_MODE] = "set-mode",
+	    [HC_SET_GSEG] = "set-gseg",
+	    [HC_TRACE_SETUP] = "trace-setup",
+	    [HC_TRACE_REPLAY] = "trace-replay",
+	    [HC_ESCAPE_PAGE] = "escape-page",
+	    [HC_CHECK_BAD] = "check-bad",
+	};
+	return NAME_IN(names, nr, "none");
 }

@@ -1,8 +1,10 @@
 /* Measurement: the guest's workloads record the virtual addresses they
  * touch in a trace buffer; each HC_TRACE_REPLAY has the walk model (hv/model/walk.c)
  * replay a batch against the guest's real page tables, the real EPT, the
- * segments of the current mode and the escape filter. One RESULT line per
+ * segments of the current mode and the escape filter, HC_TRACE_STEP entries
+ * per exit (lib/hvcall.h). One RESULT line per
  * (workload, mode), every figure labelled source=model. */
+#include "arch/x86/tsc.h"
 #include "hv/vm/vm.h"
 #include "lib/console.h"
 #include "lib/fmt.h"
@@ -73,9 +75,10 @@ static s64 verify_guest_seg(struct vm *vm)
 			break;
 		gva = next;
 	}
-	con_printf("measure: guest segment [0x%llx, 0x%llx) matches the guest's tables (%llu walks, "
-	           "%s)\n",
-	           seg->base, seg->limit, pages, stride ? "sampled" : "every leaf");
+	con_printf(
+	    "measure: guest segment [0x%llx, 0x%llx) matches the guest's tables (%llu walks, "
+	    "%s)\n",
+	    seg->base, seg->limit, pages, stride ? "sampled" : "every leaf");
 	return HC_OK;
 }
 
@@ -101,9 +104,10 @@ static void check_hpa(struct vm *vm, u64 gva, u64 model_hpa)
 	if (vm->hpa_mismatches++ != 0)
 		return;
 	if (s != WALK_OK)
-		con_printf("measure: the model translated gVA 0x%llx to hPA 0x%llx, but the guest's "
-		           "tables do not map it: %s\n",
-		           gva, model_hpa, walk_status_str(s));
+		con_printf(
+		    "measure: the model translated gVA 0x%llx to hPA 0x%llx, but the guest's "
+		    "tables do not map it: %s\n",
+		    gva, model_hpa, walk_status_str(s));
 	else
 		con_printf("measure: the model translated gVA 0x%llx to hPA 0x%llx, the memory map "
 		           "says 0x%llx (gPA 0x%llx)\n",
@@ -193,23 +197,40 @@ static void measure_end(struct vm *vm)
 	vm->measuring = false;
 }
 
-s64 measure_replay(struct vm *vm, u64 count, u64 workload, u64 flags)
+/* One step of HC_TRACE_REPLAY: at most HC_TRACE_STEP entries, then either
+ * the call is complete or *rdx says where the same VMCALL resumes
+ * (lib/hvcall.h) and VM_HC_RESUME tells the exit handler not to advance RIP.
+ * Every step checks its arguments again: nothing the guest holds in its
+ * registers between steps is trusted beyond what the hypervisor recorded. */
+s64 measure_replay(struct vm *vm, u64 count, u64 workload, u64 rdx, u64 *out)
 {
+	const u64 flags = rdx & ((1ULL << TRACE_DONE_SHIFT) - 1);
+	u64 done = rdx >> TRACE_DONE_SHIFT;
+	const bool resumed = done != 0;
+	if (!resumed)
+		vm->replay_pending = false;
 	if (!vm->trace_entries)
 		return HC_ENODEV;
 	if (count > vm->trace_entries)
 		return HC_E2BIG;
 	if (workload >= WL_COUNT || (flags & ~(u64)TRACE_FLAGS))
 		return HC_EINVAL;
-	if (flags & TRACE_BEGIN) {
+	if (resumed) {
+		if (!vm->replay_pending || done != vm->replay_done || count != vm->replay_count ||
+		    !vm->measuring || workload != vm->measure_workload)
+			return HC_EINVAL;
+	} else if (flags & TRACE_BEGIN) {
 		s64 err = measure_begin(vm, (u32)workload);
 		if (err)
 			return err;
 	} else if (!vm->measuring || workload != vm->measure_workload) {
 		return HC_EINVAL;
 	}
-	for (u64 done = 0; done < count;) {
-		u64 n = count - done;
+	vm->replay_pending = false;
+	const u64 stop = count - done > HC_TRACE_STEP ? done + HC_TRACE_STEP : count;
+	const u64 t0 = tsc_read();
+	while (done < stop) {
+		u64 n = stop - done;
 		if (n > ARRAY_SIZE(vm->trace_buf))
 			n = ARRAY_SIZE(vm->trace_buf);
 		if (!vm_copy_from_guest(vm, vm->trace_buf, vm->trace_gpa + done * sizeof(u64),
@@ -226,6 +247,17 @@ s64 measure_replay(struct vm *vm, u64 count, u64 workload, u64 flags)
 				check_hpa(vm, vm->trace_buf[i], hpa);
 		}
 		done += n;
+	}
+	const u64 cycles = tsc_read() - t0; /* the model's work, without console output */
+	if (cycles > vm->replay_step_max_cycles)
+		vm->replay_step_max_cycles = cycles;
+	if (done < count) {
+		vm->replay_pending = true;
+		vm->replay_done = done;
+		vm->replay_count = count;
+		vm->replay_steps++;
+		*out = flags | done << TRACE_DONE_SHIFT;
+		return VM_HC_RESUME;
 	}
 	if (flags & TRACE_END)
 		measure_end(vm);

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 
 #include "arch/x86/cpu.h"
+#include "arch/x86/crash.h"
 #include "arch/x86/tsc.h"
 #include "hv/mem/phys.h"
 #include "lib/bits.h"
@@ -21,6 +22,7 @@
 #define ZERO_PROGRESS_S     2
 #define ZERO_PROGRESS_BYTES (2 * GiB)
 #define TSC_CALIBRATE_MS    50
+#define DIRTY_RAM_PATTERN   0xd1d1d1d1d1d1d1d1ULL
 
 /* "N GiB" when whole, else "N MiB". */
 static const char *size_str(char *buf, u64 len, u64 bytes)
@@ -43,7 +45,7 @@ static void zero_guest_ram(const struct vm *vm)
 {
 	u8 *base = phys_to_virt(vm->ram_hpa);
 	const u64 size = vm->params.guest_ram;
-	const u64 tsc_hz = tsc_hz_from_pit(TSC_CALIBRATE_MS);
+	const u64 tsc_hz = vm->tsc_hz;
 	u64 written = 0, done = 0, last_bytes = 0;
 	char a[24], b[24];
 
@@ -197,6 +199,17 @@ int vm_create(struct vm *vm, const struct vm_params *params, struct frame_alloc 
 	}
 	con_printf("guest: RAM gPA [0x0, 0x%llx) at hPA [0x%llx, 0x%llx)\n", cfg->guest_ram,
 	           vm->ram_hpa, vm->ram_hpa + cfg->guest_ram);
+	if (cfg->dirty_ram) {
+		/* The first word of a page is where zero_range starts writing, so
+		 * this makes it write every byte of guest RAM, as on memory a
+		 * previous tenant used. */
+		u8 *base = phys_to_virt(vm->ram_hpa);
+		for (u64 off = 0; off < cfg->guest_ram; off += PAGE_SIZE_4K)
+			*(volatile u64 *)(base + off) = DIRTY_RAM_PATTERN;
+		con_printf("guest: dirty_ram: a word written into each of %llu pages first (test only)\n",
+		           cfg->guest_ram / PAGE_SIZE_4K);
+	}
+	vm->tsc_hz = tsc_hz_from_pit(TSC_CALIBRATE_MS);
 	zero_guest_ram(vm);
 
 	/* The VMM segment: all of guest RAM, one base-bound check away. */
@@ -260,6 +273,8 @@ static void line_flush(struct vm *vm)
 
 void vm_console_putc(struct vm *vm, char c)
 {
+	if (vm->console_bytes++ == 0) /* in the exit handler of the guest's first byte */
+		vm_crash_test(vm, CRASH_AT_EXIT);
 	if (c == '\r')
 		return;
 	if (c == '\n') {
@@ -302,16 +317,58 @@ bool vm_copy_to_guest(struct vm *vm, u64 gpa, const void *src, u64 len)
 	return copy_guest(vm, gpa, (void *)src, len, true);
 }
 
+/* Microseconds in `cycles` at tsc_hz (0 when the rate is unknown). */
+static u64 microseconds(u64 cycles, u64 tsc_hz)
+{
+	return tsc_hz ? cycles / tsc_hz * 1000000 + cycles % tsc_hz * 1000000 / tsc_hz : 0;
+}
+
+/* Each exit is timed from the return of the entry to the next entry: the
+ * work the hypervisor did for it, which the bound of README ("Bounded work
+ * per exit") is about. */
+static void exit_timed(struct vm *vm, const struct vm_exit *e, u64 nr, u64 cycles)
+{
+	const bool hc = e->kind == VMEXIT_HYPERCALL && nr < HC_COUNT;
+	if (hc) {
+		vm->hc_exits[nr]++;
+		if (cycles > vm->hc_max_cycles[nr])
+			vm->hc_max_cycles[nr] = cycles;
+	}
+	if (cycles > vm->max_exit_cycles) {
+		vm->max_exit_cycles = cycles;
+		vm->max_exit_raw = e->raw_reason;
+		vm->max_exit_nr = hc ? nr : HC_COUNT;
+	}
+}
+
+void vm_crash_test(const struct vm *vm, enum crash_at point)
+{
+	static const char *const kinds[] = {CRASH_KIND_NAMES};
+	static const char *const points[] = {"before the guest runs",
+	                                     "inside the exit handler of the guest's first "
+	                                     "console byte"};
+	const u32 kind = vm->params.crash_test;
+	if (kind == CRASH_NONE || vm->params.crash_at != point)
+		return;
+	con_printf("crash_test: raising %s on purpose %s\n", NAME_IN(kinds, kind, "?"),
+	           NAME_IN(points, point, "?"));
+	crash_now((enum crash_kind)kind);
+}
+
 void vm_run(struct vm *vm)
 {
 	struct vm_exit e;
 	vm->state = VM_RUNNING;
+	vm_crash_test(vm, CRASH_AT_RUN);
 	while (vm->state == VM_RUNNING) {
 		if (vcpu_arch_run(&vm->vcpu, &e)) {
 			vm_stop(vm, "VM entry failed");
 			break;
 		}
+		const u64 t0 = tsc_read();
+		const u64 nr = vm->vcpu.regs.rax; /* the call number, for a hypercall */
 		vm_handle_exit(vm, &e);
+		exit_timed(vm, &e, nr, tsc_read() - t0);
 	}
 	if (vm->line_len)
 		line_flush(vm);
@@ -328,9 +385,24 @@ void vm_report(struct vm *vm)
 			n += fmt_snprintf(buf + n, sizeof(buf) - n, " %s=%llu",
 			                  vcpu_arch_exit_name(&vm->vcpu, r), vm->exits_by_raw[r]);
 	con_printf("%s hypercalls=%llu hypercall_errors=%llu unknown_hypercalls=%llu "
-	           "msr_refused=%llu\n",
+	           "msr_refused=%llu hypercall_steps=%llu replay_steps=%llu replay_step_entries=%u "
+	           "max_replay_step_cycles=%llu max_replay_step_us=%llu max_exit_cycles=%llu "
+	           "max_exit_us=%llu max_exit_reason=%s max_exit_hypercall=%s tsc_hz=%llu\n",
 	           buf, vm->hypercalls, vm->hypercall_errors, vm->unknown_hypercalls,
-	           vm->msr_refused);
+	           vm->msr_refused, vm->hypercall_steps, vm->replay_steps, HC_TRACE_STEP,
+	           vm->replay_step_max_cycles, microseconds(vm->replay_step_max_cycles, vm->tsc_hz),
+	           vm->max_exit_cycles, microseconds(vm->max_exit_cycles, vm->tsc_hz),
+	           vm->exits_total ? vcpu_arch_exit_name(&vm->vcpu, vm->max_exit_raw) : "none",
+	           hypercall_name(vm->max_exit_nr), vm->tsc_hz);
+	/* The longest exit of each hypercall: a mode switch rebuilds the nested
+	 * table, a measurement's first step verifies the guest segment. */
+	for (unsigned nr = 0; nr < HC_COUNT; nr++)
+		if (vm->hc_exits[nr])
+			con_printf(
+			    "RESULT kind=hypercall_time source=hypervisor hypercall=%s exits=%llu "
+			    "max_cycles=%llu max_us=%llu\n",
+			    hypercall_name(nr), vm->hc_exits[nr], vm->hc_max_cycles[nr],
+			    microseconds(vm->hc_max_cycles[nr], vm->tsc_hz));
 	for (unsigned i = 0; i < VM_PORT_SLOTS; i++)
 		if (vm->ports[i].reads || vm->ports[i].writes)
 			con_printf("guest: unclaimed port 0x%x: %llu reads (all-ones), %llu writes "

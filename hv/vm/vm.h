@@ -41,10 +41,19 @@ struct vm_params {
 	struct opt_u64_list badpages; /* host frames (hPA) with hard faults */
 	const char *entry_test;       /* test only: a backend rule to break at entry, "" none */
 	u32 watchdog;                 /* preemption-timer ticks without an exit; 0 off */
+	bool dirty_ram;               /* test only: dirty every page before zeroing */
 	/* The walk model's configuration. */
 	const struct tlb_config *tlb;
 	bool pwc, ntlb, npwc;
-	u32 seg_fill; /* enum seg_fill */
+	u32 seg_fill;   /* enum seg_fill */
+	u32 crash_test; /* test only: enum crash_kind (arch/x86/crash.h), CRASH_NONE off */
+	u32 crash_at;   /* test only: enum crash_at */
+};
+
+/* Test only: the named points where crash_test= strikes. */
+enum crash_at {
+	CRASH_AT_RUN,  /* vm_run, just before the first entry */
+	CRASH_AT_EXIT, /* vm_console_putc, in the exit handler of the guest's first console byte */
 };
 
 struct vm {
@@ -66,6 +75,15 @@ struct vm {
 	u64 exits_by_raw[VCPU_MAX_RAW_EXIT];
 	u64 exits_by_kind[VMEXIT_KIND_COUNT];
 	u64 hypercalls, hypercall_errors, unknown_hypercalls;
+	u64 hypercall_steps; /* continuations of resumable calls (not in hypercalls) */
+	bool hc_resuming;    /* the last hypercall returned VM_HC_RESUME */
+	/* Time in the hypervisor per exit, from the exit to the next entry. */
+	u64 tsc_hz;                  /* measured against the PIT at start; 0 unknown */
+	u64 max_exit_cycles;         /* the longest exit */
+	u32 max_exit_raw;            /* its raw exit reason */
+	u64 max_exit_nr;             /* its hypercall number, if it was one */
+	u64 hc_max_cycles[HC_COUNT]; /* the longest exit of each hypercall */
+	u64 hc_exits[HC_COUNT];      /* exits of each hypercall, steps included */
 	u64 msr_refused;
 	struct port_count ports[VM_PORT_SLOTS];
 	u64 ports_overflow;
@@ -73,6 +91,7 @@ struct vm {
 
 	char line[VM_LINE_MAX];
 	unsigned line_len;
+	u64 console_bytes; /* bytes the guest has written to its console */
 
 	/* Direct segments (hv/vm/modes.c). */
 	struct direct_segment vmm_seg;   /* gPA -> hPA over all guest RAM */
@@ -90,6 +109,10 @@ struct vm {
 	u64 vmm_seg_measurements;
 	struct walk_model model;
 	u64 hpa_checks, hpa_mismatches; /* the model's hPAs checked against the memory map */
+	bool replay_pending;            /* a replay stopped after a step, to be resumed */
+	u64 replay_done, replay_count;  /* where it stopped, of how many entries */
+	u64 replay_steps;               /* steps that ended with entries left */
+	u64 replay_step_max_cycles;     /* the longest step's replay work, TSC cycles */
 	u64 trace_buf[VM_TRACE_BATCH];  /* entries copied out of the guest per batch */
 };
 
@@ -103,13 +126,15 @@ unsigned dseg_check_bad_frames(const struct vm *vm);
 
 /* hv/vm/measure.c: trace replay through the walk model */
 s64 measure_setup(struct vm *vm, u64 gpa, u64 bytes);
-s64 measure_replay(struct vm *vm, u64 count, u64 workload, u64 flags);
+s64 measure_replay(struct vm *vm, u64 count, u64 workload, u64 rdx, u64 *out);
 
 /* hv/vm/vm.c */
 int vm_create(struct vm *vm, const struct vm_params *params, struct frame_alloc *fa,
               const struct vcpu_ops *ops, u64 cpu_max_page, bool ept_ad);
 int vm_build_nested(struct vm *vm, u64 max_leaf);
 void vm_run(struct vm *vm);
+/* Test only: raises params.crash_test if it is due at `point`; says so first. */
+void vm_crash_test(const struct vm *vm, enum crash_at point);
 void vm_stop(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void vm_report(struct vm *vm);
 void vm_console_putc(struct vm *vm, char c);
@@ -119,8 +144,13 @@ bool vm_copy_to_guest(struct vm *vm, u64 gpa, const void *src, u64 len);
 /* hv/vm/exits.c: the dispatch table */
 void vm_handle_exit(struct vm *vm, const struct vm_exit *e);
 
-/* hv/vm/hypercall.c */
+/* hv/vm/hypercall.c. A handler's VM_HC_RESUME (never a guest-visible
+ * status) means: the call is not finished; leave RAX and RIP as they are,
+ * put *out in RDX, and the same VMCALL goes on at the next entry. */
+#define VM_HC_RESUME 1
 s64 hypercall_dispatch(struct vm *vm, u64 nr, u64 a0, u64 a1, u64 a2, u64 *out);
+/* "trace-replay" and the like; "none" for a number without a call. */
+const char *hypercall_name(u64 nr);
 
 /* hv/vm/loader.c: Multiboot v1 guest start. loader_check validates a kernel
  * image for a guest of ram bytes and prints what it found, or puts why it

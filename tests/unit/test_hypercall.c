@@ -116,10 +116,15 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* One hypercall as the guest sees it: a resumable call is run again with
+ * the RDX the hypervisor left, as the CPU re-executes the same VMCALL. */
 static s64 hc(struct fixture *f, u64 nr, u64 a0, u64 a1, u64 a2)
 {
 	u64 out = 0;
-	return hypercall_dispatch(f->vm, nr, a0, a1, a2, &out);
+	s64 s;
+	while ((s = hypercall_dispatch(f->vm, nr, a0, a1, a2, &out)) == VM_HC_RESUME)
+		a2 = out;
+	return s;
 }
 
 static s64 hc_out(struct fixture *f, u64 nr, u64 a0, u64 a1, u64 a2, u64 *out)
@@ -644,6 +649,41 @@ static void test_result_every_mode(void **state)
 	}
 	assert_int_equal(f->vm->vmm_seg_measurements, 2);
 	assert_int_equal(f->vm->esc_hits_total, 0);
+}
+
+/* Bounded work per exit (lib/hvcall.h): a replay longer than HC_TRACE_STEP
+ * entries stops after each step with VM_HC_RESUME and RDX saying where the
+ * same VMCALL goes on; only the continuation the hypervisor handed out is
+ * taken, and the measurement is the same as in one piece. */
+static void test_replay_resumes_in_steps(void **state)
+{
+	struct fixture *f = *state;
+	const u64 n = 2 * HC_TRACE_STEP + 100, flags = TRACE_BEGIN | TRACE_END;
+	guest_trace(f, (unsigned)n);
+	con_reset();
+	u64 out1 = 0, out2 = 0, out3 = 0;
+	const u64 calls = f->vm->hypercalls;
+	assert_int_equal(hc_out(f, HC_TRACE_REPLAY, n, WL_GUPS, flags, &out1), VM_HC_RESUME);
+	assert_int_equal(out1, flags | (u64)HC_TRACE_STEP << TRACE_DONE_SHIFT);
+	assert_null(strstr(con_buf, "RESULT "));
+	assert_int_equal(hc_out(f, HC_TRACE_REPLAY, n, WL_GUPS, out1, &out2), VM_HC_RESUME);
+	assert_int_equal(out2, flags | (u64)(2 * HC_TRACE_STEP) << TRACE_DONE_SHIFT);
+	assert_int_equal(f->vm->hypercalls, calls + 1); /* continuations are steps, not calls */
+	assert_int_equal(f->vm->hypercall_steps, 1);
+	/* Refused mid-way: another count, another workload, a done field not handed out. */
+	assert_int_equal(hc(f, HC_TRACE_REPLAY, n - 1, WL_GUPS, out2), HC_EINVAL);
+	assert_int_equal(hc(f, HC_TRACE_REPLAY, n, WL_STREAM, out2), HC_EINVAL);
+	assert_int_equal(hc(f, HC_TRACE_REPLAY, n, WL_GUPS, out2 + (1ULL << TRACE_DONE_SHIFT)),
+	                 HC_EINVAL);
+	assert_int_equal(hc(f, HC_TRACE_REPLAY, n, WL_GUPS, out1), HC_EINVAL);
+	assert_int_equal(hc_out(f, HC_TRACE_REPLAY, n, WL_GUPS, out2, &out3), HC_OK);
+	assert_int_equal(f->vm->replay_steps, 2);
+	const char *line = result_line();
+	char want[32];
+	snprintf(want, sizeof(want), "%llu", (unsigned long long)n);
+	expect_field(line, "accesses", want);
+	/* Nothing is pending once the call is complete. */
+	assert_int_equal(hc(f, HC_TRACE_REPLAY, n, WL_GUPS, out1), HC_EINVAL);
 }
 
 /* The model's hPAs are checked against the guest memory map: every access
@@ -1231,6 +1271,7 @@ int main(void)
 	    T(test_trace_setup),
 	    T(test_trace_replay_refused),
 	    T(test_result_base),
+	    T(test_replay_resumes_in_steps),
 	    T(test_result_every_mode),
 	    T(test_result_batches),
 	    T(test_result_empty),

@@ -7,6 +7,11 @@ Verdicts, in order of precedence:
   FAIL     the expectation is unmet (the reason says which part), or QEMU's exit
            status disagrees with the console
   PASS     otherwise
+A `crash:TEXT` expectation turns CRASH around: the run must end by itself
+without a SUMMARY (QEMU through isa-debug-exit with the failure value, Bochs
+with no error of its own), TEXT in its output; a SUMMARY is then a FAIL.
+Every verdict but PASS carries the last LAST_LINES serial lines (last_lines),
+so that whoever reads it sees what the hypervisor said last.
 Lines prefixed `[guest] ` are the guest's, forwarded by the hypervisor: their
 checks count, but only the unprefixed SUMMARY ends a run, and only the
 hypervisor's own (unprefixed) RESULT lines can meet a `results:` expectation:
@@ -31,6 +36,7 @@ QEMU_EXIT_SUCCESS = (0x10 << 1) | 1
 QEMU_EXIT_FAILURE = (0x11 << 1) | 1
 
 PASS, FAIL, CRASH, TIMEOUT = "PASS", "FAIL", "CRASH", "TIMEOUT"
+LAST_LINES = 6
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,7 @@ def parse(raw: bytes) -> Console:
 class Verdict:
     kind: str  # PASS, FAIL, CRASH, TIMEOUT
     reason: str  # "" for PASS
+    last_lines: tuple = ()  # the run's last serial lines, for any verdict but PASS
 
     @property
     def passed(self):
@@ -213,13 +220,41 @@ def _qemu_status_unmet(status, con: Console):
 def judge(expect, con: Console, timed_out: bool, status, is_qemu: bool,
           emulator_said: str = "") -> Verdict:
     """emulator_said: the emulator's own main error (emulator_headline()), if any;
-    it ends the reason of a CRASH or TIMEOUT."""
+    it ends the reason of a CRASH or TIMEOUT. A verdict other than PASS
+    carries the last serial lines."""
+    v = _judge(expect, con, timed_out, status, is_qemu, emulator_said)
+    if v.passed:
+        return v
+    return Verdict(v.kind, v.reason, tuple(con.lines[-LAST_LINES:]))
+
+
+def _crash_unmet(expect, con: Console, status, is_qemu: bool, emulator_said: str):
+    """Why a run expected to crash (no SUMMARY, TEXT in the output, ended by
+    the image itself) did not, or None."""
+    if not any(expect.text in line for line in con.lines):
+        return f"crashed, but '{expect.text}' is not in the serial output"
+    if is_qemu and status != QEMU_EXIT_FAILURE:
+        return (f"crashed, but QEMU's exit status is {status}, not the isa-debug-exit "
+                f"failure status {QEMU_EXIT_FAILURE}")
+    if emulator_said:
+        return f"crashed, but the emulator ended it: {emulator_said}"
+    return None
+
+
+def _judge(expect, con: Console, timed_out: bool, status, is_qemu: bool,
+           emulator_said: str) -> Verdict:
     said = f"; {'QEMU' if is_qemu else 'Bochs'} said: {emulator_said}" if emulator_said else ""
     if timed_out:
         if con.summary:
             return Verdict(TIMEOUT, "SUMMARY was printed but the emulator did not exit: "
                            "check the exit port write" + said)
         return Verdict(TIMEOUT, "time limit reached without a SUMMARY line" + said)
+    if expect.kind == "crash":
+        if con.summary is not None:
+            return Verdict(FAIL, f"expected a crash with '{expect.text}', the run reached "
+                           f"SUMMARY ({con.summary.failures} failures)")
+        why = _crash_unmet(expect, con, status, is_qemu, emulator_said)
+        return Verdict(CRASH, why) if why else Verdict(PASS, "")
     if con.summary is None:
         why = f"no SUMMARY line (emulator exit status {status})"
         if con.lines and con.lines[-1].startswith("SUMMARY"):

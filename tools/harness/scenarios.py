@@ -19,7 +19,7 @@ import mkcorrupt
 
 IMAGES = ("hv", "guest")
 ENGINES = ("qemu-kernel", "qemu-iso", "bochs-iso")
-EXPECT_KINDS = ("pass", "fail", "skip", "report", "results")
+EXPECT_KINDS = ("pass", "fail", "skip", "report", "results", "crash")
 FIELDS = ("name", "image", "module", "engine", "cpu", "timeout", "expect", "hv-options",
           "guest-args")
 EMPTY = "-"
@@ -71,7 +71,7 @@ def parse_expectation(text: str) -> Expectation:
     kind, sep, what = text.partition(":")
     if not sep or kind not in EXPECT_KINDS:
         raise ScenarioError(f"expectation '{text}' is not pass, pass:TEXT, fail:TEXT, "
-                            "skip:TEXT, report:TEXT or results:FILE")
+                            "skip:TEXT, report:TEXT, results:FILE or crash:TEXT")
     if not what:
         raise ScenarioError(f"expectation '{text}' needs a TEXT after the colon")
     return Expectation(kind, what)
