@@ -24,25 +24,6 @@ static bool loaded_by_segvisor(const struct mb_info *mbi)
 	       !strcmp((const char *)(uintptr_t)mbi->boot_loader_name, "segvisor");
 }
 
-/* The top of RAM from the Multiboot memory map: the end of the available
- * range that contains the image. Entries are checked to fit the map. */
-static u64 ram_top_of(const struct mb_info *mbi)
-{
-	u64 image_last = (u64)(uintptr_t)_image_end - 1, top = 0;
-	if (!(mbi->flags & MB_INFO_MEM_MAP))
-		return mbi->flags & MB_INFO_MEMORY ? MiB + (u64)mbi->mem_upper * KiB : 0;
-	for (u64 off = 0; off < mbi->mmap_length;) {
-		const struct mb_mmap_entry *e = (const void *)(uintptr_t)(mbi->mmap_addr + off);
-		if (off + sizeof(*e) > mbi->mmap_length || e->size < sizeof(*e) - sizeof(e->size))
-			break; /* a malformed entry ends the walk */
-		if (e->type == MB_MMAP_AVAILABLE && e->base_addr <= image_last &&
-		    e->base_addr + e->length > image_last)
-			top = e->base_addr + e->length;
-		off += e->size + sizeof(e->size);
-	}
-	return top;
-}
-
 /* On purpose: an exception with no IDT to deliver it (a triple fault), a
  * halt nothing will wake, or a loop that never exits. Under segvisor the guest ends there and the
  * hypervisor reports why. */
@@ -97,7 +78,7 @@ void guest_main(u32 magic, u32 info_pa)
 	opts_format(buf, sizeof(buf), &guest_opts_table, &o, res.given);
 	con_printf("guest options: %s\n", buf);
 
-	u64 ram_top = ram_top_of(mbi);
+	u64 ram_top = mb_ram_top(mbi, (u64)(uintptr_t)_image_end - 1);
 	u64 free_start = align_up((u64)(uintptr_t)_image_end, PAGE_SIZE_2M);
 	con_printf("guest RAM: top 0x%llx, free from 0x%llx\n", ram_top, free_start);
 	if (o.checks)

@@ -7,7 +7,7 @@
 #include "arch/x86/msr.h"
 #include "lib/multiboot.h"
 #include "arch/x86/pic.h"
-#include "arch/x86/platform.h"
+#include "lib/x86/emu_exit.h"
 #include "lib/x86/uart.h"
 #include "arch/x86/virt.h"
 #include "hv/config.h"
@@ -38,7 +38,7 @@ static struct vm guest_vm;
 static __attribute__((noreturn)) void finish(struct report *rep)
 {
 	report_summary(rep);
-	platform_exit(rep->failures == 0);
+	emu_exit(rep->failures == 0);
 }
 
 static bool parse_options(struct report *rep, const char *cmdline)

@@ -64,4 +64,12 @@ struct mb_mmap_entry {
 #define MB_MMAP_AVAILABLE 1
 #endif
 /* clang-format on */
+#ifndef __ASSEMBLY__
+/* For a kernel booted by Multiboot with its image identity-mapped: the top
+ * of RAM, the end of the available memory-map range that holds the byte
+ * image_last (the image's last byte); from mem_upper without a map; 0 when
+ * no range holds it. Entries are checked to fit the map. */
+u64 mb_ram_top(const struct mb_info *mbi, u64 image_last);
+#endif
+
 #endif

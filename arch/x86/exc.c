@@ -1,7 +1,7 @@
 #include "arch/x86/exc.h"
 
 #include "arch/x86/cpu.h"
-#include "arch/x86/platform.h"
+#include "lib/x86/emu_exit.h"
 #include "lib/console.h"
 
 /* Set while a fatal report is printed: a fault inside the report itself
@@ -28,7 +28,7 @@ void exc_handle(struct exc_frame *f)
 		con_printf("\nPANIC: hypervisor: exception %s (vector %llu) at rip 0x%llx while "
 		           "reporting a fault; no SUMMARY follows\n",
 		           exc_name((unsigned)f->vector), f->vector, f->rip);
-		platform_exit(false);
+		emu_exit(false);
 	}
 	reporting = true;
 	if (f->vector == VEC_DF) {
@@ -47,5 +47,5 @@ void exc_handle(struct exc_frame *f)
 	exc_print_frame(f);
 	report_control_registers();
 	con_printf("PANIC: unhandled exception in the hypervisor; no SUMMARY follows\n");
-	platform_exit(false);
+	emu_exit(false);
 }

@@ -12,14 +12,12 @@
 #include "lib/console.h"
 #include "lib/fmt.h"
 #include "lib/mem.h"
+#include "lib/x86/emu_exit.h"
 
-#define UART_LSR_OFFSET     5
-#define UART_LSR_IDLE       0x60 /* THR empty, transmitter empty */
-#define ISA_DEBUG_EXIT_PORT 0xf4
-#define BOCHS_SHUTDOWN_PORT 0x8900
-#define EXIT_VALUE_SUCCESS  0x10
-#define IO_ALL_ONES         0xffffffffu
-#define GPR_RSP             4
+#define UART_LSR_OFFSET 5
+#define UART_LSR_IDLE   0x60 /* THR empty, transmitter empty */
+#define IO_ALL_ONES     0xffffffffu
+#define GPR_RSP         4
 
 typedef void (*exit_handler_fn)(struct vm *vm, const struct vm_exit *e);
 

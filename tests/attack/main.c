@@ -10,13 +10,10 @@
 #include "lib/x86/desc.h"
 #include "lib/x86/exc.h"
 #include "lib/x86/io.h"
+#include "lib/x86/emu_exit.h"
 #include "lib/x86/uart.h"
 #include "tests/attack/attack.h"
 
-#define ISA_DEBUG_EXIT_PORT 0xf4
-#define BOCHS_SHUTDOWN_PORT 0x8900
-#define EXIT_VALUE_SUCCESS  0x10
-#define EXIT_VALUE_FAILURE  0x11
 /* A flat 32-bit code segment (SDM Vol. 3A, 3.4.5): compatibility mode. */
 #define DESC_CODE32_FLAT (DESC_TYPE_CODE_XR | DESC_S | DESC_P | DESC_DB | DESC_G | DESC_LIMIT_MAX)
 
@@ -79,12 +76,7 @@ static void uart_write_all(const char *s, size_t n)
 
 void attack_exit(bool success)
 {
-	uart_drain();
-	outl(ISA_DEBUG_EXIT_PORT, success ? EXIT_VALUE_SUCCESS : EXIT_VALUE_FAILURE);
-	for (const char *s = "Shutdown"; *s; s++)
-		outb(BOCHS_SHUTDOWN_PORT, (u8)*s);
-	for (;;)
-		__asm__ volatile("cli; hlt");
+	emu_exit(success);
 }
 
 /* The same descriptors at 0x08 and 0x10 as the boot GDT, so the loaded
@@ -117,24 +109,6 @@ void exc_handle(struct exc_frame *f)
 const char *atk_fault_name(unsigned probe_result)
 {
 	return probe_result ? exc_name(probe_result - 1) : "no fault";
-}
-
-/* The end of the available range of the Multiboot map that holds the image. */
-static u64 ram_top_of(const struct mb_info *mbi)
-{
-	u64 image_last = (u64)(uintptr_t)_image_end - 1, top = 0;
-	if (!(mbi->flags & MB_INFO_MEM_MAP))
-		return mbi->flags & MB_INFO_MEMORY ? MiB + (u64)mbi->mem_upper * KiB : 0;
-	for (u64 off = 0; off < mbi->mmap_length;) {
-		const struct mb_mmap_entry *e = (const void *)(uintptr_t)(mbi->mmap_addr + off);
-		if (off + sizeof(*e) > mbi->mmap_length || e->size < sizeof(*e) - sizeof(e->size))
-			break;
-		if (e->type == MB_MMAP_AVAILABLE && e->base_addr <= image_last &&
-		    e->base_addr + e->length > image_last)
-			top = e->base_addr + e->length;
-		off += e->size + sizeof(e->size);
-	}
-	return top;
 }
 
 static bool has_segvisor(void)
@@ -177,7 +151,7 @@ void attack_main(u32 magic, u32 info_pa)
 	char buf[256];
 	opts_format(buf, sizeof(buf), &attack_opts_table, &o, res.given);
 	con_printf("attack options: %s\n", buf);
-	env.ram_top = ram_top_of(mbi);
+	env.ram_top = mb_ram_top(mbi, (u64)(uintptr_t)_image_end - 1);
 	env.seed = o.seed;
 	env.calls = o.calls;
 	env.vmmcall = vendor_is_amd();
