@@ -191,8 +191,39 @@ def hypercall_seeds():
     return seeds
 
 
+def bzimage(setup_sects=2, version=0x020C, reloc=0, align=0x1000, pref=MiB, kernel=8192,
+            init_size=0x20000, xlf=0x1, cmdline_size=255, initrd_max=0x7FFFFFFF):
+    """A bzImage of the boot protocol's header fields (boot.rst), memtest86+-shaped by default."""
+    img = bytearray((setup_sects + 1) * 512 + kernel)
+    struct.pack_into("<B", img, 0x1F1, setup_sects)
+    struct.pack_into("<I", img, 0x1F4, (kernel + 15) // 16)
+    struct.pack_into("<H", img, 0x1FE, 0xAA55)
+    struct.pack_into("<BB", img, 0x200, 0xEB, 0x66)
+    struct.pack_into("<IH", img, 0x202, 0x53726448, version)
+    struct.pack_into("<B", img, 0x211, 0x01)
+    struct.pack_into("<III", img, 0x22C, initrd_max, align, 0)
+    struct.pack_into("<BBHI", img, 0x234, reloc, 0, xlf, cmdline_size)
+    struct.pack_into("<QI", img, 0x258, pref, init_size)
+    return bytes(img)
+
+
+def bzimage_seeds():
+    def seed(img, ram_mib=64, cmdline=20, initrd=0, e820=3):
+        return struct.pack("<HHIB", ram_mib, cmdline, initrd, e820) + img
+    return {
+        "memtest-like": seed(bzimage()),
+        "linux-like-initrd": seed(bzimage(setup_sects=30, version=0x020F, reloc=1, align=2 * MiB,
+                                          pref=16 * MiB, init_size=8 * MiB, xlf=0x3,
+                                          cmdline_size=2047), ram_mib=256, initrd=MiB + 5),
+        "relocated-low-ram": seed(bzimage(reloc=1, align=2 * MiB, pref=16 * MiB,
+                                          init_size=4 * MiB), ram_mib=12),
+        "old-protocol": seed(bzimage(version=0x020B)),
+        "too-many-e820": seed(bzimage(), e820=200),
+    }
+
+
 def main():
-    targets = {"fuzz_loader": loader_seeds(), "fuzz_mbmap": mbmap_seeds(),
+    targets = {"fuzz_bzimage": bzimage_seeds(), "fuzz_loader": loader_seeds(), "fuzz_mbmap": mbmap_seeds(),
                "fuzz_opts": opts_seeds(), "fuzz_hypercall": hypercall_seeds()}
     for target, seeds in targets.items():
         d = CORPUS / target

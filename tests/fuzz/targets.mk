@@ -15,3 +15,5 @@ fuzz_opts_SRCS := tests/fuzz/fuzz_opts.c lib/opts.c lib/fmt.c guest/options.c hv
 	hv/model/tlb.c
 FUZZ_TARGETS += fuzz_hypercall
 fuzz_hypercall_SRCS := tests/fuzz/fuzz_hypercall.c $(FUZZ_VM_SRCS)
+FUZZ_TARGETS += fuzz_bzimage
+fuzz_bzimage_SRCS := tests/fuzz/fuzz_bzimage.c hv/vm/bzimage.c
