@@ -28,6 +28,9 @@ struct hv_config {
 	struct opt_u64_list badpages; /* host frames (hPA) with hard faults */
 	bool ept_ad;                  /* use EPT accessed/dirty bits where the CPU has them */
 	char vm_entry_test[32];       /* test only: break this VM-entry rule on purpose */
+	u64 host_fragment;            /* hold every Nth 2 MiB chunk for other tenants; 0 off */
+	u64 host_fragment_seed;       /* 0: every Nth; else a seeded 1-in-N choice */
+	bool host_fragment_pin;       /* the held chunks are unmovable */
 	bool dirty_ram;               /* test only: dirty guest RAM so its zeroing must write */
 	u64 watchdog;                 /* VMX-preemption-timer ticks without an exit; 0: off */
 	u32 crash_test;               /* test only: enum crash_kind raised on purpose */

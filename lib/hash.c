@@ -30,3 +30,12 @@ u32 hash_nth(const struct hash_pair *h, u32 i, u32 m)
 {
 	return (u32)(hash_mix64(h->h1 + (u64)i * h->h2) % m);
 }
+
+#define FNV64_PRIME 0x100000001b3ULL
+
+u64 hash_words(u64 h, const u64 *w, u64 nwords)
+{
+	for (u64 i = 0; i < nwords; i++)
+		h = (h ^ w[i]) * FNV64_PRIME;
+	return h;
+}

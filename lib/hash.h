@@ -22,4 +22,10 @@ struct hash_pair hash_pair_of(u64 key);
 /* The i-th index in [0, m) for the key hashed into h; m must be non-zero. */
 u32 hash_nth(const struct hash_pair *h, u32 i, u32 m);
 
+/* Memory contents: FNV-1a (Fowler, Noll, Vo) over 64-bit words, order-sensitive, so that
+ * a hash of guest RAM in gPA order changes when any word changes or moves. Start from
+ * HASH_WORDS_INIT and feed successive buffers. */
+#define HASH_WORDS_INIT 0xcbf29ce484222325ULL /* the FNV-1a 64-bit offset basis */
+u64 hash_words(u64 h, const u64 *w, u64 nwords);
+
 #endif

@@ -2,6 +2,7 @@
 
 #include "hv/mem/phys.h"
 #include "lib/bits.h"
+#include "lib/hash.h"
 #include "lib/mem.h"
 
 #define WORD_BITS     64
@@ -324,6 +325,159 @@ const char *frame_strerror(enum frame_err err)
 	    [FRAME_ERR_DOUBLE_FREE] = "double free",
 	    [FRAME_ERR_IN_USE] = "frame already in use",
 	    [FRAME_ERR_INCONSISTENT] = "allocator state inconsistent",
+	    [FRAME_ERR_TOO_SCATTERED] = "free memory too scattered for the allowed number of runs",
 	};
 	return NAME_IN(names, err, "unknown frame error");
+}
+
+/* Appends [pa, pa + n frames) to runs, merged with the last run when adjacent. */
+static bool run_append(struct frame_span *runs, unsigned max_runs, unsigned *nruns, u64 pa, u64 n)
+{
+	if (*nruns && runs[*nruns - 1].end_pfn == pfn_of(pa)) {
+		runs[*nruns - 1].end_pfn += n;
+		return true;
+	}
+	if (*nruns == max_runs)
+		return false;
+	runs[*nruns].first_pfn = pfn_of(pa);
+	runs[*nruns].end_pfn = pfn_of(pa) + n;
+	(*nruns)++;
+	return true;
+}
+
+enum frame_err frame_alloc_scattered(struct frame_alloc *fa, u64 nframes, struct frame_span *runs,
+                                     unsigned max_runs, unsigned *nruns)
+{
+	u64 left = nframes;
+
+	*nruns = 0;
+	if (nframes == 0 || max_runs == 0)
+		return FRAME_ERR_BAD_COUNT;
+	if (nframes > fa->free)
+		return FRAME_ERR_NO_MEMORY;
+	while (left) {
+		u64 pa = 0, n = 0;
+		if (left >= FRAME_CHUNK_FRAMES) {
+			n = frame_largest_free_run_at(fa, PAGE_SIZE_2M, &pa);
+			n = align_down(n < left ? n : left, FRAME_CHUNK_FRAMES);
+		}
+		if (n == 0) {
+			n = frame_largest_free_run_at(fa, FRAME_SIZE, &pa);
+			n = n < left ? n : left;
+		}
+		/* Both finds see the same bitmap: the run is free, so the claim succeeds. */
+		if (n == 0 || frame_claim(fa, pa, n) != FRAME_OK ||
+		    !run_append(runs, max_runs, nruns, pa, n)) {
+			bool full = n != 0;
+			if (full)
+				frame_free_run(fa, pa, n);
+			for (unsigned i = 0; i < *nruns; i++)
+				frame_free_run(fa, pa_of(runs[i].first_pfn),
+				               runs[i].end_pfn - runs[i].first_pfn);
+			*nruns = 0;
+			return full ? FRAME_ERR_TOO_SCATTERED : FRAME_ERR_NO_MEMORY;
+		}
+		left -= n;
+	}
+	return FRAME_OK;
+}
+
+/* xorshift64 (Marsaglia 2003): a reproducible stream from the seed. */
+static u64 xorshift64(u64 *state)
+{
+	u64 x = *state;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	*state = x;
+	return x;
+}
+
+unsigned frame_fragment(struct frame_alloc *fa, struct frame_tenants *t, u64 every, u64 seed,
+                        bool movable)
+{
+	u64 state = hash_mix64(seed) | 1;
+
+	memset(t, 0, sizeof(*t));
+	if (every < 2)
+		return 0;
+	const u64 first = align_up(fa->base_pfn, FRAME_CHUNK_FRAMES);
+	for (u64 pfn = first; pfn + FRAME_CHUNK_FRAMES <= fa->base_pfn + fa->nbits;
+	     pfn += FRAME_CHUNK_FRAMES) {
+		const bool pick = seed ? xorshift64(&state) % every == 0
+		                       : (pfn / FRAME_CHUNK_FRAMES) % every == every - 1;
+		if (!pick || frame_count_used_in(fa, pa_of(pfn), FRAME_CHUNK_FRAMES))
+			continue;
+		if (t->count == FRAME_TENANT_MAX) {
+			t->capped = true;
+			break;
+		}
+		if (frame_claim(fa, pa_of(pfn), FRAME_CHUNK_FRAMES) != FRAME_OK)
+			continue;
+		t->c[t->count++] = (struct frame_tenant){.hpa = pa_of(pfn), .movable = movable};
+	}
+	return t->count;
+}
+
+struct frame_tenant *frame_tenant_at(struct frame_tenants *t, u64 hpa)
+{
+	unsigned lo = 0, hi = t->count;
+	const u64 chunk = align_down(hpa, PAGE_SIZE_2M);
+
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+		if (t->c[mid].hpa == chunk)
+			return &t->c[mid];
+		if (t->c[mid].hpa < chunk)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+void frame_tenant_moved(struct frame_tenants *t, struct frame_tenant *c, u64 new_hpa)
+{
+	unsigned i = (unsigned)(c - t->c);
+
+	c->hpa = new_hpa;
+	/* One element out of place: bubble it to where it belongs. */
+	while (i > 0 && t->c[i - 1].hpa > t->c[i].hpa) {
+		struct frame_tenant tmp = t->c[i - 1];
+		t->c[i - 1] = t->c[i];
+		t->c[i] = tmp;
+		i--;
+	}
+	while (i + 1 < t->count && t->c[i + 1].hpa < t->c[i].hpa) {
+		struct frame_tenant tmp = t->c[i + 1];
+		t->c[i + 1] = t->c[i];
+		t->c[i] = tmp;
+		i++;
+	}
+}
+
+u64 frame_count_used_in(const struct frame_alloc *fa, u64 pa, u64 nframes)
+{
+	u64 pfn = pfn_of(pa), used = 0;
+
+	for (u64 i = 0; i < nframes; i++, pfn++) {
+		if (pfn < fa->base_pfn || pfn - fa->base_pfn >= fa->nbits) {
+			used++;
+			continue;
+		}
+		const u64 bit = pfn - fa->base_pfn;
+		if (bit % WORD_BITS == 0 && nframes - i >= WORD_BITS) {
+			used += (u64)__builtin_popcountll(fa->bitmap[bit / WORD_BITS]);
+			i += WORD_BITS - 1;
+			pfn += WORD_BITS - 1;
+			continue;
+		}
+		used += (fa->bitmap[bit / WORD_BITS] >> (bit % WORD_BITS)) & 1;
+	}
+	return used;
+}
+
+bool frame_is_free(const struct frame_alloc *fa, u64 pa)
+{
+	return frame_count_used_in(fa, align_down(pa, FRAME_SIZE), 1) == 0;
 }

@@ -21,9 +21,10 @@ enum frame_err {
 	FRAME_ERR_BAD_COUNT, /* zero frames, or a run that wraps the address space */
 	FRAME_ERR_NOT_OWNED, /* frame outside the usable ranges the allocator manages */
 	FRAME_ERR_BITMAP,    /* frame holds the allocator's own bitmap */
-	FRAME_ERR_DOUBLE_FREE,  /* frame already free */
-	FRAME_ERR_IN_USE,       /* frame_claim() of a frame already allocated */
-	FRAME_ERR_INCONSISTENT, /* frame_check() found a broken invariant */
+	FRAME_ERR_DOUBLE_FREE,   /* frame already free */
+	FRAME_ERR_IN_USE,        /* frame_claim() of a frame already allocated */
+	FRAME_ERR_INCONSISTENT,  /* frame_check() found a broken invariant */
+	FRAME_ERR_TOO_SCATTERED, /* frame_alloc_scattered() would need more runs than allowed */
 };
 
 struct frame_span {
@@ -77,5 +78,44 @@ u64 frame_largest_free_run_at(const struct frame_alloc *fa, u64 align_bytes, u64
 enum frame_err frame_check(const struct frame_alloc *fa, const struct memmap *m, const char **why);
 
 const char *frame_strerror(enum frame_err err);
+
+/* Scattered allocation: nframes frames as at most max_runs runs, largest first, each a
+ * multiple of 2 MiB at a 2 MiB-aligned hPA while at least 2 MiB remains and such a run is
+ * free, else 4 KiB frames. Runs come back in allocation order (the order in which the caller
+ * lays them out in gPA, so every 2 MiB multiple keeps gPA and hPA 2 MiB-aligned together);
+ * adjacent ones are merged. On failure nothing stays allocated. */
+enum frame_err frame_alloc_scattered(struct frame_alloc *fa, u64 nframes, struct frame_span *runs,
+                                     unsigned max_runs, unsigned *nruns);
+
+/* Other tenants of the host (host_fragment=): 2 MiB chunks of host memory held by someone else,
+ * each movable (compaction may migrate it, hv/mem/compact.h) or not. Sorted by hPA. */
+#define FRAME_CHUNK_FRAMES (PAGE_SIZE_2M / FRAME_SIZE)
+#define FRAME_TENANT_MAX   1024 /* chunks held at most (2 GiB) */
+
+struct frame_tenant {
+	u64 hpa; /* 2 MiB-aligned */
+	bool movable;
+};
+
+struct frame_tenants {
+	struct frame_tenant c[FRAME_TENANT_MAX];
+	unsigned count;
+	bool capped; /* more chunks qualified than FRAME_TENANT_MAX */
+};
+
+/* Holds free 2 MiB-aligned chunks for other tenants: with seed 0 every chunk whose index
+ * (hPA / 2 MiB) is N - 1 modulo every, else each chunk with probability 1 / every from a
+ * xorshift generator seeded with seed. every >= 2. Returns the count held. */
+unsigned frame_fragment(struct frame_alloc *fa, struct frame_tenants *t, u64 every, u64 seed,
+                        bool movable);
+/* The tenant chunk holding hpa, or NULL. */
+struct frame_tenant *frame_tenant_at(struct frame_tenants *t, u64 hpa);
+/* Records that the chunk at old_hpa now lives at new_hpa (keeps the list sorted). */
+void frame_tenant_moved(struct frame_tenants *t, struct frame_tenant *c, u64 new_hpa);
+/* Used frames in [pa, pa + nframes frames) (pa frame-aligned); frames outside the bitmap count
+ * as used. */
+u64 frame_count_used_in(const struct frame_alloc *fa, u64 pa, u64 nframes);
+/* Whether the frame at pa is free. */
+bool frame_is_free(const struct frame_alloc *fa, u64 pa);
 
 #endif

@@ -243,3 +243,102 @@ const char *gmap_strerror(enum gmap_err err)
 {
 	return NAME_IN(gmap_err_names, err, "unknown gmap error");
 }
+
+/* Scattered guest RAM. */
+
+bool gmap_ram_contiguous(const struct gmap *g, u64 *hpa)
+{
+	u64 next_gpa = 0, next_hpa = 0;
+
+	if (g->count == 0)
+		return false;
+	for (unsigned i = 0; i < g->count; i++) {
+		const struct gmap_region *r = &g->r[i];
+		if (r->type != GMAP_RAM || r->gpa != next_gpa || (i && r->hpa != next_hpa))
+			return false;
+		next_gpa = gmap_region_end(r);
+		next_hpa = r->hpa + r->size;
+	}
+	if (hpa)
+		*hpa = g->r[0].hpa;
+	return true;
+}
+
+static bool mergeable(const struct gmap_region *a, const struct gmap_region *b)
+{
+	return gmap_region_end(a) == b->gpa && a->hpa + a->size == b->hpa && a->type == b->type &&
+	       a->perms == b->perms;
+}
+
+void gmap_coalesce(struct gmap *g)
+{
+	unsigned out = 0;
+
+	for (unsigned i = 0; i < g->count; i++) {
+		if (out && mergeable(&g->r[out - 1], &g->r[i]))
+			g->r[out - 1].size += g->r[i].size;
+		else
+			g->r[out++] = g->r[i];
+	}
+	g->count = out;
+}
+
+enum gmap_err gmap_remap(struct gmap *g, u64 gpa, u64 size, u64 new_hpa)
+{
+	if (!is_aligned(gpa | size | new_hpa, GMAP_PAGE_SIZE))
+		return GMAP_ERR_ALIGN;
+	if (size == 0)
+		return GMAP_ERR_ZERO_SIZE;
+	if (add_overflows(gpa, size))
+		return GMAP_ERR_GPA_WRAPS;
+	if (add_overflows(new_hpa, size))
+		return GMAP_ERR_HPA_WRAPS;
+	if (new_hpa + size > GMAP_HPA_LIMIT)
+		return GMAP_ERR_HPA_LIMIT;
+	unsigned i = upper_bound(g, gpa);
+	if (i == 0)
+		return GMAP_ERR_NOT_RAM;
+	struct gmap_region *r = &g->r[i - 1];
+	if (gpa + size > gmap_region_end(r))
+		return GMAP_ERR_NOT_RAM;
+	const unsigned pieces = 1 + (gpa > r->gpa) + (gpa + size < gmap_region_end(r));
+	if (g->count + pieces - 1 > GMAP_MAX_REGIONS)
+		return GMAP_ERR_REGIONS_FULL;
+
+	const struct gmap_region old = *r;
+	const unsigned at = i - 1;
+	memmove(&g->r[at + pieces], &g->r[at + 1], (g->count - at - 1) * sizeof(g->r[0]));
+	unsigned k = at;
+	if (gpa > old.gpa) {
+		g->r[k] = old;
+		g->r[k].size = gpa - old.gpa;
+		k++;
+	}
+	g->r[k] = old;
+	g->r[k].gpa = gpa;
+	g->r[k].size = size;
+	g->r[k].hpa = new_hpa;
+	k++;
+	if (gpa + size < gmap_region_end(&old)) {
+		g->r[k] = old;
+		g->r[k].gpa = gpa + size;
+		g->r[k].size = gmap_region_end(&old) - (gpa + size);
+		g->r[k].hpa = old.hpa + (gpa + size - old.gpa);
+	}
+	g->count += pieces - 1;
+	gmap_coalesce(g);
+	return GMAP_OK;
+}
+
+bool gmap_gpa_of_hpa(const struct gmap *g, u64 hpa, u64 *gpa)
+{
+	const struct gmap_region *r;
+
+	gmap_for_each_region (g, r) {
+		if (hpa >= r->hpa && hpa - r->hpa < r->size) {
+			*gpa = r->gpa + (hpa - r->hpa);
+			return true;
+		}
+	}
+	return false;
+}

@@ -10,7 +10,7 @@
 
 #include "lib/types.h"
 
-#define GMAP_MAX_REGIONS 32
+#define GMAP_MAX_REGIONS 128
 #define GMAP_MAX_ESCAPES 64
 
 #define GMAP_PAGE_SIZE  PAGE_SIZE_4K
@@ -144,5 +144,21 @@ static inline u64 gmap_escape_gpa(const struct gmap_escape *e)
 	for ((it) = &(g)->esc[0]; (it) < &(g)->esc[(g)->escape_count]; (it)++)
 
 const char *gmap_strerror(enum gmap_err err);
+
+/* Scattered guest RAM (host_fragment=, hv/mem/compact.h). */
+
+/* Whether RAM covers [0, gmap_ram_top) with no gPA hole and lies on one contiguous host run,
+ * which is what a VMM segment needs; its hPA in *hpa (may be NULL). */
+bool gmap_ram_contiguous(const struct gmap *g, u64 *hpa);
+/* Re-points the guest pages [gpa, gpa + size), which must lie inside one region, at
+ * [new_hpa, new_hpa + size): the region is split around them, then neighbours contiguous in
+ * both gPA and hPA with the same type and permissions are merged. GMAP_ERR_NOT_RAM when the
+ * range is not inside one region. */
+enum gmap_err gmap_remap(struct gmap *g, u64 gpa, u64 size, u64 new_hpa);
+/* Merges every pair of neighbours contiguous in gPA and hPA with equal type and perms. */
+void gmap_coalesce(struct gmap *g);
+/* The guest page backed by the host frame at hpa through a region (escapes not counted);
+ * false when no region holds it. */
+bool gmap_gpa_of_hpa(const struct gmap *g, u64 hpa, u64 *gpa);
 
 #endif

@@ -72,14 +72,14 @@ static s64 hc_read_counters(struct vm *vm, u64 gpa, u64 len, u64 a2, u64 *out)
 	return vm_copy_to_guest(vm, gpa, &c, sizeof(c)) ? HC_OK : HC_EFAULT;
 }
 
-static s64 hc_set_mode(struct vm *vm, u64 mode, u64 a1, u64 a2, u64 *out)
+static s64 hc_set_mode(struct vm *vm, u64 mode, u64 a1, u64 rdx, u64 *out)
 {
-	(void)a1, (void)a2, (void)out;
+	(void)a1;
 	if (mode >= MODE_COUNT)
 		return HC_EINVAL;
 	if (vm->measuring)
 		return HC_EINVAL; /* a measurement spans one mode */
-	return dseg_set_mode(vm, (u32)mode) ? HC_ENOMEM : HC_OK;
+	return dseg_set_mode_step(vm, (u32)mode, rdx, out);
 }
 
 static s64 hc_set_gseg(struct vm *vm, u64 base, u64 limit, u64 offset, u64 *out)

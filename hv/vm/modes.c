@@ -21,6 +21,10 @@ static u64 mode_ept_page(const struct vm *vm, u32 mode)
 
 int dseg_set_mode(struct vm *vm, u32 mode)
 {
+	/* A VMM segment over scattered guest RAM needs compaction first (at creation: no
+	 * guest runs yet, so it runs to the end; it sets the mode itself). */
+	if (mode_has_vmm_seg(mode) && !vm->ram_contiguous)
+		return vm_compact_now(vm, mode);
 	if (vm_build_nested(vm, mode_ept_page(vm, mode)))
 		return -1;
 	vm->mode = mode;
@@ -32,6 +36,13 @@ int dseg_set_mode(struct vm *vm, u32 mode)
 	else
 		con_printf("mode: %s\n", hv_mode_name(mode));
 	return 0;
+}
+
+s64 dseg_set_mode_step(struct vm *vm, u32 mode, u64 rdx, u64 *out)
+{
+	if (mode_has_vmm_seg(mode) && (!vm->ram_contiguous || vm->compacting))
+		return vm_compact_step(vm, mode, rdx, out);
+	return dseg_set_mode(vm, mode) ? HC_ENOMEM : HC_OK;
 }
 
 /* The guest's segment stands for the guest segment registers: it must map
@@ -107,9 +118,9 @@ int dseg_apply_badpages(struct vm *vm)
 {
 	const struct opt_u64_list *l = &vm->params.badpages;
 	for (u32 i = 0; i < l->count; i++) {
-		u64 hpa = align_down(l->v[i], PAGE_SIZE_4K);
-		if (hpa >= vm->ram_hpa && hpa < vm->ram_hpa + gmap_ram_bytes(&vm->gmap)) {
-			if (dseg_escape_gpa(vm, hpa - vm->ram_hpa, false) != HC_OK)
+		u64 hpa = align_down(l->v[i], PAGE_SIZE_4K), gpa;
+		if (gmap_gpa_of_hpa(&vm->gmap, hpa, &gpa)) {
+			if (dseg_escape_gpa(vm, gpa, false) != HC_OK)
 				return -1;
 			continue;
 		}

@@ -40,10 +40,26 @@ static u64 centiseconds(u64 cycles, u64 tsc_hz)
 	return cycles / tsc_hz * 100 + cycles % tsc_hz * 100 / tsc_hz;
 }
 
+/* Zeroes [gpa, gpa + len) of guest RAM through the memory map (RAM may be scattered);
+ * returns the bytes written (zero_range's count). */
+static u64 zero_gpa_range(const struct vm *vm, u64 gpa, u64 len)
+{
+	u64 written = 0, hpa;
+	while (len) {
+		const struct gmap_region *r = gmap_lookup(&vm->gmap, gpa, &hpa);
+		if (!r)
+			break;
+		u64 n = gmap_region_end(r) - gpa < len ? gmap_region_end(r) - gpa : len;
+		written += zero_range(phys_to_virt(hpa), n);
+		gpa += n;
+		len -= n;
+	}
+	return written;
+}
+
 /* Zeroes guest RAM, saying how far it is on long runs and how fast it was. */
 static void zero_guest_ram(const struct vm *vm)
 {
-	u8 *base = phys_to_virt(vm->ram_hpa);
 	const u64 size = vm->params.guest_ram;
 	const u64 tsc_hz = vm->tsc_hz;
 	u64 written = 0, done = 0, last_bytes = 0;
@@ -53,7 +69,7 @@ static void zero_guest_ram(const struct vm *vm)
 	u64 last = t0;
 	while (done < size) {
 		u64 chunk = size - done < ZERO_CHUNK ? size - done : ZERO_CHUNK;
-		written += zero_range(base + done, chunk);
+		written += zero_gpa_range(vm, done, chunk);
 		done += chunk;
 		u64 now = tsc_read();
 		bool due = tsc_hz ? now - last >= ZERO_PROGRESS_S * tsc_hz
@@ -159,6 +175,8 @@ int vm_create(struct vm *vm, const struct vm_params *params, struct frame_alloc 
 		vm->ept_max_page = cpu_max_page;
 	}
 	gmap_init(&vm->gmap);
+	if (vm_place_ram(vm))
+		return -1;
 
 	u64 frames = cfg->guest_ram / PAGE_SIZE_4K;
 	static const u64 aligns[] = {PAGE_SIZE_1G, PAGE_SIZE_2M, PAGE_SIZE_4K};
@@ -177,6 +195,12 @@ int vm_create(struct vm *vm, const struct vm_params *params, struct frame_alloc 
 	for (unsigned i = 0; i < ARRAY_SIZE(aligns) && ferr != FRAME_OK; i++)
 		if (aligns[i] <= cfg->guest_ram)
 			ferr = frame_alloc_run(fa, frames, aligns[i], &vm->ram_hpa);
+	vm->ram_contiguous = ferr == FRAME_OK;
+	if (ferr != FRAME_OK && !cfg->guest_ram_at) {
+		ferr = vm_place_scattered(vm, frames);
+		if (ferr != FRAME_OK && ferr != FRAME_ERR_NO_MEMORY)
+			return -1;
+	}
 	if (ferr != FRAME_OK) {
 		u64 run_pa = 0, run = frame_largest_free_run_at(fa, PAGE_SIZE_4K, &run_pa);
 		con_printf(
@@ -191,29 +215,35 @@ int vm_create(struct vm *vm, const struct vm_params *params, struct frame_alloc 
 			con_printf("no frame is free)\n");
 		return -1;
 	}
-	enum gmap_err gerr =
-	    gmap_add(&vm->gmap, 0, cfg->guest_ram, vm->ram_hpa, GMAP_RAM, GMAP_PERM_RWX);
+	enum gmap_err gerr = vm->ram_contiguous ? gmap_add(&vm->gmap, 0, cfg->guest_ram,
+	                                                   vm->ram_hpa, GMAP_RAM, GMAP_PERM_RWX)
+	                                        : GMAP_OK;
 	if (gerr != GMAP_OK) {
 		con_printf("FAIL: guest-ram: %s\n", gmap_strerror(gerr));
 		return -1;
 	}
-	con_printf("guest: RAM gPA [0x0, 0x%llx) at hPA [0x%llx, 0x%llx)\n", cfg->guest_ram,
-	           vm->ram_hpa, vm->ram_hpa + cfg->guest_ram);
+	if (vm->ram_contiguous)
+		con_printf("guest: RAM gPA [0x0, 0x%llx) at hPA [0x%llx, 0x%llx)\n", cfg->guest_ram,
+		           vm->ram_hpa, vm->ram_hpa + cfg->guest_ram);
 	if (cfg->dirty_ram) {
 		/* The first word of a page is where zero_range starts writing, so
 		 * this makes it write every byte of guest RAM, as on memory a
 		 * previous tenant used. */
-		u8 *base = phys_to_virt(vm->ram_hpa);
-		for (u64 off = 0; off < cfg->guest_ram; off += PAGE_SIZE_4K)
-			*(volatile u64 *)(base + off) = DIRTY_RAM_PATTERN;
-		con_printf("guest: dirty_ram: a word written into each of %llu pages first (test only)\n",
-		           cfg->guest_ram / PAGE_SIZE_4K);
+		for (u64 off = 0, hpa; off < cfg->guest_ram; off += PAGE_SIZE_4K)
+			if (gmap_lookup(&vm->gmap, off, &hpa))
+				phys_write64(hpa, DIRTY_RAM_PATTERN);
+		con_printf(
+		    "guest: dirty_ram: a word written into each of %llu pages first (test only)\n",
+		    cfg->guest_ram / PAGE_SIZE_4K);
 	}
 	vm->tsc_hz = tsc_hz_from_pit(TSC_CALIBRATE_MS);
 	zero_guest_ram(vm);
 
 	/* The VMM segment: all of guest RAM, one base-bound check away. */
-	segment_set(&vm->vmm_seg, 0, cfg->guest_ram, vm->ram_hpa);
+	if (vm->ram_contiguous)
+		segment_set(&vm->vmm_seg, 0, cfg->guest_ram, vm->ram_hpa);
+	else
+		segment_disable(&vm->vmm_seg); /* until compaction makes one run */
 	enum bloom_err berr = bloom_init(&vm->escape, cfg->bloom_bits, cfg->bloom_hashes);
 	if (berr != BLOOM_OK) {
 		con_printf("FAIL: escape-filter: %s\n", bloom_err_str(berr));

@@ -3,6 +3,7 @@
 #ifndef HV_VM_H
 #define HV_VM_H
 
+#include "hv/mem/compact.h"
 #include "hv/mem/frame.h"
 #include "hv/mem/gmap.h"
 #include "hv/dseg/bloom.h"
@@ -42,6 +43,9 @@ struct vm_params {
 	const char *entry_test;       /* test only: a backend rule to break at entry, "" none */
 	u32 watchdog;                 /* preemption-timer ticks without an exit; 0 off */
 	bool dirty_ram;               /* test only: dirty every page before zeroing */
+	u64 host_fragment;            /* hv/mem/frame.h frame_fragment(): every, 0 off */
+	u64 host_fragment_seed;
+	bool host_fragment_pin; /* the other tenants' chunks are unmovable */
 	/* The walk model's configuration. */
 	const struct tlb_config *tlb;
 	bool pwc, ntlb, npwc;
@@ -61,9 +65,10 @@ struct vm {
 	struct frame_alloc *fa;
 	struct gmap gmap;
 	struct nested_table ept;
-	u64 ept_max_page; /* largest EPT leaf in paging modes, after clamping */
-	u64 cpu_max_page; /* largest EPT leaf the CPU supports */
-	u64 ram_hpa;      /* host frames behind guest RAM (one contiguous run) */
+	u64 ept_max_page;    /* largest EPT leaf in paging modes, after clamping */
+	u64 cpu_max_page;    /* largest EPT leaf the CPU supports */
+	u64 ram_hpa;         /* host frame behind gPA 0 (all guest RAM when ram_contiguous) */
+	bool ram_contiguous; /* guest RAM on one host run: a VMM segment can cover it */
 	struct vcpu vcpu;
 	u32 mode; /* enum hv_mode */
 
@@ -101,6 +106,17 @@ struct vm {
 	u64 bad_hpa[GMAP_MAX_ESCAPES];
 	u64 mode_switches;
 
+	/* Fragmented host memory and compaction (hv/vm/compact_vm.c). */
+	struct frame_tenants tenants; /* other tenants' chunks (host_fragment=) */
+	struct compact_job compact;   /* the compaction under way, if compacting */
+	bool compacting;
+	u32 compact_mode;            /* the mode that asked for it */
+	u64 compact_t0;              /* TSC at its start */
+	u64 compact_cycles;          /* the work of its steps, TSC cycles */
+	u64 compact_max_step_cycles; /* its longest step, rebuild included */
+	u64 compactions;             /* finished, data checked */
+	u64 compact_hash_bad;        /* of them, with guest RAM hashed differently after */
+
 	/* Measurement (hv/vm/measure.c). */
 	u64 trace_gpa, trace_entries; /* the registered trace buffer */
 	bool measuring;               /* between a BEGIN and an END replay */
@@ -123,6 +139,18 @@ s64 dseg_declare_guest_seg(struct vm *vm, u64 base, u64 limit, u64 offset);
 int dseg_escape_gpa(struct vm *vm, u64 gpa, bool rebuild);
 int dseg_apply_badpages(struct vm *vm);
 unsigned dseg_check_bad_frames(const struct vm *vm);
+/* HC_SET_MODE: a mode that needs the VMM segment over scattered guest RAM compacts it first,
+ * in bounded steps (VM_HC_RESUME, *out the step cookie the guest's RDX brings back); when it
+ * cannot, the VM stays in the paging mode of that mode (base, guest-direct) and says why. */
+s64 dseg_set_mode_step(struct vm *vm, u32 mode, u64 rdx, u64 *out);
+
+/* hv/vm/compact_vm.c: guest RAM on fragmented host memory */
+int vm_place_ram(struct vm *vm); /* host_fragment= first */
+/* Guest RAM on scattered runs when no contiguous one is free: FRAME_OK when placed. */
+enum frame_err vm_place_scattered(struct vm *vm, u64 frames);
+/* Runs compaction for the mode to the end (no guest yet: at creation); 0 when on one run. */
+int vm_compact_now(struct vm *vm, u32 mode);
+s64 vm_compact_step(struct vm *vm, u32 mode, u64 rdx, u64 *out);
 
 /* hv/vm/measure.c: trace replay through the walk model */
 s64 measure_setup(struct vm *vm, u64 gpa, u64 bytes);
