@@ -3,6 +3,7 @@
 #ifndef HV_VM_H
 #define HV_VM_H
 
+#include "hv/mem/balloon.h"
 #include "hv/mem/frame.h"
 #include "hv/mem/gmap.h"
 #include "hv/dseg/bloom.h"
@@ -114,6 +115,11 @@ struct vm {
 	u64 replay_steps;               /* steps that ended with entries left */
 	u64 replay_step_max_cycles;     /* the longest step's replay work, TSC cycles */
 	u64 trace_buf[VM_TRACE_BATCH];  /* entries copied out of the guest per batch */
+
+	/* Memory the guest gives back and gets (hv/vm/vmmem.c). */
+	struct balloon balloon;
+	struct balloon_range io_hole; /* gPAs that are never RAM (the PCI hole), none when empty */
+	u64 mem_list[HC_BALLOON_MAX]; /* a balloon list copied out of the guest */
 };
 
 /* hv/vm/modes.c: modes, segments and escaped pages */
@@ -123,6 +129,16 @@ s64 dseg_declare_guest_seg(struct vm *vm, u64 base, u64 limit, u64 offset);
 int dseg_escape_gpa(struct vm *vm, u64 gpa, bool rebuild);
 int dseg_apply_badpages(struct vm *vm);
 unsigned dseg_check_bad_frames(const struct vm *vm);
+/* Regenerates the nested table for the current mode after the memory map changed. */
+int dseg_rebuild(struct vm *vm);
+
+/* hv/vm/vmmem.c: ballooning, hot-add, sharing and swapping as the guest sees them */
+s64 vmmem_balloon_out(struct vm *vm, u64 list, u64 count, u64 *out);
+s64 vmmem_balloon_in(struct vm *vm, u64 list, u64 count, u64 *out);
+s64 vmmem_hotadd(struct vm *vm, u64 range_gpa, u64 *out);
+s64 vmmem_stats(struct vm *vm, u64 gpa, u64 len);
+/* RESULT kind=balloon (and the other features' lines) when the guest used them. */
+void vmmem_report(const struct vm *vm);
 
 /* hv/vm/measure.c: trace replay through the walk model */
 s64 measure_setup(struct vm *vm, u64 gpa, u64 bytes);
