@@ -1,6 +1,7 @@
 /* The test guest: boots natively or under segvisor, runs its checks and
  * workloads as its command line says, and reports in the common format. */
 #include "lib/multiboot.h"
+#include "guest/balloon.h"
 #include "guest/console.h"
 #include "guest/exc.h"
 #include "guest/hypercall.h"
@@ -85,6 +86,20 @@ void guest_main(u32 magic, u32 info_pa)
 		vmchecks_run(&rep, ram_top, free_start, o.pattern, loaded_by_segvisor(mbi));
 	if (o.oob)
 		vmchecks_oob(&rep, ram_top);
+	if (o.balloon) {
+		/* Self-ballooning: free RAM above what the workloads reserve is fragmented,
+		 * returned and hot-added; the workload region goes on the new range. */
+		u64 gpa, bytes;
+		u64 start = free_start + workloads_reserved_bytes(&o, ram_top);
+		if (balloon_run(&rep, &o, start, ram_top, &gpa, &bytes)) {
+			workloads_place_region(gpa);
+			if (gpa + bytes > ram_top)
+				ram_top = gpa + bytes;
+		} else if (o.workloads != WORKLOADS_NONE) {
+			report_skip(&rep, "workloads", "self-ballooning did not give a range");
+			o.workloads = WORKLOADS_NONE;
+		}
+	}
 	if (o.workloads != WORKLOADS_NONE)
 		workloads_run(&rep, &o, ram_top, free_start);
 	if (o.crash != CRASH_NONE)

@@ -1,5 +1,6 @@
 #include "guest/options.h"
 
+#include "guest/balloon.h"
 #include "lib/hvcall.h"
 
 static const char *const workload_names[] = {HV_WORKLOAD_NAMES, "all", "none", NULL};
@@ -37,6 +38,10 @@ static const struct opt_desc guest_opt_descs[] = {
                    "trace buffer entries"),
     OPT_BOOL_ENTRY(struct guest_opts, escape_test, "escape_test",
                    "mark region pages bad by hypercall and check the data"),
+    OPT_UINT_ENTRY(struct guest_opts, fragment, "fragment", 0, BALLOON_MAX_PINNED, 0,
+                   "pinned pages scattered over free RAM, fragmenting it"),
+    OPT_BOOL_ENTRY(struct guest_opts, balloon, "balloon",
+                   "self-balloon free RAM and put the region on the hot-added range"),
 };
 
 const struct opt_table guest_opts_table = OPT_TABLE(guest_opt_descs);

@@ -31,6 +31,8 @@ struct guest_opts {
 	u64 seed;
 	u64 trace;        /* trace buffer entries */
 	bool escape_test; /* mark pages of the region bad by hypercall and check data */
+	u64 fragment;     /* pinned pages scattered over free RAM (guest/balloon.c); 0 none */
+	bool balloon;     /* self-balloon the free RAM and build the region on the hot-add */
 };
 
 extern const struct opt_table guest_opts_table;

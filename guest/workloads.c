@@ -278,21 +278,38 @@ static bool enter_mode(struct wl_state *w, u32 mode)
 	return true;
 }
 
+/* Tables for the identity map and for the region in 4 KiB pages (one PT per 2 MiB, one PD per
+ * 1 GiB, a PDPT), rounded to 2 MiB. */
+static u64 pool_size(const struct guest_opts *o, u64 ram_top)
+{
+	return align_up((paging_identity_tables(ram_top) + o->region / PAGE_SIZE_2M +
+	                 o->region / PAGE_SIZE_1G + 2) *
+	                    PAGE_SIZE_4K,
+	                PAGE_SIZE_2M);
+}
+
+u64 workloads_reserved_bytes(const struct guest_opts *o, u64 ram_top)
+{
+	return pool_size(o, ram_top) + o->trace * sizeof(u64);
+}
+
+static u64 region_at;
+
+void workloads_place_region(u64 gpa)
+{
+	region_at = gpa;
+}
+
 void workloads_run(struct report *rep, const struct guest_opts *o, u64 ram_top, u64 free_start)
 {
 	static struct wl_state w;
 	w.rep = rep;
 	w.o = o;
 	w.hv = guest_has_hv();
-	/* Tables for the identity map and for the region in 4 KiB pages (one
-	 * PT per 2 MiB, one PD per 1 GiB, a PDPT), rounded to 2 MiB. */
-	u64 pool_bytes = align_up((paging_identity_tables(ram_top) + o->region / PAGE_SIZE_2M +
-	                           o->region / PAGE_SIZE_1G + 2) *
-	                              PAGE_SIZE_4K,
-	                          PAGE_SIZE_2M);
+	u64 pool_bytes = pool_size(o, ram_top);
 	u64 trace_gpa = free_start + pool_bytes;
 	u64 trace_bytes = o->trace * sizeof(u64);
-	w.region_gpa = region_place(o, trace_gpa + trace_bytes, ram_top);
+	w.region_gpa = region_at ? region_at : region_place(o, trace_gpa + trace_bytes, ram_top);
 	if (w.region_gpa + o->region > ram_top) {
 		report_fail(rep, "workload-region",
 		            "region of %llu MiB at gPA 0x%llx does not fit below "

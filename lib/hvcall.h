@@ -28,6 +28,22 @@ enum hvcall_nr {
 	                       * in steps of HC_TRACE_STEP entries (below) */
 	HC_ESCAPE_PAGE = 8,   /* (gpa): test only: mark the frame behind gpa bad */
 	HC_CHECK_BAD = 9,     /* (): -> RDX = bad frames found written (must be 0) */
+	/* Memory the guest gives back and gets (DESIGN.md "Memory management"). A list is
+	 * an array of u64 entries at a gPA, at most HC_BALLOON_MAX of them: each the gPA
+	 * of a 4 KiB page, or of a 2 MiB page with HC_BALLOON_2M in bit 0. */
+	HC_BALLOON_OUT = 10,  /* (list, count): give these pages back; -> RDX = pages freed */
+	HC_BALLOON_IN = 11,   /* (list, count): take ballooned-out gPAs back, fresh and zeroed,
+	                       * out of the pages not yet hot-added; -> RDX = pages */
+	HC_HOTADD = 12,       /* (range): hot-add as one contiguous gPA range the pages
+	                       * ballooned out since the last hot-add; struct hv_mem_range
+	                       * copied to range; -> RDX = its gPA */
+	HC_MEM_STATS = 13,    /* (gpa, len): copy struct hv_mem_stats, len >= its size */
+	HC_SHARE_SCAN = 14,   /* (gpa, pages): test trigger: merge identical pages of the
+	                       * range, copy on write; -> RDX = pages now shared */
+	HC_VMM_SWAP_OUT = 15, /* (gpa, pages): test trigger: the hypervisor evicts the
+	                       * range to its backing store; -> RDX = pages evicted */
+	HC_GUEST_SWAP = 16,   /* (gpa, pages, out): the guest says it pages the range out
+	                       * (out = 1) or in (0) itself; refused inside its segment */
 	HC_COUNT
 };
 
@@ -58,6 +74,37 @@ enum hvcall_nr {
 #define HC_ENODEV    (-6) /* the feature is absent in this configuration */
 #define HC_EPERM     (-7) /* called from guest user mode (CPL > 0) */
 #define HC_EMISMATCH (-8) /* the guest's page tables do not map its declared guest segment */
+#define HC_EEXIST    (-9) /* a page named twice in one list */
+#define HC_ESEGMENT                                                                                \
+	(-10)           /* a page inside the declared guest segment (DESIGN.md: the guest          \
+	                 * can neither balloon nor swap there) */
+#define HC_EALIGN (-11) /* a gPA not aligned to its page size */
+
+/* Balloon lists (HC_BALLOON_OUT, HC_BALLOON_IN). */
+#define HC_BALLOON_MAX   512
+#define HC_BALLOON_2M    1ull
+#define HC_BALLOON_FLAGS HC_BALLOON_2M
+
+/* What HC_HOTADD copies out: the new RAM, [gpa, gpa + bytes). */
+struct hv_mem_range {
+	u64 gpa;
+	u64 bytes;
+};
+
+/* What HC_MEM_STATS copies out (pages are 4 KiB). */
+struct hv_mem_stats {
+	u64 ram_bytes;     /* guest RAM in the memory map */
+	u64 regions;       /* its regions */
+	u64 ballooned_out; /* pages returned in all */
+	u64 pending;       /* returned, not yet hot-added or taken back */
+	u64 hotadded;      /* pages hot-added in all */
+	u64 taken_back;    /* pages taken back in all */
+	u64 shared;        /* guest pages now sharing a frame with another */
+	u64 cow_breaks;    /* copy-on-write faults served */
+	u64 swapped_out;   /* guest pages now in the hypervisor's backing store */
+	u64 swap_faults;   /* pages faulted back in */
+	u64 escaped;       /* pages escaped from the VMM segment */
+};
 
 /* What HC_READ_COUNTERS copies out. */
 struct hv_counters {

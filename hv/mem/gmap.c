@@ -237,6 +237,7 @@ static const char *const gmap_err_names[] = {
     [GMAP_ERR_OUTSIDE] = "outside guest RAM",
     [GMAP_ERR_STRADDLES_END] = "runs past the end of guest RAM",
     [GMAP_ERR_READ_ONLY] = "write to read-only guest memory",
+    [GMAP_ERR_HAS_ESCAPE] = "range holds an escaped page",
 };
 
 const char *gmap_strerror(enum gmap_err err)
@@ -262,6 +263,65 @@ bool gmap_ram_contiguous(const struct gmap *g, u64 *hpa)
 	if (hpa)
 		*hpa = g->r[0].hpa;
 	return true;
+}
+
+/* Cuts [gpa, end) out of region i, which holds it whole: drops it, trims it or splits it. */
+static enum gmap_err cut_region(struct gmap *g, unsigned i, u64 gpa, u64 end)
+{
+	struct gmap_region *r = &g->r[i];
+	const u64 r_end = gmap_region_end(r);
+
+	if (gpa == r->gpa && end == r_end) {
+		memmove(&g->r[i], &g->r[i + 1], (g->count - i - 1) * sizeof(g->r[0]));
+		g->count--;
+	} else if (gpa == r->gpa) {
+		r->hpa += end - r->gpa;
+		r->size = r_end - end;
+		r->gpa = end;
+	} else if (end == r_end) {
+		r->size = gpa - r->gpa;
+	} else {
+		if (g->count == GMAP_MAX_REGIONS)
+			return GMAP_ERR_REGIONS_FULL;
+		memmove(&g->r[i + 2], &g->r[i + 1], (g->count - i - 1) * sizeof(g->r[0]));
+		g->r[i + 1] = (struct gmap_region){.gpa = end,
+		                                   .size = r_end - end,
+		                                   .hpa = r->hpa + (end - r->gpa),
+		                                   .type = r->type,
+		                                   .perms = r->perms};
+		r->size = gpa - r->gpa;
+		g->count++;
+	}
+	return GMAP_OK;
+}
+
+enum gmap_err gmap_remove_range(struct gmap *g, u64 gpa, u64 size)
+{
+	if (!is_aligned(gpa | size, GMAP_PAGE_SIZE))
+		return GMAP_ERR_ALIGN;
+	enum gmap_err err = gmap_check_range(g, gpa, size, size, false);
+	if (err != GMAP_OK)
+		return err;
+	const unsigned e = gmap_escape_first_from(g, gpa);
+	if (e < g->escape_count && gmap_escape_gpa(&g->esc[e]) < gpa + size)
+		return GMAP_ERR_HAS_ESCAPE;
+	/* Only the first and the last region touched can survive in part, so only a range
+	 * inside one region can need a new slot: that is checked before anything moves. */
+	const u64 end = gpa + size;
+	unsigned i = upper_bound(g, gpa) - 1;
+	if (end < gmap_region_end(&g->r[i]) && gpa > g->r[i].gpa && g->count == GMAP_MAX_REGIONS)
+		return GMAP_ERR_REGIONS_FULL;
+	u64 at = gpa;
+	while (at < end) {
+		const u64 r_end = gmap_region_end(&g->r[i]);
+		const u64 stop = end < r_end ? end : r_end;
+		const unsigned before = g->count;
+		cut_region(g, i, at, stop);
+		at = stop;
+		if (g->count >= before) /* the region stayed (trimmed or split): go past it */
+			i++;
+	}
+	return GMAP_OK;
 }
 
 static bool mergeable(const struct gmap_region *a, const struct gmap_region *b)
@@ -341,4 +401,52 @@ bool gmap_gpa_of_hpa(const struct gmap *g, u64 hpa, u64 *gpa)
 		}
 	}
 	return false;
+}
+
+/* Joins region i with the one after it where it continues it. */
+static void join_next(struct gmap *g, unsigned i)
+{
+	if (i + 1 < g->count && mergeable(&g->r[i], &g->r[i + 1])) {
+		g->r[i].size += g->r[i + 1].size;
+		memmove(&g->r[i + 1], &g->r[i + 2], (g->count - i - 2) * sizeof(g->r[0]));
+		g->count--;
+	}
+}
+
+enum gmap_err gmap_add_merge(struct gmap *g, u64 gpa, u64 size, u64 hpa, enum gmap_type type,
+                             unsigned perms)
+{
+	const struct gmap_region nr = {
+	    .gpa = gpa, .size = size, .hpa = hpa, .type = type, .perms = perms};
+	struct gmap tmp = *g;
+	u64 ugpa = gpa, usize = size, uhpa = hpa;
+
+	if (tmp.count == GMAP_MAX_REGIONS && is_aligned(gpa | size | hpa, GMAP_PAGE_SIZE)) {
+		/* No free slot: a neighbour the new range continues (or that continues it) is taken
+		 * out and put back as one region with it, which gmap_add then checks whole. */
+		for (unsigned k = 0; k < tmp.count; k++) {
+			const struct gmap_region *r = &tmp.r[k];
+			if (!mergeable(r, &nr) && !mergeable(&nr, r))
+				continue;
+			if (mergeable(r, &nr)) {
+				ugpa = r->gpa;
+				uhpa = r->hpa;
+			}
+			usize += r->size;
+			memmove(&tmp.r[k], &tmp.r[k + 1], (tmp.count - k - 1) * sizeof(tmp.r[0]));
+			tmp.count--;
+			break;
+		}
+	}
+	enum gmap_err err = gmap_add(&tmp, ugpa, usize, uhpa, type, perms);
+	if (err != GMAP_OK)
+		return err;
+	unsigned i = upper_bound(&tmp, ugpa) - 1;
+	if (i > 0 && mergeable(&tmp.r[i - 1], &tmp.r[i])) {
+		join_next(&tmp, i - 1);
+		i--;
+	}
+	join_next(&tmp, i);
+	*g = tmp;
+	return GMAP_OK;
 }

@@ -59,6 +59,8 @@ enum gmap_err {
 	GMAP_ERR_OUTSIDE,       /* first byte not in RAM */
 	GMAP_ERR_STRADDLES_END, /* starts in RAM, runs past its end or into a hole */
 	GMAP_ERR_READ_ONLY,     /* write needed, some byte is in a region without write */
+	/* gmap_remove_range() */
+	GMAP_ERR_HAS_ESCAPE, /* the range holds an escaped page */
 };
 
 struct gmap_region {
@@ -142,6 +144,15 @@ static inline u64 gmap_escape_gpa(const struct gmap_escape *e)
 #define gmap_for_each_region(g, it) for ((it) = &(g)->r[0]; (it) < &(g)->r[(g)->count]; (it)++)
 #define gmap_for_each_escape(g, it)                                                                \
 	for ((it) = &(g)->esc[0]; (it) < &(g)->esc[(g)->escape_count]; (it)++)
+
+/* Takes [gpa, gpa + size) out of the map (ballooning): the range must be RAM throughout (across
+ * regions only where they meet in gPA) and hold no escaped page; a region it cuts in two takes a
+ * slot of its own (GMAP_ERR_REGIONS_FULL when none is left). All or nothing. */
+enum gmap_err gmap_remove_range(struct gmap *g, u64 gpa, u64 size);
+/* gmap_add() that then joins the new region with a neighbour continuing it in gPA and hPA with
+ * the same type and permissions (hot-add, taking pages back), so that regions stay few. */
+enum gmap_err gmap_add_merge(struct gmap *g, u64 gpa, u64 size, u64 hpa, enum gmap_type type,
+                             unsigned perms);
 
 const char *gmap_strerror(enum gmap_err err);
 

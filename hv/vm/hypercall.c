@@ -117,6 +117,30 @@ static s64 hc_check_bad(struct vm *vm, u64 a0, u64 a1, u64 a2, u64 *out)
 	return HC_OK;
 }
 
+static s64 hc_balloon_out(struct vm *vm, u64 list, u64 count, u64 a2, u64 *out)
+{
+	(void)a2;
+	return vmmem_balloon_out(vm, list, count, out);
+}
+
+static s64 hc_balloon_in(struct vm *vm, u64 list, u64 count, u64 a2, u64 *out)
+{
+	(void)a2;
+	return vmmem_balloon_in(vm, list, count, out);
+}
+
+static s64 hc_hotadd(struct vm *vm, u64 range, u64 a1, u64 a2, u64 *out)
+{
+	(void)a1, (void)a2;
+	return vmmem_hotadd(vm, range, out);
+}
+
+static s64 hc_mem_stats(struct vm *vm, u64 gpa, u64 len, u64 a2, u64 *out)
+{
+	(void)a2, (void)out;
+	return vmmem_stats(vm, gpa, len);
+}
+
 static const hypercall_fn hypercalls[HC_COUNT] = {
     [HC_VERSION] = hc_version,
     [HC_CONSOLE_WRITE] = hc_console_write,
@@ -128,6 +152,10 @@ static const hypercall_fn hypercalls[HC_COUNT] = {
     [HC_TRACE_REPLAY] = hc_trace_replay,
     [HC_ESCAPE_PAGE] = hc_escape_page,
     [HC_CHECK_BAD] = hc_check_bad,
+    [HC_BALLOON_OUT] = hc_balloon_out,
+    [HC_BALLOON_IN] = hc_balloon_in,
+    [HC_HOTADD] = hc_hotadd,
+    [HC_MEM_STATS] = hc_mem_stats,
 };
 
 s64 hypercall_dispatch(struct vm *vm, u64 nr, u64 a0, u64 a1, u64 a2, u64 *out)
@@ -164,6 +192,13 @@ const char *hypercall_name(u64 nr)
 	    [HC_TRACE_REPLAY] = "trace-replay",
 	    [HC_ESCAPE_PAGE] = "escape-page",
 	    [HC_CHECK_BAD] = "check-bad",
+	    [HC_BALLOON_OUT] = "balloon-out",
+	    [HC_BALLOON_IN] = "balloon-in",
+	    [HC_HOTADD] = "hotadd",
+	    [HC_MEM_STATS] = "mem-stats",
+	    [HC_SHARE_SCAN] = "share-scan",
+	    [HC_VMM_SWAP_OUT] = "vmm-swap-out",
+	    [HC_GUEST_SWAP] = "guest-swap",
 	};
 	return NAME_IN(names, nr, "none");
 }

@@ -19,6 +19,11 @@ static u64 mode_ept_page(const struct vm *vm, u32 mode)
 	return mode_has_vmm_seg(mode) || mode == MODE_NATIVE ? vm->cpu_max_page : vm->ept_max_page;
 }
 
+int dseg_rebuild(struct vm *vm)
+{
+	return vm_build_nested(vm, mode_ept_page(vm, vm->mode));
+}
+
 int dseg_set_mode(struct vm *vm, u32 mode)
 {
 	/* A VMM segment over scattered guest RAM needs compaction first (at creation: no

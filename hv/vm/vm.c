@@ -433,6 +433,7 @@ void vm_report(struct vm *vm)
 			    "max_cycles=%llu max_us=%llu\n",
 			    hypercall_name(nr), vm->hc_exits[nr], vm->hc_max_cycles[nr],
 			    microseconds(vm->hc_max_cycles[nr], vm->tsc_hz));
+	vmmem_report(vm);
 	for (unsigned i = 0; i < VM_PORT_SLOTS; i++)
 		if (vm->ports[i].reads || vm->ports[i].writes)
 			con_printf("guest: unclaimed port 0x%x: %llu reads (all-ones), %llu writes "

@@ -4,6 +4,7 @@
 #define HV_VM_H
 
 #include "hv/mem/compact.h"
+#include "hv/mem/balloon.h"
 #include "hv/mem/frame.h"
 #include "hv/mem/gmap.h"
 #include "hv/dseg/bloom.h"
@@ -130,6 +131,11 @@ struct vm {
 	u64 replay_steps;               /* steps that ended with entries left */
 	u64 replay_step_max_cycles;     /* the longest step's replay work, TSC cycles */
 	u64 trace_buf[VM_TRACE_BATCH];  /* entries copied out of the guest per batch */
+
+	/* Memory the guest gives back and gets (hv/vm/vmmem.c). */
+	struct balloon balloon;
+	struct balloon_range io_hole; /* gPAs that are never RAM (the PCI hole), none when empty */
+	u64 mem_list[HC_BALLOON_MAX]; /* a balloon list copied out of the guest */
 };
 
 /* hv/vm/modes.c: modes, segments and escaped pages */
@@ -151,6 +157,16 @@ enum frame_err vm_place_scattered(struct vm *vm, u64 frames);
 /* Runs compaction for the mode to the end (no guest yet: at creation); 0 when on one run. */
 int vm_compact_now(struct vm *vm, u32 mode);
 s64 vm_compact_step(struct vm *vm, u32 mode, u64 rdx, u64 *out);
+/* Regenerates the nested table for the current mode after the memory map changed. */
+int dseg_rebuild(struct vm *vm);
+
+/* hv/vm/vmmem.c: ballooning, hot-add, sharing and swapping as the guest sees them */
+s64 vmmem_balloon_out(struct vm *vm, u64 list, u64 count, u64 *out);
+s64 vmmem_balloon_in(struct vm *vm, u64 list, u64 count, u64 *out);
+s64 vmmem_hotadd(struct vm *vm, u64 range_gpa, u64 *out);
+s64 vmmem_stats(struct vm *vm, u64 gpa, u64 len);
+/* RESULT kind=balloon (and the other features' lines) when the guest used them. */
+void vmmem_report(const struct vm *vm);
 
 /* hv/vm/measure.c: trace replay through the walk model */
 s64 measure_setup(struct vm *vm, u64 gpa, u64 bytes);
