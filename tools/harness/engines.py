@@ -203,25 +203,35 @@ def prepare(scenario, out: Path) -> Launch:
 # --- what this machine can run -------------------------------------------------
 
 
-def _host_has_vmx() -> bool:
+def host_virt_flags(cpuinfo="/proc/cpuinfo") -> set:
+    """The hardware-virtualization flags (vmx, svm) /proc/cpuinfo shows."""
     try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            return any(line.startswith("flags") and " vmx" in line for line in f)
+        with open(cpuinfo, encoding="utf-8") as f:
+            words = set()
+            for line in f:
+                if line.startswith("flags"):
+                    words.update(line.partition(":")[2].split())
+            return words & {"vmx", "svm"}
     except OSError:
-        return False
+        return set()
 
 
-def kvm_status():
-    """(usable, why): KVM counts only with VT-x, which the hypervisor needs."""
-    if not os.path.exists("/dev/kvm"):
-        return False, "no /dev/kvm"
-    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
-        return False, "/dev/kvm is not readable and writable by this user"
-    if not _host_has_vmx():
-        return False, "/dev/kvm present but the host CPU shows no vmx flag (no nested VT-x)"
+def kvm_status(kvm="/dev/kvm", cpuinfo="/proc/cpuinfo"):
+    """(usable, why): KVM counts only where it passes VT-x or SVM on to a
+    guest (-cpu host); a KVM without them (EMULATORS.md: module kvm_pvm, where
+    -cpu host aborts) is refused with the reason."""
+    if not os.path.exists(kvm):
+        return False, f"no {kvm}"
+    if not os.access(kvm, os.R_OK | os.W_OK):
+        return False, f"{kvm} is not readable and writable by this user"
+    flags = host_virt_flags(cpuinfo)
+    if not flags:
+        return False, (f"{kvm} present but {cpuinfo} shows neither vmx nor svm: no nested "
+                       "VT-x or SVM, and -cpu host would abort")
     if shutil.which(QEMU) is None:
         return False, f"{QEMU} not installed"
-    return True, "KVM with VT-x (-enable-kvm -cpu host)"
+    names = " and ".join("VT-x" if f == "vmx" else "SVM" for f in sorted(flags, reverse=True))
+    return True, f"KVM with {names} (-enable-kvm -cpu host; {cpuinfo} flags {' '.join(sorted(flags))})"
 
 
 def engine_status(engine: str):
