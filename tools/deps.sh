@@ -9,7 +9,8 @@ readonly PACKAGES=(
 	gcc make binutils python3
 	bochs bochsbios vgabios
 	qemu-system-x86
-	grub-pc-bin grub-common xorriso mtools
+	grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools
+	ovmf
 	libcmocka-dev
 	gnuplot-nox
 )

@@ -188,6 +188,9 @@ def cmd_engine_check(_args) -> int:
 def cmd_boot(args) -> int:
     if args.engine == "best":
         engine, cpu = engines.best_engine()
+        _, kvm_why = engines.kvm_status()
+        print(f"runner boot: engine best = {engine} with cpu {cpu} (kvm: {kvm_why})",
+              file=sys.stderr, flush=True)
     else:
         engine, cpu = args.engine, None
     cpu = args.cpu or cpu or ("max" if engine.startswith("qemu") else "corei7_skylake_x")

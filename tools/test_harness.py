@@ -128,6 +128,44 @@ class ScenarioParsing(unittest.TestCase):
         self.assertEqual(by_name["hv-bochs-sandybridge"].cpu, "corei7_sandy_bridge_2600k")
 
 
+class KvmSelection(unittest.TestCase):
+    """The runner takes KVM only where /proc/cpuinfo shows vmx or svm."""
+
+    def setUp(self):
+        import tempfile
+        self.dir = Path(tempfile.mkdtemp())
+        self.kvm = self.dir / "kvm"
+        self.kvm.write_text("")
+
+    def cpuinfo(self, flags):
+        path = self.dir / "cpuinfo"
+        path.write_text(f"processor\t: 0\nflags\t\t: fpu pae {flags} lm\n")
+        return str(path)
+
+    def test_no_device(self):
+        usable, why = engines.kvm_status(str(self.dir / "absent"), self.cpuinfo("vmx"))
+        self.assertFalse(usable)
+        self.assertIn("no ", why)
+
+    def test_kvm_without_virtualization_refused(self):
+        usable, why = engines.kvm_status(str(self.kvm), self.cpuinfo("sse2"))
+        self.assertFalse(usable)
+        self.assertIn("neither vmx nor svm", why)
+
+    def test_vmx_or_svm_taken(self):
+        for flag, name in (("vmx", "VT-x"), ("svm", "SVM")):
+            with self.subTest(flag=flag):
+                usable, why = engines.kvm_status(str(self.kvm), self.cpuinfo(flag))
+                if engines.shutil.which(engines.QEMU) is None:
+                    self.assertFalse(usable)
+                    continue
+                self.assertTrue(usable, why)
+                self.assertIn(name, why)
+
+    def test_flag_must_be_a_whole_word(self):
+        self.assertEqual(engines.host_virt_flags(self.cpuinfo("svmx vmxsvm")), set())
+
+
 def console(*lines):
     return judge.parse("\r\n".join(lines).encode() + b"\r\n")
 

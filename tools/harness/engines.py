@@ -3,6 +3,7 @@
   qemu-kernel  QEMU's own Multiboot loader (-kernel ELF32, -initrd module)
   qemu-iso     QEMU booting a GRUB ISO
   bochs-iso    Bochs booting a GRUB ISO (the VT-x target: Bochs emulates VMX+EPT)
+  qemu-uefi    QEMU with OVMF (UEFI firmware) booting the same ISO through GRUB EFI
 CPU `host` on a QEMU engine means KVM (-enable-kvm -cpu host), which has VT-x
 only when the host CPU offers it (DESIGN.md "Running").
 
@@ -28,6 +29,11 @@ KVM_CPU = "host"
 ISO_BUILD_TIMEOUT = 120  # seconds; grub-mkrescue takes about half a second
 BOCHS_ROMS = ("/usr/share/bochs/BIOS-bochs-latest", "/usr/share/bochs/VGABIOS-lgpl-latest")
 GRUB_PC_DIR = "/usr/lib/grub/i386-pc"
+GRUB_EFI_DIR = "/usr/lib/grub/x86_64-efi"  # grub-mkrescue adds the EFI image when present
+# Debian's ovmf: the firmware code (read-only flash) and the variable store it
+# starts from; each run writes to its own copy of the store.
+OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
+OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
 # isa-debug-exit on the port the images write their exit value to.
 QEMU_EXIT_DEVICE = "isa-debug-exit,iobase=0xf4,iosize=0x04"
 BOCHS_PLACEHOLDERS = ("@CPU_MODEL@", "@MEGS@", "@ISO@", "@SERIAL@", "@LOG@")
@@ -52,7 +58,8 @@ class Launch:
 def _run_files(out: Path) -> dict:
     return {"serial": out / "serial.txt", "stdout": out / "stdout.txt",
             "log": out / "bochs.log", "iso": out / "image.iso",
-            "rc": out / "bochsrc", "cont": out / "bochs.cont", "cmd": out / "cmd.txt"}
+            "rc": out / "bochsrc", "cont": out / "bochs.cont", "cmd": out / "cmd.txt",
+            "vars": out / "ovmf-vars.fd"}
 
 
 def _module_file(scenario, out: Path):
@@ -130,6 +137,17 @@ def _qemu_kernel(scenario, files, module, megs) -> list:
     return cmd + ["-append", cmdline] + _qemu_common(scenario, files, megs)
 
 
+def _qemu_uefi(files) -> list:
+    """QEMU's firmware flash: OVMF's code read-only, a fresh copy of its
+    variable store writable (OVMF keeps boot entries there)."""
+    try:
+        shutil.copyfile(OVMF_VARS, paths.ROOT / files["vars"])
+    except OSError as e:
+        raise PrepareError(f"cannot copy the OVMF variable store {OVMF_VARS}: {e}") from None
+    return [QEMU, "-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE}",
+            "-drive", f"if=pflash,format=raw,unit=1,file={files['vars']}"]
+
+
 def render_bochsrc(cpu: str, megs: int, iso, serial, log) -> str:
     text = (paths.BOCHSRC_TEMPLATE).read_text()
     for key, value in zip(BOCHS_PLACEHOLDERS, (cpu, str(megs), iso, serial, log)):
@@ -165,6 +183,10 @@ def prepare(scenario, out: Path) -> Launch:
             cmd = [QEMU, "-cdrom", str(files["iso"]), "-boot", "d"]
             launch = Launch(cmd + _qemu_common(scenario, files, megs), files["serial"],
                             files["stdout"])
+        elif scenario.engine == "qemu-uefi":
+            cmd = _qemu_uefi(files) + ["-cdrom", str(files["iso"])]
+            launch = Launch(cmd + _qemu_common(scenario, files, megs), files["serial"],
+                            files["stdout"])
         else:
             # Bochs resolves relative paths from its working directory, the root.
             rc = render_bochsrc(scenario.cpu, megs, files["iso"], files["serial"],
@@ -181,25 +203,35 @@ def prepare(scenario, out: Path) -> Launch:
 # --- what this machine can run -------------------------------------------------
 
 
-def _host_has_vmx() -> bool:
+def host_virt_flags(cpuinfo="/proc/cpuinfo") -> set:
+    """The hardware-virtualization flags (vmx, svm) /proc/cpuinfo shows."""
     try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            return any(line.startswith("flags") and " vmx" in line for line in f)
+        with open(cpuinfo, encoding="utf-8") as f:
+            words = set()
+            for line in f:
+                if line.startswith("flags"):
+                    words.update(line.partition(":")[2].split())
+            return words & {"vmx", "svm"}
     except OSError:
-        return False
+        return set()
 
 
-def kvm_status():
-    """(usable, why): KVM counts only with VT-x, which the hypervisor needs."""
-    if not os.path.exists("/dev/kvm"):
-        return False, "no /dev/kvm"
-    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
-        return False, "/dev/kvm is not readable and writable by this user"
-    if not _host_has_vmx():
-        return False, "/dev/kvm present but the host CPU shows no vmx flag (no nested VT-x)"
+def kvm_status(kvm="/dev/kvm", cpuinfo="/proc/cpuinfo"):
+    """(usable, why): KVM counts only where it passes VT-x or SVM on to a
+    guest (-cpu host); a KVM without them (EMULATORS.md: module kvm_pvm, where
+    -cpu host aborts) is refused with the reason."""
+    if not os.path.exists(kvm):
+        return False, f"no {kvm}"
+    if not os.access(kvm, os.R_OK | os.W_OK):
+        return False, f"{kvm} is not readable and writable by this user"
+    flags = host_virt_flags(cpuinfo)
+    if not flags:
+        return False, (f"{kvm} present but {cpuinfo} shows neither vmx nor svm: no nested "
+                       "VT-x or SVM, and -cpu host would abort")
     if shutil.which(QEMU) is None:
         return False, f"{QEMU} not installed"
-    return True, "KVM with VT-x (-enable-kvm -cpu host)"
+    names = " and ".join("VT-x" if f == "vmx" else "SVM" for f in sorted(flags, reverse=True))
+    return True, f"KVM with {names} (-enable-kvm -cpu host; {cpuinfo} flags {' '.join(sorted(flags))})"
 
 
 def engine_status(engine: str):
@@ -215,13 +247,21 @@ def engine_status(engine: str):
         if missing:
             return False, f"missing {', '.join(missing)} (packages bochsbios vgabios)"
         why = "Bochs: emulated VT-x with EPT (cpu models per EMULATORS.md)"
-    if engine.endswith("-iso"):
+    if engine.endswith("-iso") or engine == "qemu-uefi":
         for tool in ("grub-mkrescue", "xorriso", "mformat"):
             if shutil.which(tool) is None:
                 return False, f"{tool} not installed (packages grub-common xorriso mtools)"
-        if not os.path.isdir(GRUB_PC_DIR):
+        if engine == "qemu-uefi":
+            if not os.path.isdir(GRUB_EFI_DIR):
+                return False, f"no {GRUB_EFI_DIR} (package grub-efi-amd64-bin)"
+            for firmware in (OVMF_CODE, OVMF_VARS):
+                if not os.path.exists(firmware):
+                    return False, f"no {firmware} (package ovmf)"
+            why += "; OVMF UEFI firmware, GRUB EFI from the hybrid ISO"
+        elif not os.path.isdir(GRUB_PC_DIR):
             return False, f"no {GRUB_PC_DIR} (package grub-pc-bin)"
-        why += "; GRUB ISO"
+        else:
+            why += "; GRUB ISO"
     return True, why
 
 

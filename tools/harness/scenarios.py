@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import mkcorrupt
 
 IMAGES = ("hv", "guest")
-ENGINES = ("qemu-kernel", "qemu-iso", "bochs-iso")
+ENGINES = ("qemu-kernel", "qemu-iso", "bochs-iso", "qemu-uefi")
 EXPECT_KINDS = ("pass", "fail", "skip", "report", "results", "crash")
 FIELDS = ("name", "image", "module", "engine", "cpu", "timeout", "expect", "hv-options",
           "guest-args")
@@ -62,7 +62,7 @@ class Scenario:
 
     @property
     def uses_iso(self):
-        return self.engine.endswith("-iso")
+        return self.engine.endswith("-iso") or self.engine == "qemu-uefi"
 
 
 def parse_expectation(text: str) -> Expectation:
@@ -104,7 +104,7 @@ def mem_unmet(engine: str, mem: int, spelled: str = None):
         return f"{spelled}: the emulator's RAM must be at least 1 MiB"
     if engine.startswith("bochs") and mem > BOCHS_MAX_MEM:
         return (f"{spelled}: Bochs allows at most {BOCHS_MAX_MEM} MiB of RAM (megs:); "
-                "use a QEMU engine (qemu-kernel, qemu-iso) for more")
+                "use a QEMU engine (qemu-kernel, qemu-iso, qemu-uefi) for more")
     return None
 
 
