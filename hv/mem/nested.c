@@ -365,3 +365,71 @@ const char *nested_strerror(enum nested_err err)
 {
 	return NAME_IN(nested_err_names, err, "unknown nested error");
 }
+
+#define NESTED_STASH_SHIFT 52 /* bits 54:52: ignored in a not-present entry */
+
+/* Replaces the large leaf at entry_pa (a leaf of the given level) with a
+ * table of 512 leaves one level down covering the same run. */
+static enum nested_err split_leaf(const struct nested_alloc *a, u64 pa, int level, u64 *new_tables)
+{
+	const u64 e = phys_read64(pa);
+	const u64 child_size = pt_level_size(level - 1);
+	const u64 base = e & NESTED_ADDR_MASK & ~(pt_level_size(level) - 1);
+	const u64 attrs = e & ~(NESTED_ADDR_MASK | NESTED_PS);
+	u64 table = a->alloc(a->ctx);
+	if (table == 0)
+		return NESTED_ERR_NO_MEMORY;
+	if (!is_aligned(table, PAGE_SIZE_4K)) {
+		a->free(a->ctx, table);
+		return NESTED_ERR_BAD_FRAME;
+	}
+	for (u64 i = 0; i < PAGE_SIZE_4K / EPT_ENTRY_BYTES; i++)
+		phys_write64(table + i * EPT_ENTRY_BYTES,
+		             (base + i * child_size) | attrs |
+		                 (level - 1 > EPT_LEVEL_PT ? NESTED_PS : 0));
+	if (new_tables)
+		++*new_tables;
+	/* The caller writes the format's non-leaf bits over this. */
+	phys_write64(pa, table);
+	return NESTED_OK;
+}
+
+enum nested_err nested_set_present_4k(enum nested_format fmt, u64 root, u64 gpa, bool present,
+                                      const struct nested_alloc *a, u64 *new_tables)
+{
+	const struct entry_format *f = format_of(fmt);
+	if (!f)
+		return NESTED_ERR_BAD_FORMAT;
+	u64 table = root;
+	for (int l = EPT_LEVEL_PML4; l > EPT_LEVEL_PT; l--) {
+		const u64 pa = entry_pa(table, gpa, l);
+		u64 e = phys_read64(pa);
+		if (!entry_present(f, e))
+			return NESTED_ERR_NOT_PRESENT;
+		if (e & NESTED_PS) {
+			enum nested_err err = split_leaf(a, pa, l, new_tables);
+			if (err != NESTED_OK)
+				return err;
+			/* Table bits of this format, not the leaf's rights. */
+			phys_write64(pa, (phys_read64(pa) & NESTED_ADDR_MASK) | f->table_bits);
+			e = phys_read64(pa);
+		}
+		table = e & NESTED_ADDR_MASK;
+	}
+	const u64 pa = entry_pa(table, gpa, EPT_LEVEL_PT);
+	u64 e = phys_read64(pa);
+	const u64 stash_mask = f->present << NESTED_STASH_SHIFT;
+	if (present) {
+		if (!entry_present(f, e)) {
+			if (!(e & stash_mask))
+				return NESTED_ERR_NOT_PRESENT;
+			e = (e & ~stash_mask) | ((e & stash_mask) >> NESTED_STASH_SHIFT);
+		}
+	} else if (entry_present(f, e)) {
+		e = (e & ~f->present) | ((e & f->present) << NESTED_STASH_SHIFT);
+	} else if (!(e & stash_mask)) {
+		return NESTED_ERR_NOT_PRESENT;
+	}
+	phys_write64(pa, e);
+	return NESTED_OK;
+}

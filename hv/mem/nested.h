@@ -104,4 +104,16 @@ static inline u64 nested_leaf_bytes(enum nested_leaf l)
 }
 const char *nested_strerror(enum nested_err err);
 
+/* Trap tracing (hv/vm/trace.c): makes the 4 KiB page at gpa not present or
+ * present again, splitting a 2 MiB or 1 GiB leaf that covers it into 512
+ * leaves of the next size down, with the same address run and attributes,
+ * as often as needed (new tables from a; *new_tables counts them, may be
+ * NULL). A page made not present keeps its address and its rights stashed
+ * in bits 54:52, which hardware ignores in a not-present entry (EPT: bits
+ * 2:0 clear, SDM Vol. 3C 29.3.2; NPT: P clear, APM Vol. 2 5.3), so present
+ * again restores it exactly. The caller invalidates (INVEPT / the NPT TLB
+ * flush). NESTED_ERR_NOT_PRESENT when no leaf maps gpa. */
+enum nested_err nested_set_present_4k(enum nested_format fmt, u64 root, u64 gpa, bool present,
+                                      const struct nested_alloc *a, u64 *new_tables);
+
 #endif

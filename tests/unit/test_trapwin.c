@@ -1,0 +1,142 @@
+/* hv/model/trapwin (the trap window's LRU, DESIGN.md "Traces") and
+ * nested_set_present_4k over an arena: a window of W pages admits W pages
+ * into free slots, then each new page evicts the least recently trapped
+ * one; pinned pages never leave. The nested table keeps exactly the pages
+ * made present, splitting a 2 MiB leaf into 512 4 KiB leaves of the same
+ * run, in both formats. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "hv/mem/gmap.h"
+#include "hv/mem/nested.h"
+#include "hv/model/trapwin.h"
+#include "tests/unit/arena.h"
+
+static void test_lru(void **state)
+{
+	(void)state;
+	struct trapwin w;
+	u64 ev = 0;
+	assert_int_equal(trapwin_init(&w, 0), TRAPWIN_ERR_WAYS);
+	assert_int_equal(trapwin_init(&w, TRAPWIN_MAX_WAYS + 1), TRAPWIN_ERR_WAYS);
+	assert_int_equal(trapwin_init(&w, 4), TRAPWIN_OK);
+	for (u64 g = 10; g < 14; g++)
+		assert_int_equal(trapwin_admit(&w, g, &ev), TRAPWIN_FILLED);
+	assert_int_equal(trapwin_admit(&w, 12, &ev), TRAPWIN_PRESENT);
+	/* Traps 10, 11, 12, 13: 10 is the least recent. */
+	assert_int_equal(trapwin_admit(&w, 20, &ev), TRAPWIN_EVICTED);
+	assert_int_equal(ev, 10);
+	assert_int_equal(trapwin_admit(&w, 21, &ev), TRAPWIN_EVICTED);
+	assert_int_equal(ev, 11);
+	assert_false(trapwin_contains(&w, 10));
+	assert_true(trapwin_contains(&w, 20));
+	/* Pinning 12 frees its slot; the next page fills it. */
+	bool left;
+	assert_int_equal(trapwin_pin(&w, 12, &left), TRAPWIN_OK);
+	assert_true(left);
+	assert_int_equal(trapwin_admit(&w, 12, &ev), TRAPWIN_PRESENT);
+	assert_int_equal(trapwin_admit(&w, 30, &ev), TRAPWIN_FILLED);
+	/* Now 13, 20, 21, 30: 13 goes next. */
+	assert_int_equal(trapwin_admit(&w, 31, &ev), TRAPWIN_EVICTED);
+	assert_int_equal(ev, 13);
+	/* A cyclic sweep of W + 1 pages misses every time (LRU's worst case). */
+	assert_int_equal(trapwin_init(&w, 3), TRAPWIN_OK);
+	unsigned misses = 0;
+	for (int i = 0; i < 40; i++)
+		misses += trapwin_admit(&w, (u64)(i % 4), &ev) != TRAPWIN_PRESENT;
+	assert_int_equal(misses, 40);
+	/* A sweep of W pages misses only the first W times. */
+	assert_int_equal(trapwin_init(&w, 3), TRAPWIN_OK);
+	misses = 0;
+	for (int i = 0; i < 40; i++)
+		misses += trapwin_admit(&w, (u64)(i % 3), &ev) != TRAPWIN_PRESENT;
+	assert_int_equal(misses, 3);
+	assert_string_equal(trapwin_strerror(TRAPWIN_ERR_WAYS),
+	                    "trace window must hold 1 to 64 pages");
+}
+
+static u64 alloc_frame(void *ctx)
+{
+	(void)ctx;
+	return arena_alloc_frame();
+}
+static void free_frame(void *ctx, u64 pa)
+{
+	(void)ctx;
+	(void)pa;
+}
+
+#define RUN_GPA (4 * MiB)
+#define RUN_HPA (0x80000000ULL)
+
+static void test_nested_window(void **state)
+{
+	(void)state;
+	static const enum nested_format fmts[] = {NESTED_FORMAT_EPT, NESTED_FORMAT_NPT};
+	for (unsigned k = 0; k < ARRAY_SIZE(fmts); k++) {
+		arena_create(4 * MiB);
+		struct gmap g;
+		gmap_init(&g);
+		assert_int_equal(gmap_add(&g, RUN_GPA, 2 * MiB, RUN_HPA, GMAP_RAM, GMAP_PERM_RW),
+		                 GMAP_OK);
+		struct nested_alloc a = {alloc_frame, free_frame, NULL};
+		struct nested_config cfg = {fmts[k], PAGE_SIZE_2M};
+		struct nested_table nt;
+		assert_int_equal(nested_build(&g, &cfg, &a, &nt), NESTED_OK);
+		assert_int_equal(nt.leaves[NESTED_LEAF_2M], 1);
+		/* Everything out but a window of 4, as trace=ept starts. */
+		u64 tables = 0;
+		for (u64 p = 0; p < 512; p++)
+			assert_int_equal(nested_set_present_4k(fmts[k], nt.root,
+			                                       RUN_GPA + p * PAGE_SIZE_4K, false,
+			                                       &a, &tables),
+			                 NESTED_OK);
+		assert_int_equal(tables, 1); /* one split: 2 MiB -> a PT */
+		struct trapwin w;
+		assert_int_equal(trapwin_init(&w, 4), TRAPWIN_OK);
+		static const u64 trapped[] = {3, 7, 3, 9, 100, 7, 200, 3};
+		for (unsigned i = 0; i < ARRAY_SIZE(trapped); i++) {
+			u64 ev;
+			enum trapwin_admit r = trapwin_admit(&w, trapped[i], &ev);
+			if (r == TRAPWIN_EVICTED)
+				assert_int_equal(nested_set_present_4k(fmts[k], nt.root,
+				                                       RUN_GPA + ev * PAGE_SIZE_4K,
+				                                       false, &a, &tables),
+				                 NESTED_OK);
+			if (r != TRAPWIN_PRESENT)
+				assert_int_equal(
+				    nested_set_present_4k(fmts[k], nt.root,
+				                          RUN_GPA + trapped[i] * PAGE_SIZE_4K, true,
+				                          &a, &tables),
+				    NESTED_OK);
+		}
+		/* Traps 3 7 9 100 fill; 200 evicts 3; 3 evicts 7. Present: 9 100 200 3. */
+		for (u64 p = 0; p < 512; p++) {
+			u64 hpa = 0, leaf = 0;
+			enum nested_err e = nested_translate(
+			    fmts[k], nt.root, RUN_GPA + p * PAGE_SIZE_4K + 8, &hpa, &leaf, NULL);
+			bool want = p == 9 || p == 100 || p == 200 || p == 3;
+			assert_int_equal(e, want ? NESTED_OK : NESTED_ERR_NOT_PRESENT);
+			if (want) {
+				assert_int_equal(hpa, RUN_HPA + p * PAGE_SIZE_4K + 8);
+				assert_int_equal(leaf, PAGE_SIZE_4K);
+			}
+		}
+		assert_int_equal(tables, 1);
+		/* Outside any leaf. */
+		assert_int_equal(nested_set_present_4k(fmts[k], nt.root, 64 * MiB, true, &a, NULL),
+		                 NESTED_ERR_NOT_PRESENT);
+		arena_destroy();
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_lru),
+	    cmocka_unit_test(test_nested_window),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
