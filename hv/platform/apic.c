@@ -91,10 +91,6 @@ static bool sw_enabled(const struct apic *a)
 
 /* ---- the 256-bit vector registers ---- */
 
-static bool vec_test(const u32 *r, unsigned v)
-{
-	return r[v / U32_BITS] & (1u << (v % U32_BITS));
-}
 static void vec_set(u32 *r, unsigned v)
 {
 	r[v / U32_BITS] |= 1u << (v % U32_BITS);
