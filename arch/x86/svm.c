@@ -833,6 +833,29 @@ static void svm_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 
 	s->vmcb->control.eventinj = ev;
 }
 
+/* The event interface (arch/x86/vcpu.h). First cut: the event goes through
+ * the exception path; the window and the timer are not wired yet. */
+static void svm_inject_event(struct vcpu *v, const struct vcpu_event *ev)
+{
+	svm_inject_exception(v, ev->vector, ev->has_error, ev->error);
+}
+
+static bool svm_intr_window_open(struct vcpu *v)
+{
+	(void)v;
+	return false;
+}
+
+static void svm_request_intr_window(struct vcpu *v, bool on)
+{
+	(void)v, (void)on;
+}
+
+static void svm_arm_timer(struct vcpu *v, u64 tsc_deadline)
+{
+	(void)v, (void)tsc_deadline;
+}
+
 static u64 svm_rip(struct vcpu *v)
 {
 	return ((struct svm_vcpu *)v->arch)->vmcb->save.rip;
@@ -1045,6 +1068,10 @@ const struct vcpu_ops svm_vcpu_ops = {
     .skip_insn = svm_skip_insn,
     .set_nested_root = svm_set_nested_root,
     .inject_exception = svm_inject_exception,
+    .inject_event = svm_inject_event,
+    .intr_window_open = svm_intr_window_open,
+    .request_intr_window = svm_request_intr_window,
+    .arm_timer = svm_arm_timer,
     .rip = svm_rip,
     .cr3 = svm_cr3,
     .cpl = svm_cpl,

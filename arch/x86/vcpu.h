@@ -32,6 +32,9 @@ enum exit_kind {
 	VMEXIT_NPT_MISCONFIG,
 	VMEXIT_XSETBV,
 	VMEXIT_PREEMPTION_TIMER,
+	VMEXIT_INTR_WINDOW, /* the guest can take an interrupt (request_intr_window) */
+	VMEXIT_NMI,         /* a host NMI arrived in guest mode */
+	VMEXIT_TIMER,       /* the arm_timer deadline passed */
 	VMEXIT_KIND_COUNT
 };
 
@@ -84,6 +87,17 @@ struct vcpu_start {
 	u64 cr0, cr4;
 };
 
+/* An event to deliver to the guest at the next entry through its IDT (or
+ * IVT in real mode): the kinds both vendors inject (SDM 25.8.3 Table 25-16;
+ * APM 15.20). */
+enum vcpu_event_type { VCPU_EV_EXTINT, VCPU_EV_NMI, VCPU_EV_HW_EXC, VCPU_EV_SW_INT };
+struct vcpu_event {
+	u8 type; /* enum vcpu_event_type */
+	u8 vector;
+	bool has_error;
+	u32 error;
+};
+
 struct vcpu_ops;
 
 struct vcpu {
@@ -111,6 +125,16 @@ struct vcpu_ops {
 	void (*skip_insn)(struct vcpu *v, const struct vm_exit *exit);
 	void (*set_nested_root)(struct vcpu *v, u64 nested_root);
 	void (*inject_exception)(struct vcpu *v, u8 vector, bool has_error, u32 error);
+	/* Delivered at the next entry (replaces an event not yet delivered). */
+	void (*inject_event)(struct vcpu *v, const struct vcpu_event *ev);
+	/* RFLAGS.IF = 1, no STI or MOV-SS blocking, no event already pending
+	 * injection: an external interrupt injected now would be taken. */
+	bool (*intr_window_open)(struct vcpu *v);
+	/* on: exit with VMEXIT_INTR_WINDOW as soon as the window opens. */
+	void (*request_intr_window)(struct vcpu *v, bool on);
+	/* Guarantees an exit (VMEXIT_TIMER) at or soon after this TSC value;
+	 * 0 disarms. */
+	void (*arm_timer)(struct vcpu *v, u64 tsc_deadline);
 	u64 (*rip)(struct vcpu *v);
 	u64 (*cr3)(struct vcpu *v);
 	unsigned (*cpl)(struct vcpu *v); /* the guest's current privilege level */
@@ -151,6 +175,22 @@ static inline void vcpu_arch_set_nested_root(struct vcpu *v, u64 root)
 static inline void vcpu_arch_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error)
 {
 	v->ops->inject_exception(v, vector, has_error, error);
+}
+static inline void vcpu_arch_inject_event(struct vcpu *v, const struct vcpu_event *ev)
+{
+	v->ops->inject_event(v, ev);
+}
+static inline bool vcpu_arch_intr_window_open(struct vcpu *v)
+{
+	return v->ops->intr_window_open(v);
+}
+static inline void vcpu_arch_request_intr_window(struct vcpu *v, bool on)
+{
+	v->ops->request_intr_window(v, on);
+}
+static inline void vcpu_arch_arm_timer(struct vcpu *v, u64 tsc_deadline)
+{
+	v->ops->arm_timer(v, tsc_deadline);
 }
 static inline u64 vcpu_arch_rip(struct vcpu *v)
 {

@@ -665,6 +665,29 @@ static void vmx_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 
 	vmwrite(VMCS_VM_ENTRY_INTR_INFO, info);
 }
 
+/* The event interface (arch/x86/vcpu.h). First cut: the event goes through
+ * the exception path; the window and the timer are not wired yet. */
+static void vmx_inject_event(struct vcpu *v, const struct vcpu_event *ev)
+{
+	vmx_inject_exception(v, ev->vector, ev->has_error, ev->error);
+}
+
+static bool vmx_intr_window_open(struct vcpu *v)
+{
+	(void)v;
+	return false;
+}
+
+static void vmx_request_intr_window(struct vcpu *v, bool on)
+{
+	(void)v, (void)on;
+}
+
+static void vmx_arm_timer(struct vcpu *v, u64 tsc_deadline)
+{
+	(void)v, (void)tsc_deadline;
+}
+
 static u64 vmx_rip(struct vcpu *v)
 {
 	(void)v;
@@ -892,6 +915,10 @@ const struct vcpu_ops vmx_vcpu_ops = {
     .skip_insn = vmx_skip_insn,
     .set_nested_root = vmx_set_nested_root,
     .inject_exception = vmx_inject_exception,
+    .inject_event = vmx_inject_event,
+    .intr_window_open = vmx_intr_window_open,
+    .request_intr_window = vmx_request_intr_window,
+    .arm_timer = vmx_arm_timer,
     .rip = vmx_rip,
     .cr3 = vmx_cr3,
     .cpl = vmx_cpl,

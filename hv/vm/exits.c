@@ -446,6 +446,9 @@ const char *exit_kind_name(enum exit_kind k)
 	    [VMEXIT_NPT_MISCONFIG] = "nested-misconfig",
 	    [VMEXIT_XSETBV] = "xsetbv",
 	    [VMEXIT_PREEMPTION_TIMER] = "preemption-timer",
+	    [VMEXIT_INTR_WINDOW] = "interrupt-window",
+	    [VMEXIT_NMI] = "nmi",
+	    [VMEXIT_TIMER] = "timer",
 	};
 	return NAME_IN(names, k, "?");
 }

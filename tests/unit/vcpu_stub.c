@@ -68,6 +68,31 @@ static void stub_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32
 	}
 }
 
+static void stub_inject_event(struct vcpu *v, const struct vcpu_event *ev)
+{
+	if (stub(v)) {
+		stub(v)->events++;
+		stub(v)->last_event = *ev;
+	}
+}
+
+static bool stub_intr_window_open(struct vcpu *v)
+{
+	return stub(v) && stub(v)->window_open;
+}
+
+static void stub_request_intr_window(struct vcpu *v, bool on)
+{
+	if (stub(v))
+		stub(v)->window_requested = on;
+}
+
+static void stub_arm_timer(struct vcpu *v, u64 tsc_deadline)
+{
+	if (stub(v))
+		stub(v)->timer_deadline = tsc_deadline;
+}
+
 static u64 stub_rip(struct vcpu *v)
 {
 	return stub(v) ? stub(v)->rip : 0;
@@ -152,6 +177,10 @@ const struct vcpu_ops vcpu_stub_ops = {
     .skip_insn = stub_skip_insn,
     .set_nested_root = stub_set_nested_root,
     .inject_exception = stub_inject_exception,
+    .inject_event = stub_inject_event,
+    .intr_window_open = stub_intr_window_open,
+    .request_intr_window = stub_request_intr_window,
+    .arm_timer = stub_arm_timer,
     .rip = stub_rip,
     .cr3 = stub_cr3,
     .cpl = stub_cpl,

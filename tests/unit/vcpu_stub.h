@@ -19,14 +19,19 @@ struct vcpu_stub {
 	u64 cr3;
 	u64 rip;
 	unsigned cpl;
-	bool not_64bit; /* the guest runs outside 64-bit mode (compatibility mode, say) */
+	bool not_64bit;   /* the guest runs outside 64-bit mode (compatibility mode, say) */
+	bool window_open; /* vcpu_arch_intr_window_open answers this */
 	/* Recorded by the backend functions. */
 	u64 nested_root;         /* last root passed to vcpu_arch_set_nested_root */
 	unsigned set_root_calls; /* nested-table reloads */
 	unsigned skipped_insns;  /* vcpu_arch_skip_insn calls */
 	unsigned injected;       /* vcpu_arch_inject_exception calls */
 	u8 last_vector;          /* of the last injection */
-	unsigned dumps;          /* vcpu_arch_dump calls */
+	unsigned events;         /* vcpu_arch_inject_event calls */
+	struct vcpu_event last_event;
+	bool window_requested; /* the last vcpu_arch_request_intr_window */
+	u64 timer_deadline;    /* the last vcpu_arch_arm_timer */
+	unsigned dumps;        /* vcpu_arch_dump calls */
 	char uart[VCPU_STUB_UART_MAX];
 	unsigned uart_len;
 };
