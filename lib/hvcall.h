@@ -79,6 +79,7 @@ enum hvcall_nr {
 	(-10)           /* a page inside the declared guest segment (DESIGN.md: the guest          \
 	                 * can neither balloon nor swap there) */
 #define HC_EALIGN (-11) /* a gPA not aligned to its page size */
+#define HC_ELOWEST HC_EALIGN /* the most negative status: every error lies in [HC_ELOWEST, -1] */
 
 /* Balloon lists (HC_BALLOON_OUT, HC_BALLOON_IN). */
 #define HC_BALLOON_MAX   512

@@ -17,7 +17,7 @@
 #define OOB_HIGH_GPA     (64 * GiB)
 #define PATTERN_U64S     8192 /* 64 KiB the fuzzer must not change */
 #define SCRATCH_SIZE     8192 /* what the fuzzer's calls may read and write */
-#define HC_STATUS_LOWEST HC_EMISMATCH
+#define HC_STATUS_LOWEST HC_ELOWEST
 
 static u64 pattern[PATTERN_U64S];
 static u8 scratch[SCRATCH_SIZE] __attribute__((aligned(4096)));
