@@ -38,12 +38,6 @@ enum hvcall_nr {
 	                       * ballooned out since the last hot-add; struct hv_mem_range
 	                       * copied to range; -> RDX = its gPA */
 	HC_MEM_STATS = 13,    /* (gpa, len): copy struct hv_mem_stats, len >= its size */
-	HC_SHARE_SCAN = 14,   /* (gpa, pages): test trigger: merge identical pages of the
-	                       * range, copy on write; -> RDX = pages now shared */
-	HC_VMM_SWAP_OUT = 15, /* (gpa, pages): test trigger: the hypervisor evicts the
-	                       * range to its backing store; -> RDX = pages evicted */
-	HC_GUEST_SWAP = 16,   /* (gpa, pages, out): the guest says it pages the range out
-	                       * (out = 1) or in (0) itself; refused inside its segment */
 	HC_COUNT
 };
 

@@ -196,9 +196,6 @@ const char *hypercall_name(u64 nr)
 	    [HC_BALLOON_IN] = "balloon-in",
 	    [HC_HOTADD] = "hotadd",
 	    [HC_MEM_STATS] = "mem-stats",
-	    [HC_SHARE_SCAN] = "share-scan",
-	    [HC_VMM_SWAP_OUT] = "vmm-swap-out",
-	    [HC_GUEST_SWAP] = "guest-swap",
 	};
 	return NAME_IN(names, nr, "none");
 }

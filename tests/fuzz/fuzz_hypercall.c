@@ -62,7 +62,7 @@ static u64 arg(struct fuzz_in *in)
 
 static bool status_known(s64 s)
 {
-	return s == HC_OK || (s <= HC_ENOSYS && s >= HC_EMISMATCH);
+	return s == HC_OK || (s <= HC_ENOSYS && s >= HC_ELOWEST);
 }
 
 static u64 mode_max_leaf(const struct vm *vm)
