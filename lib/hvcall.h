@@ -31,13 +31,13 @@ enum hvcall_nr {
 	/* Memory the guest gives back and gets (DESIGN.md "Memory management"). A list is
 	 * an array of u64 entries at a gPA, at most HC_BALLOON_MAX of them: each the gPA
 	 * of a 4 KiB page, or of a 2 MiB page with HC_BALLOON_2M in bit 0. */
-	HC_BALLOON_OUT = 10, /* (list, count): give these pages back; -> RDX = pages freed */
-	HC_BALLOON_IN = 11,  /* (list, count): take ballooned-out gPAs back, fresh and zeroed,
-	                      * out of the pages not yet hot-added; -> RDX = pages */
-	HC_HOTADD = 12,      /* (range): hot-add as one contiguous gPA range the pages
-	                      * ballooned out since the last hot-add; struct hv_mem_range
-	                      * copied to range; -> RDX = its gPA */
-	HC_MEM_STATS = 13,   /* (gpa, len): copy struct hv_mem_stats, len >= its size */
+	HC_BALLOON_OUT = 10,  /* (list, count): give these pages back; -> RDX = pages freed */
+	HC_BALLOON_IN = 11,   /* (list, count): take ballooned-out gPAs back, fresh and zeroed,
+	                       * out of the pages not yet hot-added; -> RDX = pages */
+	HC_HOTADD = 12,       /* (range): hot-add as one contiguous gPA range the pages
+	                       * ballooned out since the last hot-add; struct hv_mem_range
+	                       * copied to range; -> RDX = its gPA */
+	HC_MEM_STATS = 13,    /* (gpa, len): copy struct hv_mem_stats, len >= its size */
 	HC_COUNT
 };
 
@@ -79,9 +79,9 @@ enum hvcall_nr {
 #define HC_EMISMATCH (-8) /* the guest's page tables do not map its declared guest segment */
 #define HC_EEXIST    (-9) /* a page named twice in one list */
 #define HC_ESEGMENT                                                                                \
-	(-10)                /* a page inside the declared guest segment (DESIGN.md: the guest     \
-	                      * can neither balloon nor swap there) */
-#define HC_EALIGN  (-11)     /* a gPA not aligned to its page size */
+	(-10)           /* a page inside the declared guest segment (DESIGN.md: the guest          \
+	                 * can neither balloon nor swap there) */
+#define HC_EALIGN (-11) /* a gPA not aligned to its page size */
 #define HC_ELOWEST HC_EALIGN /* the most negative status: every error lies in [HC_ELOWEST, -1] */
 
 /* Balloon lists (HC_BALLOON_OUT, HC_BALLOON_IN). */
