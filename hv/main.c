@@ -11,6 +11,7 @@
 #include "lib/x86/uart.h"
 #include "arch/x86/virt.h"
 #include "hv/config.h"
+#include "lib/opts.h"
 #include "hv/vm/elf.h"
 #include "hv/mem/frame.h"
 #include "hv/mem/mbmap.h"
@@ -50,6 +51,14 @@ static bool parse_options(struct report *rep, const char *cmdline)
 		return false;
 	}
 	char buf[512];
+	u16 port;
+	if (!uart_parse_port(cfg.console, strlen(cfg.console), &port)) {
+		report_fail(rep, "options",
+		            "option 'console': '%s' is not com1, com2, com3, com4 or a base I/O "
+		            "port 0x8..0xfff8, a multiple of 8",
+		            cfg.console);
+		return false;
+	}
 	if (!virt_entry_test_known(cfg.vm_entry_test, buf, sizeof(buf))) {
 		report_fail(rep, "options", "option 'vm_entry_test': %s", buf);
 		return false;
@@ -223,7 +232,18 @@ void hv_main(u32 magic, u32 info_pa)
 {
 	struct report rep = {0};
 
-	uart_init();
+	/* The console comes up before the options are parsed, so console= is
+	 * read first on its own; a malformed one leaves COM1, where the full
+	 * parse then refuses it by name. */
+	const struct mb_info *mbi = phys_to_virt(info_pa);
+	u16 port = COM1_BASE;
+	if (magic == MB_LOADER_MAGIC && (mbi->flags & MB_INFO_CMDLINE)) {
+		size_t len;
+		const char *v = opts_peek(phys_to_virt(mbi->cmdline), "console", &len);
+		if (v && !uart_parse_port(v, len, &port))
+			port = COM1_BASE;
+	}
+	uart_init_port(port);
 	con_init(uart_write);
 	desc_init();
 	pic_mask_all();
@@ -233,9 +253,9 @@ void hv_main(u32 magic, u32 info_pa)
 		            MB_LOADER_MAGIC);
 		finish(&rep);
 	}
-	const struct mb_info *mbi = phys_to_virt(info_pa);
 	const char *cmdline = (mbi->flags & MB_INFO_CMDLINE) ? phys_to_virt(mbi->cmdline) : "";
 	con_printf("cmdline: %s\n", cmdline);
+	con_printf("console: 16550 at I/O port 0x%x\n", uart_port());
 	if (!parse_options(&rep, cmdline))
 		finish(&rep);
 
