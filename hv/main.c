@@ -78,6 +78,23 @@ static void reserve(struct report *rep, u64 base, u64 len, const char *what)
 
 /* The machine's memory from Multiboot, less everything already in use:
  * low memory, this image, the Multiboot structures and the modules. */
+/* The MTRRs and PAT the direct map's memory types come from (arch/x86/mtrr.h). */
+static void print_memory_types(const struct dmap_info *dm)
+{
+	char buf[512];
+	if (dm->mtrr_err != MTRR_OK)
+		con_printf("mtrr: MSR 0x%x faults: MTRRs taken as absent\n", dm->mtrr_bad_msr);
+	int n = mtrr_format(buf, sizeof(buf), dm->mtrr);
+	con_printf("mtrr: %s%s\n", buf, n >= (int)sizeof(buf) ? " ..." : "");
+	con_printf("pat: 0x%016llx%s\n", dm->pat,
+	           dm->pat == PAT_POWER_ON_VALUE ? " (power-on value, left as found)"
+	                                         : " (set by firmware, left as found)");
+	con_printf("dmap: leaves 1 GiB %u, 2 MiB %u, 4 KiB %u; split for memory types: "
+	           "1 GiB %u, 2 MiB %u; UC %llu MiB; straddling pages left UC %u\n",
+	           dm->leaves_1g, dm->leaves_2m, dm->leaves_4k, dm->split_1g, dm->split_2m,
+	           dm->uc_bytes / MiB, dm->uc_fallback);
+}
+
 static bool read_memory(struct report *rep, const struct mb_info *mbi, u32 info_pa)
 {
 	struct mbmap_result res;
@@ -141,6 +158,7 @@ static bool read_memory(struct report *rep, const struct mb_info *mbi, u32 info_
 	dmap_init(memmap_usable_limit(&mem), &dm);
 	con_printf("dmap: [0, 0x%llx) identity mapped with %s pages, %u table pages\n", dm.top,
 	           dm.page_size == PAGE_SIZE_1G ? "1 GiB" : "2 MiB", dm.tables);
+	print_memory_types(&dm);
 	if (memmap_usable_limit(&mem) > dm.top) {
 		con_printf("dmap: memory above 0x%llx is not mapped and not used\n", dm.top);
 		reserve(rep, dm.top, memmap_usable_limit(&mem) - dm.top, "beyond the direct map");
