@@ -190,6 +190,8 @@ def prepare(scenario, out: Path) -> Launch:
     why = scenarios.mem_unmet(scenario.engine, megs)
     if why:
         raise PrepareError(why)
+    if scenario.engine.startswith("bochs") and console_index(scenario):
+        raise PrepareError("a console other than COM1 is captured under QEMU only")
     (paths.ROOT / out).mkdir(parents=True, exist_ok=True)
     files = _run_files(out)
     for stale in ("serial", "stdout", "log"):
@@ -213,8 +215,6 @@ def prepare(scenario, out: Path) -> Launch:
             launch = Launch(cmd + _qemu_common(scenario, files, megs), files["serial"],
                             files["stdout"])
         else:
-            if console_index(scenario):
-                raise PrepareError("a console other than COM1 is captured under QEMU only")
             # Bochs resolves relative paths from its working directory, the root.
             rc = render_bochsrc(scenario.cpu, megs, files["iso"], files["serial"],
                                 files["log"])
