@@ -59,6 +59,8 @@ static const struct opt_desc hv_opts[] = {
     OPT_ENUM_ENTRY(struct hv_config, crash_at, "crash_at", crash_at_names,
                    "test only: where crash_test strikes: run (before the guest runs) or exit "
                    "(in the exit handler of the guest's first console byte)"),
+    OPT_STRING_ENTRY(struct hv_config, pmu, "pmu",
+                     "PMU walk counting: off, auto, skylake, zen, or event names joined by ','"),
 };
 
 const struct opt_table hv_config_table = OPT_TABLE(hv_opts);
@@ -77,6 +79,7 @@ void hv_config_defaults(struct hv_config *c)
 	    .ept_ad = false,
 	    .watchdog = 0xffffffffULL,
 	    .seg_fill = SEG_FILL_L1, /* the direct-segment papers' choice (hv/model/walk.h) */
+	    .pmu = "auto",
 	};
 }
 
