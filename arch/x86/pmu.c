@@ -376,8 +376,6 @@ static bool probe(struct pmu *p, const struct pmu_cpu *cpu)
 	const bool intel = p->vendor == PMU_VENDOR_INTEL;
 	u64 v;
 	char m[48];
-	if (intel && !wr(p, IA32_PERF_GLOBAL_CTRL, 0))
-		return false;
 	for (unsigned i = 0; i < p->count; i++) {
 		struct pmu_counter *c = &p->c[i];
 		if (!wr(p, c->sel_msr, c->sel) || !rd(p, c->sel_msr, &v))
@@ -391,7 +389,7 @@ static bool probe(struct pmu *p, const struct pmu_cpu *cpu)
 		if (!wr(p, c->sel_msr, 0) || !wr(p, c->ctr_msr, 0) || !rd(p, c->ctr_msr, &v))
 			return false;
 	}
-	if (intel && (!rd(p, IA32_PERF_GLOBAL_STATUS, &v) ||
+	if (intel && (!wr(p, IA32_PERF_GLOBAL_CTRL, 0) || !rd(p, IA32_PERF_GLOBAL_STATUS, &v) ||
 	              !wr(p, IA32_PERF_GLOBAL_OVF_CTRL, width_mask(p->gp_counters))))
 		return false;
 
@@ -575,11 +573,11 @@ int pmu_format_counts(const struct pmu *p, char *buf, size_t size)
 void pmu_print(const struct pmu *p)
 {
 	if (p->off) {
-		con_printf("pmu: off (pmu=off): no source=pmu figures\n");
+		con_printf("pmu: off (pmu=off): RESULT lines come from the model only\n");
 		return;
 	}
 	if (!p->active) {
-		con_printf("pmu: refused: %s; no source=pmu figures\n", p->why);
+		con_printf("pmu: refused: %s; RESULT lines come from the model only\n", p->why);
 		return;
 	}
 	if (p->vendor == PMU_VENDOR_INTEL)
