@@ -11,6 +11,7 @@
 #include "arch/x86/msr.h"
 #include "arch/x86/pmu.h"
 #include "arch/x86/vmx_defs.h"
+#include "hv/config.h"
 #include "lib/console.h"
 
 #define VEC_GP       13
@@ -527,6 +528,43 @@ static void test_spec(void **state)
 	         "event name 'abcdefghijklmnop...' longer than 47 characters");
 }
 
+/* The boot option as the hypervisor reads it: hv/config.c's table takes the
+ * word, pmu_spec_parse() (called by the boot flow) judges it. */
+static void test_boot_option(void **state)
+{
+	(void)state;
+	struct hv_config cfg;
+	struct opts_result res;
+	hv_config_defaults(&cfg);
+	assert_string_equal(cfg.pmu, "auto");
+	assert_int_equal(opts_parse(&hv_config_table, "hv.elf mode=base", &cfg, &res), OPTS_OK);
+	assert_string_equal(cfg.pmu, "auto");
+	assert_int_equal(opts_parse(&hv_config_table,
+	                            "pmu=ept.walk_pending,dtlb_load_misses.stlb_hit", &cfg, &res),
+	                 OPTS_OK);
+	struct pmu_spec s = spec_of(cfg.pmu);
+	assert_int_equal(s.count, 2);
+	assert_int_equal(opts_parse(&hv_config_table, "pmu=off", &cfg, &res), OPTS_OK);
+	assert_int_equal(spec_of(cfg.pmu).kind, PMU_SPEC_OFF);
+
+	assert_int_equal(opts_parse(&hv_config_table, "pmu=", &cfg, &res), OPTS_ERR_EMPTY);
+	assert_non_null(strstr(res.msg, "pmu"));
+	assert_int_equal(opts_parse(&hv_config_table, "pmu=off pmu=auto", &cfg, &res),
+	                 OPTS_ERR_DUPLICATE);
+	char line[PMU_SPEC_SIZE + 16] = "pmu=";
+	memset(line + 4, 'x', PMU_SPEC_SIZE);
+	line[4 + PMU_SPEC_SIZE] = '\0';
+	assert_int_equal(opts_parse(&hv_config_table, line, &cfg, &res), OPTS_ERR_STRING_TOO_LONG);
+	assert_non_null(strstr(res.msg, "pmu"));
+	assert_string_equal(cfg.pmu, "off"); /* unchanged on error */
+	/* Accepted by the table, refused by name at boot. */
+	assert_int_equal(opts_parse(&hv_config_table, "pmu=zen,skylake", &cfg, &res), OPTS_OK);
+	char why[PMU_WHY_SIZE];
+	assert_false(pmu_spec_parse(cfg.pmu, &s, why, sizeof(why)));
+	assert_string_equal(why,
+	                    "'zen' is not off, auto, a table (skylake, zen) or an event of one");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -541,6 +579,7 @@ int main(void)
 	    cmocka_unit_test(test_amd_wrap),
 	    cmocka_unit_test(test_format_counts),
 	    cmocka_unit_test(test_spec),
+	    cmocka_unit_test(test_boot_option),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
