@@ -37,10 +37,10 @@ static u32 com1_io(struct platform *p, u16 port, u8 size, bool in, u32 value)
 	return result;
 }
 
-/* fw_cfg: a write at the selector port (any width) sets the 16-bit key; a
- * read at the data port gives `size` next bytes of the item in increasing
- * order (docs/specs/fw_cfg.rst: "string-preserving"); the selector reads 0
- * and data-port writes are ignored. */
+/* fw_cfg: a write at the selector port sets the 16-bit key (a byte write
+ * the low byte, the high byte 0); a read of the one-byte data port gives
+ * the next byte of the item (docs/specs/fw_cfg.rst, "Data Register": 8-bit
+ * on I/O ports); the selector reads 0 and data-port writes are ignored. */
 static u32 fwcfg_io(struct platform *p, u16 port, u8 size, bool in, u32 value)
 {
 	u32 result = 0;
