@@ -6,6 +6,12 @@
 #include "lib/x86/io.h"
 #include "lib/x86/uart.h"
 
+/* The TSC MSRs (SDM Vol. 4, Table 2-2). */
+#define IA32_TSC        0x10
+#define IA32_TSC_ADJUST 0x3b
+#define TSC_JUMP        (1ull << 40) /* cycles the test moves the TSC ahead */
+#define TSC_SLACK       (1ull << 32) /* cycles an exit or two may take, generously */
+
 /* fw_cfg on x86 (QEMU docs/specs/fw_cfg.rst): selector, data, keys. */
 #define FWCFG_PORT_SELECTOR 0x510
 #define FWCFG_PORT_DATA     0x511
@@ -131,9 +137,56 @@ static void check_osxsave(struct report *rep)
 		report_pass(rep, name);
 }
 
+static inline u64 guest_rdtsc(void)
+{
+	u32 lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (u64)hi << 32 | lo;
+}
+
+static inline u64 guest_rdmsr(u32 msr)
+{
+	u32 lo, hi;
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return (u64)hi << 32 | lo;
+}
+
+static inline void guest_wrmsr(u32 msr, u64 v)
+{
+	__asm__ volatile("wrmsr" ::"c"(msr), "a"((u32)v), "d"((u32)(v >> 32)) : "memory");
+}
+
+/* A write of IA32_TSC moves what RDTSC and RDMSR read, and IA32_TSC_ADJUST
+ * by the same amount; writing IA32_TSC_ADJUST back to 0 undoes it (SDM
+ * Vol. 3B, 18.17.3). Under segvisor only: natively it is the emulator's. */
+static void check_tsc(struct report *rep, bool hv)
+{
+	static const char name[] = "guest-tsc-write";
+	if (!hv) {
+		report_skip(rep, name, "no hypervisor: the TSC is the machine's");
+		return;
+	}
+	const u64 want = guest_rdtsc() + TSC_JUMP;
+	guest_wrmsr(IA32_TSC, want);
+	const u64 t1 = guest_rdtsc(), m1 = guest_rdmsr(IA32_TSC);
+	const u64 adj = guest_rdmsr(IA32_TSC_ADJUST);
+	guest_wrmsr(IA32_TSC_ADJUST, 0);
+	const u64 t2 = guest_rdtsc();
+	con_printf("guest TSC: wrote 0x%llx, RDTSC 0x%llx, RDMSR 0x%llx, TSC_ADJUST 0x%llx, "
+	           "after TSC_ADJUST=0 RDTSC 0x%llx\n",
+	           want, t1, m1, adj, t2);
+	report_check(rep, t1 >= want && t1 - want < TSC_SLACK && m1 >= t1 && m1 - t1 < TSC_SLACK,
+	             name, "RDTSC 0x%llx, RDMSR 0x%llx after writing 0x%llx", t1, m1, want);
+	report_check(rep, adj <= TSC_JUMP && TSC_JUMP - adj < TSC_SLACK, "guest-tsc-adjust",
+	             "IA32_TSC_ADJUST 0x%llx after moving the TSC 0x%llx ahead", adj, TSC_JUMP);
+	report_check(rep, t2 < want, "guest-tsc-adjust-undo",
+	             "RDTSC 0x%llx after TSC_ADJUST=0, still at or past 0x%llx", t2, want);
+}
+
 void platchecks_run(struct report *rep, u64 ram_top, bool hv, bool expect_hv)
 {
 	check_fwcfg(rep, ram_top, hv, expect_hv);
 	check_uart(rep);
 	check_osxsave(rep);
+	check_tsc(rep, hv);
 }
