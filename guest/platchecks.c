@@ -104,6 +104,7 @@ static void check_uart(struct report *rep)
 		scr_ok &= inb(COM1_BASE + UART_SCR) == pats[i];
 	}
 	report_check(rep, scr_ok, "guest-uart-scratch", "scratch register did not read back");
+	uart_drain(); /* a real UART (natively) may still be sending the lines above */
 	const u8 lsr = inb(COM1_BASE + UART_LSR);
 	report_check(rep, (lsr & LSR_THRE_TEMT) == LSR_THRE_TEMT, "guest-uart-lsr-idle",
 	             "LSR 0x%02x after a drain, want THRE and TEMT (0x60) set", lsr);
