@@ -69,6 +69,7 @@
 #define CD1_EAX_XSAVES BIT(3)
 #define CD_SUBLEAF_XSS 1
 /* Leaves 0xB/0x1F: level type in ECX[15:8]. */
+#define TOPO_ECX_LEVEL_MASK 0xffu /* ECX[7:0]: the level number, the subleaf */
 #define TOPO_ECX_TYPE_SHIFT 8
 #define TOPO_TYPE_SMT       1
 #define TOPO_TYPE_CORE      2
@@ -130,7 +131,8 @@ static const struct cpuid_hide cpuid_hidden[] = {
     {CPUID_LEAF_EXT_FLAGS, 0, R_EBX, C7_EBX_SGX, 0, "no SGX enclave memory"},
     {CPUID_LEAF_EXT_FLAGS, 0, R_ECX, C7_ECX_SGX_LC, 0, "no SGX enclave memory"},
     {CPUID_LEAF_EXT_FLAGS, 0, R_EBX, C7_EBX_INVPCID, CPUID_OFFER_INVPCID,
-     "VMX: \"enable INVPCID\" is off, so INVPCID raises #UD"},
+     "VMX: \"enable INVPCID\" is off, so INVPCID raises #UD; hidden under SVM alike, where "
+     "it would run"},
     {CPUID_LEAF_EXT_FLAGS, 0, R_EBX, C7_EBX_RDT_M | C7_EBX_RDT_A, 0,
      "no resource-director MSRs (IA32_PQR_ASSOC) are given to the guest"},
     {CPUID_LEAF_EXT_FLAGS, 0, R_EBX, C7_EBX_PT, 0, "no processor trace MSRs are given"},
@@ -218,7 +220,7 @@ static struct cpuid_regs hv_leaf(u32 leaf)
  * invalid level (type 0, ECX[7:0] the subleaf). */
 static struct cpuid_regs topology_leaf(u32 subleaf, struct cpuid_regs host)
 {
-	struct cpuid_regs c = {0, 0, subleaf & 0xff, 0};
+	struct cpuid_regs c = {0, 0, subleaf & TOPO_ECX_LEVEL_MASK, 0};
 	if (host.ebx == 0 && subleaf == 0)
 		return (struct cpuid_regs){0, 0, 0, 0}; /* the host has no such leaf */
 	static const u32 types[TOPO_LEVELS] = {TOPO_TYPE_SMT, TOPO_TYPE_CORE};
