@@ -6,8 +6,16 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "hv/config.h"
+#include "hv/mem/memmap.h"
 #include "hv/platform/platform.h"
+#include "hv/vm/vm.h"
+#include "lib/console.h"
+#include "tests/unit/arena.h"
+#include "tests/unit/vcpu_stub.h"
 #include "hv/platform/uart16550.h"
 #include "lib/x86/uart.h"
 
@@ -190,6 +198,143 @@ static void test_ports(void **st)
 	(void)COM1_BASE;
 }
 
+/* ---- through the exit handlers (hv/vm/exits.c) ---- */
+
+#define ARENA_SIZE (64 * MiB)
+#define GUEST_RAM  (16 * MiB)
+
+static char con_buf[16 * KiB];
+static size_t con_len;
+
+static void con_capture(const char *str, size_t n)
+{
+	if (n > sizeof(con_buf) - 1 - con_len)
+		n = sizeof(con_buf) - 1 - con_len;
+	memcpy(con_buf + con_len, str, n);
+	con_len += n;
+	con_buf[con_len] = '\0';
+}
+
+struct fixture {
+	struct memmap map;
+	struct frame_alloc fa;
+	struct hv_config cfg;
+	struct vm_params params;
+	struct vm vm;
+	struct vcpu_stub cpu;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	if (!f)
+		return -1;
+	arena_create(ARENA_SIZE);
+	con_init(con_capture);
+	memmap_init(&f->map);
+	assert_int_equal(memmap_add(&f->map, ARENA_BASE, ARENA_SIZE, MEMMAP_USABLE), MEMMAP_OK);
+	assert_int_equal(memmap_normalize(&f->map), MEMMAP_OK);
+	assert_int_equal(frame_init(&f->fa, &f->map), FRAME_OK);
+	hv_config_defaults(&f->cfg);
+	f->cfg.guest_ram = GUEST_RAM;
+	assert_true(hv_config_vm_params(&f->cfg, &f->params));
+	assert_int_equal(vm_create(&f->vm, &f->params, &f->fa, &vcpu_stub_ops, PAGE_SIZE_2M, false),
+	                 0);
+	vcpu_stub_attach(&f->vm.vcpu, &f->cpu);
+	con_len = 0;
+	con_buf[0] = '\0';
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	con_init(NULL);
+	arena_destroy();
+	free(*state);
+	return 0;
+}
+
+/* One IN or OUT of a byte as the backend reports it; returns AL after. */
+static u8 io(struct fixture *f, u16 port, bool in, u8 val)
+{
+	struct vm_exit e = {.kind = VMEXIT_IO, .insn_len = 1};
+	e.io.port = port;
+	e.io.size = 1;
+	e.io.in = in;
+	f->vm.vcpu.regs.rax = val;
+	vm_handle_exit(&f->vm, &e);
+	return (u8)f->vm.vcpu.regs.rax;
+}
+
+static void test_exit_com1(void **state)
+{
+	struct fixture *f = *state;
+	io(f, 0x3fb, false, 0x80); /* DLAB */
+	io(f, 0x3f8, false, 'X');  /* DLL */
+	io(f, 0x3f9, false, 'Y');  /* DLM */
+	io(f, 0x3fb, false, 0x03);
+	assert_int_equal(f->vm.console_bytes, 0);
+	static const char msg[] = "hi\n";
+	for (unsigned i = 0; i < sizeof(msg) - 1; i++)
+		io(f, 0x3f8, false, (u8)msg[i]);
+	assert_int_equal(f->vm.console_bytes, 3);
+	assert_non_null(strstr(con_buf, "hi\n"));
+	assert_null(strchr(con_buf, 'X'));
+	assert_null(strchr(con_buf, 'Y'));
+	assert_int_equal(io(f, 0x3fd, true, 0), 0x60);
+	/* COM1 and fw_cfg are devices, not counted as unclaimed ports. */
+	for (unsigned i = 0; i < VM_PORT_SLOTS; i++)
+		assert_true(f->vm.ports[i].reads == 0 && f->vm.ports[i].writes == 0);
+	assert_int_equal(f->cpu.skipped_insns, 8);
+}
+
+static void test_exit_fwcfg_and_unclaimed(void **state)
+{
+	struct fixture *f = *state;
+	struct vm_exit e = {.kind = VMEXIT_IO, .insn_len = 1};
+	e.io.port = 0x510;
+	e.io.size = 2;
+	f->vm.vcpu.regs.rax = 0x0003; /* FW_CFG_RAM_SIZE */
+	vm_handle_exit(&f->vm, &e);
+	u64 ram = 0;
+	for (unsigned i = 0; i < 8; i++)
+		ram |= (u64)io(f, 0x511, true, 0) << (8 * i);
+	assert_int_equal(ram, GUEST_RAM);
+	/* An unclaimed port: all ones, counted. */
+	assert_int_equal(io(f, 0x80, true, 0), 0xff);
+	assert_int_equal(f->vm.ports[0].port, 0x80);
+	assert_int_equal(f->vm.ports[0].reads, 1);
+}
+
+static void msr(struct fixture *f, bool write, u32 idx, u64 val)
+{
+	struct vm_exit e = {.kind = write ? VMEXIT_MSR_WRITE : VMEXIT_MSR_READ, .insn_len = 2};
+	f->vm.vcpu.regs.rcx = idx;
+	f->vm.vcpu.regs.rax = (u32)val;
+	f->vm.vcpu.regs.rdx = val >> 32;
+	vm_handle_exit(&f->vm, &e);
+}
+
+static void test_exit_tsc_write(void **state)
+{
+	struct fixture *f = *state;
+	msr(f, true, 0x10, 0); /* TSC = 0: the offset is minus the host's TSC */
+	assert_int_equal(f->cpu.tsc_offset_calls, 1);
+	assert_int_equal(f->cpu.tsc_offset, f->vm.platform.tsc.offset);
+	assert_true(f->cpu.tsc_offset != 0);
+	assert_int_equal(f->cpu.injected, 0);
+	/* TSC_ADJUST back to 0 undoes it. */
+	msr(f, true, 0x3b, 0);
+	assert_int_equal(f->cpu.tsc_offset_calls, 2);
+	assert_int_equal(f->cpu.tsc_offset, 0);
+	/* TSC_AUX without RDTSCP: #GP, no offset change. */
+	msr(f, true, 0xc0000103, 1);
+	assert_int_equal(f->cpu.injected, 1);
+	assert_int_equal(f->cpu.last_vector, 13);
+	assert_int_equal(f->cpu.tsc_offset_calls, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -198,5 +343,11 @@ int main(void)
 	    cmocka_unit_test(test_ier_iir_fcr), cmocka_unit_test(test_mcr_msr_loopback),
 	    cmocka_unit_test(test_ports),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	const struct CMUnitTest exit_tests[] = {
+	    cmocka_unit_test_setup_teardown(test_exit_com1, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_exit_fwcfg_and_unclaimed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_exit_tsc_write, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL) |
+	       cmocka_run_group_tests(exit_tests, NULL, NULL);
 }
