@@ -4,6 +4,7 @@
 #include "hv/mem/phys.h"
 #include "lib/bits.h"
 #include "lib/mem.h"
+#include "lib/x86/zero.h"
 
 void balloon_init(struct balloon *b)
 {
@@ -108,8 +109,9 @@ enum balloon_err balloon_out(struct balloon *b, struct gmap *g, struct frame_all
 		for (u64 off = 0; off < bytes; off += PAGE_SIZE_4K) {
 			u64 hpa;
 			gmap_lookup(g, gpa + off, &hpa);
-			/* What the guest left there is not the next owner's business. */
-			memset(phys_to_virt(hpa), 0, PAGE_SIZE_4K);
+			/* What the guest left there is not the next owner's business; a page it
+			 * never wrote costs a read (lib/x86/zero.h). */
+			zero_range(phys_to_virt(hpa), PAGE_SIZE_4K);
 			if (frame_free(fa, hpa) == FRAME_OK)
 				freed++;
 		}
@@ -178,7 +180,7 @@ enum balloon_err balloon_in(struct balloon *b, struct gmap *g, struct frame_allo
 			undo_in(&saved, g, fa, ent, i);
 			return BALLOON_ERR_REGIONS_FULL;
 		}
-		memset(phys_to_virt(hpa), 0, bytes);
+		zero_range(phys_to_virt(hpa), bytes);
 	}
 	b->pending -= want;
 	b->taken_back += want;
@@ -196,15 +198,27 @@ enum balloon_err balloon_hotadd(struct balloon *b, struct gmap *g, struct frame_
 	const u64 bytes = b->pending * PAGE_SIZE_4K;
 	if (gpa + bytes > GMAP_GPA_LIMIT)
 		return BALLOON_ERR_GPA_LIMIT;
-	u64 hpa;
-	if (frame_alloc_run(fa, b->pending, PAGE_SIZE_2M, &hpa) != FRAME_OK &&
-	    frame_alloc_run(fa, b->pending, PAGE_SIZE_4K, &hpa) != FRAME_OK)
+	u64 hpa, conflict;
+	/* First the host frames that continue the RAM at the top, so that the new range joins it
+	 * on one host run (above the PCI hole: all RAM above 4 GiB in one VMM segment); else any
+	 * run, 2 MiB-aligned where one is free. */
+	const struct gmap_region *last = g->count ? gmap_get(g, g->count - 1) : NULL;
+	enum frame_err ferr = FRAME_ERR_NO_MEMORY;
+	if (last && gmap_region_end(last) == gpa) {
+		hpa = last->hpa + last->size;
+		ferr = frame_claim_at(fa, hpa, b->pending, &conflict);
+	}
+	if (ferr != FRAME_OK)
+		ferr = frame_alloc_run(fa, b->pending, PAGE_SIZE_2M, &hpa);
+	if (ferr != FRAME_OK)
+		ferr = frame_alloc_run(fa, b->pending, PAGE_SIZE_4K, &hpa);
+	if (ferr != FRAME_OK)
 		return BALLOON_ERR_NO_MEMORY;
 	if (gmap_add_merge(g, gpa, bytes, hpa, GMAP_RAM, GMAP_PERM_RWX) != GMAP_OK) {
 		frame_free_run(fa, hpa, b->pending);
 		return BALLOON_ERR_REGIONS_FULL;
 	}
-	memset(phys_to_virt(hpa), 0, bytes);
+	zero_range(phys_to_virt(hpa), bytes);
 	b->hotadded += b->pending;
 	b->pending = 0;
 	b->hotadds++;

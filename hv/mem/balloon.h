@@ -64,7 +64,9 @@ enum balloon_err balloon_in(struct balloon *b, struct gmap *g, struct frame_allo
                             const u64 *ent, unsigned n, struct balloon_range reserved, u64 *pages,
                             unsigned *bad);
 /* Hot-adds the pending pages as one range at the first 2 MiB-aligned gPA at or above both the
- * top of RAM and min_gpa, on one zeroed host run (2 MiB-aligned where one is free). */
+ * top of RAM and min_gpa, on one zeroed host run: the host frames right after those of the region
+ * at the top when the range starts where that region ends and they are free (the two then make
+ * one region, contiguous in gPA and hPA), else a run 2 MiB-aligned where one is free. */
 enum balloon_err balloon_hotadd(struct balloon *b, struct gmap *g, struct frame_alloc *fa,
                                 u64 min_gpa, struct hv_mem_range *out, u64 *hpa);
 

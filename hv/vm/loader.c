@@ -22,7 +22,32 @@
 #define GUEST_LOW_MEM_END     0x9f000ULL /* conventional memory the guest may use */
 #define GUEST_KERNEL_MIN      (1 * MiB)
 
+#define GUEST_MMAP_MAX 8 /* entries: 0x8100 + 8 * 24 bytes stays below the loader name */
+
 static const char loader_name[] = "segvisor";
+
+/* The Multiboot memory map the guest sees, from the guest memory map: conventional memory below
+ * 640 KiB, then each run of RAM contiguous in gPA from 1 MiB up, so that a gap in the map (the
+ * PCI hole, or pages ballooned out before a reboot) is a gap in the guest's map too. Returns the
+ * entries written. */
+static unsigned guest_mmap(const struct gmap *g, struct mb_mmap_entry *m)
+{
+	const u32 esize = sizeof(struct mb_mmap_entry) - sizeof(m->size);
+	unsigned n = 0;
+	m[n++] = (struct mb_mmap_entry){esize, 0, GUEST_LOW_MEM_END, MB_MMAP_AVAILABLE};
+	const struct gmap_region *r;
+	gmap_for_each_region (g, r) {
+		u64 lo = r->gpa < 1 * MiB ? 1 * MiB : r->gpa, hi = gmap_region_end(r);
+		if (r->type != GMAP_RAM || hi <= lo)
+			continue;
+		struct mb_mmap_entry *last = &m[n - 1];
+		if (n > 1 && last->base_addr + last->length == lo)
+			last->length = hi - last->base_addr;
+		else if (n < GUEST_MMAP_MAX)
+			m[n++] = (struct mb_mmap_entry){esize, lo, hi - lo, MB_MMAP_AVAILABLE};
+	}
+	return n;
+}
 
 int loader_check(const void *image, u64 size, u64 ram, struct elf_image *elf, char *why,
                  size_t why_size)
@@ -57,7 +82,6 @@ int loader_check(const void *image, u64 size, u64 ram, struct elf_image *elf, ch
 int loader_load(struct vm *vm, const void *image, const struct elf_image *elf, const char *cmdline,
                 struct vcpu_start *start)
 {
-	u64 ram = gmap_ram_top(&vm->gmap);
 	for (unsigned i = 0; i < elf->nsegments; i++) {
 		const struct elf_segment *s = &elf->seg[i];
 		if (!vm_copy_to_guest(vm, s->paddr, (const u8 *)image + s->offset, s->filesz))
@@ -77,18 +101,17 @@ int loader_load(struct vm *vm, const void *image, const struct elf_image *elf, c
 		           len, GUEST_CMDLINE_MAX - 1);
 		return -1;
 	}
-	const struct mb_mmap_entry mmap[2] = {
-	    {sizeof(struct mb_mmap_entry) - 4, 0, GUEST_LOW_MEM_END, MB_MMAP_AVAILABLE},
-	    {sizeof(struct mb_mmap_entry) - 4, 1 * MiB, ram - 1 * MiB, MB_MMAP_AVAILABLE},
-	};
+	static struct mb_mmap_entry mmap[GUEST_MMAP_MAX];
+	const unsigned entries = guest_mmap(&vm->gmap, mmap);
 	struct mb_info info;
 	memset(&info, 0, sizeof(info));
 	info.flags = MB_INFO_MEMORY | MB_INFO_CMDLINE | MB_INFO_MEM_MAP | MB_INFO_LOADER_NAME;
 	info.mem_lower = GUEST_LOW_MEM_END / KiB;
-	info.mem_upper = (u32)((ram - 1 * MiB) / KiB);
+	/* Upper memory: from 1 MiB to the first hole (spec 3.3, mem_upper). */
+	info.mem_upper = entries > 1 ? (u32)(mmap[1].length / KiB) : 0;
 	info.cmdline = GUEST_CMDLINE_GPA;
 	info.mmap_addr = GUEST_MMAP_GPA;
-	info.mmap_length = sizeof(mmap);
+	info.mmap_length = entries * sizeof(mmap[0]);
 	info.boot_loader_name = GUEST_LOADER_NAME_GPA;
 	if (!vm_copy_to_guest(vm, GUEST_INFO_GPA, &info, sizeof(info)) ||
 	    !vm_copy_to_guest(vm, GUEST_MMAP_GPA, mmap, sizeof(mmap)) ||

@@ -57,19 +57,28 @@ static u64 zero_gpa_range(const struct vm *vm, u64 gpa, u64 len)
 	return written;
 }
 
-/* Zeroes guest RAM, saying how far it is on long runs and how fast it was. */
+/* Zeroes guest RAM (every region of the memory map: the PCI hole is none of them), saying how far
+ * it is on long runs and how fast it was. */
 static void zero_guest_ram(const struct vm *vm)
 {
-	const u64 size = vm->params.guest_ram;
+	const u64 size = gmap_ram_bytes(&vm->gmap);
 	const u64 tsc_hz = vm->tsc_hz;
 	u64 written = 0, done = 0, last_bytes = 0;
 	char a[24], b[24];
 
 	const u64 t0 = tsc_read();
 	u64 last = t0;
+	const struct gmap_region *r = &vm->gmap.r[0];
+	u64 at = r->gpa;
 	while (done < size) {
-		u64 chunk = size - done < ZERO_CHUNK ? size - done : ZERO_CHUNK;
-		written += zero_gpa_range(vm, done, chunk);
+		if (at == gmap_region_end(r)) {
+			r++;
+			at = r->gpa;
+		}
+		u64 left = gmap_region_end(r) - at;
+		u64 chunk = left < ZERO_CHUNK ? left : ZERO_CHUNK;
+		written += zero_gpa_range(vm, at, chunk);
+		at += chunk;
 		done += chunk;
 		u64 now = tsc_read();
 		bool due = tsc_hz ? now - last >= ZERO_PROGRESS_S * tsc_hz
@@ -202,6 +211,19 @@ int vm_create(struct vm *vm, const struct vm_params *params, struct frame_alloc 
 		if (aligns[i] <= cfg->guest_ram)
 			ferr = frame_alloc_run(fa, frames, aligns[i], &vm->ram_hpa);
 	vm->ram_contiguous = ferr == FRAME_OK;
+	/* The PCI hole: RAM around it, on the one host run (scattered runs are laid out from gPA 0
+	 * without a hole, hv/vm/compact_vm.c). */
+	struct gmap_layout lay;
+	gmap_layout_ram(cfg->guest_ram, cfg->io_hole, &lay);
+	vm->io_hole = (struct balloon_range){lay.hole_lo, lay.hole_hi};
+	if (ferr != FRAME_OK && lay.hole_hi) {
+		con_printf(
+		    "FAIL: guest-ram: io_hole=on needs guest RAM on one contiguous host run of "
+		    "%llu MiB and none is free (%s); RAM around the PCI hole on scattered host "
+		    "runs is not built (io_hole=off lays the RAM out from gPA 0)\n",
+		    cfg->guest_ram / MiB, frame_strerror(ferr));
+		return -1;
+	}
 	if (ferr != FRAME_OK && !cfg->guest_ram_at) {
 		ferr = vm_place_scattered(vm, frames);
 		if (ferr != FRAME_OK && ferr != FRAME_ERR_NO_MEMORY)
@@ -221,9 +243,8 @@ int vm_create(struct vm *vm, const struct vm_params *params, struct frame_alloc 
 			con_printf("no frame is free)\n");
 		return -1;
 	}
-	enum gmap_err gerr = vm->ram_contiguous ? gmap_add(&vm->gmap, 0, cfg->guest_ram,
-	                                                   vm->ram_hpa, GMAP_RAM, GMAP_PERM_RWX)
-	                                        : GMAP_OK;
+	enum gmap_err gerr =
+	    vm->ram_contiguous ? gmap_add_layout(&vm->gmap, &lay, vm->ram_hpa) : GMAP_OK;
 	if (gerr != GMAP_OK) {
 		con_printf("FAIL: guest-ram: %s\n", gmap_strerror(gerr));
 		return -1;
@@ -231,16 +252,23 @@ int vm_create(struct vm *vm, const struct vm_params *params, struct frame_alloc 
 	const struct platform_config pc = {
 	    .ram_bytes = cfg->guest_ram, .console = platform_console, .console_ctx = vm};
 	platform_init(&vm->platform, &pc);
-	if (vm->ram_contiguous)
-		con_printf("guest: RAM gPA [0x0, 0x%llx) at hPA [0x%llx, 0x%llx)\n", cfg->guest_ram,
-		           vm->ram_hpa, vm->ram_hpa + cfg->guest_ram);
+	u64 run_off = 0;
+	for (unsigned i = 0; vm->ram_contiguous && i < lay.runs; run_off += lay.run[i++].size)
+		con_printf("guest: RAM gPA [0x%llx, 0x%llx) at hPA [0x%llx, 0x%llx)\n",
+		           lay.run[i].gpa, lay.run[i].gpa + lay.run[i].size, vm->ram_hpa + run_off,
+		           vm->ram_hpa + run_off + lay.run[i].size);
+	if (lay.hole_hi)
+		con_printf("guest: PCI hole gPA [0x%llx, 0x%llx): not RAM (io_hole=on, guest RAM "
+		           "above %llu MiB)\n",
+		           lay.hole_lo, lay.hole_hi, GMAP_IO_HOLE_START / MiB);
 	if (cfg->dirty_ram) {
 		/* The first word of a page is where zero_range starts writing, so
 		 * this makes it write every byte of guest RAM, as on memory a
 		 * previous tenant used. */
-		for (u64 off = 0, hpa; off < cfg->guest_ram; off += PAGE_SIZE_4K)
-			if (gmap_lookup(&vm->gmap, off, &hpa))
-				phys_write64(hpa, DIRTY_RAM_PATTERN);
+		const struct gmap_region *r;
+		gmap_for_each_region (&vm->gmap, r)
+			for (u64 off = 0; off < r->size; off += PAGE_SIZE_4K)
+				phys_write64(r->hpa + off, DIRTY_RAM_PATTERN);
 		con_printf(
 		    "guest: dirty_ram: a word written into each of %llu pages first (test only)\n",
 		    cfg->guest_ram / PAGE_SIZE_4K);
@@ -248,9 +276,10 @@ int vm_create(struct vm *vm, const struct vm_params *params, struct frame_alloc 
 	vm->tsc_hz = tsc_hz_from_pit(TSC_CALIBRATE_MS);
 	zero_guest_ram(vm);
 
-	/* The VMM segment: all of guest RAM, one base-bound check away. */
+	/* The VMM segment: all of guest RAM, one base-bound check away; with the PCI hole, the RAM
+	 * below it (self-ballooning moves it above, hv/vm/vmmem.c, to make one run there). */
 	if (vm->ram_contiguous)
-		segment_set(&vm->vmm_seg, 0, cfg->guest_ram, vm->ram_hpa);
+		segment_set(&vm->vmm_seg, 0, lay.run[0].size, vm->ram_hpa);
 	else
 		segment_disable(&vm->vmm_seg); /* until compaction makes one run */
 	enum bloom_err berr = bloom_init(&vm->escape, cfg->bloom_bits, cfg->bloom_hashes);

@@ -45,6 +45,7 @@ struct vm_params {
 	const char *entry_test;       /* test only: a backend rule to break at entry, "" none */
 	u32 watchdog;                 /* preemption-timer ticks without an exit; 0 off */
 	bool dirty_ram;               /* test only: dirty every page before zeroing */
+	bool io_hole;                 /* the PCI hole below 4 GiB when guest_ram > 3 GiB */
 	u64 host_fragment;            /* hv/mem/frame.h frame_fragment(): every, 0 off */
 	u64 host_fragment_seed;
 	bool host_fragment_pin; /* the other tenants' chunks are unmovable */

@@ -97,8 +97,20 @@ s64 vmmem_hotadd(struct vm *vm, u64 range_gpa, u64 *out)
 	con_printf("hot-add: gPA [0x%llx, 0x%llx) on hPA [0x%llx, 0x%llx), %llu pages\n", r.gpa,
 	           r.gpa + r.bytes, hpa, hpa + r.bytes, r.bytes / PAGE_SIZE_4K);
 	/* The guest builds its segment here: the VMM segment goes with it, one offset over the
-	 * new host run, so that dual-direct composes the two. */
-	segment_set(&vm->vmm_seg, r.gpa, r.gpa + r.bytes, hpa - r.gpa);
+	 * new host run, so that dual-direct composes the two. Above the PCI hole, when the range
+	 * joined the RAM there on one host run, the VMM segment covers all of it: the guest has
+	 * moved its memory from below the hole to make that one run. */
+	u64 above_hpa;
+	if (vm->io_hole.hi && gmap_ram_contiguous_from(&vm->gmap, vm->io_hole.hi, &above_hpa)) {
+		const u64 top = gmap_ram_top(&vm->gmap);
+		segment_set(&vm->vmm_seg, vm->io_hole.hi, top, above_hpa - vm->io_hole.hi);
+		con_printf(
+		    "hot-add: guest RAM above the PCI hole, gPA [0x%llx, 0x%llx), is one host "
+		    "run at hPA 0x%llx: one VMM segment covers it\n",
+		    vm->io_hole.hi, top, above_hpa);
+	} else {
+		segment_set(&vm->vmm_seg, r.gpa, r.gpa + r.bytes, hpa - r.gpa);
+	}
 	s64 st = follow(vm, "hot-add");
 	if (st)
 		return st;
@@ -139,10 +151,13 @@ void vmmem_report(const struct vm *vm)
 		if (n < (int)sizeof(layout))
 			n += fmt_snprintf(layout + n, sizeof(layout) - n, "%s0x%llx-0x%llx",
 			                  n ? "," : "", r->gpa, gmap_region_end(r));
+	const struct direct_segment *v = &vm->vmm_seg;
 	con_printf("RESULT kind=balloon source=hypervisor pages_returned=%llu pages_hotadded=%llu "
 	           "pages_taken_back=%llu pages_pending=%llu hotadds=%u hotadd_gpa=0x%llx "
-	           "hotadd_bytes=%llu hotadd_hpa=0x%llx ram_bytes=%llu regions=%u layout=%s\n",
+	           "hotadd_bytes=%llu hotadd_hpa=0x%llx ram_bytes=%llu regions=%u layout=%s "
+	           "io_hole=0x%llx-0x%llx vmm_seg=0x%llx-0x%llx vmm_seg_bytes=%llu\n",
 	           b->returned, b->hotadded, b->taken_back, b->pending, b->hotadds, b->last.gpa,
 	           b->last.bytes, b->last_hpa, gmap_ram_bytes(&vm->gmap), gmap_count(&vm->gmap),
-	           layout);
+	           layout, vm->io_hole.lo, vm->io_hole.hi, v->enabled ? v->base : 0,
+	           v->enabled ? v->limit : 0, v->enabled ? v->limit - v->base : 0);
 }
