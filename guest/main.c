@@ -86,6 +86,13 @@ void guest_main(u32 magic, u32 info_pa)
 		vmchecks_run(&rep, ram_top, free_start, o.pattern, loaded_by_segvisor(mbi));
 	if (o.oob)
 		vmchecks_oob(&rep, ram_top);
+	if (o.iohole_touch)
+		iohole_touch(&rep, mbi);
+	if (o.iohole && !iohole_run(&rep, mbi, free_start, &free_start, &ram_top) &&
+	    o.workloads != WORKLOADS_NONE) {
+		report_skip(&rep, "workloads", "the RAM below the PCI hole was not moved");
+		o.workloads = WORKLOADS_NONE;
+	}
 	if (o.balloon) {
 		/* Self-ballooning: free RAM above what the workloads reserve is fragmented,
 		 * returned and hot-added; the workload region goes on the new range. */

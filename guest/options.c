@@ -42,6 +42,10 @@ static const struct opt_desc guest_opt_descs[] = {
                    "pinned pages scattered over free RAM, fragmenting it"),
     OPT_BOOL_ENTRY(struct guest_opts, balloon, "balloon",
                    "self-balloon free RAM and put the region on the hot-added range"),
+    OPT_BOOL_ENTRY(struct guest_opts, iohole, "iohole",
+                   "move the RAM below the PCI hole above 4 GiB and run the workloads there"),
+    OPT_BOOL_ENTRY(struct guest_opts, iohole_touch, "iohole_touch",
+                   "read a gPA inside the PCI hole (the hypervisor must stop the guest)"),
 };
 
 const struct opt_table guest_opts_table = OPT_TABLE(guest_opt_descs);

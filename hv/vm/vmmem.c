@@ -152,12 +152,22 @@ void vmmem_report(const struct vm *vm)
 			n += fmt_snprintf(layout + n, sizeof(layout) - n, "%s0x%llx-0x%llx",
 			                  n ? "," : "", r->gpa, gmap_region_end(r));
 	const struct direct_segment *v = &vm->vmm_seg;
+	/* Guest RAM the VMM segment does not cover: what goes through nested paging. */
+	u64 in_seg = 0;
+	gmap_for_each_region (&vm->gmap, r) {
+		const u64 lo = r->gpa > v->base ? r->gpa : v->base;
+		const u64 hi = gmap_region_end(r) < v->limit ? gmap_region_end(r) : v->limit;
+		if (v->enabled && lo < hi)
+			in_seg += hi - lo;
+	}
 	con_printf("RESULT kind=balloon source=hypervisor pages_returned=%llu pages_hotadded=%llu "
 	           "pages_taken_back=%llu pages_pending=%llu hotadds=%u hotadd_gpa=0x%llx "
 	           "hotadd_bytes=%llu hotadd_hpa=0x%llx ram_bytes=%llu regions=%u layout=%s "
-	           "io_hole=0x%llx-0x%llx vmm_seg=0x%llx-0x%llx vmm_seg_bytes=%llu\n",
+	           "io_hole=0x%llx-0x%llx vmm_seg=0x%llx-0x%llx vmm_seg_bytes=%llu "
+	           "ram_outside_vmm_seg=%llu\n",
 	           b->returned, b->hotadded, b->taken_back, b->pending, b->hotadds, b->last.gpa,
 	           b->last.bytes, b->last_hpa, gmap_ram_bytes(&vm->gmap), gmap_count(&vm->gmap),
 	           layout, vm->io_hole.lo, vm->io_hole.hi, v->enabled ? v->base : 0,
-	           v->enabled ? v->limit : 0, v->enabled ? v->limit - v->base : 0);
+	           v->enabled ? v->limit : 0, v->enabled ? v->limit - v->base : 0,
+	           gmap_ram_bytes(&vm->gmap) - in_seg);
 }
