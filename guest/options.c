@@ -1,6 +1,7 @@
 #include "guest/options.h"
 
 #include "guest/balloon.h"
+#include "guest/gswap.h"
 #include "lib/hvcall.h"
 
 static const char *const workload_names[] = {HV_WORKLOAD_NAMES, "all", "none", NULL};
@@ -42,6 +43,8 @@ static const struct opt_desc guest_opt_descs[] = {
                    "pinned pages scattered over free RAM, fragmenting it"),
     OPT_BOOL_ENTRY(struct guest_opts, balloon, "balloon",
                    "self-balloon free RAM and put the region on the hot-added range"),
+    OPT_UINT_ENTRY(struct guest_opts, gswap, "gswap", 0, GSWAP_MAX_PAGES, 0,
+                   "pages of the region the guest swaps out to its own store and back, per mode"),
     OPT_BOOL_ENTRY(struct guest_opts, iohole, "iohole",
                    "move the RAM below the PCI hole above 4 GiB and run the workloads there"),
     OPT_BOOL_ENTRY(struct guest_opts, iohole_touch, "iohole_touch",
