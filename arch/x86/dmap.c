@@ -40,6 +40,24 @@ void dmap_init(u64 top, struct dmap_info *out)
 	*out = dmap;
 }
 
+bool dmap_set_uncached(u64 pa, u64 len)
+{
+	if (!len || pa + len > dmap.top || pa + len < pa)
+		return false;
+	for (u64 a = align_down(pa, PAGE_SIZE_2M); a < pa + len; a += PAGE_SIZE_2M) {
+		const u64 g = a / GiB;
+		if (dmap_pdpt[g] & PTE_PS) {
+			for (u64 i = 0; i < PT_ENTRIES; i++)
+				dmap_pd[g][i] = (g * GiB + i * PAGE_SIZE_2M) | PTE_P | PTE_RW | PTE_PS;
+			dmap_pdpt[g] = (u64)(uintptr_t)dmap_pd[g] | PTE_P | PTE_RW;
+			dmap.tables++;
+		}
+		dmap_pd[g][pt_index(a, 2)] |= PTE_PCD | PTE_PWT;
+	}
+	write_cr3(read_cr3()); /* the direct map has no global pages: this flushes it */
+	return true;
+}
+
 unsigned dmap_verify(void)
 {
 	const u64 *pml4 = (const u64 *)(uintptr_t)(read_cr3() & PTE_ADDR_MASK);

@@ -19,6 +19,11 @@ struct dmap_info {
 /* Maps [0, top) (rounded up to 1 GiB, clamped to DMAP_MAX_BYTES) and loads
  * CR3. Returns the bytes actually mapped in *out. */
 void dmap_init(u64 top, struct dmap_info *out);
+/* Makes the 2 MiB pages holding [pa, pa + len) uncached (PCD and PWT: PAT
+ * entry 3, UC with the power-up PAT, SDM Vol. 3A, 13.12.3), splitting a
+ * 1 GiB page into 2 MiB ones first. For MMIO such as the local APIC's;
+ * false when the range is not in the map. */
+bool dmap_set_uncached(u64 pa, u64 len);
 /* Checks the live tables: every 1 GiB or 2 MiB entry present and pointing
  * at its own address. Returns the number of wrong entries. */
 unsigned dmap_verify(void);

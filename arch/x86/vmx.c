@@ -623,6 +623,9 @@ static int vmx_run(struct vcpu *v, struct vm_exit *e)
 {
 	struct vmx_vcpu *x = v->arch;
 	int rc = vmx_enter(&v->regs, x->launched);
+	/* SDM 28.5.2: the exit loaded GDTR and IDTR bases from the host-state
+	 * area with limits of 0xFFFF; the tables are shorter. */
+	desc_reload_limits();
 	if (rc) {
 		memset(e, 0, sizeof(*e));
 		e->kind = VMEXIT_ENTRY_FAIL;

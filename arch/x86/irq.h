@@ -1,0 +1,61 @@
+/* The host's interrupts: vectors 32-255 (arch/x86/irq.S) and the NMI, as the
+ * hypervisor takes them. The host runs with RFLAGS.IF = 0; interrupts reach
+ * it only while a guest runs, through a VM exit (VT-x: acknowledged on exit,
+ * the vector in the exit information; SVM: the INTR intercept, then taken
+ * through the IDT after STGI). irq_dispatch() gives each vector its handler
+ * and counts it; an unassigned vector is reported by name and counted. The
+ * host LAPIC timer (arch/x86/lapic.c) serves two clients: a periodic host
+ * tick (the host_tick= option) and a one-shot deadline a backend asks for
+ * (the SVM watchdog). */
+#ifndef ARCH_X86_IRQ_H
+#define ARCH_X86_IRQ_H
+
+#define IRQ_FIRST_VECTOR 32 /* the first vector that is not an exception (SDM Table 6-1) */
+#define IRQ_VECTORS      224
+#define IRQ_VEC_TIMER    0xec /* the host LAPIC timer */
+/* Vector of the APIC's spurious interrupts; bits 3:0 set, as older APICs
+ * require (SDM Vol. 3A, 11.9). */
+#define IRQ_VEC_SPURIOUS 0xff
+
+#ifndef __ASSEMBLY__
+#include "lib/types.h"
+#include "lib/x86/exc.h"
+
+/* What the host counts of its own interrupts (since boot). */
+struct irq_counts {
+	u64 timer;      /* LAPIC timer interrupts */
+	u64 ticks;      /* of them, host_tick periods that passed */
+	u64 spurious;   /* APIC spurious-vector interrupts (no EOI, SDM 11.9) */
+	u64 unexpected; /* vectors the host assigned to nothing */
+	u64 nmis;       /* NMIs, in host or guest mode */
+};
+
+extern const u64 irq_stubs[IRQ_VECTORS];
+
+/* Called by arch/x86/irq.S with the frame of the interrupted code. */
+void irq_entry(struct exc_frame *f);
+/* Handles one host interrupt of vector v (32-255) and EOIs it: from the IDT
+ * or from a VM exit that acknowledged it. */
+void irq_dispatch(u8 v);
+/* An NMI the host took (in host mode through the IDT, or a VM exit). */
+void irq_nmi(u64 rip, bool guest_mode);
+/* "local APIC timer", "APIC spurious", "unassigned": the host's name of v. */
+const char *irq_vector_name(u8 v);
+const struct irq_counts *irq_counts(void);
+/* Ends the NMI blocking that a VM exit caused by an NMI leaves (irq.S). */
+void irq_iret_to_self(void);
+
+/* Initializes the local APIC once (arch/x86/lapic.c); false when the host
+ * cannot use it (the reason printed). */
+bool irq_host_init(void);
+/* A host tick every period TSC cycles while guests run (0: none). */
+void irq_host_tick_set(u64 period);
+/* Before each guest entry: arms the LAPIC timer for the earlier of the next
+ * host tick and deadline (a TSC value; 0: none); with neither, the timer
+ * stays masked. */
+void irq_timer_arm(u64 deadline);
+/* Stops the LAPIC timer (the guest is done). */
+void irq_timer_stop(void);
+#endif
+
+#endif
