@@ -32,7 +32,8 @@ struct hv_config {
 	u64 host_fragment_seed;       /* 0: every Nth; else a seeded 1-in-N choice */
 	bool host_fragment_pin;       /* the held chunks are unmovable */
 	bool dirty_ram;               /* test only: dirty guest RAM so its zeroing must write */
-	u64 watchdog;                 /* VMX-preemption-timer ticks without an exit; 0: off */
+	u64 watchdog;                 /* TSC cycles of guest time (arch/x86/watchdog.h); 0: off */
+	u64 host_tick;                /* ms between host LAPIC timer ticks in guest mode; 0: off */
 	u32 crash_test;               /* test only: enum crash_kind raised on purpose */
 	u32 crash_at;                 /* test only: enum crash_at, where it is raised */
 };

@@ -48,7 +48,8 @@ bool dmap_set_uncached(u64 pa, u64 len)
 		const u64 g = a / GiB;
 		if (dmap_pdpt[g] & PTE_PS) {
 			for (u64 i = 0; i < PT_ENTRIES; i++)
-				dmap_pd[g][i] = (g * GiB + i * PAGE_SIZE_2M) | PTE_P | PTE_RW | PTE_PS;
+				dmap_pd[g][i] =
+				    (g * GiB + i * PAGE_SIZE_2M) | PTE_P | PTE_RW | PTE_PS;
 			dmap_pdpt[g] = (u64)(uintptr_t)dmap_pd[g] | PTE_P | PTE_RW;
 			dmap.tables++;
 		}

@@ -7,6 +7,7 @@
 /* Unexpected interrupts are reported one line each up to this many; the
  * rest are only counted (a stuck source must not flood the console). */
 #define IRQ_REPORT_MAX 8
+#define MS_PER_S       1000
 
 static struct irq_counts counts;
 static bool lapic_ok, lapic_tried;
@@ -50,8 +51,8 @@ void irq_dispatch(u8 v)
 		handlers[v]();
 	} else {
 		if (counts.unexpected++ < IRQ_REPORT_MAX)
-			con_printf("hypervisor: unexpected interrupt: vector 0x%x (%s), ignored\n", v,
-			           irq_vector_name(v));
+			con_printf("hypervisor: unexpected interrupt: vector 0x%x (%s), ignored\n",
+			           v, irq_vector_name(v));
 	}
 	if (lapic_ok)
 		lapic_eoi();
@@ -65,9 +66,10 @@ void irq_entry(struct exc_frame *f)
 void irq_nmi(u64 rip, bool guest_mode)
 {
 	if (counts.nmis++ < IRQ_REPORT_MAX)
-		con_printf("hypervisor: NMI taken %s (rip 0x%llx): a host event (watchdog or hardware "
-		           "error), not the guest's; noted\n",
-		           guest_mode ? "in guest mode" : "in the hypervisor", rip);
+		con_printf(
+		    "hypervisor: NMI taken %s (rip 0x%llx): a host event (watchdog or hardware "
+		    "error), not the guest's; noted\n",
+		    guest_mode ? "in guest mode" : "in the hypervisor", rip);
 }
 
 const struct irq_counts *irq_counts(void)
@@ -84,10 +86,20 @@ bool irq_host_init(void)
 	return lapic_ok;
 }
 
-void irq_host_tick_set(u64 period)
+bool irq_host_setup(u32 tick_ms)
 {
-	tick_period = period;
-	tick_next = tsc_read() + period;
+	if (!irq_host_init()) {
+		if (tick_ms)
+			con_printf("host_tick: no usable local APIC; no host tick\n");
+		return false;
+	}
+	tick_period = lapic_tsc_hz() * tick_ms / MS_PER_S;
+	tick_next = tsc_read() + tick_period;
+	if (tick_ms)
+		con_printf("host_tick: a host LAPIC timer interrupt every %u ms (%llu TSC cycles) "
+		           "while the guest runs\n",
+		           tick_ms, tick_period);
+	return true;
 }
 
 void irq_timer_arm(u64 deadline)

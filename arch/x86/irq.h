@@ -48,8 +48,9 @@ void irq_iret_to_self(void);
 /* Initializes the local APIC once (arch/x86/lapic.c); false when the host
  * cannot use it (the reason printed). */
 bool irq_host_init(void);
-/* A host tick every period TSC cycles while guests run (0: none). */
-void irq_host_tick_set(u64 period);
+/* irq_host_init, then a host tick every tick_ms milliseconds while guests
+ * run (0: none); false when the LAPIC is not usable. */
+bool irq_host_setup(u32 tick_ms);
 /* Before each guest entry: arms the LAPIC timer for the earlier of the next
  * host tick and deadline (a TSC value; 0: none); with neither, the timer
  * stays masked. */

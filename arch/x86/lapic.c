@@ -97,8 +97,7 @@ bool lapic_init(void)
 	           "(divide by 16) %llu counts in %llu TSC cycles: %llu Hz at a TSC of %llu Hz "
 	           "(PIT)\n",
 	           pa, reg_read(LAPIC_ID) >> 24, reg_read(LAPIC_VERSION) & LAPIC_VERSION_MASK,
-	           IRQ_VEC_SPURIOUS, rate.count, rate.tsc, lapic_rate_hz(&rate, tsc_hz),
-	           tsc_hz);
+	           IRQ_VEC_SPURIOUS, rate.count, rate.tsc, lapic_rate_hz(&rate, tsc_hz), tsc_hz);
 	return true;
 }
 

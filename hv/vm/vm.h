@@ -42,7 +42,8 @@ struct vm_params {
 	u32 bloom_bits, bloom_hashes; /* the escape filter */
 	struct opt_u64_list badpages; /* host frames (hPA) with hard faults */
 	const char *entry_test;       /* test only: a backend rule to break at entry, "" none */
-	u32 watchdog;                 /* preemption-timer ticks without an exit; 0 off */
+	u64 watchdog;                 /* TSC cycles of guest time (arch/x86/watchdog.h); 0 off */
+	u32 host_tick_ms;             /* a host LAPIC timer tick while the guest runs; 0 off */
 	bool dirty_ram;               /* test only: dirty every page before zeroing */
 	u64 host_fragment;            /* hv/mem/frame.h frame_fragment(): every, 0 off */
 	u64 host_fragment_seed;
