@@ -102,6 +102,11 @@ bool irq_host_setup(u32 tick_ms)
 	return true;
 }
 
+u64 irq_host_tick_period(void)
+{
+	return tick_period;
+}
+
 void irq_timer_arm(u64 deadline)
 {
 	if (!lapic_ok)

@@ -51,6 +51,7 @@ bool irq_host_init(void);
 /* irq_host_init, then a host tick every tick_ms milliseconds while guests
  * run (0: none); false when the LAPIC is not usable. */
 bool irq_host_setup(u32 tick_ms);
+u64 irq_host_tick_period(void); /* TSC cycles; 0: no host tick */
 /* Before each guest entry: arms the LAPIC timer for the earlier of the next
  * host tick and deadline (a TSC value; 0: none); with neither, the timer
  * stays masked. */

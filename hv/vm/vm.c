@@ -392,6 +392,7 @@ void vm_run(struct vm *vm)
 	struct vm_exit e;
 	vm->state = VM_RUNNING;
 	vm_crash_test(vm, CRASH_AT_RUN);
+	const u64 start = tsc_read();
 	while (vm->state == VM_RUNNING) {
 		if (vcpu_arch_run(&vm->vcpu, &e)) {
 			vm_stop(vm, "VM entry failed");
@@ -402,6 +403,8 @@ void vm_run(struct vm *vm)
 		vm_handle_exit(vm, &e);
 		exit_timed(vm, &e, nr, tsc_read() - t0);
 	}
+	vm->run_cycles = tsc_read() - start;
+	irq_timer_stop();
 	if (vm->line_len)
 		line_flush(vm);
 }
@@ -413,6 +416,9 @@ void vm_report(struct vm *vm)
 	/* Host interrupts taken in guest mode: the exits they caused, and the
 	 * host's own count by vector class (arch/x86/irq.h). */
 	const struct irq_counts *hc = irq_counts();
+	/* host_tick=: the periods that fit in the run (whole ones). */
+	const u64 expected_ticks =
+	    irq_host_tick_period() ? vm->run_cycles / irq_host_tick_period() : 0;
 	char buf[768];
 	int n = fmt_snprintf(buf, sizeof(buf), "RESULT kind=exits source=hypervisor total=%llu",
 	                     vm->exits_total);
@@ -425,7 +431,8 @@ void vm_report(struct vm *vm)
 	           "max_replay_step_cycles=%llu max_replay_step_us=%llu max_exit_cycles=%llu "
 	           "max_exit_us=%llu max_exit_reason=%s max_exit_hypercall=%s tsc_hz=%llu "
 	           "host_interrupts=%llu host_nmis=%llu host_timer_interrupts=%llu host_ticks=%llu "
-	           "host_spurious=%llu host_unexpected=%llu\n",
+	           "host_spurious=%llu host_unexpected=%llu run_us=%llu host_tick_expected=%llu "
+	           "host_tick_pct=%llu\n",
 	           buf, vm->hypercalls, vm->hypercall_errors, vm->unknown_hypercalls,
 	           vm->msr_refused, vm->hypercall_steps, vm->replay_steps, HC_TRACE_STEP,
 	           vm->replay_step_max_cycles, microseconds(vm->replay_step_max_cycles, vm->tsc_hz),
@@ -433,7 +440,9 @@ void vm_report(struct vm *vm)
 	           vm->exits_total ? vcpu_arch_exit_name(&vm->vcpu, vm->max_exit_raw) : "none",
 	           hypercall_name(vm->max_exit_nr), vm->tsc_hz,
 	           vm->exits_by_kind[VMEXIT_EXTERNAL_INTERRUPT], vm->exits_by_kind[VMEXIT_NMI],
-	           hc->timer, hc->ticks, hc->spurious, hc->unexpected);
+	           hc->timer, hc->ticks, hc->spurious, hc->unexpected,
+	           microseconds(vm->run_cycles, vm->tsc_hz), expected_ticks,
+	           expected_ticks ? hc->ticks * 100 / expected_ticks : 0);
 	/* The longest exit of each hypercall: a mode switch rebuilds the nested
 	 * table, a measurement's first step verifies the guest segment. */
 	for (unsigned nr = 0; nr < HC_COUNT; nr++)
