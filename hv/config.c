@@ -1,6 +1,7 @@
 #include "hv/config.h"
 
 #include "arch/x86/crash.h"
+#include "arch/x86/irq.h"
 #include "lib/hvcall.h"
 
 static const char *const mode_names[] = {HV_MODE_NAMES, NULL};
@@ -11,6 +12,8 @@ static const char *const tlb_names[] = {"skylake", "sandybridge", NULL};
 static const char *const crash_names[] = {CRASH_KIND_NAMES, NULL};
 _Static_assert(ARRAY_SIZE(crash_names) == CRASH_KIND_COUNT + 1, "one name per enum crash_kind");
 static const char *const crash_at_names[] = {"run", "exit", NULL};
+static const char *const irq_test_names[] = {IRQ_TEST_NAMES, NULL};
+_Static_assert(ARRAY_SIZE(irq_test_names) == IRQ_TEST_COUNT + 1, "one name per enum irq_test");
 _Static_assert(CRASH_AT_RUN == 0 && CRASH_AT_EXIT == 1, "crash_at= names follow enum crash_at");
 static const char *const seg_fill_names[] = {"none", "l1", "l2", "both", NULL};
 _Static_assert(SEG_FILL_NONE == 0 && SEG_FILL_L1 == 1 && SEG_FILL_L2 == 2 && SEG_FILL_BOTH == 3,
@@ -63,6 +66,9 @@ static const struct opt_desc hv_opts[] = {
                    "host_fragment: the held chunks are unmovable (compaction cannot move them)"),
     OPT_BOOL_ENTRY(struct hv_config, dirty_ram, "dirty_ram",
                    "test only: dirty every page of guest RAM before zeroing it"),
+    OPT_ENUM_ENTRY(struct hv_config, irq_test, "irq_test", irq_test_names,
+                   "test only: send this CPU an unassigned vector or an NMI that arrives in "
+                   "guest mode"),
     OPT_ENUM_ENTRY(struct hv_config, crash_test, "crash_test", crash_names,
                    "test only: raise this exception inside the hypervisor at crash_at"),
     OPT_ENUM_ENTRY(struct hv_config, crash_at, "crash_at", crash_at_names,
@@ -129,6 +135,7 @@ bool hv_config_vm_params(const struct hv_config *c, struct vm_params *p)
 	    .npwc = c->npwc,
 	    .seg_fill = c->seg_fill,
 	    .crash_test = c->crash_test,
+	    .irq_test = c->irq_test,
 	    .crash_at = c->crash_at,
 	};
 	return p->tlb != NULL;

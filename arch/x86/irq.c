@@ -13,6 +13,8 @@ static struct irq_counts counts;
 static bool lapic_ok, lapic_tried;
 static u64 tick_period, tick_next; /* TSC cycles; TSC value */
 static u64 armed_for;              /* the TSC deadline the timer is armed for; 0 none */
+static enum irq_test test_pending;
+static bool in_guest_switch;
 
 typedef void (*irq_handler_fn)(void);
 
@@ -65,6 +67,7 @@ void irq_entry(struct exc_frame *f)
 
 void irq_nmi(u64 rip, bool guest_mode)
 {
+	guest_mode |= in_guest_switch;
 	if (counts.nmis++ < IRQ_REPORT_MAX)
 		con_printf(
 		    "hypervisor: NMI taken %s (rip 0x%llx): a host event (watchdog or hardware "
@@ -100,6 +103,36 @@ bool irq_host_setup(u32 tick_ms)
 		           "while the guest runs\n",
 		           tick_ms, tick_period);
 	return true;
+}
+
+void irq_test_set(enum irq_test t)
+{
+	test_pending = t;
+}
+
+void irq_test_before_entry(bool nmi_held)
+{
+	if (test_pending == IRQ_TEST_NONE || !lapic_ok)
+		return;
+	if (test_pending == IRQ_TEST_UNASSIGNED) {
+		con_printf("irq_test: sending vector 0x%x (%s) to this CPU before the guest runs "
+		           "(test only)\n",
+		           IRQ_VEC_TEST_UNASSIGNED, irq_vector_name(IRQ_VEC_TEST_UNASSIGNED));
+		lapic_send_self(IRQ_VEC_TEST_UNASSIGNED);
+	} else if (nmi_held) {
+		con_printf("irq_test: sending an NMI to this CPU, held until the guest runs (test "
+		           "only)\n");
+		lapic_send_nmi_self();
+	} else {
+		con_printf("irq_test: nmi: this backend cannot hold an NMI until the guest runs; "
+		           "none sent\n");
+	}
+	test_pending = IRQ_TEST_NONE;
+}
+
+void irq_guest_switch(bool inside)
+{
+	in_guest_switch = inside;
 }
 
 u64 irq_host_tick_period(void)

@@ -16,6 +16,8 @@
 /* Vector of the APIC's spurious interrupts; bits 3:0 set, as older APICs
  * require (SDM Vol. 3A, 11.9). */
 #define IRQ_VEC_SPURIOUS 0xff
+/* irq_test=unassigned sends this one: the host gives it no handler. */
+#define IRQ_VEC_TEST_UNASSIGNED 0x40
 
 #ifndef __ASSEMBLY__
 #include "lib/types.h"
@@ -56,6 +58,20 @@ u64 irq_host_tick_period(void); /* TSC cycles; 0: no host tick */
  * host tick and deadline (a TSC value; 0: none); with neither, the timer
  * stays masked. */
 void irq_timer_arm(u64 deadline);
+/* Test only (irq_test=): before the first guest entry the host sends
+ * itself an interrupt on a vector it assigned to nothing, or an NMI, so
+ * that it arrives in guest mode. */
+enum irq_test { IRQ_TEST_NONE, IRQ_TEST_UNASSIGNED, IRQ_TEST_NMI, IRQ_TEST_COUNT };
+#define IRQ_TEST_NAMES "none", "unassigned", "nmi"
+void irq_test_set(enum irq_test t);
+/* Called by a backend just before entry, with NMIs held (SVM: GIF = 0)
+ * when nmi_held; sends the test event once. An NMI needs nmi_held: sent
+ * from the host without it, it would be taken at once in the host. */
+void irq_test_before_entry(bool nmi_held);
+/* Brackets a backend's world switch: an NMI the host takes inside it (SVM:
+ * held by GIF = 0 across the NMI intercept's #VMEXIT, taken at STGI) came
+ * in guest mode. */
+void irq_guest_switch(bool inside);
 /* Stops the LAPIC timer (the guest is done). */
 void irq_timer_stop(void);
 #endif

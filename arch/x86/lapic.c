@@ -17,6 +17,8 @@
 #define LAPIC_LVT_TIMER   0x320
 #define LAPIC_LVT_LINT0   0x350
 #define LAPIC_LVT_ERROR   0x370
+#define LAPIC_ICR_LOW     0x300
+#define LAPIC_ICR_HIGH    0x310
 #define LAPIC_TIMER_INIT  0x380
 #define LAPIC_TIMER_CUR   0x390
 #define LAPIC_TIMER_DIVID 0x3e0
@@ -28,6 +30,12 @@
 #define LAPIC_DIVIDE_BY_16 0x3     /* divide configuration 0011b (Figure 11-10) */
 #define LAPIC_ERROR_VECTOR 0xfe    /* masked: only named so the LVT holds a legal vector */
 #define LAPIC_VERSION_MASK 0xff
+#define LAPIC_ID_SHIFT     24 /* xAPIC ID in bits 31:24 (11.4.6) */
+/* ICR fields (Figure 11-12). */
+#define LAPIC_ICR_DELIVERY_NMI   (4u << 8)
+#define LAPIC_ICR_LEVEL_ASSERT   BIT(14)
+#define LAPIC_ICR_SHORTHAND_SELF (1u << 18)
+#define LAPIC_ICR_DEST_SHIFT     24
 
 /* The calibration interval: long enough for a 16-bit PIT count to be a
  * fair reference (tsc_hz_from_pit), short at boot. */
@@ -96,8 +104,9 @@ bool lapic_init(void)
 	con_printf("lapic: xAPIC at 0x%llx (id %u, version 0x%x), spurious vector 0x%x; timer "
 	           "(divide by 16) %llu counts in %llu TSC cycles: %llu Hz at a TSC of %llu Hz "
 	           "(PIT)\n",
-	           pa, reg_read(LAPIC_ID) >> 24, reg_read(LAPIC_VERSION) & LAPIC_VERSION_MASK,
-	           IRQ_VEC_SPURIOUS, rate.count, rate.tsc, lapic_rate_hz(&rate, tsc_hz), tsc_hz);
+	           pa, reg_read(LAPIC_ID) >> LAPIC_ID_SHIFT,
+	           reg_read(LAPIC_VERSION) & LAPIC_VERSION_MASK, IRQ_VEC_SPURIOUS, rate.count,
+	           rate.tsc, lapic_rate_hz(&rate, tsc_hz), tsc_hz);
 	return true;
 }
 
@@ -116,6 +125,18 @@ void lapic_timer_stop(void)
 {
 	reg_write(LAPIC_TIMER_INIT, 0);
 	reg_write(LAPIC_LVT_TIMER, LAPIC_LVT_MASKED | IRQ_VEC_TIMER);
+}
+
+void lapic_send_self(u8 vector)
+{
+	reg_write(LAPIC_ICR_LOW, LAPIC_ICR_SHORTHAND_SELF | LAPIC_ICR_LEVEL_ASSERT | vector);
+}
+
+void lapic_send_nmi_self(void)
+{
+	const u32 id = reg_read(LAPIC_ID) >> LAPIC_ID_SHIFT;
+	reg_write(LAPIC_ICR_HIGH, id << LAPIC_ICR_DEST_SHIFT);
+	reg_write(LAPIC_ICR_LOW, LAPIC_ICR_DELIVERY_NMI | LAPIC_ICR_LEVEL_ASSERT);
 }
 
 const struct lapic_rate *lapic_rate(void)

@@ -61,6 +61,11 @@ void lapic_eoi(void);
 /* One interrupt at vector after `count` timer decrements. */
 void lapic_timer_oneshot(u8 vector, u32 count);
 void lapic_timer_stop(void);
+/* An interrupt on vector to this CPU (the "self" shorthand, SDM 11.6.1). */
+void lapic_send_self(u8 vector);
+/* An NMI to this CPU: its own APIC ID, physical destination (the self
+ * shorthand allows fixed delivery only, 11.6.1). */
+void lapic_send_nmi_self(void);
 const struct lapic_rate *lapic_rate(void);
 u64 lapic_tsc_hz(void); /* the TSC rate measured at lapic_init (PIT), 0 unknown */
 #endif

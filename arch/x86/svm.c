@@ -826,7 +826,11 @@ static int svm_run(struct vcpu *v, struct vm_exit *e)
 	 * whichever comes first). */
 	const u64 t0 = tsc_read();
 	irq_timer_arm(v->wd.budget ? t0 + v->wd.left : 0);
+	__asm__ volatile("clgi" ::: "memory"); /* holds a test NMI for the guest (15.17.1) */
+	irq_test_before_entry(true);
+	irq_guest_switch(true);
 	svm_enter(&v->regs, pa_of(vmcb), pa_of(&host_vmsave_area));
+	irq_guest_switch(false);
 	const u64 t1 = tsc_read();
 	v->regs.rax = vmcb->save.rax;
 	vmcb->control.tlb_control = TLB_CONTROL_DO_NOTHING;

@@ -705,6 +705,7 @@ static int vmx_run(struct vcpu *v, struct vm_exit *e)
 			vmwrite(VMCS_PREEMPTION_TIMER_VALUE,
 			        watchdog_preempt_ticks(v->wd.left, x->preempt_rate));
 		irq_timer_arm(0); /* the host tick, if any */
+		irq_test_before_entry(false);
 		const u64 t0 = tsc_read();
 		int rc = vmx_enter(&v->regs, x->launched);
 		const u64 t1 = tsc_read();

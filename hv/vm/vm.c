@@ -392,6 +392,7 @@ void vm_run(struct vm *vm)
 	struct vm_exit e;
 	vm->state = VM_RUNNING;
 	vm_crash_test(vm, CRASH_AT_RUN);
+	irq_test_set((enum irq_test)vm->params.irq_test);
 	const u64 start = tsc_read();
 	while (vm->state == VM_RUNNING) {
 		if (vcpu_arch_run(&vm->vcpu, &e)) {

@@ -53,6 +53,7 @@ struct vm_params {
 	bool pwc, ntlb, npwc;
 	u32 seg_fill;   /* enum seg_fill */
 	u32 crash_test; /* test only: enum crash_kind (arch/x86/crash.h), CRASH_NONE off */
+	u32 irq_test;   /* test only: enum irq_test (arch/x86/irq.h), IRQ_TEST_NONE off */
 	u32 crash_at;   /* test only: enum crash_at */
 };
 
