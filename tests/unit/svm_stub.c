@@ -41,3 +41,15 @@ void irq_timer_arm(u64 deadline)
 	(void)deadline;
 	fail_msg("irq_timer_arm (the LAPIC timer) reached in a host unit test");
 }
+
+void irq_test_before_entry(bool nmi_held)
+{
+	(void)nmi_held;
+	fail_msg("irq_test_before_entry reached in a host unit test");
+}
+
+void irq_guest_switch(bool inside)
+{
+	(void)inside;
+	fail_msg("irq_guest_switch reached in a host unit test");
+}
