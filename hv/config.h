@@ -37,6 +37,7 @@ struct hv_config {
 	u32 crash_test;               /* test only: enum crash_kind raised on purpose */
 	u32 irq_test;                 /* test only: enum irq_test sent before the guest runs */
 	u32 crash_at;                 /* test only: enum crash_at, where it is raised */
+	char console[8];              /* serial console: com1..com4 or a 0x I/O port */
 };
 
 extern const struct opt_table hv_config_table;

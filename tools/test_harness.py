@@ -528,6 +528,26 @@ class Engines(unittest.TestCase):
         self.assertEqual(cmd[cmd.index("-append") + 1], "x=1")
         self.assertIn("-enable-kvm", cmd)
 
+    def test_console_port_captured(self):
+        """console=comN: the judged serial file is QEMU's Nth -serial; the
+        ports before it go to files of their own; Bochs refuses."""
+        s = scenarios.parse_line("c hv guest qemu-kernel max 20 pass \"console=com2 x=1\" -")
+        self.assertEqual(engines.console_index(s), 1)
+        cmd = engines._qemu_kernel(s, {"serial": Path("o/serial.txt")}, None, 512)
+        serials = [cmd[i + 1] for i, w in enumerate(cmd) if w == "-serial"]
+        self.assertEqual(serials, ["file:o/com1.txt", "file:o/serial.txt"])
+        for opts, index in (("-", 0), ("console=com1", 0), ("console=com4", 3),
+                            ("console=0x2f8", 0), ("console=com5", 0)):
+            line = f"c hv guest qemu-kernel max 20 pass {opts} -"
+            self.assertEqual(engines.console_index(scenarios.parse_line(line)), index, opts)
+        native = scenarios.parse_line("g guest none qemu-kernel max 20 pass - console=com2")
+        self.assertEqual(engines.console_index(native), 0)
+        b = scenarios.parse_line("b hv guest bochs-iso corei7_skylake_x 20 pass console=com2 -")
+        out = Path("build/test-harness-console")
+        with self.assertRaisesRegex(engines.PrepareError, "COM1 is captured under QEMU only"):
+            engines.prepare(b, out)
+        self.assertFalse((paths.ROOT / out).exists())
+
 
 if __name__ == "__main__":
     unittest.main()

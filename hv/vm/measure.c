@@ -198,27 +198,39 @@ static void measure_end(struct vm *vm)
 }
 
 /* One step of HC_TRACE_REPLAY: at most HC_TRACE_STEP entries, then either
- * the call is complete or *rdx says where the same VMCALL resumes
+ * the call is complete or *rdx says that the same VMCALL resumes
  * (lib/hvcall.h) and VM_HC_RESUME tells the exit handler not to advance RIP.
- * Every step checks its arguments again: nothing the guest holds in its
- * registers between steps is trusted beyond what the hypervisor recorded. */
+ * Where the replay stopped is the hypervisor's own state; every step checks
+ * the guest's registers again against it, so nothing the guest holds
+ * between steps is trusted beyond what the hypervisor recorded. */
+static u64 replay_seq(u64 done)
+{
+	return (done / HC_TRACE_STEP) & TRACE_SEQ_MASK;
+}
+
 s64 measure_replay(struct vm *vm, u64 count, u64 workload, u64 rdx, u64 *out)
 {
-	const u64 flags = rdx & ((1ULL << TRACE_DONE_SHIFT) - 1);
-	u64 done = rdx >> TRACE_DONE_SHIFT;
-	const bool resumed = done != 0;
+	const u64 flags = rdx & TRACE_FLAGS;
+	const bool resumed = rdx & TRACE_RESUME;
+	const u64 seq = (rdx >> TRACE_SEQ_SHIFT) & TRACE_SEQ_MASK;
+	const u64 known = TRACE_FLAGS | TRACE_RESUME | (u64)TRACE_SEQ_MASK << TRACE_SEQ_SHIFT;
+	u64 done = 0;
+	if ((rdx & ~known) || (!resumed && seq))
+		return HC_EINVAL;
 	if (!resumed)
-		vm->replay_pending = false;
+		vm->replay_pending = false; /* a fresh call abandons a pending one */
 	if (!vm->trace_entries)
 		return HC_ENODEV;
 	if (count > vm->trace_entries)
 		return HC_E2BIG;
-	if (workload >= WL_COUNT || (flags & ~(u64)TRACE_FLAGS))
+	if (workload >= WL_COUNT)
 		return HC_EINVAL;
 	if (resumed) {
-		if (!vm->replay_pending || done != vm->replay_done || count != vm->replay_count ||
-		    !vm->measuring || workload != vm->measure_workload)
+		if (!vm->replay_pending || seq != replay_seq(vm->replay_done) ||
+		    count != vm->replay_count || flags != vm->replay_flags || !vm->measuring ||
+		    workload != vm->measure_workload)
 			return HC_EINVAL;
+		done = vm->replay_done;
 	} else if (flags & TRACE_BEGIN) {
 		s64 err = measure_begin(vm, (u32)workload);
 		if (err)
@@ -255,8 +267,9 @@ s64 measure_replay(struct vm *vm, u64 count, u64 workload, u64 rdx, u64 *out)
 		vm->replay_pending = true;
 		vm->replay_done = done;
 		vm->replay_count = count;
+		vm->replay_flags = (u32)flags;
 		vm->replay_steps++;
-		*out = flags | done << TRACE_DONE_SHIFT;
+		*out = flags | TRACE_RESUME | replay_seq(done) << TRACE_SEQ_SHIFT;
 		return VM_HC_RESUME;
 	}
 	if (flags & TRACE_END)
