@@ -73,9 +73,10 @@ bool lapic_init(void)
 	/* 11.4.1: the APIC page must be UC; the direct map gives it the type
 	 * of its MTRRs, which firmware makes UC for the APIC range. */
 	if (!dmap_is_uncached(pa, LAPIC_MMIO_BYTES)) {
-		con_printf("lapic: registers at 0x%llx are not mapped UC (outside the direct map, or "
-		           "the MTRRs give them another type); the local APIC is not used\n",
-		           pa);
+		con_printf(
+		    "lapic: registers at 0x%llx are not mapped UC (outside the direct map, or "
+		    "the MTRRs give them another type); the local APIC is not used\n",
+		    pa);
 		return false;
 	}
 	lapic_mmio = (volatile u32 *)(uintptr_t)pa;
