@@ -21,7 +21,7 @@ void exc_handle(struct exc_frame *f)
 		/* Real machines raise NMIs for watchdogs and hardware errors; the
 		 * hypervisor notes them and goes on. On SVM an NMI that arrived in
 		 * guest mode exits (the NMI intercept) and is taken here after
-		 * STGI (APM Vol. 2, 15.17.1). */
+		 * STGI (APM Vol. 2, 15.17). */
 		irq_nmi(f->rip, false);
 		return;
 	}

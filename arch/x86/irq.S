@@ -64,7 +64,8 @@ irq_common:
 
 /* void irq_iret_to_self(void): an IRET to the next instruction, which ends
  * the blocking of NMIs that a VM exit caused by an NMI leaves in effect
- * (SDM Vol. 3C, 26.7.1 and 28.2.3: only IRET unblocks NMIs). */
+ * (SDM Vol. 3C, "Updating Non-Register State" under VM exits; IRET is what
+ * unblocks NMIs, Vol. 3A 6.7.1). */
 	.global irq_iret_to_self
 irq_iret_to_self:
 	mov %rsp, %rax

@@ -523,7 +523,7 @@ static void vmcb_build(struct vmcb *vmcb, const struct vcpu_start *start, u64 n_
 	 * SVM does not #GP on their reserved bits itself (EMULATORS.md) but ends
 	 * the guest with VMEXIT_INVALID, or lets the value reach the VMCB, which
 	 * the next VMRUN refuses. The host owns physical interrupts and NMIs
-	 * that arrive in guest mode (INTR and NMI intercepts, 15.13.1-15.13.2)
+	 * that arrive in guest mode (INTR and NMI intercepts, 15.13)
 	 * and machine checks (the #MC exception intercept, 15.12). No DR
 	 * intercepts. */
 	c->intercept_cr =
@@ -803,7 +803,7 @@ static void decode_exit(const struct svm_vcpu *s, struct vm_exit *e)
 }
 
 /* The host's part of an exit caused by a physical interrupt or an NMI: both
- * stay pending while GIF is 0 (15.17.1). An interrupt is taken through the
+ * stay pending while GIF is 0 (15.17). An interrupt is taken through the
  * host IDT in the one instruction STI leaves interruptible (its handler
  * EOIs it); an NMI is taken there as soon as svm_enter's STGI ran. Returns
  * true when the exit was the host's (the watchdog keeps counting). */
@@ -826,7 +826,7 @@ static int svm_run(struct vcpu *v, struct vm_exit *e)
 	 * whichever comes first). */
 	const u64 t0 = tsc_read();
 	irq_timer_arm(v->wd.budget ? t0 + v->wd.left : 0);
-	__asm__ volatile("clgi" ::: "memory"); /* holds a test NMI for the guest (15.17.1) */
+	__asm__ volatile("clgi" ::: "memory"); /* holds a test NMI for the guest (15.17) */
 	irq_test_before_entry(true);
 	irq_guest_switch(true);
 	svm_enter(&v->regs, pa_of(vmcb), pa_of(&host_vmsave_area));

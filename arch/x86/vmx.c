@@ -667,7 +667,8 @@ static void decode_exit(struct vm_exit *e)
 
 /* The host's part of an exit caused by an interrupt or an NMI: the
  * interrupt is handled and EOIed here (irq_dispatch), the NMI noted and its
- * blocking ended by an IRET (28.2.3 leaves NMIs blocked after an NMI exit).
+ * blocking ended by an IRET (an exit caused by an NMI leaves NMIs blocked,
+ * SDM Vol. 3C "Updating Non-Register State").
  * Returns true when the exit was the host's (the watchdog keeps counting). */
 static bool host_event(struct vmx_vcpu *x, struct vm_exit *e)
 {
