@@ -839,7 +839,13 @@ static int svm_run(struct vcpu *v, struct vm_exit *e)
 	if (e->kind == VMEXIT_EXCEPTION &&
 	    (u32)vmcb->control.exitcode == SVM_EXIT_EXCP_BASE + VEC_MC)
 		e->kind = VMEXIT_MACHINE_CHECK;
-	if (watchdog_account(&v->wd, t1 - t0, host_event(e))) {
+	const bool host = host_event(e);
+	/* EXITINTINFO holds an event whose delivery the exit interrupted, in
+	 * EVENTINJ's format (15.7.2): after a host interrupt it is delivered at
+	 * the next VMRUN. */
+	if (host && (vmcb->control.exitintinfo & SVM_EVTINJ_V))
+		vmcb->control.eventinj = vmcb->control.exitintinfo;
+	if (watchdog_account(&v->wd, t1 - t0, host)) {
 		e->kind = VMEXIT_WATCHDOG;
 		e->qualification = v->wd.ran;
 		return 0;

@@ -698,6 +698,23 @@ static bool host_event(struct vmx_vcpu *x, struct vm_exit *e)
 	return false;
 }
 
+/* An exit that interrupted the delivery of an event (an exception the core
+ * injected, say) records it in the IDT-vectoring information (SDM 28.2.4);
+ * after a host interrupt the guest resumes where it was, so the event is
+ * injected again, with its error code and, for software events, the
+ * instruction length (SDM 28.2.4 and 27.6.1 on VM-entry event injection).
+ * Bit 12 is undefined there and reserved in the injection field. */
+static void redeliver_vectoring_event(void)
+{
+	const u32 info = (u32)vmread(VMCS_IDT_VECTORING_INFO);
+	if (!(info & INTR_INFO_VALID))
+		return;
+	if (info & INTR_INFO_DELIVER_ERROR_CODE)
+		vmwrite(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, vmread(VMCS_IDT_VECTORING_ERROR_CODE));
+	vmwrite(VMCS_VM_ENTRY_INSTRUCTION_LEN, vmread(VMCS_VM_EXIT_INSTRUCTION_LEN));
+	vmwrite(VMCS_VM_ENTRY_INTR_INFO, info & ~(u32)INTR_INFO_RESERVED_MASK);
+}
+
 static int vmx_run(struct vcpu *v, struct vm_exit *e)
 {
 	struct vmx_vcpu *x = v->arch;
@@ -730,6 +747,8 @@ static int vmx_run(struct vcpu *v, struct vm_exit *e)
 		 * budget longer than the 32-bit timer) is the watchdog's own. */
 		const bool timer = e->kind == VMEXIT_WATCHDOG;
 		const bool host = host_event(x, e) || timer;
+		if (host)
+			redeliver_vectoring_event();
 		if (watchdog_account(&v->wd, t1 - t0, host)) {
 			e->kind = VMEXIT_WATCHDOG;
 			e->qualification = v->wd.ran;
