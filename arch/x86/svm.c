@@ -843,8 +843,10 @@ static int svm_run(struct vcpu *v, struct vm_exit *e)
 	/* EXITINTINFO holds an event whose delivery the exit interrupted, in
 	 * EVENTINJ's format (15.7.2): after a host interrupt it is delivered at
 	 * the next VMRUN. */
-	if (host && (vmcb->control.exitintinfo & SVM_EVTINJ_V))
+	if (host && (vmcb->control.exitintinfo & SVM_EVTINJ_V)) {
 		vmcb->control.eventinj = vmcb->control.exitintinfo;
+		e->event_redelivered = true;
+	}
 	if (watchdog_account(&v->wd, t1 - t0, host)) {
 		e->kind = VMEXIT_WATCHDOG;
 		e->qualification = v->wd.ran;

@@ -85,6 +85,9 @@ struct vm_exit {
 	/* EXTERNAL_INTERRUPT: the host vector, already handled and EOIed by the
 	 * backend (arch/x86/irq.c) before the exit reaches the core. */
 	u8 host_vector;
+	/* The host event interrupted the delivery of a guest event, which the
+	 * backend injects again at the next entry. */
+	bool event_redelivered;
 };
 
 /* The machine state a guest starts in (Multiboot v1 for segvisor's

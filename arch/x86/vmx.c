@@ -704,15 +704,16 @@ static bool host_event(struct vmx_vcpu *x, struct vm_exit *e)
  * injected again, with its error code and, for software events, the
  * instruction length (SDM 28.2.4 and 27.6.1 on VM-entry event injection).
  * Bit 12 is undefined there and reserved in the injection field. */
-static void redeliver_vectoring_event(void)
+static bool redeliver_vectoring_event(void)
 {
 	const u32 info = (u32)vmread(VMCS_IDT_VECTORING_INFO);
 	if (!(info & INTR_INFO_VALID))
-		return;
+		return false;
 	if (info & INTR_INFO_DELIVER_ERROR_CODE)
 		vmwrite(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, vmread(VMCS_IDT_VECTORING_ERROR_CODE));
 	vmwrite(VMCS_VM_ENTRY_INSTRUCTION_LEN, vmread(VMCS_VM_EXIT_INSTRUCTION_LEN));
 	vmwrite(VMCS_VM_ENTRY_INTR_INFO, info & ~(u32)INTR_INFO_RESERVED_MASK);
+	return true;
 }
 
 static int vmx_run(struct vcpu *v, struct vm_exit *e)
@@ -748,7 +749,7 @@ static int vmx_run(struct vcpu *v, struct vm_exit *e)
 		const bool timer = e->kind == VMEXIT_WATCHDOG;
 		const bool host = host_event(x, e) || timer;
 		if (host)
-			redeliver_vectoring_event();
+			e->event_redelivered = redeliver_vectoring_event();
 		if (watchdog_account(&v->wd, t1 - t0, host)) {
 			e->kind = VMEXIT_WATCHDOG;
 			e->qualification = v->wd.ran;

@@ -391,7 +391,7 @@ static void handle_watchdog(struct vm *vm, const struct vm_exit *e)
  * the guest resumes where it was (the exit is counted by vm_handle_exit). */
 static void handle_host_interrupt(struct vm *vm, const struct vm_exit *e)
 {
-	(void)vm, (void)e;
+	vm->host_redelivered += e->event_redelivered;
 }
 
 /* An NMI in guest mode is the host's (a watchdog or a hardware error): the
@@ -399,7 +399,7 @@ static void handle_host_interrupt(struct vm *vm, const struct vm_exit *e)
  * re-injected. */
 static void handle_nmi(struct vm *vm, const struct vm_exit *e)
 {
-	(void)vm, (void)e;
+	vm->host_redelivered += e->event_redelivered;
 }
 
 /* A machine check in guest mode (SDM Vol. 3B, 17; APM Vol. 2, 9): the

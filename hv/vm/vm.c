@@ -433,7 +433,7 @@ void vm_report(struct vm *vm)
 	           "max_exit_us=%llu max_exit_reason=%s max_exit_hypercall=%s tsc_hz=%llu "
 	           "host_interrupts=%llu host_nmis=%llu host_timer_interrupts=%llu host_ticks=%llu "
 	           "host_spurious=%llu host_unexpected=%llu run_us=%llu host_tick_expected=%llu "
-	           "host_tick_pct=%llu\n",
+	           "host_tick_pct=%llu host_redelivered=%llu\n",
 	           buf, vm->hypercalls, vm->hypercall_errors, vm->unknown_hypercalls,
 	           vm->msr_refused, vm->hypercall_steps, vm->replay_steps, HC_TRACE_STEP,
 	           vm->replay_step_max_cycles, microseconds(vm->replay_step_max_cycles, vm->tsc_hz),
@@ -443,7 +443,7 @@ void vm_report(struct vm *vm)
 	           vm->exits_by_kind[VMEXIT_EXTERNAL_INTERRUPT], vm->exits_by_kind[VMEXIT_NMI],
 	           hc->timer, hc->ticks, hc->spurious, hc->unexpected,
 	           microseconds(vm->run_cycles, vm->tsc_hz), expected_ticks,
-	           expected_ticks ? hc->ticks * 100 / expected_ticks : 0);
+	           expected_ticks ? hc->ticks * 100 / expected_ticks : 0, vm->host_redelivered);
 	/* The longest exit of each hypercall: a mode switch rebuilds the nested
 	 * table, a measurement's first step verifies the guest segment. */
 	for (unsigned nr = 0; nr < HC_COUNT; nr++)

@@ -88,6 +88,7 @@ struct vm {
 	/* Time in the hypervisor per exit, from the exit to the next entry. */
 	u64 tsc_hz;                  /* measured against the PIT at start; 0 unknown */
 	u64 run_cycles;              /* TSC cycles from the first entry to the guest's end */
+	u64 host_redelivered;        /* host-interrupt exits that interrupted an event's delivery */
 	u64 max_exit_cycles;         /* the longest exit */
 	u32 max_exit_raw;            /* its raw exit reason */
 	u64 max_exit_nr;             /* its hypercall number, if it was one */
