@@ -77,6 +77,8 @@ static const struct opt_desc hv_opts[] = {
     OPT_STRING_ENTRY(
         struct hv_config, console, "console",
         "serial console (lib/x86/uart.h): com1, com2, com3, com4 or a 0x base I/O port"),
+    OPT_STRING_ENTRY(struct hv_config, pmu, "pmu",
+                     "PMU walk counting: off, auto, skylake, zen, or event names joined by ','"),
 };
 
 const struct opt_table hv_config_table = OPT_TABLE(hv_opts);
@@ -96,6 +98,7 @@ void hv_config_defaults(struct hv_config *c)
 	    .watchdog = WATCHDOG_DEFAULT,
 	    .seg_fill = SEG_FILL_L1, /* the direct-segment papers' choice (hv/model/walk.h) */
 	    .console = "com1",
+	    .pmu = "auto",
 	};
 }
 

@@ -7,6 +7,7 @@
 #include "arch/x86/msr.h"
 #include "lib/multiboot.h"
 #include "arch/x86/pic.h"
+#include "arch/x86/pmu_hw.h"
 #include "lib/x86/emu_exit.h"
 #include "lib/x86/uart.h"
 #include "arch/x86/virt.h"
@@ -35,6 +36,7 @@ static struct hv_config cfg;
 static struct memmap mem;
 static struct frame_alloc frames;
 static struct vm guest_vm;
+static struct pmu_spec pmu_spec;
 
 static __attribute__((noreturn)) void finish(struct report *rep)
 {
@@ -61,6 +63,10 @@ static bool parse_options(struct report *rep, const char *cmdline)
 	}
 	if (!virt_entry_test_known(cfg.vm_entry_test, buf, sizeof(buf))) {
 		report_fail(rep, "options", "option 'vm_entry_test': %s", buf);
+		return false;
+	}
+	if (!pmu_spec_parse(cfg.pmu, &pmu_spec, buf, sizeof(buf))) {
+		report_fail(rep, "options", "option 'pmu': %s", buf);
 		return false;
 	}
 	opts_format(buf, sizeof(buf), &hv_config_table, &cfg, res.given);
@@ -280,6 +286,7 @@ void hv_main(u32 magic, u32 info_pa)
 	struct cpuinfo ci;
 	cpuinfo_read(&ci);
 	cpuinfo_print(&ci);
+	pmu_hw_boot(&ci, &pmu_spec);
 	if (!read_memory(&rep, mbi, info_pa))
 		finish(&rep);
 	if (cfg.selftest)

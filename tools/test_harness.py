@@ -230,6 +230,30 @@ class Judging(unittest.TestCase):
         self.assertEqual(v.kind, "FAIL")
         self.assertIn("not in the serial output", v.reason)
 
+    def test_absent_expectation(self):
+        con = console("pmu: refused: IA32_PERFEVTSEL0 (0x186) raised #GP",
+                      "RESULT workload=gups mode=base source=model accesses=10",
+                      "SUMMARY: 1 tests, 0 failures, 0 skipped")
+        self.assertTrue(self.verdict("pass:raised #GP;absent:source=pmu", con).passed)
+        self.assertTrue(self.verdict("pass;absent:source=pmu;absent:pmu: counter", con).passed)
+        v = self.verdict("pass:raised #GP;absent:source=model", con)
+        self.assertEqual(v.kind, "FAIL")
+        self.assertIn("'source=model' must not be in the serial output, line 2 has it", v.reason)
+        # The main expectation is still judged first.
+        v = self.verdict("pass:no such text;absent:source=pmu", con)
+        self.assertIn("'no such text' is not in the serial output", v.reason)
+        # Guest lines count too: a forwarded figure is output all the same.
+        con = console("[guest] RESULT workload=gups mode=base source=pmu x=1",
+                      "SUMMARY: 1 tests, 0 failures, 0 skipped")
+        self.assertEqual(self.verdict("pass;absent:source=pmu", con).kind, "FAIL")
+        e = scenarios.parse_expectation("pass:a;absent:b;absent:c d")
+        self.assertEqual((e.kind, e.text, e.absent), ("pass", "a", ("b", "c d")))
+        self.assertEqual(str(e), "pass:a;absent:b;absent:c d")
+        with self.assertRaises(scenarios.ScenarioError):
+            scenarios.parse_expectation("pass;absent:")
+        with self.assertRaises(scenarios.ScenarioError):
+            scenarios.parse_expectation("absent:x")
+
     def test_results_expectation(self):
         (paths.ROOT / "build").mkdir(exist_ok=True)
         with tempfile.NamedTemporaryFile("w", dir=paths.ROOT / "build", suffix=".txt",

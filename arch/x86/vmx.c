@@ -10,6 +10,7 @@
 #include "arch/x86/irq.h"
 #include "arch/x86/tsc.h"
 #include "arch/x86/msr.h"
+#include "arch/x86/pmu.h"
 #include "arch/x86/vmcs.h"
 #include "arch/x86/vmx_check.h"
 #include "arch/x86/vmx_defs.h"
@@ -283,10 +284,13 @@ static bool vmcs_build(struct vmcs_state *st, const struct vmx_caps *caps,
 
 	/* 25.6 VM-execution controls. */
 	st->pin_based_vm_exec_control = ctl(caps, VMX_CTL_PINBASED, 0, &ok);
-	st->primary_vm_exec_control = ctl(caps, VMX_CTL_PROCBASED,
-	                                  CPU_HLT_EXITING | CPU_UNCONDITIONAL_IO_EXITING |
-	                                      CPU_USE_MSR_BITMAPS | CPU_ACTIVATE_SECONDARY_CONTROLS,
-	                                  &ok);
+	u32 primary = CPU_HLT_EXITING | CPU_UNCONDITIONAL_IO_EXITING | CPU_USE_MSR_BITMAPS |
+	              CPU_ACTIVATE_SECONDARY_CONTROLS;
+	/* 25.6.5: TSC offsetting where the CPU allows it, offset 0 until the
+	 * guest writes its TSC (vmx_set_tsc_offset). */
+	if (vmx_ctl_may_be_1(vmx_caps_ctl_msr(caps, VMX_CTL_PROCBASED)) & CPU_USE_TSC_OFFSETTING)
+		primary |= CPU_USE_TSC_OFFSETTING;
+	st->primary_vm_exec_control = ctl(caps, VMX_CTL_PROCBASED, primary, &ok);
 	u32 sec = SEC_ENABLE_EPT | SEC_UNRESTRICTED_GUEST;
 	if (vmx_caps_has(caps, VMX_FEAT_VPID))
 		sec |= SEC_ENABLE_VPID;
@@ -542,6 +546,20 @@ static int vmx_create(struct vcpu *v, const struct vcpu_start *start, u64 nested
 	u64 eptp = ept_eptp(nested_root, v->nested_ad);
 	if (!vmcs_build(&x->st, &x->caps, start, eptp))
 		return -1;
+	/* Guest-only PMU counting (arch/x86/pmu.h): the VM-entry and VM-exit
+	 * loads of IA32_PERF_GLOBAL_CTRL (SDM 25.7.1, 25.8.1; 28.3.2.1,
+	 * 29.5.1). Where the CPU forbids them the PMU is turned off by name. */
+	struct pmu_vmx_ctrl pmu_ctl;
+	struct pmu *pmu = pmu_current();
+	const bool pmu_was_active = pmu->active;
+	if (pmu_vmx_guest_only(pmu, vmx_caps_ctl_msr(&x->caps, VMX_CTL_ENTRY),
+	                       vmx_caps_ctl_msr(&x->caps, VMX_CTL_EXIT),
+	                       x->caps.basic & VMX_BASIC_TRUE_CTLS, &pmu_ctl)) {
+		x->st.vm_entry_controls |= pmu_ctl.entry_ctls;
+		x->st.vm_exit_controls |= pmu_ctl.exit_ctls;
+	} else if (pmu_was_active) {
+		pmu_print(pmu);
+	}
 	if (!host_interrupt_controls(x, v))
 		return -1;
 
@@ -571,6 +589,12 @@ static int vmx_create(struct vcpu *v, const struct vcpu_start *start, u64 nested
 	}
 	if (!vmcs_write_all(&x->st))
 		return -1;
+	if (pmu_ctl.entry_ctls &&
+	    (!vmwrite(VMCS_GUEST_IA32_PERF_GLOBAL_CTRL, pmu_ctl.guest_global_ctrl) ||
+	     !vmwrite(VMCS_HOST_IA32_PERF_GLOBAL_CTRL, pmu_ctl.host_global_ctrl))) {
+		con_printf("FAIL: vmwrite: the IA32_PERF_GLOBAL_CTRL fields were refused\n");
+		return -1;
+	}
 	return 0;
 }
 
@@ -810,6 +834,15 @@ static void vmx_arm_timer(struct vcpu *v, u64 tsc_deadline)
 	(void)v, (void)tsc_deadline;
 }
 
+static bool vmx_set_tsc_offset(struct vcpu *v, u64 offset)
+{
+	(void)v;
+	if (!(vmread(VMCS_PRIMARY_VM_EXEC_CONTROL) & CPU_USE_TSC_OFFSETTING))
+		return false;
+	vmwrite(VMCS_TSC_OFFSET, offset);
+	return true;
+}
+
 static u64 vmx_rip(struct vcpu *v)
 {
 	(void)v;
@@ -1042,6 +1075,7 @@ const struct vcpu_ops vmx_vcpu_ops = {
     .intr_window_open = vmx_intr_window_open,
     .request_intr_window = vmx_request_intr_window,
     .arm_timer = vmx_arm_timer,
+    .set_tsc_offset = vmx_set_tsc_offset,
     .rip = vmx_rip,
     .cr3 = vmx_cr3,
     .cpl = vmx_cpl,

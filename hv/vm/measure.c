@@ -3,7 +3,10 @@
  * replay a batch against the guest's real page tables, the real EPT, the
  * segments of the current mode and the escape filter, HC_TRACE_STEP entries
  * per exit (lib/hvcall.h). One RESULT line per
- * (workload, mode), every figure labelled source=model. */
+ * (workload, mode), every figure labelled source=model; where a PMU works
+ * (arch/x86/pmu.h) a second line, source=pmu, gives the walk events the CPU
+ * counted in guest mode from the workload's first replay to its last. */
+#include "arch/x86/pmu.h"
 #include "arch/x86/tsc.h"
 #include "hv/vm/vm.h"
 #include "lib/console.h"
@@ -149,6 +152,7 @@ static s64 measure_begin(struct vm *vm, u32 workload)
 	}
 	vm->measuring = true;
 	vm->measure_workload = workload;
+	pmu_start(pmu_current());
 	vm->hpa_checks = vm->hpa_mismatches = 0;
 	return HC_OK;
 }
@@ -190,6 +194,16 @@ static void measure_end(struct vm *vm)
 	    NAME_IN(fill_names, p->seg_fill, "?"), vm->ept.leaves[NESTED_LEAF_4K],
 	    vm->ept.leaves[NESTED_LEAF_2M], vm->ept.leaves[NESTED_LEAF_1G], vm->hpa_checks,
 	    vm->hpa_mismatches);
+	struct pmu *pmu = pmu_current();
+	pmu_sample(pmu);
+	if (pmu->active) {
+		char counts[PMU_MAX_EVENTS * 64];
+		pmu_format_counts(pmu, counts, sizeof(counts));
+		con_printf("RESULT workload=%s mode=%s source=pmu pmu=%s counting=guest-only "
+		           "window=first-to-last-replay unit=events %s\n",
+		           hv_workload_name(vm->measure_workload), hv_mode_name(vm->mode),
+		           pmu->uarch->name, counts);
+	}
 	if (mode_has_vmm_seg(vm->mode)) {
 		vm->vmm_seg_measurements++;
 		vm->esc_hits_total += c->esc_hits;
@@ -239,6 +253,7 @@ s64 measure_replay(struct vm *vm, u64 count, u64 workload, u64 rdx, u64 *out)
 		return HC_EINVAL;
 	}
 	vm->replay_pending = false;
+	pmu_sample(pmu_current()); /* bounds the time between samples (overflow) */
 	const u64 stop = count - done > HC_TRACE_STEP ? done + HC_TRACE_STEP : count;
 	const u64 t0 = tsc_read();
 	while (done < stop) {
