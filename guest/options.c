@@ -42,6 +42,8 @@ static const struct opt_desc guest_opt_descs[] = {
                    "pinned pages scattered over free RAM, fragmenting it"),
     OPT_BOOL_ENTRY(struct guest_opts, balloon, "balloon",
                    "self-balloon free RAM and put the region on the hot-added range"),
+    OPT_LIST_ENTRY(struct guest_opts, modsum, "modsum", 0, 0xffffffffULL, OPT_LIST_MAX, OPTF_HEX,
+                   "CRC-32 of each module the guest must receive, in order"),
 };
 
 const struct opt_table guest_opts_table = OPT_TABLE(guest_opt_descs);
