@@ -28,7 +28,7 @@ ATTACK_OBJS := $(patsubst %,$(B)/attack/%.o,$(ATTACK_SRCS))
 
 IMAGES := $(B)/hv.elf $(B)/hv.elf32 $(B)/guest.elf $(B)/guest.elf32 $(B)/attack.elf $(B)/attack.elf32
 
-.PHONY: all images run test unit system deps clean format fuzz fuzz-smoke fuzz-build
+.PHONY: all images run test unit system deps clean format fuzz fuzz-smoke fuzz-build thirdparty
 all: images
 images: $(IMAGES)
 
@@ -88,6 +88,12 @@ $(B)/unit/%: $$(%_SRCS) tests/unit/%.mk $(UNIT_HEADERS)
 	$(Q)$(CC) $(HCFLAGS) -o $@ $($*_SRCS) -lcmocka -lm
 deps:
 	@tools/deps.sh
+
+# Third-party test kernels from Debian's packages, unpacked into build/thirdparty/ without
+# installing them (tools/thirdparty.sh). `make test` never fetches: their scenarios SKIP
+# while they are absent.
+thirdparty:
+	@tools/thirdparty.sh
 
 # libFuzzer targets (tests/fuzz/targets.mk) over the same arena as the unit tests, built with
 # Debian's clang-14. `make fuzz` runs each for FUZZ_SECONDS from its seed corpus
