@@ -22,7 +22,7 @@ usage() {
 kernel=$1 module=$2 kernel_opts=$3 module_args=$4 out=$5
 shift 5
 extra=("$@")
-((${#extra[@]} == 0 || "$module" != none)) || {
+[[ ${#extra[@]} -eq 0 || "$module" != none ]] || {
 	echo "mkiso: extra modules need a module 1" >&2
 	exit 2
 }
