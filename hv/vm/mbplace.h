@@ -12,17 +12,19 @@
 #include "lib/types.h"
 
 /* The hypervisor takes up to 8 Multiboot modules (hv/main.c); module 1 is the guest. */
-#define MBPLACE_MAX_MODULES  7
-#define MBPLACE_CMDLINE_MAX  0xc00ULL /* bytes of the guest's command line, NUL included */
-#define MBPLACE_STRING_MAX   0x400ULL /* bytes of one module string, NUL included */
-#define MBPLACE_STACK_SIZE   (16 * KiB)
-#define MBPLACE_ALIGN        16ULL        /* of each part of the block, and of the stack top */
-#define MBPLACE_MOD_ALIGN    PAGE_SIZE_4K /* modules on page boundaries (header flag 0) */
-#define MBPLACE_LOW_START    PAGE_SIZE_4K /* page 0 is kept (see the reserved ranges) */
-#define MBPLACE_LOW_END      0x9f000ULL   /* conventional memory the guest's map offers */
-#define MBPLACE_HIGH_START   (1 * MiB)    /* upper memory starts at 1 MiB */
-#define MBPLACE_ADDR_LIMIT   (4ULL * GiB) /* 32-bit fields of the information structure */
-#define MBPLACE_MMAP_ENTRIES 2            /* [0, LOW_END) and [1 MiB, RAM top) */
+#define MBPLACE_MAX_MODULES 7
+#define MBPLACE_CMDLINE_MAX 0xc00ULL /* bytes of the guest's command line, NUL included */
+#define MBPLACE_STRING_MAX  0x400ULL /* bytes of one module string, NUL included */
+#define MBPLACE_STACK_SIZE  (16 * KiB)
+#define MBPLACE_ALIGN       16ULL        /* of each part of the block, and of the stack top */
+#define MBPLACE_MOD_ALIGN   PAGE_SIZE_4K /* modules on page boundaries (header flag 0) */
+#define MBPLACE_LOW_START   PAGE_SIZE_4K /* page 0 is kept (see the reserved ranges) */
+#define MBPLACE_LOW_END     0x9f000ULL   /* conventional memory the guest's map offers */
+#define MBPLACE_HIGH_START  (1 * MiB)    /* upper memory starts at 1 MiB */
+/* The structure's addresses are 32 bits, and mod_end is one past a module's last byte: placed
+ * ranges end at or below the last page under 4 GiB. */
+#define MBPLACE_ADDR_LIMIT   (4ULL * GiB - PAGE_SIZE_4K)
+#define MBPLACE_MMAP_ENTRIES 2 /* [0, LOW_END) and [1 MiB, RAM top) */
 #define MBPLACE_LOADER_NAME  "segvisor"
 
 struct mbplace_range {
