@@ -224,6 +224,15 @@ def guest_ending(con) -> str:
     return ""
 
 
+def _from_cwd(path: str) -> str:
+    """A path the user typed, as the emulators (started in the root) must see it."""
+    full = Path(path).absolute()
+    try:
+        return str(full.relative_to(paths.ROOT))
+    except ValueError:
+        return str(full)
+
+
 def _boot_module(args):
     """(module field of module 1, extra modules) from --guest and --module."""
     extra, first = [], args.guest
@@ -233,11 +242,11 @@ def _boot_module(args):
                 and not margs and not extra:
             first = path  # the older spelling: --module names module 1
             continue
-        extra.append((path, margs.strip()))
+        extra.append((_from_cwd(path), margs.strip()))
     if first is None:
         first = "guest" if args.image == "hv" else "none"
     elif not (first in GUEST_KEYWORDS or first.startswith("corrupt:")):
-        first = f"file:{first}"
+        first = f"file:{_from_cwd(first)}"
     return first, tuple(extra)
 
 

@@ -110,8 +110,8 @@ def _check_module(module: str, image: str):
             raise ScenarioError(f"unknown corrupt kind '{kind}' (one of "
                                 f"{', '.join(mkcorrupt.KINDS)})")
     else:
-        raise ScenarioError(f"module '{module}' is not guest, attack, none, corrupt:KIND "
-                            "or file:PATH")
+        raise ScenarioError(f"module '{module}' is not guest, attack, none or corrupt:KIND, "
+                            "nor file:PATH")
     if image == "guest" and module != "none":
         raise ScenarioError("the guest booted natively takes no module: use none")
 
