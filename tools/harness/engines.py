@@ -109,7 +109,8 @@ def _check_inputs(scenario):
         named.insert(0, Path(scenario.module_path))
     for path in named:
         if not (paths.ROOT / path).is_file():
-            raise PrepareError(f"{path} is missing (not a file; `make images` builds those in build/)")
+            raise PrepareError(f"{path} is missing (not a file; `make images` builds those "
+                               "in build/)")
 
 
 def _build_iso(kernel, module, cmdline, module_args, iso: Path, mods=()):
