@@ -59,6 +59,11 @@ static const struct opt_desc hv_opts[] = {
     OPT_ENUM_ENTRY(struct hv_config, crash_at, "crash_at", crash_at_names,
                    "test only: where crash_test strikes: run (before the guest runs) or exit "
                    "(in the exit handler of the guest's first console byte)"),
+    OPT_STRING_ENTRY(
+        struct hv_config, console, "console",
+        "serial console (lib/x86/uart.h): com1, com2, com3, com4 or a 0x base I/O port"),
+    OPT_STRING_ENTRY(struct hv_config, pmu, "pmu",
+                     "PMU walk counting: off, auto, skylake, zen, or event names joined by ','"),
 };
 
 const struct opt_table hv_config_table = OPT_TABLE(hv_opts);
@@ -77,6 +82,8 @@ void hv_config_defaults(struct hv_config *c)
 	    .ept_ad = false,
 	    .watchdog = 0xffffffffULL,
 	    .seg_fill = SEG_FILL_L1, /* the direct-segment papers' choice (hv/model/walk.h) */
+	    .console = "com1",
+	    .pmu = "auto",
 	};
 }
 

@@ -4,6 +4,7 @@
 #ifndef HV_CONFIG_H
 #define HV_CONFIG_H
 
+#include "arch/x86/pmu.h"
 #include "hv/vm/vm.h"
 #include "lib/opts.h"
 #include "lib/types.h"
@@ -35,6 +36,8 @@ struct hv_config {
 	u64 watchdog;                 /* VMX-preemption-timer ticks without an exit; 0: off */
 	u32 crash_test;               /* test only: enum crash_kind raised on purpose */
 	u32 crash_at;                 /* test only: enum crash_at, where it is raised */
+	char console[8];              /* serial console: com1..com4 or a 0x I/O port */
+	char pmu[PMU_SPEC_SIZE];      /* off, auto, a table or events (arch/x86/pmu.h) */
 };
 
 extern const struct opt_table hv_config_table;

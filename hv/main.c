@@ -7,10 +7,12 @@
 #include "arch/x86/msr.h"
 #include "lib/multiboot.h"
 #include "arch/x86/pic.h"
+#include "arch/x86/pmu_hw.h"
 #include "lib/x86/emu_exit.h"
 #include "lib/x86/uart.h"
 #include "arch/x86/virt.h"
 #include "hv/config.h"
+#include "lib/opts.h"
 #include "hv/vm/elf.h"
 #include "hv/vm/loader.h"
 #include "hv/mem/frame.h"
@@ -35,6 +37,7 @@ static struct hv_config cfg;
 static struct memmap mem;
 static struct frame_alloc frames;
 static struct vm guest_vm;
+static struct pmu_spec pmu_spec;
 
 static __attribute__((noreturn)) void finish(struct report *rep)
 {
@@ -51,8 +54,20 @@ static bool parse_options(struct report *rep, const char *cmdline)
 		return false;
 	}
 	char buf[512];
+	u16 port;
+	if (!uart_parse_port(cfg.console, strlen(cfg.console), &port)) {
+		report_fail(rep, "options",
+		            "option 'console': '%s' is not com1, com2, com3, com4 or a base I/O "
+		            "port 0x8..0xfff8, a multiple of 8",
+		            cfg.console);
+		return false;
+	}
 	if (!virt_entry_test_known(cfg.vm_entry_test, buf, sizeof(buf))) {
 		report_fail(rep, "options", "option 'vm_entry_test': %s", buf);
+		return false;
+	}
+	if (!pmu_spec_parse(cfg.pmu, &pmu_spec, buf, sizeof(buf))) {
+		report_fail(rep, "options", "option 'pmu': %s", buf);
 		return false;
 	}
 	opts_format(buf, sizeof(buf), &hv_config_table, &cfg, res.given);
@@ -70,6 +85,23 @@ static void reserve(struct report *rep, u64 base, u64 len, const char *what)
 
 /* The machine's memory from Multiboot, less everything already in use:
  * low memory, this image, the Multiboot structures and the modules. */
+/* The MTRRs and PAT the direct map's memory types come from (arch/x86/mtrr.h). */
+static void print_memory_types(const struct dmap_info *dm)
+{
+	char buf[512];
+	if (dm->mtrr_err != MTRR_OK)
+		con_printf("mtrr: MSR 0x%x faults: MTRRs taken as absent\n", dm->mtrr_bad_msr);
+	int n = mtrr_format(buf, sizeof(buf), dm->mtrr);
+	con_printf("mtrr: %s%s\n", buf, n >= (int)sizeof(buf) ? " ..." : "");
+	con_printf("pat: 0x%016llx%s\n", dm->pat,
+	           dm->pat == PAT_POWER_ON_VALUE ? " (power-on value, left as found)"
+	                                         : " (set by firmware, left as found)");
+	con_printf("dmap: leaves 1 GiB %u, 2 MiB %u, 4 KiB %u; split for memory types: "
+	           "1 GiB %u, 2 MiB %u; UC %llu MiB; straddling pages left UC %u\n",
+	           dm->leaves_1g, dm->leaves_2m, dm->leaves_4k, dm->split_1g, dm->split_2m,
+	           dm->uc_bytes / MiB, dm->uc_fallback);
+}
+
 static bool read_memory(struct report *rep, const struct mb_info *mbi, u32 info_pa)
 {
 	struct mbmap_result res;
@@ -133,6 +165,7 @@ static bool read_memory(struct report *rep, const struct mb_info *mbi, u32 info_
 	dmap_init(memmap_usable_limit(&mem), &dm);
 	con_printf("dmap: [0, 0x%llx) identity mapped with %s pages, %u table pages\n", dm.top,
 	           dm.page_size == PAGE_SIZE_1G ? "1 GiB" : "2 MiB", dm.tables);
+	print_memory_types(&dm);
 	if (memmap_usable_limit(&mem) > dm.top) {
 		con_printf("dmap: memory above 0x%llx is not mapped and not used\n", dm.top);
 		reserve(rep, dm.top, memmap_usable_limit(&mem) - dm.top, "beyond the direct map");
@@ -237,7 +270,18 @@ void hv_main(u32 magic, u32 info_pa)
 {
 	struct report rep = {0};
 
-	uart_init();
+	/* The console comes up before the options are parsed, so console= is
+	 * read first on its own; a malformed one leaves COM1, where the full
+	 * parse then refuses it by name. */
+	const struct mb_info *mbi = phys_to_virt(info_pa);
+	u16 port = COM1_BASE;
+	if (magic == MB_LOADER_MAGIC && (mbi->flags & MB_INFO_CMDLINE)) {
+		size_t len;
+		const char *v = opts_peek(phys_to_virt(mbi->cmdline), "console", &len);
+		if (v && !uart_parse_port(v, len, &port))
+			port = COM1_BASE;
+	}
+	uart_init_port(port);
 	con_init(uart_write);
 	desc_init();
 	pic_mask_all();
@@ -247,15 +291,16 @@ void hv_main(u32 magic, u32 info_pa)
 		            MB_LOADER_MAGIC);
 		finish(&rep);
 	}
-	const struct mb_info *mbi = phys_to_virt(info_pa);
 	const char *cmdline = (mbi->flags & MB_INFO_CMDLINE) ? phys_to_virt(mbi->cmdline) : "";
 	con_printf("cmdline: %s\n", cmdline);
+	con_printf("console: 16550 at I/O port 0x%x\n", uart_port());
 	if (!parse_options(&rep, cmdline))
 		finish(&rep);
 
 	struct cpuinfo ci;
 	cpuinfo_read(&ci);
 	cpuinfo_print(&ci);
+	pmu_hw_boot(&ci, &pmu_spec);
 	if (!read_memory(&rep, mbi, info_pa))
 		finish(&rep);
 	if (cfg.selftest)

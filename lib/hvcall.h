@@ -49,14 +49,23 @@ enum hvcall_nr {
 #define TRACE_END   2u
 #define TRACE_FLAGS (TRACE_BEGIN | TRACE_END)
 /* Bounded work per exit: one exit replays at most HC_TRACE_STEP entries.
- * When entries remain, the hypervisor returns to the same VMCALL without
- * advancing RIP, with RAX (the call number), RDI and RSI unchanged and
- * RDX = flags | entries done << TRACE_DONE_SHIFT, so the instruction runs
- * again and goes on where it stopped; the guest sees only the final status
- * and issues the call with the done field 0. A done field the hypervisor
- * did not hand out is refused (HC_EINVAL). */
-#define HC_TRACE_STEP    1024
-#define TRACE_DONE_SHIFT 32
+ * When entries remain, the hypervisor keeps where it stopped (entries done,
+ * count, workload, flags) in its own state and returns to the same VMCALL
+ * without advancing RIP, with RAX (the call number), RDI and RSI unchanged
+ * and RDX = flags | TRACE_RESUME | (steps done mod 2^16) << TRACE_SEQ_SHIFT,
+ * so the instruction runs again and goes on where it stopped. Every field
+ * lies in the low 32 bits, which a guest outside 64-bit mode keeps (its
+ * upper halves are ignored, SDM Vol. 1, 3.4.1.1), so a replay of any length
+ * the ABI allows (HC_TRACE_MAX_BYTES / 8 entries, 8192 steps) resumes in
+ * either mode. The guest sees only the final status and issues the call
+ * with RDX = flags. A resumption is taken only if it matches what the
+ * hypervisor recorded: a replay pending, the same count, workload and
+ * flags, and the step number it handed out; anything else, or a bit of RDX
+ * outside these fields, is refused (HC_EINVAL). */
+#define HC_TRACE_STEP   1024
+#define TRACE_RESUME    0x8000u
+#define TRACE_SEQ_SHIFT 16
+#define TRACE_SEQ_MASK  0xffffu
 
 /* Errors. */
 #define HC_OK        0

@@ -451,6 +451,20 @@ enum opts_err opts_parse(const struct opt_table *t, const char *cmdline, void *o
 	return scan(t, cmdline, out, res);
 }
 
+const char *opts_peek(const char *cmdline, const char *key, size_t *len)
+{
+	const char *p = cmdline ? cmdline : "";
+	const size_t klen = strlen(key);
+	struct span w;
+	while (next_word(&p, &w)) {
+		if (w.len > klen && w.s[klen] == '=' && !strncmp(w.s, key, klen)) {
+			*len = w.len - klen - 1;
+			return w.s + klen + 1;
+		}
+	}
+	return NULL;
+}
+
 static void format_value(struct sbuf *sb, const struct opt_desc *d, const void *src)
 {
 	const struct opt_u64_list *list;

@@ -123,6 +123,12 @@ enum opts_err opts_check_table(const struct opt_table *t, struct opts_result *re
 enum opts_err opts_parse(const struct opt_table *t, const char *cmdline, void *out,
                          struct opts_result *res);
 
+/* Finds key=VALUE among the command line's words (the first such word, the
+ * kernel path skipped as opts_parse does) without parsing the rest, for an
+ * option needed before the full parse (the console port). Returns VALUE and
+ * its length in *len, or NULL if the key is absent. */
+const char *opts_peek(const char *cmdline, const char *key, size_t *len);
+
 /* Writes "key=value key=value ..." for every entry, in table order, with
  * "(default)" after each value not in `given`. Returns the length the full
  * text would have (as fmt_snprintf), so a result >= size means truncated. */

@@ -230,6 +230,30 @@ class Judging(unittest.TestCase):
         self.assertEqual(v.kind, "FAIL")
         self.assertIn("not in the serial output", v.reason)
 
+    def test_absent_expectation(self):
+        con = console("pmu: refused: IA32_PERFEVTSEL0 (0x186) raised #GP",
+                      "RESULT workload=gups mode=base source=model accesses=10",
+                      "SUMMARY: 1 tests, 0 failures, 0 skipped")
+        self.assertTrue(self.verdict("pass:raised #GP;absent:source=pmu", con).passed)
+        self.assertTrue(self.verdict("pass;absent:source=pmu;absent:pmu: counter", con).passed)
+        v = self.verdict("pass:raised #GP;absent:source=model", con)
+        self.assertEqual(v.kind, "FAIL")
+        self.assertIn("'source=model' must not be in the serial output, line 2 has it", v.reason)
+        # The main expectation is still judged first.
+        v = self.verdict("pass:no such text;absent:source=pmu", con)
+        self.assertIn("'no such text' is not in the serial output", v.reason)
+        # Guest lines count too: a forwarded figure is output all the same.
+        con = console("[guest] RESULT workload=gups mode=base source=pmu x=1",
+                      "SUMMARY: 1 tests, 0 failures, 0 skipped")
+        self.assertEqual(self.verdict("pass;absent:source=pmu", con).kind, "FAIL")
+        e = scenarios.parse_expectation("pass:a;absent:b;absent:c d")
+        self.assertEqual((e.kind, e.text, e.absent), ("pass", "a", ("b", "c d")))
+        self.assertEqual(str(e), "pass:a;absent:b;absent:c d")
+        with self.assertRaises(scenarios.ScenarioError):
+            scenarios.parse_expectation("pass;absent:")
+        with self.assertRaises(scenarios.ScenarioError):
+            scenarios.parse_expectation("absent:x")
+
     def test_results_expectation(self):
         (paths.ROOT / "build").mkdir(exist_ok=True)
         with tempfile.NamedTemporaryFile("w", dir=paths.ROOT / "build", suffix=".txt",
@@ -570,6 +594,26 @@ class Engines(unittest.TestCase):
         self.assertNotIn("-initrd", cmd)
         self.assertEqual(cmd[cmd.index("-append") + 1], "x=1")
         self.assertIn("-enable-kvm", cmd)
+
+    def test_console_port_captured(self):
+        """console=comN: the judged serial file is QEMU's Nth -serial; the
+        ports before it go to files of their own; Bochs refuses."""
+        s = scenarios.parse_line("c hv guest qemu-kernel max 20 pass \"console=com2 x=1\" -")
+        self.assertEqual(engines.console_index(s), 1)
+        cmd = engines._qemu_kernel(s, {"serial": Path("o/serial.txt")}, None, 512)
+        serials = [cmd[i + 1] for i, w in enumerate(cmd) if w == "-serial"]
+        self.assertEqual(serials, ["file:o/com1.txt", "file:o/serial.txt"])
+        for opts, index in (("-", 0), ("console=com1", 0), ("console=com4", 3),
+                            ("console=0x2f8", 0), ("console=com5", 0)):
+            line = f"c hv guest qemu-kernel max 20 pass {opts} -"
+            self.assertEqual(engines.console_index(scenarios.parse_line(line)), index, opts)
+        native = scenarios.parse_line("g guest none qemu-kernel max 20 pass - console=com2")
+        self.assertEqual(engines.console_index(native), 0)
+        b = scenarios.parse_line("b hv guest bochs-iso corei7_skylake_x 20 pass console=com2 -")
+        out = Path("build/test-harness-console")
+        with self.assertRaisesRegex(engines.PrepareError, "COM1 is captured under QEMU only"):
+            engines.prepare(b, out)
+        self.assertFalse((paths.ROOT / out).exists())
 
 
 if __name__ == "__main__":

@@ -59,21 +59,12 @@ void cpuinfo_read(struct cpuinfo *ci)
 		    (a & CPUID_80000008_EAX_LINEAR_MASK) >> CPUID_80000008_EAX_LINEAR_SHIFT;
 	}
 
-	/* The PMU: CPUID may claim one that is not there (EMULATORS.md), so the
-	 * counters are tried with fault-catching accesses. */
+	/* The PMU as CPUID claims it; CPUID may claim one that is not there
+	 * (EMULATORS.md), so the driver (arch/x86/pmu.c) tries the MSRs. */
 	if (max >= CPUID_LEAF_PERFMON) {
 		u32 a = cpuid(CPUID_LEAF_PERFMON, 0).eax;
 		ci->pmu_version = a & CPUID_A_EAX_VERSION_MASK;
 		ci->pmu_counters = (a & CPUID_A_EAX_NUM_GP_MASK) >> CPUID_A_EAX_NUM_GP_SHIFT;
-	}
-	if (ci->pmu_version && ci->pmu_counters) {
-		u64 sel, ctr;
-		ci->pmu_fault = rdmsr_safe(IA32_PERFEVTSEL0, &sel);
-		if (!ci->pmu_fault)
-			ci->pmu_fault = rdmsr_safe(IA32_PMC0, &ctr);
-		if (!ci->pmu_fault)
-			ci->pmu_fault = wrmsr_safe(IA32_PMC0, 0);
-		ci->pmu_works = !ci->pmu_fault;
 	}
 }
 
@@ -90,12 +81,8 @@ void cpuinfo_print(const struct cpuinfo *ci)
 	           ci->nx ? "yes" : "no", ci->hypervisor ? "yes" : "no", ci->phys_bits,
 	           ci->virt_bits);
 	if (!ci->pmu_version)
-		con_printf("pmu: unavailable: CPUID leaf 0xA reports no architectural perfmon\n");
-	else if (!ci->pmu_works)
-		con_printf("pmu: unavailable: CPUID claims perfmon v%u with %u counters, but "
-		           "IA32_PERFEVTSEL0/IA32_PMC0 raise %s\n",
-		           ci->pmu_version, ci->pmu_counters, exc_name(ci->pmu_fault - 1));
+		con_printf("pmu: CPUID leaf 0xA reports no architectural perfmon\n");
 	else
-		con_printf("pmu: perfmon v%u, %u general-purpose counters answer\n",
-		           ci->pmu_version, ci->pmu_counters);
+		con_printf("pmu: CPUID claims perfmon v%u with %u counters\n", ci->pmu_version,
+		           ci->pmu_counters);
 }

@@ -1,5 +1,6 @@
 /* What the CPU says about itself, for the boot report: vendor, model,
- * the features segvisor cares about, and whether a PMU really answers. */
+ * the features segvisor cares about, and the PMU CPUID claims (whether it
+ * really answers is the PMU driver's to find out, arch/x86/pmu.h). */
 #ifndef ARCH_X86_CPUINFO_H
 #define ARCH_X86_CPUINFO_H
 
@@ -13,8 +14,6 @@ struct cpuinfo {
 	u8 phys_bits, virt_bits;
 	u8 pmu_version;  /* CPUID.0AH:EAX[7:0], as claimed */
 	u8 pmu_counters; /* general-purpose counters, as claimed */
-	bool pmu_works;  /* IA32_PERFEVTSEL0 and IA32_PMC0 answered without #GP */
-	int pmu_fault;   /* the vector + 1 when they did not */
 };
 
 void cpuinfo_read(struct cpuinfo *ci);

@@ -9,10 +9,51 @@
 static u64 dmap_pml4[PT_ENTRIES] __attribute__((aligned(4096)));
 static u64 dmap_pdpt[PT_ENTRIES] __attribute__((aligned(4096)));
 static u64 dmap_pd[DMAP_PDS][PT_ENTRIES] __attribute__((aligned(4096)));
+static u64 dmap_pt[DMAP_MAX_SPLIT_2M][PT_ENTRIES] __attribute__((aligned(4096)));
+static struct mtrr_state dmap_mtrr;
 static struct dmap_info dmap;
+
+static bool cpu_rdmsr(void *ctx, u32 msr, u64 *val)
+{
+	(void)ctx;
+	return rdmsr_safe(msr, val) == 0;
+}
+
+static const struct mtrr_ops cpu_mtrr_ops = {.rdmsr = cpu_rdmsr};
+
+static u64 leaf(u64 addr, u64 size, const struct mtrr_leaf *l)
+{
+	if (l->type == MTRR_TYPE_UC || l->type == MTRR_TYPE_MIXED)
+		dmap.uc_bytes += size;
+	return addr | PTE_P | PTE_RW | l->pte_bits | (size > PAGE_SIZE_4K ? PTE_PS : 0);
+}
+
+/* One PDE: a 2 MiB leaf, or a table of 4 KiB leaves where the 2 MiB
+ * straddles types. */
+static u64 map_2m(u64 a, unsigned *pts)
+{
+	struct mtrr_leaf l = mtrr_leaf_for(&dmap_mtrr, dmap.pat, a, PAGE_SIZE_2M);
+	if (l.split && *pts < DMAP_MAX_SPLIT_2M) {
+		u64 *pt = dmap_pt[(*pts)++];
+		for (u64 j = 0; j < PT_ENTRIES; j++) {
+			u64 p = a + j * PAGE_SIZE_4K;
+			struct mtrr_leaf l4 = mtrr_leaf_for(&dmap_mtrr, dmap.pat, p, PAGE_SIZE_4K);
+			pt[j] = leaf(p, PAGE_SIZE_4K, &l4);
+		}
+		dmap.split_2m++;
+		dmap.leaves_4k += PT_ENTRIES;
+		dmap.tables++;
+		return (u64)(uintptr_t)pt | PTE_P | PTE_RW;
+	}
+	if (l.split)
+		dmap.uc_fallback++; /* l.pte_bits are UC's (mtrr_pte_bits of MIXED) */
+	dmap.leaves_2m++;
+	return leaf(a, PAGE_SIZE_2M, &l);
+}
 
 void dmap_init(u64 top, struct dmap_info *out)
 {
+	const struct cpuid_regs f1 = cpuid(CPUID_LEAF_FEATURES, 0);
 	bool huge = cpuid(CPUID_LEAF_EXT_FEATURES, 0).edx & CPUID_80000001_EDX_PAGE1GB;
 	u64 gigs = align_up(top, GiB) / GiB;
 	if (gigs < 4)
@@ -20,39 +61,82 @@ void dmap_init(u64 top, struct dmap_info *out)
 	if (gigs > DMAP_PDS)
 		gigs = DMAP_PDS;
 
+	memset(&dmap, 0, sizeof(dmap));
+	dmap.mtrr = &dmap_mtrr;
+	dmap.mtrr_err =
+	    mtrr_read(&cpu_mtrr_ops, f1.edx & CPUID_1_EDX_MTRR, &dmap_mtrr, &dmap.mtrr_bad_msr);
+	/* The host leaves IA32_PAT as it finds it (its power-on value unless the
+	 * firmware changed it); a CPU without PAT gives PCD/PWT the meanings of
+	 * the power-on value's entries 0-3 (Vol. 3A, 12.12.3). */
+	dmap.pat = (f1.edx & CPUID_1_EDX_PAT) ? rdmsr(IA32_PAT) : PAT_POWER_ON_VALUE;
+	/* The boot tables map everything WB in PAT terms, which leaves the MTRR
+	 * type in force (Vol. 3A, Table 12-7); the bits chosen here select the
+	 * same effective type, so no cache flush is needed for the switch. */
 	memset(dmap_pml4, 0, sizeof(dmap_pml4));
 	memset(dmap_pdpt, 0, sizeof(dmap_pdpt));
 	dmap_pml4[0] = (u64)(uintptr_t)dmap_pdpt | PTE_P | PTE_RW;
 	dmap.tables = 2;
+	unsigned pts = 0;
 	for (u64 g = 0; g < gigs; g++) {
 		if (huge) {
-			dmap_pdpt[g] = (g * GiB) | PTE_P | PTE_RW | PTE_PS;
-			continue;
+			struct mtrr_leaf l = mtrr_leaf_for(&dmap_mtrr, dmap.pat, g * GiB, GiB);
+			if (!l.split) {
+				dmap_pdpt[g] = leaf(g * GiB, GiB, &l);
+				dmap.leaves_1g++;
+				continue;
+			}
+			dmap.split_1g++;
 		}
 		for (u64 i = 0; i < PT_ENTRIES; i++)
-			dmap_pd[g][i] = (g * GiB + i * PAGE_SIZE_2M) | PTE_P | PTE_RW | PTE_PS;
+			dmap_pd[g][i] = map_2m(g * GiB + i * PAGE_SIZE_2M, &pts);
 		dmap_pdpt[g] = (u64)(uintptr_t)dmap_pd[g] | PTE_P | PTE_RW;
 		dmap.tables++;
 	}
 	dmap.top = gigs * GiB;
-	dmap.page_size = huge ? PAGE_SIZE_1G : PAGE_SIZE_2M;
+	dmap.page_size = dmap.leaves_1g ? PAGE_SIZE_1G : PAGE_SIZE_2M;
 	write_cr3((u64)(uintptr_t)dmap_pml4);
 	*out = dmap;
+}
+
+/* One leaf: present, its own address, the PCD/PWT bits of its type;
+ * counts a large leaf that straddles types in *straddling. */
+static bool leaf_ok(u64 e, u64 a, u64 size, unsigned *straddling)
+{
+	const struct mtrr_leaf l = mtrr_leaf_for(&dmap_mtrr, dmap.pat, a, size);
+	if (l.split)
+		(*straddling)++;
+	return (e & PTE_P) && (e & PTE_ADDR_MASK) == a && (e & (PTE_PCD | PTE_PWT)) == l.pte_bits;
 }
 
 unsigned dmap_verify(void)
 {
 	const u64 *pml4 = (const u64 *)(uintptr_t)(read_cr3() & PTE_ADDR_MASK);
 	const u64 *pdpt = (const u64 *)(uintptr_t)(pml4[0] & PTE_ADDR_MASK);
-	unsigned bad = 0;
-	for (u64 a = 0; a < dmap.top; a += dmap.page_size) {
-		u64 e = pdpt[a / GiB];
-		if (dmap.page_size == PAGE_SIZE_2M && (e & PTE_P) && !(e & PTE_PS)) {
-			const u64 *pd = (const u64 *)(uintptr_t)(e & PTE_ADDR_MASK);
-			e = pd[pt_index(a, 2)];
+	unsigned bad = 0, straddling = 0;
+	for (u64 g = 0; g < dmap.top / GiB; g++) {
+		u64 e = pdpt[g];
+		if ((e & PTE_P) && (e & PTE_PS)) {
+			bad += !leaf_ok(e, g * GiB, GiB, &straddling);
+			continue;
 		}
-		if (!(e & PTE_P) || !(e & PTE_PS) || (e & PTE_ADDR_MASK) != a)
+		if (!(e & PTE_P)) {
 			bad++;
+			continue;
+		}
+		const u64 *pd = (const u64 *)(uintptr_t)(e & PTE_ADDR_MASK);
+		for (u64 i = 0; i < PT_ENTRIES; i++) {
+			u64 a = g * GiB + i * PAGE_SIZE_2M, d = pd[i];
+			if (!(d & PTE_P) || (d & PTE_PS)) {
+				bad += !leaf_ok(d, a, PAGE_SIZE_2M, &straddling);
+				continue;
+			}
+			const u64 *pt = (const u64 *)(uintptr_t)(d & PTE_ADDR_MASK);
+			for (u64 j = 0; j < PT_ENTRIES; j++)
+				bad += !leaf_ok(pt[j], a + j * PAGE_SIZE_4K, PAGE_SIZE_4K,
+				                &straddling);
+		}
 	}
+	if (straddling > dmap.uc_fallback)
+		bad += straddling - dmap.uc_fallback;
 	return bad;
 }

@@ -1,26 +1,45 @@
 /* The hypervisor's direct map: all physical memory below `top`, identity
  * mapped with the largest pages the CPU offers (1 GiB where CPUID says
- * Page1GB, else 2 MiB). Tables come from a static pool, so the map exists
- * before the frame allocator does. */
+ * Page1GB, else 2 MiB), each page with the memory type the MTRRs give it
+ * (arch/x86/mtrr.h: PCD/PWT select a PAT entry of that type). A large page
+ * whose range straddles MTRR types is split, 1 GiB into 2 MiB and 2 MiB into
+ * 4 KiB (SDM Vol. 3A, 12.11.9 "Large Page Size Considerations"): the first
+ * MiB under the fixed-range MTRRs, the edges of MMIO ranges. Tables come
+ * from a static pool, so the map exists before the frame allocator does. */
 #ifndef ARCH_X86_DMAP_H
 #define ARCH_X86_DMAP_H
 
+#include "arch/x86/mtrr.h"
 #include "lib/types.h"
 
 /* 2 MiB-page directories in the pool: 64 cover 64 GiB. */
 #define DMAP_MAX_BYTES (64 * GiB)
+/* 4 KiB-page tables in the pool, one per 2 MiB that straddles MTRR types;
+ * past them such a 2 MiB page stays whole and UC (12.11.9's other way). */
+#define DMAP_MAX_SPLIT_2M 16
 
 struct dmap_info {
 	u64 top;         /* bytes mapped: [0, top) */
-	u64 page_size;   /* PAGE_SIZE_1G or PAGE_SIZE_2M */
+	u64 page_size;   /* PAGE_SIZE_1G or PAGE_SIZE_2M: the largest page used */
 	unsigned tables; /* table pages used */
+	/* Memory types. */
+	const struct mtrr_state *mtrr; /* as read at dmap_init */
+	enum mtrr_err mtrr_err;        /* MTRR_ERR_MSR_FAULT: read as absent */
+	u32 mtrr_bad_msr;              /* the MSR that faulted */
+	u64 pat;                       /* IA32_PAT as found: the host does not program it */
+	unsigned leaves_1g, leaves_2m, leaves_4k;
+	unsigned split_1g, split_2m; /* large pages split where they straddle types */
+	unsigned uc_fallback;        /* 2 MiB pages left whole and UC: no table left */
+	u64 uc_bytes;                /* bytes mapped with a UC type */
 };
 
 /* Maps [0, top) (rounded up to 1 GiB, clamped to DMAP_MAX_BYTES) and loads
  * CR3. Returns the bytes actually mapped in *out. */
 void dmap_init(u64 top, struct dmap_info *out);
-/* Checks the live tables: every 1 GiB or 2 MiB entry present and pointing
- * at its own address. Returns the number of wrong entries. */
+/* Checks the live tables: every leaf (1 GiB, 2 MiB or 4 KiB) present and
+ * pointing at its own address, with the PCD/PWT bits of its MTRR type, and
+ * no large leaf that straddles types beyond the UC fallbacks counted at
+ * init. Returns the number of wrong entries. */
 unsigned dmap_verify(void);
 
 #endif

@@ -40,6 +40,15 @@
 #define IA32_PERF_GLOBAL_CTRL     0x38f
 #define IA32_PERF_GLOBAL_OVF_CTRL 0x390
 
+/* AMD core performance counters (AMD64 APM Vol. 2, 13.2 "Performance
+ * Monitoring Counters"; AMD PPR for Family 17h, MSRC001_020[0...B]): the
+ * legacy four at PERF_LEGACY_CTL0 + n / PERF_LEGACY_CTR0 + n, and with
+ * CPUID Fn8000_0001_ECX[23] PerfCtrExtCore six interleaved pairs. */
+#define AMD_PERF_LEGACY_CTL0 0xc0010000 /* PerfEvtSel0..3 */
+#define AMD_PERF_LEGACY_CTR0 0xc0010004 /* PerfCtr0..3 */
+#define AMD_PERF_CTL0        0xc0010200 /* PerfEvtSeln = AMD_PERF_CTL0 + 2n */
+#define AMD_PERF_CTR0        0xc0010201 /* PerfCtrn = AMD_PERF_CTR0 + 2n */
+
 /* VMX capability MSRs (Vol. 3D, Appendix A "VMX Capability Reporting Facility"). */
 #define IA32_VMX_BASIC               0x480
 #define IA32_VMX_PINBASED_CTLS       0x481
@@ -102,6 +111,26 @@
 #define PAT_MT_UC_MINUS 7
 /* The power-on value: WB, WT, UC-, UC, repeated. */
 #define PAT_POWER_ON_VALUE 0x0007040600070406ULL
+
+/* ---- IA32_PERFEVTSELx (SDM Vol. 3B, 20.2.1.1 "Architectural Performance
+ * Monitoring Version 1 Facilities", Figure 20-1) and AMD PerfEvtSeln (APM
+ * Vol. 2, 13.2.1, Figure 13-7): the low 32 bits share one layout ---- */
+#define PERFEVTSEL_EVENT_MASK  BITS(7, 0)
+#define PERFEVTSEL_UMASK_SHIFT 8
+#define PERFEVTSEL_UMASK_MASK  BITS(15, 8)
+#define PERFEVTSEL_USR         BIT(16)
+#define PERFEVTSEL_OS          BIT(17)
+#define PERFEVTSEL_EDGE        BIT(18)
+#define PERFEVTSEL_INT         BIT(20)
+#define PERFEVTSEL_EN          BIT(22)
+#define PERFEVTSEL_INV         BIT(23)
+/* AMD only: EventSelect[11:8] in bits 35:32, and the host/guest filter
+ * (APM Vol. 2, 13.2.1: counts only in guest or only in host mode when
+ * EFER.SVME = 1). */
+#define AMD_PERFEVTSEL_EVENT_HI_SHIFT 32
+#define AMD_PERFEVTSEL_EVENT_HI_MASK  BITS(35, 32)
+#define AMD_PERFEVTSEL_GUEST_ONLY     BIT(40)
+#define AMD_PERFEVTSEL_HOST_ONLY      BIT(41)
 
 /* ---- IA32_DEBUGCTL (Vol. 3B, "IA32_DEBUGCTL MSR") ---- */
 #define DEBUGCTL_LBR                   BIT(0)

@@ -8,6 +8,7 @@
 #include "arch/x86/desc.h"
 #include "arch/x86/ept.h"
 #include "arch/x86/msr.h"
+#include "arch/x86/pmu.h"
 #include "arch/x86/vmcs.h"
 #include "arch/x86/vmx_check.h"
 #include "arch/x86/vmx_defs.h"
@@ -483,6 +484,20 @@ static int vmx_create(struct vcpu *v, const struct vcpu_start *start, u64 nested
 	u64 eptp = ept_eptp(nested_root, v->nested_ad);
 	if (!vmcs_build(&x->st, &x->caps, start, eptp))
 		return -1;
+	/* Guest-only PMU counting (arch/x86/pmu.h): the VM-entry and VM-exit
+	 * loads of IA32_PERF_GLOBAL_CTRL (SDM 25.7.1, 25.8.1; 28.3.2.1,
+	 * 29.5.1). Where the CPU forbids them the PMU is turned off by name. */
+	struct pmu_vmx_ctrl pmu_ctl;
+	struct pmu *pmu = pmu_current();
+	const bool pmu_was_active = pmu->active;
+	if (pmu_vmx_guest_only(pmu, vmx_caps_ctl_msr(&x->caps, VMX_CTL_ENTRY),
+	                       vmx_caps_ctl_msr(&x->caps, VMX_CTL_EXIT),
+	                       x->caps.basic & VMX_BASIC_TRUE_CTLS, &pmu_ctl)) {
+		x->st.vm_entry_controls |= pmu_ctl.entry_ctls;
+		x->st.vm_exit_controls |= pmu_ctl.exit_ctls;
+	} else if (pmu_was_active) {
+		pmu_print(pmu);
+	}
 	/* The watchdog (SDM 26.5.1, VMX-preemption timer): reloaded at every
 	 * entry, so it expires only after a whole period without an exit. */
 	bool watchdog = v->watchdog_ticks && vmx_caps_has(&x->caps, VMX_FEAT_PREEMPTION_TIMER);
@@ -518,6 +533,12 @@ static int vmx_create(struct vcpu *v, const struct vcpu_start *start, u64 nested
 	}
 	if (!vmcs_write_all(&x->st))
 		return -1;
+	if (pmu_ctl.entry_ctls &&
+	    (!vmwrite(VMCS_GUEST_IA32_PERF_GLOBAL_CTRL, pmu_ctl.guest_global_ctrl) ||
+	     !vmwrite(VMCS_HOST_IA32_PERF_GLOBAL_CTRL, pmu_ctl.host_global_ctrl))) {
+		con_printf("FAIL: vmwrite: the IA32_PERF_GLOBAL_CTRL fields were refused\n");
+		return -1;
+	}
 	if (watchdog) {
 		vmwrite(VMCS_PREEMPTION_TIMER_VALUE, v->watchdog_ticks);
 		con_printf(

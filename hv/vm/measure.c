@@ -3,7 +3,10 @@
  * replay a batch against the guest's real page tables, the real EPT, the
  * segments of the current mode and the escape filter, HC_TRACE_STEP entries
  * per exit (lib/hvcall.h). One RESULT line per
- * (workload, mode), every figure labelled source=model. */
+ * (workload, mode), every figure labelled source=model; where a PMU works
+ * (arch/x86/pmu.h) a second line, source=pmu, gives the walk events the CPU
+ * counted in guest mode from the workload's first replay to its last. */
+#include "arch/x86/pmu.h"
 #include "arch/x86/tsc.h"
 #include "hv/vm/vm.h"
 #include "lib/console.h"
@@ -149,6 +152,7 @@ static s64 measure_begin(struct vm *vm, u32 workload)
 	}
 	vm->measuring = true;
 	vm->measure_workload = workload;
+	pmu_start(pmu_current());
 	vm->hpa_checks = vm->hpa_mismatches = 0;
 	return HC_OK;
 }
@@ -190,6 +194,16 @@ static void measure_end(struct vm *vm)
 	    NAME_IN(fill_names, p->seg_fill, "?"), vm->ept.leaves[NESTED_LEAF_4K],
 	    vm->ept.leaves[NESTED_LEAF_2M], vm->ept.leaves[NESTED_LEAF_1G], vm->hpa_checks,
 	    vm->hpa_mismatches);
+	struct pmu *pmu = pmu_current();
+	pmu_sample(pmu);
+	if (pmu->active) {
+		char counts[PMU_MAX_EVENTS * 64];
+		pmu_format_counts(pmu, counts, sizeof(counts));
+		con_printf("RESULT workload=%s mode=%s source=pmu pmu=%s counting=guest-only "
+		           "window=first-to-last-replay unit=events %s\n",
+		           hv_workload_name(vm->measure_workload), hv_mode_name(vm->mode),
+		           pmu->uarch->name, counts);
+	}
 	if (mode_has_vmm_seg(vm->mode)) {
 		vm->vmm_seg_measurements++;
 		vm->esc_hits_total += c->esc_hits;
@@ -198,27 +212,39 @@ static void measure_end(struct vm *vm)
 }
 
 /* One step of HC_TRACE_REPLAY: at most HC_TRACE_STEP entries, then either
- * the call is complete or *rdx says where the same VMCALL resumes
+ * the call is complete or *rdx says that the same VMCALL resumes
  * (lib/hvcall.h) and VM_HC_RESUME tells the exit handler not to advance RIP.
- * Every step checks its arguments again: nothing the guest holds in its
- * registers between steps is trusted beyond what the hypervisor recorded. */
+ * Where the replay stopped is the hypervisor's own state; every step checks
+ * the guest's registers again against it, so nothing the guest holds
+ * between steps is trusted beyond what the hypervisor recorded. */
+static u64 replay_seq(u64 done)
+{
+	return (done / HC_TRACE_STEP) & TRACE_SEQ_MASK;
+}
+
 s64 measure_replay(struct vm *vm, u64 count, u64 workload, u64 rdx, u64 *out)
 {
-	const u64 flags = rdx & ((1ULL << TRACE_DONE_SHIFT) - 1);
-	u64 done = rdx >> TRACE_DONE_SHIFT;
-	const bool resumed = done != 0;
+	const u64 flags = rdx & TRACE_FLAGS;
+	const bool resumed = rdx & TRACE_RESUME;
+	const u64 seq = (rdx >> TRACE_SEQ_SHIFT) & TRACE_SEQ_MASK;
+	const u64 known = TRACE_FLAGS | TRACE_RESUME | (u64)TRACE_SEQ_MASK << TRACE_SEQ_SHIFT;
+	u64 done = 0;
+	if ((rdx & ~known) || (!resumed && seq))
+		return HC_EINVAL;
 	if (!resumed)
-		vm->replay_pending = false;
+		vm->replay_pending = false; /* a fresh call abandons a pending one */
 	if (!vm->trace_entries)
 		return HC_ENODEV;
 	if (count > vm->trace_entries)
 		return HC_E2BIG;
-	if (workload >= WL_COUNT || (flags & ~(u64)TRACE_FLAGS))
+	if (workload >= WL_COUNT)
 		return HC_EINVAL;
 	if (resumed) {
-		if (!vm->replay_pending || done != vm->replay_done || count != vm->replay_count ||
-		    !vm->measuring || workload != vm->measure_workload)
+		if (!vm->replay_pending || seq != replay_seq(vm->replay_done) ||
+		    count != vm->replay_count || flags != vm->replay_flags || !vm->measuring ||
+		    workload != vm->measure_workload)
 			return HC_EINVAL;
+		done = vm->replay_done;
 	} else if (flags & TRACE_BEGIN) {
 		s64 err = measure_begin(vm, (u32)workload);
 		if (err)
@@ -227,6 +253,7 @@ s64 measure_replay(struct vm *vm, u64 count, u64 workload, u64 rdx, u64 *out)
 		return HC_EINVAL;
 	}
 	vm->replay_pending = false;
+	pmu_sample(pmu_current()); /* bounds the time between samples (overflow) */
 	const u64 stop = count - done > HC_TRACE_STEP ? done + HC_TRACE_STEP : count;
 	const u64 t0 = tsc_read();
 	while (done < stop) {
@@ -255,8 +282,9 @@ s64 measure_replay(struct vm *vm, u64 count, u64 workload, u64 rdx, u64 *out)
 		vm->replay_pending = true;
 		vm->replay_done = done;
 		vm->replay_count = count;
+		vm->replay_flags = (u32)flags;
 		vm->replay_steps++;
-		*out = flags | done << TRACE_DONE_SHIFT;
+		*out = flags | TRACE_RESUME | replay_seq(done) << TRACE_SEQ_SHIFT;
 		return VM_HC_RESUME;
 	}
 	if (flags & TRACE_END)

@@ -128,6 +128,7 @@ struct vm {
 	u64 hpa_checks, hpa_mismatches; /* the model's hPAs checked against the memory map */
 	bool replay_pending;            /* a replay stopped after a step, to be resumed */
 	u64 replay_done, replay_count;  /* where it stopped, of how many entries */
+	u32 replay_flags;               /* its TRACE_BEGIN/TRACE_END flags */
 	u64 replay_steps;               /* steps that ended with entries left */
 	u64 replay_step_max_cycles;     /* the longest step's replay work, TSC cycles */
 	u64 trace_buf[VM_TRACE_BATCH];  /* entries copied out of the guest per batch */

@@ -218,6 +218,9 @@ static void hypercall(struct fuzz_in *in)
 	 * same VMCALL goes on with RDX = out, as hv/vm/exits.c does; a guest may
 	 * also walk away from it, which the next call must survive. */
 	while (status == VM_HC_RESUME && !(fuzz_u8(in) == 0xff)) {
+		/* The continuation lives in the hypervisor; RDX only says "resume"
+		 * in bits a 32-bit guest keeps (lib/hvcall.h). */
+		FUZZ_CHECK(out >> 32 == 0 && (out & TRACE_RESUME), "resume RDX 0x%llx", out);
 		a2 = out;
 		status = hypercall_dispatch(vm, nr, a0, a1, a2, &out);
 	}

@@ -652,9 +652,14 @@ static void test_result_every_mode(void **state)
 }
 
 /* Bounded work per exit (lib/hvcall.h): a replay longer than HC_TRACE_STEP
- * entries stops after each step with VM_HC_RESUME and RDX saying where the
- * same VMCALL goes on; only the continuation the hypervisor handed out is
- * taken, and the measurement is the same as in one piece. */
+ * entries stops after each step with VM_HC_RESUME and RDX saying that the
+ * same VMCALL resumes, at which step; only the continuation the hypervisor
+ * handed out is taken, and the measurement is the same as in one piece. */
+static u64 resume_rdx(u64 flags, u64 steps)
+{
+	return flags | TRACE_RESUME | steps << TRACE_SEQ_SHIFT;
+}
+
 static void test_replay_resumes_in_steps(void **state)
 {
 	struct fixture *f = *state;
@@ -664,18 +669,23 @@ static void test_replay_resumes_in_steps(void **state)
 	u64 out1 = 0, out2 = 0, out3 = 0;
 	const u64 calls = f->vm->hypercalls;
 	assert_int_equal(hc_out(f, HC_TRACE_REPLAY, n, WL_GUPS, flags, &out1), VM_HC_RESUME);
-	assert_int_equal(out1, flags | (u64)HC_TRACE_STEP << TRACE_DONE_SHIFT);
+	assert_int_equal(out1, resume_rdx(flags, 1));
+	assert_int_equal(f->vm->replay_done, HC_TRACE_STEP);
 	assert_null(strstr(con_buf, "RESULT "));
 	assert_int_equal(hc_out(f, HC_TRACE_REPLAY, n, WL_GUPS, out1, &out2), VM_HC_RESUME);
-	assert_int_equal(out2, flags | (u64)(2 * HC_TRACE_STEP) << TRACE_DONE_SHIFT);
+	assert_int_equal(out2, resume_rdx(flags, 2));
 	assert_int_equal(f->vm->hypercalls, calls + 1); /* continuations are steps, not calls */
 	assert_int_equal(f->vm->hypercall_steps, 1);
-	/* Refused mid-way: another count, another workload, a done field not handed out. */
+	/* Refused mid-way: another count, another workload, other flags, a step
+	 * not handed out, a step number without TRACE_RESUME, an unknown bit. */
 	assert_int_equal(hc(f, HC_TRACE_REPLAY, n - 1, WL_GUPS, out2), HC_EINVAL);
 	assert_int_equal(hc(f, HC_TRACE_REPLAY, n, WL_STREAM, out2), HC_EINVAL);
-	assert_int_equal(hc(f, HC_TRACE_REPLAY, n, WL_GUPS, out2 + (1ULL << TRACE_DONE_SHIFT)),
-	                 HC_EINVAL);
+	assert_int_equal(hc(f, HC_TRACE_REPLAY, n, WL_GUPS, out2 & ~(u64)TRACE_END), HC_EINVAL);
+	assert_int_equal(hc(f, HC_TRACE_REPLAY, n, WL_GUPS, resume_rdx(flags, 3)), HC_EINVAL);
 	assert_int_equal(hc(f, HC_TRACE_REPLAY, n, WL_GUPS, out1), HC_EINVAL);
+	assert_int_equal(hc(f, HC_TRACE_REPLAY, n, WL_GUPS, out2 & ~(u64)TRACE_RESUME), HC_EINVAL);
+	assert_int_equal(hc(f, HC_TRACE_REPLAY, n, WL_GUPS, out2 | 1ull << 32), HC_EINVAL);
+	assert_int_equal(hc(f, HC_TRACE_REPLAY, n, WL_GUPS, out2 | 4), HC_EINVAL);
 	assert_int_equal(hc_out(f, HC_TRACE_REPLAY, n, WL_GUPS, out2, &out3), HC_OK);
 	assert_int_equal(f->vm->replay_steps, 2);
 	const char *line = result_line();
@@ -684,6 +694,63 @@ static void test_replay_resumes_in_steps(void **state)
 	expect_field(line, "accesses", want);
 	/* Nothing is pending once the call is complete. */
 	assert_int_equal(hc(f, HC_TRACE_REPLAY, n, WL_GUPS, out1), HC_EINVAL);
+}
+
+/* A forged resumption with nothing pending (no replay ever stopped, or one
+ * the guest walked away from by issuing a fresh call) is refused and starts
+ * nothing. */
+static void test_replay_forged_resume_refused(void **state)
+{
+	struct fixture *f = *state;
+	const u64 n = 3 * HC_TRACE_STEP, flags = TRACE_BEGIN | TRACE_END;
+	guest_trace(f, (unsigned)n);
+	con_reset();
+	assert_int_equal(hc(f, HC_TRACE_REPLAY, n, WL_GUPS, resume_rdx(flags, 1)), HC_EINVAL);
+	assert_false(f->vm->measuring);
+	u64 out = 0;
+	assert_int_equal(hc_out(f, HC_TRACE_REPLAY, n, WL_GUPS, flags, &out), VM_HC_RESUME);
+	assert_int_equal(hc_out(f, HC_TRACE_REPLAY, n, WL_STREAM, TRACE_END, &out), HC_EINVAL);
+	/* The fresh call above cancelled the pending replay: its cookie is dead. */
+	assert_false(f->vm->replay_pending);
+	assert_int_equal(hc(f, HC_TRACE_REPLAY, n, WL_GUPS, resume_rdx(flags, 1)), HC_EINVAL);
+	assert_null(strstr(con_buf, "RESULT "));
+}
+
+/* A guest outside 64-bit mode keeps only the low 32 bits of RDX (the exit
+ * handler masks the rest, SDM Vol. 1, 3.4.1.1). A replay of 8 steps goes
+ * through the real exit path with dirty upper halves: each step returns to
+ * the same VMCALL (RIP not advanced), the continuation survives the
+ * truncation, and the measurement covers every entry. With the continuation
+ * above bit 31, as it once was, the first resumption lost it. */
+static void test_replay_resumes_in_32bit_mode(void **state)
+{
+	struct fixture *f = *state;
+	struct guest_regs *r = &f->vm->vcpu.regs;
+	const struct vm_exit e = {
+	    .kind = VMEXIT_HYPERCALL, .raw_reason = EXIT_REASON_VMCALL, .insn_len = 3};
+	const u64 dirty = 0xdeadbeef00000000ull, steps = 8, n = steps * HC_TRACE_STEP + 7;
+	guest_trace(f, (unsigned)n);
+	con_reset();
+	f->cpu.not_64bit = true;
+	r->rax = dirty | HC_TRACE_REPLAY;
+	r->rdi = dirty | n;
+	r->rsi = dirty | WL_GUPS;
+	r->rdx = dirty | TRACE_BEGIN | TRACE_END;
+	const u64 rip = f->cpu.rip;
+	for (u64 s = 1; s <= steps; s++) {
+		vm_handle_exit(f->vm, &e);
+		assert_int_equal(f->cpu.rip, rip);
+		assert_int_equal(r->rdx, resume_rdx(TRACE_BEGIN | TRACE_END, s));
+		assert_int_equal(f->vm->replay_done, s * HC_TRACE_STEP);
+		r->rdx |= dirty; /* whatever 64-bit code left in the upper half */
+	}
+	vm_handle_exit(f->vm, &e);
+	assert_int_equal(r->rax, HC_OK);
+	assert_int_equal(f->vm->replay_steps, steps);
+	assert_false(f->vm->replay_pending);
+	char want[32];
+	snprintf(want, sizeof(want), "%llu", (unsigned long long)n);
+	expect_field(result_line(), "accesses", want);
 }
 
 /* The model's hPAs are checked against the guest memory map: every access
@@ -1258,6 +1325,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    T(test_version),
 	    T(test_hypercall_exit_register_width),
+	    T(test_replay_forged_resume_refused),
+	    T(test_replay_resumes_in_32bit_mode),
 	    T(test_unknown_numbers),
 	    T(test_exit),
 	    T(test_console_write),

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lib/opts.h"
+#include "lib/x86/uart.h"
 
 enum mode { MODE_BASE, MODE_NATIVE, MODE_VMM_DIRECT, MODE_GUEST_DIRECT, MODE_DUAL_DIRECT };
 
@@ -412,6 +413,50 @@ static void test_strerror(void **state)
 	assert_string_equal(opts_strerror(OPTS_ERR_COUNT), "unknown error");
 }
 
+/* opts_peek finds one key before the full parse, skipping the kernel path,
+ * without judging the rest of the line. */
+static void test_peek(void **state)
+{
+	(void)state;
+	size_t len = 0;
+	const char *v = opts_peek("/boot/hv.elf mode=base console=com2 x", "console", &len);
+	assert_non_null(v);
+	assert_int_equal(len, 4);
+	assert_memory_equal(v, "com2", 4);
+	assert_null(opts_peek("/boot/hv.elf consoles=com2 console mode=base", "console", &len));
+	assert_null(opts_peek(NULL, "console", &len));
+	v = opts_peek("console= mode=base", "console", &len);
+	assert_non_null(v);
+	assert_int_equal(len, 0);
+}
+
+/* The console= values (lib/x86/uart.h): the four PC ports by name, a base
+ * I/O port in hex; anything else is refused and leaves the port untouched. */
+static void test_console_port(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *s;
+		bool ok;
+		u16 base;
+	} cases[] = {
+	    {"com1", true, 0x3f8}, {"com2", true, 0x2f8},    {"com3", true, 0x3e8},
+	    {"com4", true, 0x2e8}, {"0x2f8", true, 0x2f8},   {"0X3F8", true, 0x3f8},
+	    {"0x8", true, 0x8},    {"0xfff8", true, 0xfff8}, {"com5", false, 0},
+	    {"COM1", false, 0},    {"com", false, 0},        {"", false, 0},
+	    {"0x", false, 0},      {"0x0", false, 0},        {"0x2f9", false, 0},
+	    {"0x10000", false, 0}, {"0xfffc", false, 0},     {"1016", false, 0},
+	    {"0x2fg", false, 0},   {"com1x", false, 0},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		u16 base = 0x1234;
+		bool ok = uart_parse_port(cases[i].s, strlen(cases[i].s), &base);
+		if (ok != cases[i].ok)
+			fail_msg("'%s': %d", cases[i].s, ok);
+		assert_int_equal(base, cases[i].ok ? cases[i].base : 0x1234);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -422,6 +467,7 @@ int main(void)
 	    cmocka_unit_test(test_string),        cmocka_unit_test(test_unknown_and_duplicate),
 	    cmocka_unit_test(test_all_options),   cmocka_unit_test(test_format),
 	    cmocka_unit_test(test_bad_tables),    cmocka_unit_test(test_strerror),
+	    cmocka_unit_test(test_peek),          cmocka_unit_test(test_console_port),
 	};
 	return cmocka_run_group_tests_name("opts", tests, NULL, NULL);
 }

@@ -138,10 +138,35 @@ def _build_iso(kernel, module, cmdline, module_args, iso: Path, mods=()):
         raise PrepareError("ISO build failed:\n" + "\n".join(tail))
 
 
+# console=comN in the hypervisor's options (lib/x86/uart.h) moves its console
+# off COM1; QEMU's -serial options fill COM1, COM2, ... in order.
+CONSOLE_PORTS = ("com1", "com2", "com3", "com4")
+
+
+def console_index(scenario) -> int:
+    """Which COM port (0 for COM1) the judged serial file captures."""
+    if scenario.image != "hv":
+        return 0
+    for word in shlex.split(scenario.hv_options):
+        key, _, value = word.partition("=")
+        if key == "console" and value in CONSOLE_PORTS:
+            return CONSOLE_PORTS.index(value)
+    return 0
+
+
+def _qemu_serials(scenario, files) -> list:
+    """serial.txt on the console's port; the ports before it to files of their
+    own (out/comN.txt), where nothing of segvisor's should appear."""
+    out = []
+    for k in range(console_index(scenario)):
+        out += ["-serial", f"file:{files['serial'].parent / f'com{k + 1}.txt'}"]
+    return out + ["-serial", f"file:{files['serial']}"]
+
+
 def _qemu_common(scenario, files, megs) -> list:
     accel = ["-enable-kvm"] if scenario.cpu == KVM_CPU else []
-    return accel + ["-display", "none", "-serial", f"file:{files['serial']}", "-no-reboot",
-                    "-device", QEMU_EXIT_DEVICE, "-cpu", scenario.cpu, "-m", str(megs)]
+    return accel + ["-display", "none"] + _qemu_serials(scenario, files) + [
+        "-no-reboot", "-device", QEMU_EXIT_DEVICE, "-cpu", scenario.cpu, "-m", str(megs)]
 
 
 def _qemu_kernel(scenario, files, module, megs) -> list:
@@ -183,6 +208,8 @@ def prepare(scenario, out: Path) -> Launch:
     why = scenarios.mem_unmet(scenario.engine, megs)
     if why:
         raise PrepareError(why)
+    if scenario.engine.startswith("bochs") and console_index(scenario):
+        raise PrepareError("a console other than COM1 is captured under QEMU only")
     (paths.ROOT / out).mkdir(parents=True, exist_ok=True)
     files = _run_files(out)
     for stale in ("serial", "stdout", "log"):

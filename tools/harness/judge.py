@@ -16,6 +16,9 @@ Lines prefixed `[guest] ` are the guest's, forwarded by the hypervisor: their
 checks count, but only the unprefixed SUMMARY ends a run, and only the
 hypervisor's own (unprefixed) RESULT lines can meet a `results:` expectation:
 a guest could print any figures it liked.
+An expectation's `;absent:TEXT` parts (scenarios.Expectation.absent) must
+each be in no output line, hypervisor's or guest's: a FAIL names the first
+line that has one.
 When the emulator itself failed (a Bochs panic, a QEMU error), a CRASH or
 TIMEOUT reason ends with what the emulator said (emulator_errors()).
 """
@@ -228,6 +231,15 @@ def judge(expect, con: Console, timed_out: bool, status, is_qemu: bool,
     return Verdict(v.kind, v.reason, tuple(con.lines[-LAST_LINES:]))
 
 
+def _absent_unmet(expect, con: Console):
+    """Why an `;absent:TEXT` part is not met (TEXT is in the output), or None."""
+    for text in getattr(expect, "absent", ()):
+        for n, line in enumerate(con.lines, 1):
+            if text in line:
+                return f"'{text}' must not be in the serial output, line {n} has it: {line}"
+    return None
+
+
 def _crash_unmet(expect, con: Console, status, is_qemu: bool, emulator_said: str):
     """Why a run expected to crash (no SUMMARY, TEXT in the output, ended by
     the image itself) did not, or None."""
@@ -254,7 +266,10 @@ def _judge(expect, con: Console, timed_out: bool, status, is_qemu: bool,
             return Verdict(FAIL, f"expected a crash with '{expect.text}', the run reached "
                            f"SUMMARY ({con.summary.failures} failures)")
         why = _crash_unmet(expect, con, status, is_qemu, emulator_said)
-        return Verdict(CRASH, why) if why else Verdict(PASS, "")
+        if why:
+            return Verdict(CRASH, why)
+        why = _absent_unmet(expect, con)
+        return Verdict(FAIL, why) if why else Verdict(PASS, "")
     if con.summary is None:
         why = f"no SUMMARY line (emulator exit status {status})"
         if con.lines and con.lines[-1].startswith("SUMMARY"):
@@ -263,7 +278,7 @@ def _judge(expect, con: Console, timed_out: bool, status, is_qemu: bool,
         elif con.guest_summary:
             why += "; the guest's [guest] SUMMARY was forwarded but the hypervisor's never came"
         return Verdict(CRASH, why + said)
-    why = _expectation_unmet(expect, con)
+    why = _expectation_unmet(expect, con) or _absent_unmet(expect, con)
     if why is None and is_qemu:
         why = _qemu_status_unmet(status, con)
     return Verdict(FAIL, why) if why else Verdict(PASS, "")

@@ -42,13 +42,20 @@ class ScenarioError(Exception):
     pass
 
 
+# An expectation may end in `;absent:TEXT` parts: TEXT must then be in no
+# line of the output (e.g. "pass:pmu: refused;absent:source=pmu").
+ABSENT_SEP = ";absent:"
+
+
 @dataclass(frozen=True)
 class Expectation:
     kind: str  # one of EXPECT_KINDS
     text: str  # "" for pass
+    absent: tuple = ()  # texts that must appear in no output line
 
     def __str__(self):
-        return f"{self.kind}:{self.text}" if self.text else self.kind
+        main = f"{self.kind}:{self.text}" if self.text else self.kind
+        return main + "".join(ABSENT_SEP + a for a in self.absent)
 
 
 @dataclass(frozen=True)
@@ -81,12 +88,22 @@ class Scenario:
 
 
 def parse_expectation(text: str) -> Expectation:
+    main, *absent = text.split(ABSENT_SEP)
+    for a in absent:
+        if not a:
+            raise ScenarioError(f"expectation '{text}': an empty TEXT after ';absent:'")
+    e = _parse_main_expectation(main)
+    return Expectation(e.kind, e.text, tuple(absent))
+
+
+def _parse_main_expectation(text: str) -> Expectation:
     if text == "pass":
         return Expectation("pass", "")
     kind, sep, what = text.partition(":")
     if not sep or kind not in EXPECT_KINDS:
         raise ScenarioError(f"expectation '{text}' is not pass, pass:TEXT, fail:TEXT, "
-                            "skip:TEXT, report:TEXT, results:FILE or crash:TEXT")
+                            "skip:TEXT, report:TEXT, results:FILE or crash:TEXT (each optionally "
+                            "followed by ;absent:TEXT parts)")
     if not what:
         raise ScenarioError(f"expectation '{text}' needs a TEXT after the colon")
     return Expectation(kind, what)

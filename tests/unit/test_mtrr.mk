@@ -1,0 +1,2 @@
+UNIT_TESTS += test_mtrr
+test_mtrr_SRCS := tests/unit/test_mtrr.c arch/x86/mtrr.c lib/fmt.c
