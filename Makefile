@@ -27,7 +27,7 @@ GUEST_OBJS := $(patsubst %,$(B)/guest/%.o,$(GUEST_SRCS))
 ATTACK_OBJS := $(patsubst %,$(B)/attack/%.o,$(ATTACK_SRCS))
 
 IMAGES := $(B)/hv.elf $(B)/hv.elf32 $(B)/guest.elf $(B)/guest.elf32 $(B)/attack.elf $(B)/attack.elf32 \
-	$(B)/guest-low.elf
+	$(B)/guest-low.elf $(B)/guest-vga.elf
 
 .PHONY: all images run test unit system deps clean format fuzz fuzz-smoke fuzz-build thirdparty
 all: images
@@ -64,12 +64,18 @@ $(B)/hv.elf: $(HV_OBJS) linker/hv.ld
 $(B)/guest.elf: $(GUEST_OBJS) linker/guest.ld
 	@echo "  LD      $@"
 	$(Q)$(CC) $(KLDFLAGS) -T linker/guest.ld -o $@ $(GUEST_OBJS) -lgcc
-# The test guest linked at 4 KiB, below 1 MiB: the loader must put the boot information and
-# the stack clear of it (scenario guest-low-*).
+# The test guest linked below 1 MiB: at 4 KiB, where the loader must put the boot information
+# and the stack clear of it (scenarios guest-low-*), and at 640 KiB, over the VGA and BIOS
+# area the hypervisor keeps, which the loader refuses by name (guest-vga-refused).
 GUEST_LOW_BASE := 0x1000
+GUEST_VGA_BASE := 0xa0000
 $(B)/guest-low.elf: $(GUEST_OBJS) linker/guest.ld
 	@echo "  LD      $@"
 	$(Q)$(CC) $(KLDFLAGS) -Wl,--defsym=GUEST_BASE=$(GUEST_LOW_BASE) -T linker/guest.ld -o $@ \
+		$(GUEST_OBJS) -lgcc
+$(B)/guest-vga.elf: $(GUEST_OBJS) linker/guest.ld
+	@echo "  LD      $@"
+	$(Q)$(CC) $(KLDFLAGS) -Wl,--defsym=GUEST_BASE=$(GUEST_VGA_BASE) -T linker/guest.ld -o $@ \
 		$(GUEST_OBJS) -lgcc
 $(B)/attack.elf: $(ATTACK_OBJS) linker/attack.ld
 	@echo "  LD      $@"

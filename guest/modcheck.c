@@ -68,6 +68,16 @@ void modcheck_run(struct report *rep, const struct mb_info *mbi, const struct op
 		return;
 	}
 	const struct mb_module *m = (const void *)(uintptr_t)mbi->mods_addr;
+	/* The loader's own structures must lie clear of the image too (spec 3.3 leaves their
+	 * place to the loader; an image below 1 MiB is where loaders put them by habit). */
+	u64 ilen = image_end - image_start;
+	if (overlaps((u64)(uintptr_t)mbi, sizeof(*mbi), image_start, ilen) ||
+	    overlaps(mbi->mods_addr, mbi->mods_count * sizeof(*m), image_start, ilen) ||
+	    overlaps(mbi->mmap_addr, mbi->mmap_length, image_start, ilen)) {
+		report_fail(rep, "guest-modules",
+		            "the boot information overlaps the guest's image");
+		return;
+	}
 	for (u32 i = 0; i < mbi->mods_count; i++) {
 		const char *why = module_wrong(mbi, m, i, image_start, image_end);
 		if (why) {
