@@ -118,6 +118,29 @@ static void carve_block(const struct mbplace_request *req, struct mbplace_layout
 	}
 }
 
+/* The image as one range, from the page of its lowest segment to the end of the page of its
+ * highest: nothing is placed
+ * in a gap between segments, where a kernel may count on its own memory (from its first
+ * address to its end symbol), as GRUB also keeps the whole span for the image. */
+static bool image_span(const struct mbplace_request *req, struct mbplace_range *out)
+{
+	u64 lo = ~0ULL, hi = 0;
+	for (unsigned i = 0; i < req->nsegments && i < ELF_MAX_SEGMENTS; i++) {
+		if (!req->seg[i].len)
+			continue;
+		lo = req->seg[i].base < lo ? req->seg[i].base : lo;
+		hi = range_end(&req->seg[i]) > hi ? range_end(&req->seg[i]) : hi;
+	}
+	if (hi <= lo)
+		return false;
+	/* Whole pages: a kernel's end symbol is often page-aligned past its last segment's end. */
+	lo = align_down(lo, PAGE_SIZE_4K);
+	if (hi <= ~0ULL - PAGE_SIZE_4K)
+		hi = align_up(hi, PAGE_SIZE_4K);
+	*out = (struct mbplace_range){lo, hi - lo};
+	return true;
+}
+
 static enum mbplace_err check_request(const struct mbplace_request *req, struct mbplace_layout *l)
 {
 	if (req->nmodules > MBPLACE_MAX_MODULES)
@@ -160,8 +183,8 @@ enum mbplace_err mbplace_plan(const struct mbplace_request *req, struct mbplace_
 	if (err)
 		return err;
 	out->nmodules = req->nmodules;
-	for (unsigned i = 0; i < req->nsegments && i < ELF_MAX_SEGMENTS; i++)
-		t.r[t.n++] = req->seg[i];
+	if (image_span(req, &t.r[t.n]))
+		t.n++;
 
 	/* The boot information and the stack where a loader puts them by habit (conventional
 	 * memory), unless the image is there; upper memory otherwise. */
@@ -221,16 +244,16 @@ enum mbplace_err mbplace_check(const struct mbplace_request *req, const struct m
 	placed[n++] = l->stack;
 	for (unsigned i = 0; i < l->nmodules; i++)
 		placed[n++] = l->module[i];
+	struct mbplace_range span = {0, 0};
+	bool has_span = image_span(req, &span);
 	for (unsigned i = 0; i < n; i++) {
 		if (!in_offered_ram(req, &placed[i]))
 			return MBPLACE_ERR_OUTSIDE;
 		for (unsigned j = 0; j < i; j++)
 			if (overlaps(placed[i].base, placed[i].len, placed[j].base, placed[j].len))
 				return MBPLACE_ERR_OVERLAP;
-		for (unsigned s = 0; s < req->nsegments; s++)
-			if (overlaps(placed[i].base, placed[i].len, req->seg[s].base,
-			             req->seg[s].len))
-				return MBPLACE_ERR_OVERLAP;
+		if (has_span && overlaps(placed[i].base, placed[i].len, span.base, span.len))
+			return MBPLACE_ERR_OVERLAP;
 	}
 	return MBPLACE_OK;
 }

@@ -3,8 +3,9 @@
  * the boot information block (information structure, memory map, loader name, module list,
  * command line, module strings), the initial stack and each module are placed first-fit in the
  * RAM the guest's memory map offers below 4 GiB (the structure's addresses are 32 bits), clear
- * of the image, of the ranges the hypervisor keeps for itself and of each other. Pure: nothing
- * is copied here, so host tests and the fuzz target run it as it is. */
+ * of the image (the whole pages it spans, gaps between segments included), of the ranges the
+ * hypervisor keeps for itself and of each other. Pure: nothing is copied here, so host tests and
+ * the fuzz target run it as it is. */
 #ifndef HV_MBPLACE_H
 #define HV_MBPLACE_H
 
@@ -73,8 +74,8 @@ enum mbplace_err {
 /* Fills *out. On a refusal out->bad (and bad_reserved) says which piece. */
 enum mbplace_err mbplace_plan(const struct mbplace_request *req, struct mbplace_layout *out);
 /* An independent check of a layout: every placed range inside RAM the guest's memory map offers
- * below 4 GiB, no two placed ranges (block, stack, modules) sharing a byte, none over the image
- * or a reserved range. mbplace_plan runs it on its own result. */
+ * below 4 GiB, no two placed ranges (block, stack, modules) sharing a byte, none over the
+ * image's span or a reserved range. mbplace_plan runs it on its own result. */
 enum mbplace_err mbplace_check(const struct mbplace_request *req, const struct mbplace_layout *l);
 /* Bytes of the boot information block for a request. */
 u64 mbplace_block_size(const struct mbplace_request *req);

@@ -140,12 +140,26 @@ static void test_image_below_1m(void **state)
 	assert_int_equal(l.module[0].base, 0x100000);
 	assert_clear(&r, &l);
 
-	/* A kernel at 4 KiB: the block and stack go after it, still in conventional memory. */
-	r = request(RAM, 0x1000, 0x6000);
+	/* A kernel at 4 KiB: the block and stack go after it, still in conventional memory, from
+	 * the next page (its end symbol may be page-aligned past its last segment). */
+	r = request(RAM, 0x1000, 0x5f00);
 	assert_int_equal(mbplace_plan(&r, &l), MBPLACE_OK);
 	assert_int_equal(l.block.base, 0x7000);
 	assert_int_equal(l.stack.base, 0x7000 + l.block.len);
 	assert_clear(&r, &l);
+
+	/* Two segments with a gap between them: nothing goes in the gap, which lies inside the
+	 * kernel's own span (from its first address to its end symbol). */
+	r = request(RAM, 0x1000, 0x1000);
+	r.nsegments = 2;
+	r.seg[1] = (struct mbplace_range){0x8000, 0x1000};
+	assert_int_equal(mbplace_plan(&r, &l), MBPLACE_OK);
+	assert_int_equal(l.block.base, 0x9000);
+	assert_int_equal(l.stack.base, 0x9000 + l.block.len);
+	assert_clear(&r, &l);
+	struct mbplace_layout gap = l;
+	gap.block.base = 0x2000;
+	assert_int_equal(mbplace_check(&r, &gap), MBPLACE_ERR_OVERLAP);
 
 	/* A kernel filling conventional memory: block and stack move to upper memory. */
 	r = request(RAM, 0x1000, 0x9e000);
