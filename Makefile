@@ -27,7 +27,7 @@ GUEST_OBJS := $(patsubst %,$(B)/guest/%.o,$(GUEST_SRCS))
 ATTACK_OBJS := $(patsubst %,$(B)/attack/%.o,$(ATTACK_SRCS))
 
 IMAGES := $(B)/hv.elf $(B)/hv.elf32 $(B)/guest.elf $(B)/guest.elf32 $(B)/attack.elf $(B)/attack.elf32 \
-	$(B)/guest-low.elf $(B)/guest-vga.elf
+	$(B)/guest-low.elf $(B)/guest-vga.elf $(B)/module-17m.bin
 
 .PHONY: all images run test unit system deps clean format fuzz fuzz-smoke fuzz-build thirdparty
 all: images
@@ -77,6 +77,11 @@ $(B)/guest-vga.elf: $(GUEST_OBJS) linker/guest.ld
 	@echo "  LD      $@"
 	$(Q)$(CC) $(KLDFLAGS) -Wl,--defsym=GUEST_BASE=$(GUEST_VGA_BASE) -T linker/guest.ld -o $@ \
 		$(GUEST_OBJS) -lgcc
+# A module larger than a 16 MiB guest's RAM (scenario guest-mod-too-large): 17 MiB of zeros.
+$(B)/module-17m.bin:
+	@mkdir -p $(dir $@)
+	@echo "  GEN     $@"
+	$(Q)truncate -s 17M $@
 $(B)/attack.elf: $(ATTACK_OBJS) linker/attack.ld
 	@echo "  LD      $@"
 	$(Q)$(CC) $(KLDFLAGS) -T linker/attack.ld -o $@ $(ATTACK_OBJS) -lgcc
