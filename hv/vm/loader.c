@@ -45,8 +45,8 @@ static int kludge_image(const struct mbhdr_info *mh, u64 size, struct elf_image 
 	return 0;
 }
 
-static void placement_why(const struct loader_plan *p, enum mbplace_err err, char *why,
-                          size_t why_size)
+static void placement_why(const struct loader_guest *g, const struct loader_plan *p,
+                          enum mbplace_err err, char *why, size_t why_size)
 {
 	const struct mbplace_layout *l = &p->layout;
 	int n = fmt_snprintf(why, why_size, "placement: %s", mbplace_strerror(err));
@@ -59,6 +59,10 @@ static void placement_why(const struct loader_plan *p, enum mbplace_err err, cha
 	else if (err == MBPLACE_ERR_SEGMENT_OUTSIDE_RAM)
 		fmt_snprintf(why + n, why_size - n, ": segment %d [0x%llx, +0x%llx)", l->bad,
 		             p->img.seg[l->bad].paddr, p->img.seg[l->bad].memsz);
+	else if (err == MBPLACE_ERR_MODULE_TOO_LARGE)
+		fmt_snprintf(why + n, why_size - n,
+		             ": module %d, %llu bytes; the guest's map offers %llu below 4 GiB",
+		             l->bad + 2, g->mod[l->bad].size, l->usable);
 	else if (l->bad >= 0) /* a module: the hypervisor's numbering, module 1 the guest */
 		fmt_snprintf(why + n, why_size - n, ": module %d", l->bad + 2);
 }
@@ -110,7 +114,7 @@ int loader_check(const struct loader_guest *g, u64 ram, struct loader_plan *p, c
 	}
 	enum mbplace_err perr = mbplace_plan(&req, &p->layout);
 	if (perr != MBPLACE_OK) {
-		placement_why(p, perr, why, why_size);
+		placement_why(g, p, perr, why, why_size);
 		return -1;
 	}
 

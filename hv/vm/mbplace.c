@@ -207,6 +207,7 @@ enum mbplace_err mbplace_plan(const struct mbplace_request *req, struct mbplace_
 		window(req, (enum window)w, &lo, &hi);
 		usable += hi - lo;
 	}
+	out->usable = usable;
 	for (unsigned i = 0; i < req->nmodules; i++) {
 		out->bad = (int)i;
 		u64 size = req->module_size[i];

@@ -51,6 +51,7 @@ struct mbplace_layout {
 	struct mbplace_range stack; /* the guest starts with ESP = stack.base + stack.len */
 	struct mbplace_range module[MBPLACE_MAX_MODULES];
 	unsigned nmodules;
+	u64 usable;       /* bytes of RAM offered for placement (both windows) */
 	int bad;          /* the segment or module a refusal is about; -1 if none */
 	int bad_reserved; /* with MBPLACE_ERR_RESERVED: the index for mbplace_reserved_name() */
 };
@@ -62,7 +63,7 @@ enum mbplace_err {
 	MBPLACE_ERR_STRING_TOO_LONG,     /* a module string of MBPLACE_STRING_MAX bytes or more */
 	MBPLACE_ERR_SEGMENT_OUTSIDE_RAM, /* an image segment not inside [0, ram) */
 	MBPLACE_ERR_RESERVED,            /* an image segment over a range the hypervisor keeps */
-	MBPLACE_ERR_MODULE_TOO_LARGE,    /* larger than the guest's RAM below 4 GiB */
+	MBPLACE_ERR_MODULE_TOO_LARGE,    /* larger than the RAM offered below 4 GiB (usable) */
 	MBPLACE_ERR_NO_ROOM_MODULE,      /* no free run clear of the image and the others */
 	MBPLACE_ERR_NO_ROOM_INFO,        /* no room for the boot information block */
 	MBPLACE_ERR_NO_ROOM_STACK,       /* no room for the initial stack */

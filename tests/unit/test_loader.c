@@ -223,6 +223,7 @@ static void test_refusals(void **state)
 	add_module(&r, 16 * MiB, 0); /* the whole RAM, more than the windows hold */
 	assert_int_equal(mbplace_plan(&r, &l), MBPLACE_ERR_MODULE_TOO_LARGE);
 	assert_int_equal(l.bad, 1);
+	assert_int_equal(l.usable, (0x9f000 - 0x1000) + 15 * MiB); /* both windows */
 
 	/* The image fills upper memory but 1 MiB: a 2 MiB module has no room. */
 	r = request(16 * MiB, 0x100000, 14 * MiB);
