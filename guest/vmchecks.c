@@ -1,6 +1,7 @@
 #include "guest/vmchecks.h"
 
 #include "guest/paging.h"
+#include "guest/platchecks.h"
 
 #include "guest/exc.h"
 #include "guest/hypercall.h"
@@ -320,6 +321,7 @@ void vmchecks_run(struct report *rep, u64 ram_top, u64 free_start, u64 pattern_b
 	} else {
 		report_skip(rep, "guest-vm-checks", "%s", no_hv_reason);
 	}
+	platchecks_run(rep, ram_top, hv, expect_hv);
 	/* Natively CR4.VMXE is clear, so these raise #UD as well. */
 	check_vmx_insns(rep);
 	check_pattern(rep, hv, ram_top, free_start, pattern_bytes);

@@ -856,6 +856,15 @@ static void svm_arm_timer(struct vcpu *v, u64 tsc_deadline)
 	(void)v, (void)tsc_deadline;
 }
 
+/* APM Vol. 2, "TSC Offset": VMRUN adds TSC_OFFSET to what RDTSC, RDTSCP
+ * and RDMSR of the TSC read in the guest; VMCB clean bits are not used, so
+ * the next VMRUN loads it. */
+static bool svm_set_tsc_offset(struct vcpu *v, u64 offset)
+{
+	((struct svm_vcpu *)v->arch)->vmcb->control.tsc_offset = offset;
+	return true;
+}
+
 static u64 svm_rip(struct vcpu *v)
 {
 	return ((struct svm_vcpu *)v->arch)->vmcb->save.rip;
@@ -1072,6 +1081,7 @@ const struct vcpu_ops svm_vcpu_ops = {
     .intr_window_open = svm_intr_window_open,
     .request_intr_window = svm_request_intr_window,
     .arm_timer = svm_arm_timer,
+    .set_tsc_offset = svm_set_tsc_offset,
     .rip = svm_rip,
     .cr3 = svm_cr3,
     .cpl = svm_cpl,

@@ -135,6 +135,10 @@ struct vcpu_ops {
 	/* Guarantees an exit (VMEXIT_TIMER) at or soon after this TSC value;
 	 * 0 disarms. */
 	void (*arm_timer)(struct vcpu *v, u64 tsc_deadline);
+	/* The guest's TSC is the host's plus `offset` (modulo 2^64) from the
+	 * next entry on, for RDTSC, RDTSCP and RDMSR alike: VMX TSC offsetting,
+	 * SVM's VMCB TSC_OFFSET. False when the CPU cannot offset the TSC. */
+	bool (*set_tsc_offset)(struct vcpu *v, u64 offset);
 	u64 (*rip)(struct vcpu *v);
 	u64 (*cr3)(struct vcpu *v);
 	unsigned (*cpl)(struct vcpu *v); /* the guest's current privilege level */
@@ -191,6 +195,10 @@ static inline void vcpu_arch_request_intr_window(struct vcpu *v, bool on)
 static inline void vcpu_arch_arm_timer(struct vcpu *v, u64 tsc_deadline)
 {
 	v->ops->arm_timer(v, tsc_deadline);
+}
+static inline bool vcpu_arch_set_tsc_offset(struct vcpu *v, u64 offset)
+{
+	return v->ops->set_tsc_offset(v, offset);
 }
 static inline u64 vcpu_arch_rip(struct vcpu *v)
 {

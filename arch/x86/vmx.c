@@ -279,10 +279,13 @@ static bool vmcs_build(struct vmcs_state *st, const struct vmx_caps *caps,
 
 	/* 25.6 VM-execution controls. */
 	st->pin_based_vm_exec_control = ctl(caps, VMX_CTL_PINBASED, 0, &ok);
-	st->primary_vm_exec_control = ctl(caps, VMX_CTL_PROCBASED,
-	                                  CPU_HLT_EXITING | CPU_UNCONDITIONAL_IO_EXITING |
-	                                      CPU_USE_MSR_BITMAPS | CPU_ACTIVATE_SECONDARY_CONTROLS,
-	                                  &ok);
+	u32 primary = CPU_HLT_EXITING | CPU_UNCONDITIONAL_IO_EXITING | CPU_USE_MSR_BITMAPS |
+	              CPU_ACTIVATE_SECONDARY_CONTROLS;
+	/* 25.6.5: TSC offsetting where the CPU allows it, offset 0 until the
+	 * guest writes its TSC (vmx_set_tsc_offset). */
+	if (vmx_ctl_may_be_1(vmx_caps_ctl_msr(caps, VMX_CTL_PROCBASED)) & CPU_USE_TSC_OFFSETTING)
+		primary |= CPU_USE_TSC_OFFSETTING;
+	st->primary_vm_exec_control = ctl(caps, VMX_CTL_PROCBASED, primary, &ok);
 	u32 sec = SEC_ENABLE_EPT | SEC_UNRESTRICTED_GUEST;
 	if (vmx_caps_has(caps, VMX_FEAT_VPID))
 		sec |= SEC_ENABLE_VPID;
@@ -709,6 +712,15 @@ static void vmx_arm_timer(struct vcpu *v, u64 tsc_deadline)
 	(void)v, (void)tsc_deadline;
 }
 
+static bool vmx_set_tsc_offset(struct vcpu *v, u64 offset)
+{
+	(void)v;
+	if (!(vmread(VMCS_PRIMARY_VM_EXEC_CONTROL) & CPU_USE_TSC_OFFSETTING))
+		return false;
+	vmwrite(VMCS_TSC_OFFSET, offset);
+	return true;
+}
+
 static u64 vmx_rip(struct vcpu *v)
 {
 	(void)v;
@@ -940,6 +952,7 @@ const struct vcpu_ops vmx_vcpu_ops = {
     .intr_window_open = vmx_intr_window_open,
     .request_intr_window = vmx_request_intr_window,
     .arm_timer = vmx_arm_timer,
+    .set_tsc_offset = vmx_set_tsc_offset,
     .rip = vmx_rip,
     .cr3 = vmx_cr3,
     .cpl = vmx_cpl,

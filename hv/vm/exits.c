@@ -3,21 +3,19 @@
  * loop with a constant exit-dispatch table". */
 #include "arch/x86/cpu.h"
 #include "arch/x86/msr.h"
+#include "arch/x86/tsc.h"
 #include "lib/x86/cr.h"
 #include "lib/x86/exc.h"
 #include "lib/x86/paging.h"
-#include "lib/x86/uart.h"
-#include "hv/platform/cpuid.h"
+#include "hv/platform/platform.h"
 #include "hv/vm/vm.h"
 #include "lib/console.h"
 #include "lib/fmt.h"
 #include "lib/mem.h"
 #include "lib/x86/emu_exit.h"
 
-#define UART_LSR_OFFSET 5
-#define UART_LSR_IDLE   0x60 /* THR empty, transmitter empty */
-#define IO_ALL_ONES     0xffffffffu
-#define GPR_RSP         4
+#define IO_ALL_ONES 0xffffffffu
+#define GPR_RSP     4
 
 typedef void (*exit_handler_fn)(struct vm *vm, const struct vm_exit *e);
 
@@ -29,14 +27,9 @@ static struct guest_regs *regs(struct vm *vm)
 static void handle_cpuid(struct vm *vm, const struct vm_exit *e)
 {
 	struct guest_regs *r = regs(vm);
-	struct cpuid_regs c = platform_cpuid((u32)r->rax, (u32)r->rcx);
-	/* OSXSAVE mirrors the guest's CR4, not the host's (SDM Vol. 2A, CPUID). */
-	if ((u32)r->rax == CPUID_LEAF_FEATURES) {
-		if (vcpu_arch_read_cr(&vm->vcpu, 4) & CR4_OSXSAVE)
-			c.ecx |= CPUID_1_ECX_OSXSAVE;
-		else
-			c.ecx &= ~CPUID_1_ECX_OSXSAVE;
-	}
+	/* OSXSAVE follows the guest's CR4, not the host's (hv/platform/cpuid.h). */
+	struct cpuid_regs c = platform_cpuid_for(&vm->platform, vcpu_arch_read_cr(&vm->vcpu, 4),
+	                                         (u32)r->rax, (u32)r->rcx);
 	r->rax = c.eax;
 	r->rbx = c.ebx;
 	r->rcx = c.ecx;
@@ -130,11 +123,9 @@ static void handle_io(struct vm *vm, const struct vm_exit *e)
 	}
 	u32 value = (u32)r->rax & mask;
 	u32 result = IO_ALL_ONES;
-	if (port >= COM1_BASE && port < COM1_BASE + COM1_PORTS) {
-		/* COM1: transmit bytes, an always-idle line status, else 0. */
-		if (!e->io.in && port == COM1_BASE)
-			vm_console_putc(vm, (char)value);
-		result = port == COM1_BASE + UART_LSR_OFFSET ? UART_LSR_IDLE : 0;
+	u32 dev = value;
+	if (platform_io(&vm->platform, port, e->io.size, e->io.in, &dev)) {
+		result = dev; /* COM1, fw_cfg (hv/platform/platform.h) */
 	} else if (!e->io.in && port == ISA_DEBUG_EXIT_PORT) {
 		guest_exit_port(vm, value);
 	} else if (!e->io.in && port == BOCHS_SHUTDOWN_PORT) {
@@ -315,7 +306,15 @@ static void handle_msr(struct vm *vm, const struct vm_exit *e)
 	u32 msr = (u32)r->rcx;
 	bool write = e->kind == VMEXIT_MSR_WRITE;
 	u64 val = (r->rdx << 32) | (u32)r->rax;
-	if (!vcpu_arch_msr(&vm->vcpu, msr, write, &val)) {
+	const struct vtsc tsc_before = vm->platform.tsc;
+	enum platform_msr_result pr = platform_msr(&vm->platform, msr, write, &val, tsc_read());
+	if (pr == PLATFORM_MSR_OK && vm->platform.tsc.offset != tsc_before.offset &&
+	    !vcpu_arch_set_tsc_offset(&vm->vcpu, vm->platform.tsc.offset)) {
+		vm->platform.tsc = tsc_before; /* no hardware offset: the write cannot hold */
+		pr = PLATFORM_MSR_GP;
+	}
+	if (pr == PLATFORM_MSR_GP ||
+	    (pr == PLATFORM_MSR_NOT_MINE && !vcpu_arch_msr(&vm->vcpu, msr, write, &val))) {
 		/* Not one the guest may touch: #GP, as for an MSR that does not
 		 * exist (SDM Vol. 4, 2.1). */
 		vm->msr_refused++;

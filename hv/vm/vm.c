@@ -152,6 +152,12 @@ static void nested_free_frame(void *ctx, u64 pa)
 	frame_free(ctx, pa);
 }
 
+/* COM1's transmitted bytes (hv/platform/uart16550.h) are the guest's console. */
+static void platform_console(void *ctx, u8 byte)
+{
+	vm_console_putc(ctx, (char)byte);
+}
+
 /* Guest RAM from one contiguous run of host frames, aligned as well as the
  * allocator can (1 GiB, then 2 MiB) so that large EPT leaves fit. */
 int vm_create(struct vm *vm, const struct vm_params *params, struct frame_alloc *fa,
@@ -222,6 +228,9 @@ int vm_create(struct vm *vm, const struct vm_params *params, struct frame_alloc 
 		con_printf("FAIL: guest-ram: %s\n", gmap_strerror(gerr));
 		return -1;
 	}
+	const struct platform_config pc = {
+	    .ram_bytes = cfg->guest_ram, .console = platform_console, .console_ctx = vm};
+	platform_init(&vm->platform, &pc);
 	if (vm->ram_contiguous)
 		con_printf("guest: RAM gPA [0x0, 0x%llx) at hPA [0x%llx, 0x%llx)\n", cfg->guest_ram,
 		           vm->ram_hpa, vm->ram_hpa + cfg->guest_ram);

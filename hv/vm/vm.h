@@ -11,6 +11,7 @@
 #include "hv/mem/nested.h"
 #include "hv/dseg/segment.h"
 #include "hv/model/walk.h"
+#include "hv/platform/platform.h"
 #include "arch/x86/vcpu.h"
 #include "hv/model/tlb.h"
 #include "lib/hvcall.h"
@@ -91,6 +92,7 @@ struct vm {
 	u64 hc_max_cycles[HC_COUNT]; /* the longest exit of each hypercall */
 	u64 hc_exits[HC_COUNT];      /* exits of each hypercall, steps included */
 	u64 msr_refused;
+	struct platform platform; /* COM1, fw_cfg, the TSC MSRs, the CPUID policy */
 	struct port_count ports[VM_PORT_SLOTS];
 	u64 ports_overflow;
 	u8 shutdown_match; /* bytes of "Shutdown" seen on the Bochs port */

@@ -289,15 +289,19 @@ static inline void out8(u16 p, u8 v)
 #define COM1_FIRST    0x3f8
 #define COM1_LAST     0x3ff
 #define COM1_LSR      0x3fd
+#define FWCFG_FIRST   0x510 /* fw_cfg selector and data */
+#define FWCFG_LAST    0x511
 #define EXIT_FIRST    0xf4 /* isa-debug-exit, 4 ports */
 #define EXIT_LAST     0xf7
 #define SHUTDOWN_PORT 0x8900
 #define PORTS         65536u
 
-/* Ports the hypervisor claims for an access of `size` bytes at p. */
+/* Ports the hypervisor claims for an access of `size` bytes at p: COM1 and
+ * fw_cfg. */
 static bool claimed(u32 p, unsigned size)
 {
-	return p + size - 1 >= COM1_FIRST && p <= COM1_LAST;
+	return (p + size - 1 >= COM1_FIRST && p <= COM1_LAST) ||
+	       (p + size - 1 >= FWCFG_FIRST && p <= FWCFG_LAST);
 }
 
 void attack_port_sweep(struct attack_env *env)

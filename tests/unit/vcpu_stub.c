@@ -93,6 +93,15 @@ static void stub_arm_timer(struct vcpu *v, u64 tsc_deadline)
 		stub(v)->timer_deadline = tsc_deadline;
 }
 
+static bool stub_set_tsc_offset(struct vcpu *v, u64 offset)
+{
+	if (stub(v)) {
+		stub(v)->tsc_offset = offset;
+		stub(v)->tsc_offset_calls++;
+	}
+	return true;
+}
+
 static u64 stub_rip(struct vcpu *v)
 {
 	return stub(v) ? stub(v)->rip : 0;
@@ -181,6 +190,7 @@ const struct vcpu_ops vcpu_stub_ops = {
     .intr_window_open = stub_intr_window_open,
     .request_intr_window = stub_request_intr_window,
     .arm_timer = stub_arm_timer,
+    .set_tsc_offset = stub_set_tsc_offset,
     .rip = stub_rip,
     .cr3 = stub_cr3,
     .cpl = stub_cpl,

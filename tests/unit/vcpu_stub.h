@@ -31,7 +31,9 @@ struct vcpu_stub {
 	struct vcpu_event last_event;
 	bool window_requested; /* the last vcpu_arch_request_intr_window */
 	u64 timer_deadline;    /* the last vcpu_arch_arm_timer */
-	unsigned dumps;        /* vcpu_arch_dump calls */
+	u64 tsc_offset;        /* the last vcpu_arch_set_tsc_offset */
+	u64 tsc_offset_calls;
+	unsigned dumps; /* vcpu_arch_dump calls */
 	char uart[VCPU_STUB_UART_MAX];
 	unsigned uart_len;
 };

@@ -1,0 +1,115 @@
+/* The dispatch tables of platform.h. */
+#include "hv/platform/platform.h"
+
+#include "arch/x86/msr.h"
+#include "lib/mem.h"
+#include "lib/x86/uart.h"
+
+#define BYTE_BITS 8
+#define NB_CPUS   1
+
+typedef u32 (*port_fn)(struct platform *p, u16 port, u8 size, bool in, u32 value);
+typedef bool (*msr_fn)(struct platform *p, u32 msr, bool write, u64 *val, u64 host_tsc);
+
+struct port_range {
+	u16 first, last;
+	port_fn io;
+};
+
+struct msr_entry {
+	u32 msr;
+	msr_fn access;
+};
+
+/* COM1: each byte of a wider access goes to the next register, as on the
+ * ISA bus; bytes past the UART's 8 ports read as all ones and are dropped. */
+static u32 com1_io(struct platform *p, u16 port, u8 size, bool in, u32 value)
+{
+	u32 result = 0;
+	for (unsigned i = 0; i < size; i++) {
+		const unsigned off = port + i - COM1_BASE;
+		const unsigned shift = BYTE_BITS * i;
+		if (in)
+			result |= (u32)uart16550_read(&p->com1, off) << shift;
+		else
+			uart16550_write(&p->com1, off, (u8)(value >> shift));
+	}
+	return result;
+}
+
+/* fw_cfg: a write at the selector port sets the 16-bit key (a byte write
+ * the low byte, the high byte 0); a read of the one-byte data port gives
+ * the next byte of the item (docs/specs/fw_cfg.rst, "Data Register": 8-bit
+ * on I/O ports); the selector reads 0 and data-port writes are ignored. */
+static u32 fwcfg_io(struct platform *p, u16 port, u8 size, bool in, u32 value)
+{
+	u32 result = 0;
+	if (port == FWCFG_PORT_SELECTOR && !in)
+		fwcfg_select(&p->fwcfg, (u16)value);
+	else if (port == FWCFG_PORT_DATA && in)
+		for (unsigned i = 0; i < size; i++)
+			result |= (u32)fwcfg_read_byte(&p->fwcfg) << (BYTE_BITS * i);
+	return result;
+}
+
+static const struct port_range port_table[] = {
+    {COM1_BASE, COM1_BASE + UART16550_PORTS - 1, com1_io},
+    {FWCFG_PORT_SELECTOR, FWCFG_PORT_DATA, fwcfg_io},
+};
+
+static bool tsc_msr(struct platform *p, u32 msr, bool write, u64 *val, u64 host_tsc)
+{
+	return vtsc_msr(&p->tsc, msr, write, val, host_tsc);
+}
+
+static const struct msr_entry msr_table[] = {
+    {IA32_TSC, tsc_msr},
+    {IA32_TSC_ADJUST, tsc_msr},
+    {IA32_TSC_AUX, tsc_msr},
+};
+
+void platform_init(struct platform *p, const struct platform_config *cfg)
+{
+	memset(p, 0, sizeof(*p));
+	p->cpuid_offers = cfg->cpuid_offers;
+	uart16550_init(&p->com1, cfg->console, cfg->console_ctx);
+	const struct fwcfg_config fc = {
+	    .ram_bytes = cfg->ram_bytes, .nb_cpus = NB_CPUS, .max_cpus = NB_CPUS};
+	fwcfg_init(&p->fwcfg, &fc);
+	/* TSC_AUX exists where RDTSCP or RDPID does (SDM Vol. 4, Table 2-2). */
+	vtsc_init(&p->tsc, cfg->cpuid_offers & CPUID_OFFER_RDTSCP);
+}
+
+bool platform_io(struct platform *p, u16 port, u8 size, bool in, u32 *value)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(port_table); i++) {
+		const struct port_range *r = &port_table[i];
+		if (port < r->first || port > r->last)
+			continue;
+		/* A wider access is cut at the end of the device's range. */
+		u8 n = size;
+		if (port + n - 1u > r->last)
+			n = (u8)(r->last - port + 1u);
+		const u32 result = r->io(p, port, n, in, in ? 0 : *value);
+		if (in)
+			*value = n == size ? result : result | (~0u << (BYTE_BITS * n));
+		return true;
+	}
+	return false;
+}
+
+enum platform_msr_result platform_msr(struct platform *p, u32 msr, bool write, u64 *val,
+                                      u64 host_tsc)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(msr_table); i++)
+		if (msr_table[i].msr == msr)
+			return msr_table[i].access(p, msr, write, val, host_tsc) ? PLATFORM_MSR_OK
+			                                                         : PLATFORM_MSR_GP;
+	return PLATFORM_MSR_NOT_MINE;
+}
+
+struct cpuid_regs platform_cpuid_for(const struct platform *p, u64 guest_cr4, u32 leaf, u32 subleaf)
+{
+	const struct cpuid_vcpu vc = {.cr4 = guest_cr4, .offers = p->cpuid_offers};
+	return platform_cpuid(&vc, leaf, subleaf);
+}

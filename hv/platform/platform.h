@@ -1,0 +1,53 @@
+/* The devices and MSRs of one guest's platform, reached through two
+ * constant tables (platform.c): I/O port ranges {first, last, handler} and
+ * MSRs {msr, handler}. hv/vm/exits.c asks here first and keeps for itself
+ * only what is not a device (the emulators' exit ports, port counting).
+ *
+ *   ports 0x3f8-0x3ff  COM1, a 16550 (uart16550.h)
+ *   ports 0x510-0x511  fw_cfg selector and data (fwcfg.h)
+ *   MSRs 0x10, 0x3b, 0xc0000103  the TSC (tsc.h)
+ *
+ * Pure logic: the caller passes the host's TSC and the console callback. */
+#ifndef HV_PLATFORM_PLATFORM_H
+#define HV_PLATFORM_PLATFORM_H
+
+#include "hv/platform/cpuid.h"
+#include "hv/platform/fwcfg.h"
+#include "hv/platform/tsc.h"
+#include "hv/platform/uart16550.h"
+
+struct platform_config {
+	u64 ram_bytes;           /* guest RAM, for fw_cfg */
+	u32 cpuid_offers;        /* enum cpuid_offer: what the backend and platform give */
+	uart16550_tx_fn console; /* COM1's transmitted bytes */
+	void *console_ctx;
+};
+
+struct platform {
+	u32 cpuid_offers;
+	struct uart16550 com1;
+	struct fwcfg fwcfg;
+	struct vtsc tsc;
+};
+
+void platform_init(struct platform *p, const struct platform_config *cfg);
+
+/* One port access of `size` bytes (1, 2 or 4). True when a device owns the
+ * port; then for IN *value is the result (the bytes of consecutive ports,
+ * the lowest port in the low byte, as an ISA bus gives them). */
+bool platform_io(struct platform *p, u16 port, u8 size, bool in, u32 *value);
+
+enum platform_msr_result {
+	PLATFORM_MSR_NOT_MINE, /* the backend's or nobody's */
+	PLATFORM_MSR_OK,
+	PLATFORM_MSR_GP, /* the guest gets #GP */
+};
+/* RDMSR/WRMSR at host TSC `host_tsc`. */
+enum platform_msr_result platform_msr(struct platform *p, u32 msr, bool write, u64 *val,
+                                      u64 host_tsc);
+
+/* CPUID as this vCPU answers it, given the guest's CR4. */
+struct cpuid_regs platform_cpuid_for(const struct platform *p, u64 guest_cr4, u32 leaf,
+                                     u32 subleaf);
+
+#endif
