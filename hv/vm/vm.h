@@ -203,13 +203,6 @@ s64 hypercall_dispatch(struct vm *vm, u64 nr, u64 a0, u64 a1, u64 a2, u64 *out);
 /* "trace-replay" and the like; "none" for a number without a call. */
 const char *hypercall_name(u64 nr);
 
-/* hv/vm/loader.c: Multiboot v1 guest start. loader_check validates a kernel
- * image for a guest of ram bytes and prints what it found, or puts why it
- * was rejected into why; loader_load puts a checked image into the VM. */
-struct elf_image;
-int loader_check(const void *image, u64 size, u64 ram, struct elf_image *elf, char *why,
-                 size_t why_size);
-int loader_load(struct vm *vm, const void *image, const struct elf_image *elf, const char *cmdline,
-                struct vcpu_start *start);
+/* hv/vm/loader.c: Multiboot v1 guest start: hv/vm/loader.h. */
 
 #endif
