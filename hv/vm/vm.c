@@ -5,6 +5,7 @@
 
 #include "arch/x86/cpu.h"
 #include "arch/x86/crash.h"
+#include "arch/x86/irq.h"
 #include "arch/x86/tsc.h"
 #include "hv/mem/phys.h"
 #include "lib/bits.h"
@@ -181,7 +182,8 @@ int vm_create(struct vm *vm, const struct vm_params *params, struct frame_alloc 
 	vm->cpu_max_page = cpu_max_page;
 	vm->vcpu.nested_ad = ept_ad;
 	vm->vcpu.entry_test = cfg->entry_test;
-	vm->vcpu.watchdog_ticks = cfg->watchdog;
+	watchdog_init(&vm->vcpu.wd, cfg->watchdog);
+	vm->vcpu.host_tick_ms = cfg->host_tick_ms;
 	vm->ept_max_page = cfg->ept_page;
 	if (vm->ept_max_page > cpu_max_page) {
 		con_printf("ept: ept_page asks for %llu KiB leaves, more than this CPU supports; "
@@ -428,6 +430,8 @@ void vm_run(struct vm *vm)
 	struct vm_exit e;
 	vm->state = VM_RUNNING;
 	vm_crash_test(vm, CRASH_AT_RUN);
+	irq_test_set((enum irq_test)vm->params.irq_test);
+	const u64 start = tsc_read();
 	while (vm->state == VM_RUNNING) {
 		if (vcpu_arch_run(&vm->vcpu, &e)) {
 			vm_stop(vm, "VM entry failed");
@@ -438,13 +442,22 @@ void vm_run(struct vm *vm)
 		vm_handle_exit(vm, &e);
 		exit_timed(vm, &e, nr, tsc_read() - t0);
 	}
+	vm->run_cycles = tsc_read() - start;
+	irq_timer_stop();
 	if (vm->line_len)
 		line_flush(vm);
 }
 
-/* One RESULT line of exit counts by reason (kind=exits), then the ports. */
+/* One RESULT line of exit counts by reason (kind=exits) with the host
+ * interrupts, then the ports. */
 void vm_report(struct vm *vm)
 {
+	/* Host interrupts taken in guest mode: the exits they caused, and the
+	 * host's own count by vector class (arch/x86/irq.h). */
+	const struct irq_counts *hc = irq_counts();
+	/* host_tick=: the periods that fit in the run (whole ones). */
+	const u64 expected_ticks =
+	    irq_host_tick_period() ? vm->run_cycles / irq_host_tick_period() : 0;
 	char buf[768];
 	int n = fmt_snprintf(buf, sizeof(buf), "RESULT kind=exits source=hypervisor total=%llu",
 	                     vm->exits_total);
@@ -455,13 +468,20 @@ void vm_report(struct vm *vm)
 	con_printf("%s hypercalls=%llu hypercall_errors=%llu unknown_hypercalls=%llu "
 	           "msr_refused=%llu hypercall_steps=%llu replay_steps=%llu replay_step_entries=%u "
 	           "max_replay_step_cycles=%llu max_replay_step_us=%llu max_exit_cycles=%llu "
-	           "max_exit_us=%llu max_exit_reason=%s max_exit_hypercall=%s tsc_hz=%llu\n",
+	           "max_exit_us=%llu max_exit_reason=%s max_exit_hypercall=%s tsc_hz=%llu "
+	           "host_interrupts=%llu host_nmis=%llu host_timer_interrupts=%llu host_ticks=%llu "
+	           "host_spurious=%llu host_unexpected=%llu run_us=%llu host_tick_expected=%llu "
+	           "host_tick_pct=%llu host_redelivered=%llu\n",
 	           buf, vm->hypercalls, vm->hypercall_errors, vm->unknown_hypercalls,
 	           vm->msr_refused, vm->hypercall_steps, vm->replay_steps, HC_TRACE_STEP,
 	           vm->replay_step_max_cycles, microseconds(vm->replay_step_max_cycles, vm->tsc_hz),
 	           vm->max_exit_cycles, microseconds(vm->max_exit_cycles, vm->tsc_hz),
 	           vm->exits_total ? vcpu_arch_exit_name(&vm->vcpu, vm->max_exit_raw) : "none",
-	           hypercall_name(vm->max_exit_nr), vm->tsc_hz);
+	           hypercall_name(vm->max_exit_nr), vm->tsc_hz,
+	           vm->exits_by_kind[VMEXIT_EXTERNAL_INTERRUPT], vm->exits_by_kind[VMEXIT_NMI],
+	           hc->timer, hc->ticks, hc->spurious, hc->unexpected,
+	           microseconds(vm->run_cycles, vm->tsc_hz), expected_ticks,
+	           expected_ticks ? hc->ticks * 100 / expected_ticks : 0, vm->host_redelivered);
 	/* The longest exit of each hypercall: a mode switch rebuilds the nested
 	 * table, a measurement's first step verifies the guest segment. */
 	for (unsigned nr = 0; nr < HC_COUNT; nr++)
