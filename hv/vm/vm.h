@@ -144,6 +144,8 @@ struct vm {
 	struct balloon balloon;
 	struct balloon_range io_hole; /* gPAs that are never RAM (the PCI hole), none when empty */
 	u64 mem_list[HC_BALLOON_MAX]; /* a balloon list copied out of the guest */
+	struct balloon_hotadd_job hotadd; /* the hot-add under way, if active */
+	u64 hotadd_range;                 /* its guest's struct hv_mem_range */
 };
 
 /* hv/vm/modes.c: modes, segments and escaped pages */
@@ -171,7 +173,9 @@ int dseg_rebuild(struct vm *vm);
 /* hv/vm/vmmem.c: ballooning, hot-add, sharing and swapping as the guest sees them */
 s64 vmmem_balloon_out(struct vm *vm, u64 list, u64 count, u64 *out);
 s64 vmmem_balloon_in(struct vm *vm, u64 list, u64 count, u64 *out);
-s64 vmmem_hotadd(struct vm *vm, u64 range_gpa, u64 *out);
+/* In steps of VMMEM_HOTADD_STEP bytes zeroed (VM_HC_RESUME, *out the step cookie RDX brings). */
+#define VMMEM_HOTADD_STEP (64 * MiB)
+s64 vmmem_hotadd(struct vm *vm, u64 range_gpa, u64 rdx, u64 *out);
 s64 vmmem_stats(struct vm *vm, u64 gpa, u64 len);
 /* RESULT kind=balloon (and the other features' lines) when the guest used them. */
 void vmmem_report(const struct vm *vm);

@@ -45,8 +45,20 @@ static s64 refused(const char *what, enum balloon_err err, unsigned bad, const u
 	return balloon_hc_status(err);
 }
 
+/* A hot-add under way is given up when the guest does anything else with its memory. */
+static void hotadd_abandon(struct vm *vm, const char *why)
+{
+	struct balloon_hotadd_job *j = &vm->hotadd;
+	if (!j->active)
+		return;
+	con_printf("hot-add: abandoned after %llu of %llu bytes zeroed (%s); nothing changed\n",
+	           j->zeroed, j->bytes, why);
+	balloon_hotadd_abort(vm->fa, j);
+}
+
 s64 vmmem_balloon_out(struct vm *vm, u64 list, u64 count, u64 *out)
 {
+	hotadd_abandon(vm, "HC_BALLOON_OUT");
 	s64 st = copy_list(vm, list, count);
 	if (st)
 		return st;
@@ -64,6 +76,7 @@ s64 vmmem_balloon_out(struct vm *vm, u64 list, u64 count, u64 *out)
 
 s64 vmmem_balloon_in(struct vm *vm, u64 list, u64 count, u64 *out)
 {
+	hotadd_abandon(vm, "HC_BALLOON_IN");
 	s64 st = copy_list(vm, list, count);
 	if (st)
 		return st;
@@ -79,17 +92,35 @@ s64 vmmem_balloon_in(struct vm *vm, u64 list, u64 count, u64 *out)
 	return follow(vm, "balloon-in");
 }
 
-s64 vmmem_hotadd(struct vm *vm, u64 range_gpa, u64 *out)
+s64 vmmem_hotadd(struct vm *vm, u64 range_gpa, u64 rdx, u64 *out)
 {
 	struct hv_mem_range r;
-	if (gmap_check_range(&vm->gmap, range_gpa, sizeof(r), sizeof(r), true) != GMAP_OK)
-		return HC_EFAULT;
-	if (vm->measuring)
-		return HC_EINVAL;
-	u64 hpa = 0;
-	/* Above the I/O hole when there is one, so that the range is one segment. */
-	enum balloon_err err =
-	    balloon_hotadd(&vm->balloon, &vm->gmap, vm->fa, vm->io_hole.hi, &r, &hpa);
+	struct balloon_hotadd_job *j = &vm->hotadd;
+	if (j->active && (rdx != j->steps || range_gpa != vm->hotadd_range))
+		hotadd_abandon(vm, "a new HC_HOTADD");
+	if (!j->active) {
+		if (gmap_check_range(&vm->gmap, range_gpa, sizeof(r), sizeof(r), true) != GMAP_OK)
+			return HC_EFAULT;
+		if (vm->measuring)
+			return HC_EINVAL;
+		/* Above the I/O hole when there is one, so that the range is one segment. */
+		enum balloon_err err =
+		    balloon_hotadd_begin(&vm->balloon, &vm->gmap, vm->fa, vm->io_hole.hi, j);
+		if (err != BALLOON_OK) {
+			con_printf("hot-add: refused: %s, nothing changed\n",
+			           balloon_strerror(err));
+			return balloon_hc_status(err);
+		}
+		vm->hotadd_range = range_gpa;
+	}
+	/* Bounded work per exit: the new frames are zeroed VMMEM_HOTADD_STEP bytes at a time, the
+	 * same VMCALL resuming with the steps done in RDX. */
+	if (!balloon_hotadd_zero(j, VMMEM_HOTADD_STEP)) {
+		*out = j->steps;
+		return VM_HC_RESUME;
+	}
+	const u64 hpa = j->hpa;
+	enum balloon_err err = balloon_hotadd_commit(&vm->balloon, &vm->gmap, vm->fa, j, &r);
 	if (err != BALLOON_OK) {
 		con_printf("hot-add: refused: %s, nothing changed\n", balloon_strerror(err));
 		return balloon_hc_status(err);

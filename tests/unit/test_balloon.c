@@ -396,6 +396,60 @@ static void hole_moved_apart(void **state)
 	assert_true(gmap_ram_contiguous_from(&f->g, r.gpa, NULL));
 }
 
+/* Hot-add in steps (hv/mem/balloon.h): begin claims the frames and changes neither map nor
+ * balloon; each step zeroes at most its bytes; commit is what balloon_hotadd does at once; abort
+ * gives the frames back with nothing changed. */
+static void hotadd_steps(void **state)
+{
+	struct fixture *f = *state;
+	const u64 ent[] = {(2 * MiB) | HC_BALLOON_2M, (4 * MiB) | HC_BALLOON_2M};
+	u64 pages;
+	assert_int_equal(balloon_out(&f->b, &f->g, &f->fa, ent, 2, no_seg, &pages, NULL),
+	                 BALLOON_OK);
+	/* The frames to be hot-added hold stale data: the steps must zero every byte. */
+	const u64 after = f->ram_hpa + GUEST_RAM;
+	for (u64 off = 0; off < 4 * MiB; off += 8)
+		phys_write64(after + off, 0x5747e);
+	struct snapshot s;
+	snap(f, &s);
+	struct balloon_hotadd_job j;
+	assert_int_equal(balloon_hotadd_begin(&f->b, &f->g, &f->fa, 0, &j), BALLOON_OK);
+	assert_true(j.active);
+	assert_int_equal(j.gpa, GUEST_RAM);
+	assert_int_equal(j.bytes, 4 * MiB);
+	assert_int_equal(j.hpa, after); /* continues the RAM at the top */
+	assert_memory_equal(&s.g, &f->g, sizeof(s.g));
+	assert_memory_equal(&s.b, &f->b, sizeof(s.b));
+	assert_int_equal(frame_count_free(&f->fa), s.free - PAGES(4 * MiB));
+	/* Abort: all as before. */
+	balloon_hotadd_abort(&f->fa, &j);
+	assert_false(j.active);
+	assert_unchanged(f, &s);
+	/* Again, in steps of 1 MiB: four, the last one completing. */
+	assert_int_equal(balloon_hotadd_begin(&f->b, &f->g, &f->fa, 0, &j), BALLOON_OK);
+	for (unsigned k = 1; k <= 4; k++) {
+		assert_int_equal(balloon_hotadd_zero(&j, 1 * MiB), k == 4);
+		assert_int_equal(j.zeroed, k * MiB);
+		assert_int_equal(j.steps, k);
+		assert_int_equal(phys_read64(after + k * MiB - 8), 0);
+		if (k < 4)
+			assert_int_equal(phys_read64(after + k * MiB), 0x5747e);
+	}
+	struct hv_mem_range r;
+	assert_int_equal(balloon_hotadd_commit(&f->b, &f->g, &f->fa, &j, &r), BALLOON_OK);
+	assert_false(j.active);
+	assert_int_equal(r.gpa, GUEST_RAM);
+	assert_int_equal(r.bytes, 4 * MiB);
+	assert_int_equal(f->b.pending, 0);
+	assert_int_equal(f->b.hotadded, PAGES(4 * MiB));
+	assert_int_equal(gmap_ram_bytes(&f->g), GUEST_RAM);
+	for (u64 off = 0; off < 4 * MiB; off += 8)
+		assert_int_equal(phys_read64(after + off), 0);
+	u64 hpa;
+	assert_non_null(gmap_lookup(&f->g, GUEST_RAM + 4 * MiB - 1, &hpa));
+	assert_int_equal(hpa, after + 4 * MiB - 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -406,6 +460,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(regions_full, setup, teardown),
 	    cmocka_unit_test_setup_teardown(hole_moved_above, setup, teardown),
 	    cmocka_unit_test_setup_teardown(hole_moved_apart, setup, teardown),
+	    cmocka_unit_test_setup_teardown(hotadd_steps, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
