@@ -558,6 +558,17 @@ void pmu_sample(struct pmu *p)
 		wr(p, IA32_PERF_GLOBAL_OVF_CTRL, clear);
 }
 
+void pmu_stop(struct pmu *p)
+{
+	if (!p->active)
+		return;
+	for (unsigned i = 0; i < p->count; i++)
+		if (!wr(p, p->c[i].sel_msr, p->c[i].sel)) {
+			p->active = false;
+			return;
+		}
+}
+
 int pmu_format_counts(const struct pmu *p, char *buf, size_t size)
 {
 	int n = 0;

@@ -138,6 +138,10 @@ bool pmu_vmx_guest_only(struct pmu *p, u64 entry_ctl_msr, u64 exit_ctl_msr, bool
 void pmu_start(struct pmu *p);
 /* Reads every counter into its total, folding in overflows. */
 void pmu_sample(struct pmu *p);
+/* Disables the selects (EN clear): nothing counts until the next
+ * pmu_start; the totals stay. Call pmu_sample first to keep the last
+ * events. */
+void pmu_stop(struct pmu *p);
 /* "name=total name=total ..." of the counters in use. */
 int pmu_format_counts(const struct pmu *p, char *buf, size_t size);
 /* One or two "pmu: ..." lines for the boot report. */

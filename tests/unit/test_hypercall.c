@@ -20,6 +20,8 @@
 #include <string.h>
 
 #include "arch/x86/ept.h"
+#include "arch/x86/msr.h"
+#include "arch/x86/pmu.h"
 #include "lib/x86/paging.h"
 #include "arch/x86/vmx_defs.h"
 #include "hv/mem/phys.h"
@@ -110,6 +112,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 	con_init(NULL);
+	memset(pmu_current(), 0, sizeof(struct pmu)); /* inactive for the next test */
 	arena_destroy();
 	free(f->vm);
 	free(f);
@@ -875,6 +878,115 @@ static void test_result_empty(void **state)
 	expect_field(line, "bb_per_miss", "0.000");
 }
 
+/* --- The PMU window ------------------------------------------------------ */
+
+/* An Intel PMU of 4 counters in a fake MSR space: selects IA32_PERFEVTSEL0-3,
+ * counters IA32_PMC0-3 and the global registers (SDM Vol. 3B, 20.2.2). */
+#define FAKE_PMCS 4
+static u64 fake_msr[FAKE_PMCS * 2 + 3];
+
+static u64 *fake_pmu_msr(u32 msr)
+{
+	if (msr >= IA32_PERFEVTSEL0 && msr < IA32_PERFEVTSEL0 + FAKE_PMCS)
+		return &fake_msr[msr - IA32_PERFEVTSEL0];
+	if (msr >= IA32_PMC0 && msr < IA32_PMC0 + FAKE_PMCS)
+		return &fake_msr[FAKE_PMCS + msr - IA32_PMC0];
+	if (msr >= IA32_PERF_GLOBAL_STATUS && msr <= IA32_PERF_GLOBAL_OVF_CTRL)
+		return &fake_msr[2 * FAKE_PMCS + msr - IA32_PERF_GLOBAL_STATUS];
+	return NULL;
+}
+
+static int fake_pmu_rdmsr(void *ctx, u32 msr, u64 *v)
+{
+	(void)ctx;
+	u64 *m = fake_pmu_msr(msr);
+	if (!m)
+		return 13 + 1; /* #GP */
+	*v = *m;
+	return 0;
+}
+
+static int fake_pmu_wrmsr(void *ctx, u32 msr, u64 v)
+{
+	(void)ctx;
+	u64 *m = fake_pmu_msr(msr);
+	if (!m)
+		return 13 + 1;
+	if (msr != IA32_PERF_GLOBAL_OVF_CTRL)
+		*m = v;
+	return 0;
+}
+
+/* What the guest would make an enabled counter count: counter i gains
+ * 100 * (i + 1) events, only while its select has EN. */
+static void fake_pmu_count(void *ctx)
+{
+	(void)ctx;
+	for (unsigned i = 0; i < FAKE_PMCS; i++)
+		if (fake_msr[i] & PERFEVTSEL_EN)
+			fake_msr[FAKE_PMCS + i] += 100 * (i + 1);
+}
+
+static const struct pmu_ops fake_pmu_ops = {
+    .rdmsr = fake_pmu_rdmsr, .wrmsr = fake_pmu_wrmsr, .run = fake_pmu_count};
+
+static bool pmu_selects_enabled(void)
+{
+	bool all = true, any = false;
+	for (unsigned i = 0; i < FAKE_PMCS; i++) {
+		all = all && (fake_msr[i] & PERFEVTSEL_EN);
+		any = any || (fake_msr[i] & PERFEVTSEL_EN);
+	}
+	assert_true(all == any); /* all four or none */
+	return all;
+}
+
+/* The counters start at the replay with TRACE_BEGIN, even an empty one (count
+ * 0, as the test guest makes right before its traced loop), and are read and
+ * stopped at the one with TRACE_END: what they count in between, and only
+ * that, is the source=pmu line. */
+static void test_pmu_window(void **state)
+{
+	struct fixture *f = *state;
+	memset(fake_msr, 0, sizeof(fake_msr));
+	/* Skylake-SP (06_55H), perfmon v4, 4 counters of 48 bits, 7 architectural
+	 * events enumerated (CPUID.0AH:EAX = 0x07300404, as Bochs' skylake_x). */
+	const struct pmu_cpu cpu = {
+	    .vendor = PMU_VENDOR_INTEL, .family = 6, .model = 0x55, .leaf_a_eax = 0x07300404};
+	const struct pmu_spec spec = {.kind = PMU_SPEC_AUTO};
+	assert_true(pmu_init(pmu_current(), &fake_pmu_ops, &cpu, &spec));
+	assert_false(pmu_selects_enabled()); /* programmed, stopped */
+	guest_trace(f, DATA_PAGES);
+
+	fake_pmu_count(NULL); /* before BEGIN: not counted */
+	con_reset();
+	assert_int_equal(hc(f, HC_TRACE_REPLAY, 0, WL_GUPS, TRACE_BEGIN), HC_OK);
+	assert_true(f->vm->measuring);
+	assert_true(pmu_selects_enabled());
+	for (unsigned i = 0; i < FAKE_PMCS; i++)
+		assert_int_equal(fake_msr[FAKE_PMCS + i], 0); /* zeroed at BEGIN */
+	assert_int_equal(count_lines("RESULT "), 0);
+
+	fake_pmu_count(NULL); /* the traced loop */
+	assert_int_equal(hc(f, HC_TRACE_REPLAY, DATA_PAGES, WL_GUPS, 0), HC_OK);
+	fake_pmu_count(NULL);
+	assert_int_equal(hc(f, HC_TRACE_REPLAY, 0, WL_GUPS, TRACE_END), HC_OK);
+	assert_false(pmu_selects_enabled());
+	fake_pmu_count(NULL); /* after END: not counted */
+
+	assert_int_equal(count_lines("RESULT "), 2);
+	const char *line = strstr(con_buf, "RESULT workload=gups mode=base source=pmu ");
+	assert_non_null(line);
+	expect_field(line, "window", "begin-to-end");
+	expect_field(line, "counting", "guest-only");
+	/* The Skylake defaults, in table order, two runs each. */
+	expect_field(line, "dtlb_load_misses.walk_completed", "200");
+	expect_field(line, "dtlb_store_misses.walk_completed", "400");
+	expect_field(line, "itlb_misses.walk_completed", "600");
+	expect_field(line, "ept.walk_pending", "800");
+	assert_true(pmu_current()->active);
+}
+
 /* The RESULT line is printed whole for a long run: 10^10 accesses over many
  * replays (measurements span replays, so counts have no bound) in
  * vmm-direct with page-walk caches, a nested TLB and escapes, every counter
@@ -1344,6 +1456,7 @@ int main(void)
 	    T(test_result_every_mode),
 	    T(test_result_batches),
 	    T(test_result_empty),
+	    T(test_pmu_window),
 	    T(test_result_line_fits),
 	    T(test_guest_seg_verified),
 	    T(test_model_hpa_checked),
