@@ -21,6 +21,12 @@ static bool cpu_rdmsr(void *ctx, u32 msr, u64 *val)
 
 static const struct mtrr_ops cpu_mtrr_ops = {.rdmsr = cpu_rdmsr};
 
+/* Writes back and invalidates every cache level (Vol. 2B, WBINVD). */
+static inline void wbinvd(void)
+{
+	__asm__ volatile("wbinvd" ::: "memory");
+}
+
 static u64 leaf(u64 addr, u64 size, const struct mtrr_leaf *l)
 {
 	if (l->type == MTRR_TYPE_UC || l->type == MTRR_TYPE_MIXED)
@@ -71,7 +77,7 @@ void dmap_init(u64 top, struct dmap_info *out)
 	dmap.pat = (f1.edx & CPUID_1_EDX_PAT) ? rdmsr(IA32_PAT) : PAT_POWER_ON_VALUE;
 	/* The boot tables map everything WB in PAT terms, which leaves the MTRR
 	 * type in force (Vol. 3A, Table 12-7); the bits chosen here select the
-	 * same effective type, so no cache flush is needed for the switch. */
+	 * same effective type, except in a UC fallback (below): see the end. */
 	memset(dmap_pml4, 0, sizeof(dmap_pml4));
 	memset(dmap_pdpt, 0, sizeof(dmap_pdpt));
 	dmap_pml4[0] = (u64)(uintptr_t)dmap_pdpt | PTE_P | PTE_RW;
@@ -95,6 +101,14 @@ void dmap_init(u64 top, struct dmap_info *out)
 	dmap.top = gigs * GiB;
 	dmap.page_size = dmap.leaves_1g ? PAGE_SIZE_1G : PAGE_SIZE_2M;
 	write_cr3((u64)(uintptr_t)dmap_pml4);
+	/* A UC fallback maps UC whole a 2 MiB page whose 4 KiB parts the boot
+	 * tables left to their MTRR types, some of them cacheable: its type
+	 * changed, and lines cached under the old mapping must go. Vol. 3A,
+	 * 12.12.4: after the new mapping is in place and the TLBs flushed (the
+	 * CR3 load above; the boot tables had no global pages), flush the caches.
+	 * Without a fallback no type changed and no flush is needed. */
+	if (dmap.uc_fallback)
+		wbinvd();
 	*out = dmap;
 }
 
