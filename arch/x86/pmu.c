@@ -10,6 +10,9 @@
 
 /* ---- The event tables ----
  *
+ * Columns: name, event select, unit mask, default, description, data_walk
+ * (counted into tlb_misses=: the table's data-side walk events).
+ *
  * Skylake-class cores (Skylake, Skylake-SP, Kaby Lake, Coffee Lake, Comet
  * Lake). Sources: Intel SDM Vol. 3B, Chapter 20 "Performance Monitoring
  * Events" (the 6th-generation-and-later core table) and Intel's perfmon
@@ -26,17 +29,17 @@
  * Hyper-Threading on (8 with it off), so the four defaults fit either way. */
 static const struct pmu_event skylake_events[] = {
     {"dtlb_load_misses.walk_completed", 0x08, 0x0e, true,
-     "load walks completed (SDM Vol. 3B ch. 20; perfmon SKL)"},
+     "load walks completed (SDM Vol. 3B ch. 20; perfmon SKL)", true},
     {"dtlb_store_misses.walk_completed", 0x49, 0x0e, true,
-     "store walks completed (SDM Vol. 3B ch. 20; perfmon SKL)"},
+     "store walks completed (SDM Vol. 3B ch. 20; perfmon SKL)", true},
     {"itlb_misses.walk_completed", 0x85, 0x0e, true,
-     "code-fetch walks completed (SDM Vol. 3B ch. 20; perfmon SKL)"},
+     "code-fetch walks completed (SDM Vol. 3B ch. 20; perfmon SKL)", false},
     {"ept.walk_pending", 0x4f, 0x10, true,
-     "EPT walks outstanding, per cycle (SDM Vol. 3B ch. 20; perfmon SKL)"},
+     "EPT walks outstanding, per cycle (SDM Vol. 3B ch. 20; perfmon SKL)", false},
     {"dtlb_load_misses.walk_pending", 0x08, 0x10, false,
-     "load walks outstanding, per cycle (SDM Vol. 3B ch. 20; perfmon SKL)"},
+     "load walks outstanding, per cycle (SDM Vol. 3B ch. 20; perfmon SKL)", false},
     {"dtlb_load_misses.stlb_hit", 0x08, 0x20, false,
-     "loads that missed the DTLB and hit the STLB (SDM Vol. 3B ch. 20; perfmon SKL)"},
+     "loads that missed the DTLB and hit the STLB (SDM Vol. 3B ch. 20; perfmon SKL)", false},
 };
 
 /* AMD Zen (Family 17h and 19h). Sources: AMD Processor Programming
@@ -52,13 +55,13 @@ static const struct pmu_event skylake_events[] = {
  *     levels, unit mask FFH as the list gives. */
 static const struct pmu_event zen_events[] = {
     {"ls_l1_d_tlb_miss.all_l2_miss", 0x045, 0xf0, true,
-     "L1 DTLB misses that also missed the L2 TLB: walks (PPR PMCx045[7:4])"},
+     "L1 DTLB misses that also missed the L2 TLB: walks (PPR PMCx045[7:4])", true},
     {"ls_l1_d_tlb_miss.all_l2_hit", 0x045, 0x0f, true,
-     "L1 DTLB misses that hit the L2 TLB (PPR PMCx045[3:0])"},
+     "L1 DTLB misses that hit the L2 TLB (PPR PMCx045[3:0])", false},
     {"bp_l1_tlb_miss_l2_tlb_miss", 0x085, 0xff, true,
-     "code fetches that missed both ITLB levels (PPR PMCx085)"},
+     "code fetches that missed both ITLB levels (PPR PMCx085)", false},
     {"ls_tablewalker.dside", 0x046, 0x03, false,
-     "data-side page table walks, Zen 1-3 (PPR PMCx046[1:0])"},
+     "data-side page table walks, Zen 1-3 (PPR PMCx046[1:0])", false},
 };
 
 const struct pmu_uarch pmu_uarchs[] = {
@@ -567,6 +570,26 @@ void pmu_stop(struct pmu *p)
 			p->active = false;
 			return;
 		}
+}
+
+bool pmu_data_walks(const struct pmu *p, u64 *walks)
+{
+	u64 sum = 0;
+	if (!p->uarch)
+		return false;
+	for (unsigned e = 0; e < p->uarch->count; e++) {
+		const struct pmu_event *ev = &p->uarch->events[e];
+		if (!ev->data_walk)
+			continue;
+		unsigned i = 0;
+		while (i < p->count && p->c[i].ev != ev)
+			i++;
+		if (i == p->count)
+			return false;
+		sum += p->c[i].total;
+	}
+	*walks = sum;
+	return true;
 }
 
 int pmu_format_counts(const struct pmu *p, char *buf, size_t size)

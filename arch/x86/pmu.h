@@ -44,6 +44,9 @@ struct pmu_event {
 	u8 umask;
 	bool dflt; /* among the table's default events */
 	const char *what;
+	/* Counts data-side page walks: the sum of a table's data_walk events
+	 * is the RESULT key tlb_misses= (DESIGN.md "Contracts"). */
+	bool data_walk;
 };
 
 struct pmu_uarch {
@@ -142,6 +145,10 @@ void pmu_sample(struct pmu *p);
  * pmu_start; the totals stay. Call pmu_sample first to keep the last
  * events. */
 void pmu_stop(struct pmu *p);
+/* The data-side walks counted (the sum of the data_walk events' totals) in
+ * *walks; false, *walks untouched, unless every data_walk event of the
+ * table is among the counters in use (a partial sum would be wrong). */
+bool pmu_data_walks(const struct pmu *p, u64 *walks);
 /* "name=total name=total ..." of the counters in use. */
 int pmu_format_counts(const struct pmu *p, char *buf, size_t size);
 /* One or two "pmu: ..." lines for the boot report. */

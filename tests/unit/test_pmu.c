@@ -488,6 +488,39 @@ static void test_format_counts(void **state)
 	assert_string_equal(buf, "ls_l1_d_tlb_miss.all_l2_miss=1000 ls_tablewalker.dside=1000");
 }
 
+/* tlb_misses= on a source=pmu line: the load and store walks completed on
+ * Skylake, PMCx045's L2 TLB misses on Zen; none when one of them is not
+ * counted, rather than a partial sum. */
+static void test_data_walks(void **state)
+{
+	(void)state;
+	struct pmu p;
+	u64 w = 7;
+	struct pmu_cpu cpu = intel_fake(4, 4, 48);
+	struct pmu_spec s = spec_of("skylake");
+	assert_true(pmu_init(&p, &fake_ops, &cpu, &s));
+	pmu_start(&p);
+	find(&fk, IA32_PMC0)->value = 30;       /* dtlb_load_misses.walk_completed */
+	find(&fk, IA32_PMC0 + 1)->value = 12;   /* dtlb_store_misses.walk_completed */
+	find(&fk, IA32_PMC0 + 2)->value = 1000; /* itlb: code, not data */
+	pmu_sample(&p);
+	assert_true(pmu_data_walks(&p, &w));
+	assert_int_equal(w, 42);
+	s = spec_of("dtlb_load_misses.walk_completed,ept.walk_pending");
+	assert_true(pmu_init(&p, &fake_ops, &cpu, &s));
+	w = 7;
+	assert_false(pmu_data_walks(&p, &w));
+	assert_int_equal(w, 7);
+	cpu = amd_fake(true);
+	s = spec_of("zen");
+	assert_true(pmu_init(&p, &fake_ops, &cpu, &s));
+	pmu_start(&p);
+	find(&fk, 0xc0010201)->value = 55; /* ls_l1_d_tlb_miss.all_l2_miss */
+	pmu_sample(&p);
+	assert_true(pmu_data_walks(&p, &w));
+	assert_int_equal(w, 55);
+}
+
 /* ---- pmu= ---- */
 
 static void bad_spec(const char *text, const char *why)
@@ -568,17 +601,12 @@ static void test_boot_option(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_encodings),
-	    cmocka_unit_test(test_intel_select_values),
-	    cmocka_unit_test(test_amd_select_values),
-	    cmocka_unit_test(test_vmx_guest_only),
-	    cmocka_unit_test(test_svm_guest_only),
-	    cmocka_unit_test(test_probe_refusals),
-	    cmocka_unit_test(test_fewer_counters),
-	    cmocka_unit_test(test_intel_overflow),
-	    cmocka_unit_test(test_amd_wrap),
-	    cmocka_unit_test(test_format_counts),
-	    cmocka_unit_test(test_spec),
+	    cmocka_unit_test(test_encodings),         cmocka_unit_test(test_intel_select_values),
+	    cmocka_unit_test(test_amd_select_values), cmocka_unit_test(test_vmx_guest_only),
+	    cmocka_unit_test(test_svm_guest_only),    cmocka_unit_test(test_probe_refusals),
+	    cmocka_unit_test(test_fewer_counters),    cmocka_unit_test(test_intel_overflow),
+	    cmocka_unit_test(test_amd_wrap),          cmocka_unit_test(test_format_counts),
+	    cmocka_unit_test(test_data_walks),        cmocka_unit_test(test_spec),
 	    cmocka_unit_test(test_boot_option),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
