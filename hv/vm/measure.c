@@ -37,6 +37,11 @@ static bool range_escaped(const void *ctx, u64 gfn, u64 count)
 
 s64 measure_setup(struct vm *vm, u64 gpa, u64 bytes)
 {
+	/* The buffer belongs to the measurement open (and to a replay left
+	 * pending, resumed from where it stopped in that buffer): it changes
+	 * only between measurements, as the mode and escapes do. */
+	if (vm->measuring || vm->replay_pending)
+		return HC_EINVAL;
 	if (bytes == 0 || bytes % sizeof(u64) || !is_aligned(gpa, sizeof(u64)))
 		return HC_EINVAL;
 	if (bytes > HC_TRACE_MAX_BYTES)

@@ -546,6 +546,38 @@ static void test_trace_setup(void **state)
 	assert_int_equal(f->vm->trace_entries, 512);
 }
 
+/* The trace buffer cannot move under a measurement: HC_TRACE_SETUP is refused
+ * while one is open and while a replay is pending (resumable from where it
+ * stopped in the registered buffer), as HC_SET_MODE and HC_ESCAPE_PAGE are. */
+static void test_trace_setup_refused_while_measuring(void **state)
+{
+	struct fixture *f = *state;
+	const u64 n = 2 * HC_TRACE_STEP + 1;
+	u64 out = 0;
+	guest_trace(f, (unsigned)n);
+	assert_int_equal(hc(f, HC_TRACE_REPLAY, 0, WL_GUPS, TRACE_BEGIN), HC_OK);
+	const u64 errors = f->vm->hypercall_errors;
+	assert_int_equal(hc(f, HC_TRACE_SETUP, SCRATCH_GPA, 8, 0), HC_EINVAL);
+	assert_int_equal(f->vm->trace_gpa, TRACE_GPA);
+	assert_int_equal(f->vm->trace_entries, n);
+	/* A replay left pending after its first step. */
+	assert_int_equal(hc_out(f, HC_TRACE_REPLAY, n, WL_GUPS, TRACE_END, &out), VM_HC_RESUME);
+	assert_true(f->vm->replay_pending);
+	assert_int_equal(hc(f, HC_TRACE_SETUP, SCRATCH_GPA, 8, 0), HC_EINVAL);
+	assert_int_equal(f->vm->trace_entries, n);
+	assert_int_equal(f->vm->hypercall_errors, errors + 2);
+	/* The pending replay goes on over the same buffer and ends the measurement. */
+	assert_int_equal(hc(f, HC_TRACE_REPLAY, n, WL_GUPS, out), HC_OK);
+	assert_false(f->vm->measuring);
+	char want[32];
+	snprintf(want, sizeof(want), "%llu", (unsigned long long)n);
+	expect_field(strstr(con_buf, "RESULT "), "accesses", want);
+	/* Between measurements it is accepted again. */
+	assert_int_equal(hc(f, HC_TRACE_SETUP, SCRATCH_GPA, 8, 0), HC_OK);
+	assert_int_equal(f->vm->trace_gpa, SCRATCH_GPA);
+	assert_int_equal(f->vm->trace_entries, 1);
+}
+
 static void test_trace_replay_refused(void **state)
 {
 	struct fixture *f = *state;
@@ -1458,6 +1490,7 @@ int main(void)
 	    T(test_set_gseg),
 	    T(test_set_gseg_upper_half),
 	    T(test_trace_setup),
+	    T(test_trace_setup_refused_while_measuring),
 	    T(test_trace_replay_refused),
 	    T(test_result_base),
 	    T(test_replay_resumes_in_steps),
