@@ -44,15 +44,18 @@ static const struct pmu_event skylake_events[] = {
 
 /* AMD Zen (Family 17h and 19h). Sources: AMD Processor Programming
  * Reference (PPR) for Family 17h Models 31h (Zen 2), "Core Performance
- * Monitor Counters", and the PPR for Family 19h; the encodings are those of
- * Linux perf's pmu-events/arch/x86/amdzen2/ lists.
+ * Monitor Counters", and the PPR for Family 19h (Zen 3, Zen 4); the
+ * encodings are those of Linux perf's pmu-events/arch/x86/amdzen2/ lists,
+ * and of amdzen3/ and amdzen4/ for family 19h (zen_family_umasks).
  *   PMCx045 LsL1DTlbMiss: L1 DTLB misses by outcome in the L2 TLB, unit mask
  *     bits 0-3 an L2 TLB hit (4K, coalesced, 2M, 1G), bits 4-7 an L2 TLB
  *     miss, i.e. a page walk requested (4K, coalesced, 2M, 1G).
  *   PMCx046 LsTablewalker: page table walks, unit mask bits 0-1 the data
  *     side (Family 17h and 19h Zen 3; absent on Zen 4, so not a default).
  *   PMCx085 BpL1TlbMissL2TlbMiss: instruction fetches that missed both ITLB
- *     levels, unit mask FFH as the list gives. */
+ *     levels: unit mask FFH on family 17h as the Zen 2 list gives; on
+ *     family 19h bits 0-3 are the page sizes (4K, 2M, 1G, coalesced) and
+ *     the rest reserved, so all sizes are 0FH (amdzen3/amdzen4 lists). */
 static const struct pmu_event zen_events[] = {
     {"ls_l1_d_tlb_miss.all_l2_miss", 0x045, 0xf0, true,
      "L1 DTLB misses that also missed the L2 TLB: walks (PPR PMCx045[7:4])", true},
@@ -64,9 +67,15 @@ static const struct pmu_event zen_events[] = {
      "data-side page table walks, Zen 1-3 (PPR PMCx046[1:0])", false},
 };
 
+#define AMD_FAMILY_ZEN3_ZEN4 0x19
+static const struct pmu_family_umask zen_family_umasks[] = {
+    {AMD_FAMILY_ZEN3_ZEN4, 0x085, 0x0f},
+};
+
 const struct pmu_uarch pmu_uarchs[] = {
-    {"skylake", PMU_VENDOR_INTEL, skylake_events, ARRAY_SIZE(skylake_events)},
-    {"zen", PMU_VENDOR_AMD, zen_events, ARRAY_SIZE(zen_events)},
+    {"skylake", PMU_VENDOR_INTEL, skylake_events, ARRAY_SIZE(skylake_events), NULL, 0},
+    {"zen", PMU_VENDOR_AMD, zen_events, ARRAY_SIZE(zen_events), zen_family_umasks,
+     ARRAY_SIZE(zen_family_umasks)},
 };
 const unsigned pmu_uarch_count = ARRAY_SIZE(pmu_uarchs);
 
@@ -114,6 +123,14 @@ const struct pmu_uarch *pmu_uarch_named(const char *name)
 		if (strcmp(pmu_uarchs[i].name, name) == 0)
 			return &pmu_uarchs[i];
 	return NULL;
+}
+
+u8 pmu_event_umask(const struct pmu_uarch *u, const struct pmu_event *ev, u32 family)
+{
+	for (unsigned i = 0; i < u->family_umask_count; i++)
+		if (u->family_umasks[i].family == family && u->family_umasks[i].event == ev->event)
+			return u->family_umasks[i].umask;
+	return ev->umask;
 }
 
 const struct pmu_event *pmu_event_named(const struct pmu_uarch *u, const char *name)
@@ -366,7 +383,8 @@ static void assign_msrs(struct pmu *p)
 			c->sel_msr = AMD_PERF_LEGACY_CTL0 + i;
 			c->ctr_msr = AMD_PERF_LEGACY_CTR0 + i;
 		}
-		c->sel = encode(p->vendor, c->ev->event, c->ev->umask);
+		c->umask = pmu_event_umask(p->uarch, c->ev, p->family);
+		c->sel = encode(p->vendor, c->ev->event, c->umask);
 		if (p->vendor == PMU_VENDOR_AMD)
 			c->sel |= AMD_PERFEVTSEL_GUEST_ONLY; /* HostOnly stays clear */
 	}
@@ -429,6 +447,7 @@ bool pmu_init(struct pmu *p, const struct pmu_ops *ops, const struct pmu_cpu *cp
 	memset(p, 0, sizeof(*p));
 	p->ops = ops;
 	p->vendor = cpu->vendor;
+	p->family = cpu->family;
 	if (spec->kind == PMU_SPEC_OFF) {
 		p->off = true;
 		fmt_snprintf(p->why, sizeof(p->why), "off (pmu=off)");
@@ -625,8 +644,7 @@ void pmu_print(const struct pmu *p)
 		           p->gp_counters);
 	for (unsigned i = 0; i < p->count; i++)
 		con_printf("pmu: counter %u: %s (event 0x%x umask 0x%02x): %s\n", i,
-		           p->c[i].ev->name, p->c[i].ev->event, p->c[i].ev->umask,
-		           p->c[i].ev->what);
+		           p->c[i].ev->name, p->c[i].ev->event, p->c[i].umask, p->c[i].ev->what);
 	if (p->why[0])
 		con_printf("pmu: %s\n", p->why);
 }

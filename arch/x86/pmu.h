@@ -49,12 +49,23 @@ struct pmu_event {
 	bool data_walk;
 };
 
+/* An event whose unit mask differs in one CPU family of a table's range. */
+struct pmu_family_umask {
+	u32 family;
+	u16 event;
+	u8 umask;
+};
+
 struct pmu_uarch {
 	const char *name; /* "skylake", "zen": the pmu= value */
 	enum pmu_vendor vendor;
 	const struct pmu_event *events;
 	unsigned count;
+	const struct pmu_family_umask *family_umasks; /* NULL: none */
+	unsigned family_umask_count;
 };
+/* The unit mask of ev on a CPU of this family. */
+u8 pmu_event_umask(const struct pmu_uarch *u, const struct pmu_event *ev, u32 family);
 
 /* The event tables, in pmu.c. */
 extern const struct pmu_uarch pmu_uarchs[];
@@ -97,6 +108,7 @@ struct pmu_cpu {
 struct pmu_counter {
 	const struct pmu_event *ev;
 	u32 sel_msr, ctr_msr;
+	u8 umask;  /* the unit mask for this CPU's family */
 	u64 sel;   /* the select value programmed */
 	u64 start; /* raw counter value at the last sample */
 	u64 total; /* 64-bit software total since pmu_start */
@@ -109,6 +121,7 @@ struct pmu {
 	bool off;    /* pmu=off */
 	enum pmu_vendor vendor;
 	const struct pmu_uarch *uarch;
+	u32 family;      /* CPUID family (display) */
 	u32 version;     /* Intel perfmon version */
 	u32 gp_counters; /* general-purpose counters the CPU has */
 	u32 width;       /* counter bits */

@@ -270,6 +270,32 @@ static void test_amd_select_values(void **state)
 	assert_false(p.amd_ext);
 	assert_int_equal(p.c[1].sel_msr, 0xc0010001);
 	assert_int_equal(p.c[1].ctr_msr, 0xc0010005);
+
+	/* Family 19h (Zen 3, Zen 4): PMCx085's unit mask has the page sizes in
+	 * bits 0-3 and reserves the rest, so all sizes are 0FH (PPR for family
+	 * 19h; Linux perf amdzen3/amdzen4 bp_l1_tlb_miss_l2_tlb_miss.all);
+	 * PMCx045 keeps F0H and 0FH. */
+	cpu = amd_fake(true);
+	cpu.family = 0x19;
+	cpu.model = 0x21; /* Zen 3 (Vermeer) */
+	assert_true(pmu_init(&p, &fake_ops, &cpu, &s));
+	assert_string_equal(p.uarch->name, "zen");
+	assert_int_equal(p.c[0].sel, 0x1000003f045ULL);
+	assert_int_equal(p.c[1].sel, 0x10000030f45ULL);
+	assert_int_equal(p.c[2].sel, 0x10000030f85ULL);
+	assert_int_equal(p.c[2].umask, 0x0f);
+	/* The same by name, and with the table forced. */
+	s = spec_of("bp_l1_tlb_miss_l2_tlb_miss");
+	assert_true(pmu_init(&p, &fake_ops, &cpu, &s));
+	assert_int_equal(p.c[0].sel, 0x10000030f85ULL);
+	cpu.model = 0x61; /* Zen 4 (Raphael) */
+	s = spec_of("zen");
+	assert_true(pmu_init(&p, &fake_ops, &cpu, &s));
+	assert_int_equal(p.c[2].sel, 0x10000030f85ULL);
+	/* Family 17h keeps the Zen 2 list's FFH. */
+	cpu.family = 0x17;
+	assert_true(pmu_init(&p, &fake_ops, &cpu, &s));
+	assert_int_equal(p.c[2].sel, 0x1000003ff85ULL);
 }
 
 /* ---- Guest-only programming ---- */
