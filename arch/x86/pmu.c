@@ -289,6 +289,17 @@ static u64 encode(enum pmu_vendor v, u16 event, u8 umask)
 
 /* ---- Probe ---- */
 
+/* Whether CPUID.0AH enumerates the architectural event of EBX bit `bit`: its
+ * index must be below the EBX bit vector length, EAX[31:24], and its EBX bit
+ * clear (SDM Vol. 2A, CPUID leaf 0AH; Vol. 3B, 20.2.1.2). A bit at or past
+ * the length says nothing: the event is not enumerated. */
+static bool intel_arch_event(const struct pmu_cpu *cpu, u32 bit)
+{
+	const u32 len = (cpu->leaf_a_eax & CPUID_A_EAX_EBX_LEN_MASK) >> CPUID_A_EAX_EBX_LEN_SHIFT;
+	const u32 index = (u32)__builtin_ctz(bit);
+	return index < len && !(cpu->leaf_a_ebx & bit);
+}
+
 static bool read_cpu(struct pmu *p, const struct pmu_cpu *cpu)
 {
 	if (cpu->vendor == PMU_VENDOR_INTEL) {
@@ -313,6 +324,17 @@ static bool read_cpu(struct pmu *p, const struct pmu_cpu *cpu)
 			    p->why, sizeof(p->why),
 			    "CPUID leaf 0xA reports perfmon v%u with no general-purpose counters",
 			    p->version);
+			return false;
+		}
+		if (!intel_arch_event(cpu, CPUID_A_EBX_NO_INSTR_RETIRED) &&
+		    !intel_arch_event(cpu, CPUID_A_EBX_NO_CORE_CYCLES)) {
+			fmt_snprintf(
+			    p->why, sizeof(p->why),
+			    "CPUID leaf 0xA enumerates neither instructions retired nor core "
+			    "cycles (EBX length %u, EBX 0x%x): nothing to probe with",
+			    (unsigned)((cpu->leaf_a_eax & CPUID_A_EAX_EBX_LEN_MASK) >>
+			               CPUID_A_EAX_EBX_LEN_SHIFT),
+			    cpu->leaf_a_ebx);
 			return false;
 		}
 		if (p->width < INTEL_MIN_WIDTH || p->width > INTEL_MAX_WIDTH) {
@@ -417,9 +439,9 @@ static bool probe(struct pmu *p, const struct pmu_cpu *cpu)
 	u16 event = AMD_EV_RETIRED_INSN;
 	const char *what = "instructions retired";
 	if (intel) {
-		bool no_insn = cpu->leaf_a_ebx & CPUID_A_EBX_NO_INSTR_RETIRED;
-		event = no_insn ? INTEL_EV_CORE_CYCLES : INTEL_EV_INST_RETIRED;
-		what = no_insn ? "core cycles" : "instructions retired";
+		bool insn = intel_arch_event(cpu, CPUID_A_EBX_NO_INSTR_RETIRED);
+		event = insn ? INTEL_EV_INST_RETIRED : INTEL_EV_CORE_CYCLES;
+		what = insn ? "instructions retired" : "core cycles";
 	}
 	const struct pmu_counter *c0 = &p->c[0];
 	u64 known = encode(p->vendor, event, 0) | PERFEVTSEL_EN;

@@ -109,10 +109,13 @@ static const struct pmu_ops fake_ops = {
     .ctx = &fk,
 };
 
-/* CPUID.0AH:EAX: version, counters, width (SDM Vol. 2A, CPUID leaf 0AH). */
+/* CPUID.0AH:EAX: version, counters, width, and the EBX bit vector length in
+ * 31:24 (SDM Vol. 2A, CPUID leaf 0AH): 7 architectural events, as Bochs'
+ * skylake_x (EAX 0x07300404) and Skylake itself report. */
+#define LEAF_A_EBX_LEN 7
 static u32 leaf_a(u32 version, u32 counters, u32 width)
 {
-	return version | counters << 8 | width << 16;
+	return version | counters << 8 | width << 16 | (u32)LEAF_A_EBX_LEN << 24;
 }
 
 /* An Intel PMU with `gp` working counters. */
@@ -431,6 +434,52 @@ static void test_probe_refusals(void **state)
 	assert_int_equal(fk.writes, 0);
 }
 
+/* Which architectural event the probe counts: EBX bit n means "event n not
+ * available" only for n below EAX[31:24] (SDM Vol. 2A, CPUID leaf 0AH);
+ * past the length the event is not enumerated, whatever EBX holds. */
+static const char *probe_event(u32 ebx_len, u32 ebx)
+{
+	struct pmu p;
+	struct pmu_cpu cpu = intel_fake(4, 4, 48);
+	cpu.leaf_a_eax = (cpu.leaf_a_eax & 0x00ffffffu) | ebx_len << 24;
+	cpu.leaf_a_ebx = ebx;
+	fk.advance = 0; /* the refusal names the event tried */
+	struct pmu_spec s = spec_of("auto");
+	assert_false(pmu_init(&p, &fake_ops, &cpu, &s));
+	static char why[PMU_WHY_SIZE];
+	memcpy(why, p.why, sizeof(why));
+	return why;
+}
+
+static void test_arch_event_length(void **state)
+{
+	(void)state;
+	const char *insn = "counter did not advance: IA32_PMC0 (0xc1) counted 0 instructions "
+	                   "retired over a known loop";
+	const char *cycles = "counter did not advance: IA32_PMC0 (0xc1) counted 0 core cycles "
+	                     "over a known loop";
+	assert_string_equal(probe_event(7, 0), insn);
+	assert_string_equal(probe_event(7, BIT(1)), cycles); /* instructions retired absent */
+	assert_string_equal(probe_event(2, 0), insn);
+	/* Length 1: only core cycles enumerated; EBX bit 1 clear means nothing. */
+	assert_string_equal(probe_event(1, 0), cycles);
+	/* Length 1 and a bit 1 set past it: still core cycles, not a refusal. */
+	assert_string_equal(probe_event(1, BIT(1)), cycles);
+	/* Neither event enumerated: refused before any MSR is touched. */
+	assert_string_equal(probe_event(0, 0),
+	                    "CPUID leaf 0xA enumerates neither instructions retired nor core "
+	                    "cycles (EBX length 0, EBX 0x0): nothing to probe with");
+	assert_int_equal(fk.writes, 0);
+	assert_string_equal(probe_event(7, BIT(0) | BIT(1)),
+	                    "CPUID leaf 0xA enumerates neither instructions retired nor core "
+	                    "cycles (EBX length 7, EBX 0x3): nothing to probe with");
+	/* With the event there, the probe passes and counts it: C0H. */
+	struct pmu p;
+	struct pmu_cpu cpu = intel_fake(4, 4, 48);
+	struct pmu_spec s = spec_of("auto");
+	assert_true(pmu_init(&p, &fake_ops, &cpu, &s));
+}
+
 static void test_fewer_counters(void **state)
 {
 	(void)state;
@@ -627,12 +676,19 @@ static void test_boot_option(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_encodings),         cmocka_unit_test(test_intel_select_values),
-	    cmocka_unit_test(test_amd_select_values), cmocka_unit_test(test_vmx_guest_only),
-	    cmocka_unit_test(test_svm_guest_only),    cmocka_unit_test(test_probe_refusals),
-	    cmocka_unit_test(test_fewer_counters),    cmocka_unit_test(test_intel_overflow),
-	    cmocka_unit_test(test_amd_wrap),          cmocka_unit_test(test_format_counts),
-	    cmocka_unit_test(test_data_walks),        cmocka_unit_test(test_spec),
+	    cmocka_unit_test(test_encodings),
+	    cmocka_unit_test(test_intel_select_values),
+	    cmocka_unit_test(test_amd_select_values),
+	    cmocka_unit_test(test_vmx_guest_only),
+	    cmocka_unit_test(test_svm_guest_only),
+	    cmocka_unit_test(test_probe_refusals),
+	    cmocka_unit_test(test_arch_event_length),
+	    cmocka_unit_test(test_fewer_counters),
+	    cmocka_unit_test(test_intel_overflow),
+	    cmocka_unit_test(test_amd_wrap),
+	    cmocka_unit_test(test_format_counts),
+	    cmocka_unit_test(test_data_walks),
+	    cmocka_unit_test(test_spec),
 	    cmocka_unit_test(test_boot_option),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
