@@ -138,9 +138,9 @@ bool pmu_init(struct pmu *p, const struct pmu_ops *ops, const struct pmu_cpu *cp
 
 /* VT-x: the controls and IA32_PERF_GLOBAL_CTRL values for guest-only
  * counting (SDM Vol. 3C, 25.7.1 "VM-Exit Controls", 25.8.1 "VM-Entry
- * Controls"; 28.3.2.1 and 29.5.1 for the loads). entry_ctl_msr and
- * exit_ctl_msr are the capability MSRs that govern the controls (the TRUE
- * ones when IA32_VMX_BASIC[55]). When a control may not be 1 the PMU is
+ * Controls"; the loads: 27.3.2.1 on VM entry, 28.5.1 on VM exit).
+ * entry_ctl_msr and exit_ctl_msr are the capability MSRs that govern the
+ * controls (the TRUE ones when IA32_VMX_BASIC[55]). When a control may not be 1 the PMU is
  * turned off with the MSR named, and false is returned. */
 struct pmu_vmx_ctrl {
 	u32 entry_ctls, exit_ctls; /* bits to add */
