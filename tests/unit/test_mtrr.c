@@ -519,6 +519,40 @@ static void test_dmap_build(void **state)
 	assert_int_equal(d.uc_bytes, 32 * PAGE_SIZE_4K + 7 * PAGE_SIZE_4K + 2 * GiB_);
 }
 
+/* MTRRCAP.VCNT may say up to 255, but only the ten architectural pairs
+ * (200H-213H, SDM Vol. 4 Table 2-2) are read: 200H + 2n would reach the
+ * fixed-range MSRs at n = 40 (250H, whose value here would read as a valid
+ * WB range over all memory). */
+static void test_vcnt_capped(void **state)
+{
+	(void)state;
+	struct fake f;
+	seabios_like(&f);
+	fset(&f, IA32_MTRRCAP, 255 | MTRRCAP_FIX | MTRRCAP_WC);
+	for (unsigned n = 8; n < 10; n++) {
+		fset(&f, IA32_MTRR_PHYSBASE0 + 2 * n, 0);
+		fset(&f, IA32_MTRR_PHYSMASK0 + 2 * n, 0);
+	}
+	var_pair(&f, 9, 4 * GiB_, GiB_, MTRR_TYPE_UC); /* the last pair is read */
+	f.reads = 0;
+	struct mtrr_state s = read_ok(&f);
+	assert_int_equal(s.vcnt, 255);
+	assert_int_equal(s.unread, 245);
+	assert_int_equal(f.reads, 2 + MTRR_FIXED_MSRS + 2 * 10);
+	assert_int_equal(s.nvar, 2);
+	assert_int_equal(s.var[1].base, 4 * GiB_);
+	assert_int_equal(mtrr_range_type(&s, 4 * GiB_, GiB_), MTRR_TYPE_UC);
+	char buf[256];
+	mtrr_format(buf, sizeof(buf), &s);
+	assert_non_null(strstr(buf, "default WB, 255 variable (2 valid), fixed on"));
+	assert_non_null(strstr(buf, ", 245 pairs beyond the 10 architectural ones not read"));
+	/* At ten or fewer nothing is left out. */
+	fset(&f, IA32_MTRRCAP, 10 | MTRRCAP_FIX);
+	s = read_ok(&f);
+	assert_int_equal(s.unread, 0);
+	assert_int_equal(s.nvar, 2);
+}
+
 static void test_format(void **state)
 {
 	(void)state;
@@ -552,6 +586,7 @@ int main(void)
 	    cmocka_unit_test(test_pte_bits),
 	    cmocka_unit_test(test_dmap_split),
 	    cmocka_unit_test(test_dmap_build),
+	    cmocka_unit_test(test_vcnt_capped),
 	    cmocka_unit_test(test_format),
 	};
 	return cmocka_run_group_tests_name("mtrr", tests, NULL, NULL);
