@@ -194,6 +194,13 @@ bool pmu_spec_parse(const char *text, struct pmu_spec *spec, char *why, size_t w
 			ev = pmu_event_named(&pmu_uarchs[i], name);
 			owner = ev ? &pmu_uarchs[i] : NULL;
 		}
+		if (!ev && pmu_uarch_named(name)) {
+			fmt_snprintf(why, why_size,
+			             "'%s' is a table name, which cannot be part of an event list "
+			             "(pmu=%s alone selects the table)",
+			             name, name);
+			return false;
+		}
 		if (!ev) {
 			fmt_snprintf(
 			    why, why_size,

@@ -632,6 +632,9 @@ static void test_spec(void **state)
 	bad_spec("ept.walk_pending,ls_tablewalker.dside",
 	         "'ls_tablewalker.dside' is a zen event, the list began with skylake");
 	bad_spec("ept.walk_pending,ept.walk_pending", "event 'ept.walk_pending' named twice");
+	bad_spec("ept.walk_pending,skylake",
+	         "'skylake' is a table name, which cannot be part of an event list "
+	         "(pmu=skylake alone selects the table)");
 	bad_spec("abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz",
 	         "event name 'abcdefghijklmnop...' longer than 47 characters");
 }
@@ -669,8 +672,8 @@ static void test_boot_option(void **state)
 	assert_int_equal(opts_parse(&hv_config_table, "pmu=zen,skylake", &cfg, &res), OPTS_OK);
 	char why[PMU_WHY_SIZE];
 	assert_false(pmu_spec_parse(cfg.pmu, &s, why, sizeof(why)));
-	assert_string_equal(why,
-	                    "'zen' is not off, auto, a table (skylake, zen) or an event of one");
+	assert_string_equal(why, "'zen' is a table name, which cannot be part of an event list "
+	                         "(pmu=zen alone selects the table)");
 }
 
 int main(void)
