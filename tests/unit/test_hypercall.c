@@ -755,8 +755,8 @@ static void test_replay_forged_resume_refused(void **state)
  * handler masks the rest, SDM Vol. 1, 3.4.1.1). A replay of 8 steps goes
  * through the real exit path with dirty upper halves: each step returns to
  * the same VMCALL (RIP not advanced), the continuation survives the
- * truncation, and the measurement covers every entry. With the continuation
- * above bit 31, as it once was, the first resumption lost it. */
+ * truncation, and the measurement covers every entry: nothing of the
+ * continuation may sit above bit 31, which such a guest loses. */
 static void test_replay_resumes_in_32bit_mode(void **state)
 {
 	struct fixture *f = *state;
