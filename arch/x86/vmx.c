@@ -547,8 +547,8 @@ static int vmx_create(struct vcpu *v, const struct vcpu_start *start, u64 nested
 	if (!vmcs_build(&x->st, &x->caps, start, eptp))
 		return -1;
 	/* Guest-only PMU counting (arch/x86/pmu.h): the VM-entry and VM-exit
-	 * loads of IA32_PERF_GLOBAL_CTRL (SDM 25.7.1, 25.8.1; 28.3.2.1,
-	 * 29.5.1). Where the CPU forbids them the PMU is turned off by name. */
+	 * loads of IA32_PERF_GLOBAL_CTRL (SDM 25.7.1, 25.8.1; 27.3.2.1,
+	 * 28.5.1). Where the CPU forbids them the PMU is turned off by name. */
 	struct pmu_vmx_ctrl pmu_ctl;
 	struct pmu *pmu = pmu_current();
 	const bool pmu_was_active = pmu->active;

@@ -18,7 +18,9 @@
  * mode allows and escaped pages in 4 KiB leaves, and the page past RAM does not; the vCPU
  * holds the current root; no frame leaks (free frames account for the table pages and
  * alternate frames); bad frames stay poisoned and escaped pages hit the escape filter; the
- * trace buffer and guest segment lie in guest RAM; the model's counters are consistent. */
+ * trace buffer changes only by an HC_TRACE_SETUP made with no measurement open and no replay
+ * pending; the trace buffer and guest segment lie in guest RAM; the model's counters are
+ * consistent. */
 #include "tests/fuzz/fuzz.h"
 
 #include "lib/bits.h"
@@ -40,6 +42,8 @@ struct before {
 	u64 hypercalls, errors, unknown;
 	u32 mode;
 	unsigned bad_frames;
+	u64 trace_gpa, trace_entries;
+	bool measuring, replay_pending;
 };
 
 /* Frames in use beyond the table pages and alternate frames, fixed at creation. */
@@ -165,6 +169,16 @@ static void check_vm(const struct vm *vm, const struct before *b, u64 nr, u64 a0
 		FUZZ_CHECK(bloom_test(&vm->escape, vm->gmap.esc[i].gfn),
 		           "escaped gfn 0x%llx not in the filter", vm->gmap.esc[i].gfn);
 
+	/* The trace buffer changes only by a successful HC_TRACE_SETUP, which
+	 * succeeds only with no measurement open and no replay pending. */
+	if (nr == HC_TRACE_SETUP && status == HC_OK)
+		FUZZ_CHECK(!b->measuring && !b->replay_pending,
+		           "HC_TRACE_SETUP accepted during a measurement");
+	else
+		FUZZ_CHECK(vm->trace_gpa == b->trace_gpa && vm->trace_entries == b->trace_entries,
+		           "call %llu (status %lld) changed the trace buffer", nr,
+		           (long long)status);
+
 	/* What the guest registered lies in its RAM. */
 	if (vm->trace_entries)
 		FUZZ_CHECK(vm->trace_entries <= HC_TRACE_MAX_BYTES / sizeof(u64) &&
@@ -213,6 +227,10 @@ static void hypercall(struct fuzz_in *in)
 	b.unknown = vm->unknown_hypercalls;
 	b.mode = vm->mode;
 	b.bad_frames = vm->bad_frames;
+	b.trace_gpa = vm->trace_gpa;
+	b.trace_entries = vm->trace_entries;
+	b.measuring = vm->measuring;
+	b.replay_pending = vm->replay_pending;
 	s64 status = hypercall_dispatch(vm, nr, a0, a1, a2, &out);
 	/* A long call comes back VM_HC_RESUME (bounded work per exit) and the
 	 * same VMCALL goes on with RDX = out, as hv/vm/exits.c does; a guest may
