@@ -191,7 +191,7 @@ static void measure_end(struct vm *vm)
 	    "RESULT workload=%s mode=%s source=model accesses=%llu tlb_hits_l1=%llu l1_misses=%llu "
 	    "tlb_hits_l2=%llu tlb_misses=%llu seg_served=%llu walks=%llu cache_served=%llu "
 	    "guest_refs=%llu nested_refs=%llu refs_per_walk=%s guest_refs_per_walk=%s "
-	    "nested_refs_per_walk=%s refs_per_kaccess=%s bb_checks=%llu bb_per_miss=%s "
+	    "nested_refs_per_walk=%s refs_per_kaccess=%s bb_checks=%llu bb_per_walk=%s "
 	    "gseg_hits=%llu vseg_hits=%llu esc_checks=%llu esc_hits=%llu esc_fp=%llu faults=%llu "
 	    "pwc_hits=%llu ntlb_hits=%llu npwc_hits=%llu guest_leaf_4k=%llu guest_leaf_2m=%llu "
 	    "guest_leaf_1g=%llu tlb=%s pwc=%s ntlb=%s npwc=%s seg_fill=%s ept_leaves_4k=%llu "

@@ -606,7 +606,7 @@ static void test_trace_replay_refused(void **state)
  * no page-walk caches and the EPT leaves each mode gets. */
 struct mode_expect {
 	u32 mode;
-	const char *guest_refs, *nested_refs, *refs_per_walk, *bb_checks, *bb_per_miss;
+	const char *guest_refs, *nested_refs, *refs_per_walk, *bb_checks, *bb_per_walk;
 	const char *walks, *seg_served;
 	const char *gseg_hits, *vseg_hits, *esc_checks;
 	const char *leaves_4k, *leaves_2m;
@@ -628,7 +628,7 @@ static void expect_mode_result(const char *line, const struct mode_expect *w)
 	expect_field(line, "nested_refs", w->nested_refs);
 	expect_field(line, "refs_per_walk", w->refs_per_walk);
 	expect_field(line, "bb_checks", w->bb_checks);
-	expect_field(line, "bb_per_miss", w->bb_per_miss);
+	expect_field(line, "bb_per_walk", w->bb_per_walk);
 	expect_field(line, "walks", w->walks);
 	expect_field(line, "seg_served", w->seg_served);
 	expect_field(line, "gseg_hits", w->gseg_hits);
@@ -907,7 +907,7 @@ static void test_result_empty(void **state)
 	expect_field(line, "accesses", "0");
 	expect_field(line, "tlb_misses", "0");
 	expect_field(line, "refs_per_walk", "0.000");
-	expect_field(line, "bb_per_miss", "0.000");
+	expect_field(line, "bb_per_walk", "0.000");
 }
 
 /* --- The PMU window ------------------------------------------------------ */
