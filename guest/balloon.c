@@ -341,7 +341,7 @@ static bool return_range(struct report *rep, u64 lo, u64 hi, u64 *pages, u64 *ca
 	*calls = 0;
 	for (u64 gpa = lo; gpa < hi;) {
 		unsigned n = 0;
-		for (; gpa < hi && n < HC_BALLOON_MAX; gpa += PAGE_SIZE_2M)
+		for (; gpa < hi && n < HC_BALLOON_MAX_BYTES / PAGE_SIZE_2M; gpa += PAGE_SIZE_2M)
 			list[n++] = gpa | HC_BALLOON_2M;
 		u64 got = 0;
 		s64 st = hvcall(HC_BALLOON_OUT, (u64)(uintptr_t)list, n, 0, &got);

@@ -88,6 +88,9 @@ enum hvcall_nr {
 
 /* Balloon lists (HC_BALLOON_OUT, HC_BALLOON_IN). */
 #define HC_BALLOON_MAX   512
+/* Bounded work per exit: the pages of one list (zeroed as they are given back or taken) add
+ * up to at most this many bytes, 32 entries of 2 MiB or all 512 of 4 KiB; more is HC_E2BIG. */
+#define HC_BALLOON_MAX_BYTES (64ull << 20)
 #define HC_BALLOON_2M    1ull
 #define HC_BALLOON_FLAGS HC_BALLOON_2M
 

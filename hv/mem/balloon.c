@@ -24,10 +24,14 @@ static enum balloon_err check_shape(const u64 *ent, unsigned n, unsigned *bad)
 		return BALLOON_ERR_EMPTY;
 	if (n > BALLOON_MAX_ENTRIES)
 		return BALLOON_ERR_TOO_MANY;
+	u64 total = 0;
 	for (unsigned i = 0; i < n; i++) {
 		*bad = i;
 		if (!is_aligned(balloon_entry_gpa(ent[i]), balloon_entry_bytes(ent[i])))
 			return BALLOON_ERR_UNALIGNED;
+		total += balloon_entry_bytes(ent[i]);
+		if (total > BALLOON_MAX_BYTES)
+			return BALLOON_ERR_TOO_MANY;
 	}
 	return BALLOON_OK;
 }

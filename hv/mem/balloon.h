@@ -14,11 +14,12 @@
 #include "lib/types.h"
 
 #define BALLOON_MAX_ENTRIES HC_BALLOON_MAX
+#define BALLOON_MAX_BYTES   HC_BALLOON_MAX_BYTES
 
 enum balloon_err {
 	BALLOON_OK = 0,
 	BALLOON_ERR_EMPTY,        /* a list of no entries */
-	BALLOON_ERR_TOO_MANY,     /* more than BALLOON_MAX_ENTRIES entries */
+	BALLOON_ERR_TOO_MANY,     /* more than BALLOON_MAX_ENTRIES entries or BALLOON_MAX_BYTES */
 	BALLOON_ERR_UNALIGNED,    /* an entry with stray low bits, or a 2 MiB page off 2 MiB */
 	BALLOON_ERR_OUT_OF_MAP,   /* a page not in guest RAM (out: all of it must be RAM) */
 	BALLOON_ERR_DUPLICATE,    /* a page named twice, by two entries */

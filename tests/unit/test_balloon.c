@@ -120,6 +120,11 @@ static void out_validation(void **state)
 		ent[i] = i * PAGE_SIZE_4K;
 	expect_out_error(f, ent, BALLOON_MAX_ENTRIES + 1, no_seg, BALLOON_ERR_TOO_MANY, 0,
 	                 HC_E2BIG);
+	/* Bounded work per exit: 64 MiB a list, so the 33rd entry of 2 MiB is one too many,
+	 * while 512 entries of 4 KiB (2 MiB) are within it. */
+	for (unsigned i = 0; i < 33; i++)
+		ent[i] = (u64)i * 2 * MiB | HC_BALLOON_2M;
+	expect_out_error(f, ent, 33, no_seg, BALLOON_ERR_TOO_MANY, 32, HC_E2BIG);
 	expect_out_error(f, ent, 0, no_seg, BALLOON_ERR_EMPTY, 0, HC_EINVAL);
 	const struct balloon_range seg = {4 * MiB, 6 * MiB};
 	ent[0] = 0x1000;
