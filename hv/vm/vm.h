@@ -9,6 +9,8 @@
 #include "hv/mem/gmap.h"
 #include "hv/dseg/bloom.h"
 #include "hv/mem/nested.h"
+#include "hv/mem/share.h"
+#include "hv/mem/swap.h"
 #include "hv/dseg/segment.h"
 #include "hv/model/walk.h"
 #include "hv/platform/platform.h"
@@ -139,6 +141,15 @@ struct vm {
 	struct balloon balloon;
 	struct balloon_range io_hole; /* gPAs that are never RAM (the PCI hole), none when empty */
 	u64 mem_list[HC_BALLOON_MAX]; /* a balloon list copied out of the guest */
+
+	/* Page sharing and VMM swapping (hv/vm/vmfeat.c). */
+	struct share share;
+	struct swap swap;
+	u64 share_gpa, share_bytes, share_rdx; /* the scan under way and its resume RDX */
+	u64 share_merged0, share_steps;
+	u64 vmmfeat_escaped_max;      /* most pages shared or out at once in a VMM-segment mode */
+	u64 vmmfeat_hashes;           /* HC_VMM_HASH calls served */
+	u64 vmmfeat_model_mismatches; /* model hPAs that disagreed with the hypervisor's view */
 };
 
 /* hv/vm/modes.c: modes, segments and escaped pages */
@@ -170,6 +181,19 @@ s64 vmmem_hotadd(struct vm *vm, u64 range_gpa, u64 *out);
 s64 vmmem_stats(struct vm *vm, u64 gpa, u64 len);
 /* RESULT kind=balloon (and the other features' lines) when the guest used them. */
 void vmmem_report(const struct vm *vm);
+
+/* hv/vm/vmfeat.c: page sharing and VMM swapping (hv/mem/share.h, swap.h) */
+bool vmfeat_busy(const struct vm *vm); /* pages shared, swapped out or a scan under way */
+int vmfeat_after_build(struct vm *vm); /* re-applies them to a rebuilt nested table */
+/* A nested fault the features caused (write to a shared page, access to a swapped one):
+ * served and true, or false when it is none of theirs. */
+bool vmfeat_nested_fault(struct vm *vm, u64 gpa, bool write);
+/* Before the hypervisor itself touches the guest page at gpa through the memory map. */
+bool vmfeat_prepare(struct vm *vm, u64 gpa);
+s64 vmfeat_share_scan(struct vm *vm, u64 gpa, u64 bytes, u64 rdx, u64 *out);
+s64 vmfeat_swap_out(struct vm *vm, u64 gpa, u64 pages, u64 *out);
+s64 vmfeat_hash(struct vm *vm, u64 gpa, u64 bytes, u64 *out);
+s64 vmfeat_end(struct vm *vm, u64 kind, u64 gva, u64 bytes);
 
 /* hv/vm/measure.c: trace replay through the walk model */
 s64 measure_setup(struct vm *vm, u64 gpa, u64 bytes);
