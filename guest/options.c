@@ -9,6 +9,7 @@ static const char *const mode_names[] = {HV_MODE_NAMES, "all", NULL};
 _Static_assert((int)MODES_ALL == (int)MODE_COUNT, "mode names follow enum hv_mode");
 static const char *const gpage_names[] = {"4k", "2m", "1g", NULL};
 static const char *const crash_names[] = {"none", "triple-fault", "halt", "spin", NULL};
+static const char *const vmmfeat_names[] = {"none", "share", "swap", NULL};
 
 static const struct opt_desc guest_opt_descs[] = {
     OPT_BOOL_ENTRY(struct guest_opts, checks, "checks", "VM checks"),
@@ -42,6 +43,8 @@ static const struct opt_desc guest_opt_descs[] = {
                    "pinned pages scattered over free RAM, fragmenting it"),
     OPT_BOOL_ENTRY(struct guest_opts, balloon, "balloon",
                    "self-balloon free RAM and put the region on the hot-added range"),
+    OPT_ENUM_ENTRY(struct guest_opts, vmmfeat, "vmmfeat", vmmfeat_names,
+                   "the hypervisor's page sharing or VMM swapping, checked (guest/share.c)"),
 };
 
 const struct opt_table guest_opts_table = OPT_TABLE(guest_opt_descs);

@@ -22,7 +22,7 @@
 
 #define SHARE_MAX_PAGES  1024 /* guest pages sharing a frame at a time */
 #define SHARE_CAND_SLOTS 2048 /* distinct contents remembered by one scan (a power of 2) */
-#define SHARE_STEP_PAGES 256  /* pages hashed by one scan step (bounded work per exit) */
+#define SHARE_STEP_PAGES 64   /* pages hashed by one scan step (bounded work per exit) */
 
 /* What sharing and swapping act on: the VM's memory map, frames and nested table. */
 struct vmmpage_env {

@@ -15,6 +15,7 @@
 #include "lib/console.h"
 #include "lib/fmt.h"
 #include "lib/hash.h"
+#include "lib/mem.h"
 
 #define PAGE_WORDS (PAGE_SIZE_4K / sizeof(u64))
 
@@ -63,15 +64,39 @@ static void escape_new(struct vm *vm, unsigned old_escapes)
 			bloom_add(&vm->escape, vm->gmap.esc[i].gfn);
 }
 
+/* Adds a shared or swapped page to the filter, remembering it among the distinct ones. */
+static void escape_page(struct vm *vm, u64 gfn)
+{
+	bloom_add(&vm->escape, gfn);
+	unsigned lo = 0, hi = vm->vmmfeat_filter_count;
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+		if (vm->vmmfeat_filter_gfn[mid] < gfn)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < vm->vmmfeat_filter_count && vm->vmmfeat_filter_gfn[lo] == gfn)
+		return;
+	if (vm->vmmfeat_filter_count == VM_FILTER_PAGES) {
+		vm->vmmfeat_filter_capped = true;
+		return;
+	}
+	memmove(&vm->vmmfeat_filter_gfn[lo + 1], &vm->vmmfeat_filter_gfn[lo],
+	        (vm->vmmfeat_filter_count - lo) * sizeof(u64));
+	vm->vmmfeat_filter_gfn[lo] = gfn;
+	vm->vmmfeat_filter_count++;
+}
+
 static void escape_overlay(struct vm *vm)
 {
 	if (!mode_has_vmm_seg(vm->mode))
 		return;
 	for (unsigned i = 0; i < vm->share.count; i++)
-		bloom_add(&vm->escape, vm->share.p[i].gfn);
+		escape_page(vm, vm->share.p[i].gfn);
 	for (unsigned i = 0; i < SWAP_STORE_PAGES; i++)
 		if (vm->swap.slot[i].gfn)
-			bloom_add(&vm->escape, vm->swap.slot[i].gfn - 1);
+			escape_page(vm, vm->swap.slot[i].gfn - 1);
 	u64 n = share_count(&vm->share) + swap_count(&vm->swap);
 	if (n > vm->vmmfeat_escaped_max)
 		vm->vmmfeat_escaped_max = n;
@@ -314,16 +339,19 @@ static void report(struct vm *vm, u64 kind)
 	const u32 set = bloom_bits_set(&vm->escape);
 	char rpw[24];
 	fmt_milli(rpw, sizeof(rpw), pw.refs_x1000);
-	/* Escaped pages the filter holds: the memory map's, the shared or swapped ones. */
-	const u64 held = gmap_escape_count(&vm->gmap) + escaped;
-	char filt[320];
+	/* Pages the filter holds: the memory map's escapes and every page sharing or swapping put
+	 * there (it cannot forget one that came back). */
+	const u64 held = gmap_escape_count(&vm->gmap) + vm->vmmfeat_filter_count;
+	char filt[360];
 	fmt_snprintf(filt, sizeof(filt),
-	             "escaped=%llu escaped_max=%llu filter_bits=%u filter_bits_set=%u "
+	             "escaped=%llu escaped_max=%llu filter_pages=%llu%s filter_bits=%u "
+	             "filter_bits_set=%u "
 	             "filter_occupancy_ppm=%llu fp_rate_theory_ppm=%u fp_rate_model_ppm=%llu "
 	             "esc_checks=%llu esc_hits=%llu esc_fp=%llu",
-	             escaped, seg ? vm->vmmfeat_escaped_max : 0, vm->escape.m_bits, set,
+	             escaped, seg ? vm->vmmfeat_escaped_max : 0, held,
+	             vm->vmmfeat_filter_capped ? "(capped)" : "", vm->escape.m_bits, set,
 	             vm->escape.m_bits ? (u64)set * 1000000 / vm->escape.m_bits : 0,
-	             seg ? bloom_fp_ppm(vm->escape.m_bits, vm->escape.k, held) : 0,
+	             held ? bloom_fp_ppm(vm->escape.m_bits, vm->escape.k, held) : 0,
 	             c->esc_checks ? c->esc_false_pos * 1000000 / c->esc_checks : 0, c->esc_checks,
 	             c->esc_hits, c->esc_false_pos);
 	char model[200];
@@ -379,6 +407,12 @@ s64 vmfeat_end(struct vm *vm, u64 kind, u64 gva, u64 bytes)
 		        serr != SHARE_OK ? share_strerror(serr) : swap_strerror(werr));
 		return HC_ENOMEM;
 	}
+	/* The next mode's figures start from zero; the store stays. */
+	const u64 store = vm->swap.store_hpa;
+	share_init(&vm->share);
+	swap_init(&vm->swap);
+	vm->swap.store_hpa = store;
 	vm->vmmfeat_escaped_max = 0;
+	vm->vmmfeat_hashes = 0;
 	return HC_OK;
 }
