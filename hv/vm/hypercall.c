@@ -98,6 +98,8 @@ static s64 hc_trace_setup(struct vm *vm, u64 gpa, u64 bytes, u64 a2, u64 *out)
 
 static s64 hc_trace_replay(struct vm *vm, u64 count, u64 workload, u64 rdx, u64 *out)
 {
+	if (vmfeat_busy(vm))
+		return HC_EINVAL; /* the model would see shared or swapped pages as the map says */
 	return measure_replay(vm, count, workload, rdx, out);
 }
 
@@ -109,6 +111,8 @@ static s64 hc_escape_page(struct vm *vm, u64 gpa, u64 a1, u64 a2, u64 *out)
 		return HC_EFAULT;
 	if (vm->measuring)
 		return HC_EINVAL; /* the model holds the nested table of this measurement */
+	if (!vmfeat_prepare(vm, gpa)) /* a shared or swapped page gets its own frame first */
+		return HC_ENOMEM;
 	return dseg_escape_gpa(vm, gpa, true);
 }
 

@@ -154,6 +154,7 @@ struct vm {
 	unsigned vmmfeat_filter_count;
 	bool vmmfeat_filter_capped;
 	u64 vmmfeat_hashes;           /* HC_VMM_HASH calls served */
+	u64 vmmfeat_map_escapes;      /* escapes they added to the memory map, never reset */
 	u64 vmmfeat_model_mismatches; /* model hPAs that disagreed with the hypervisor's view */
 };
 

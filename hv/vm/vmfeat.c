@@ -59,6 +59,8 @@ bool vmfeat_busy(const struct vm *vm)
  * does); shared and swapped ones only while a VMM segment is in use. */
 static void escape_new(struct vm *vm, unsigned old_escapes)
 {
+	if (gmap_escape_count(&vm->gmap) > old_escapes)
+		vm->vmmfeat_map_escapes += gmap_escape_count(&vm->gmap) - old_escapes;
 	for (unsigned i = 0; i < gmap_escape_count(&vm->gmap); i++)
 		if (i >= old_escapes || !bloom_test(&vm->escape, vm->gmap.esc[i].gfn))
 			bloom_add(&vm->escape, vm->gmap.esc[i].gfn);
@@ -308,8 +310,12 @@ static s64 model_pass(struct vm *vm, u64 gva, u64 bytes)
 		c.is_escaped_ctx = vm;
 	}
 	const struct tlb_config *tlb = vm->params.tlb;
-	if (!tlb || model_init(&vm->model, &c, tlb) != WALK_ERR_NONE)
+	enum walk_err err = tlb ? model_init(&vm->model, &c, tlb) : WALK_ERR_TLB_CONFIG;
+	if (err != WALK_ERR_NONE) {
+		con_printf("vmm-pages: the walk model refused its configuration: %s\n",
+		           walk_err_str(err));
 		return HC_EINVAL;
+	}
 	vm->vmmfeat_model_mismatches = 0;
 	for (u64 off = 0; off < bytes; off += PAGE_SIZE_4K) {
 		u64 hpa, gpa, leaf;
