@@ -187,9 +187,12 @@ static enum share_err scan_page(struct share *s, const struct vmmpage_env *env,
 	const u64 gfn = gpa >> GMAP_PAGE_SHIFT;
 	u64 hpa;
 	s->pages_scanned++;
-	if (!usable(env, skip, ctx, gfn) || share_frame_of(s, gfn, NULL))
+	if (!usable(env, skip, ctx, gfn))
 		return SHARE_OK;
-	gmap_lookup(env->g, gpa, &hpa);
+	/* A page shared already (by an earlier scan) is a candidate only: its group stays. */
+	const bool shared = share_frame_of(s, gfn, &hpa);
+	if (!shared)
+		gmap_lookup(env->g, gpa, &hpa);
 	const void *page = phys_to_virt(hpa);
 	const u64 h = hash_words(HASH_WORDS_INIT, page, PAGE_WORDS);
 	unsigned slot = (unsigned)(hash_mix64(h) & CAND_MASK);
@@ -204,7 +207,7 @@ static enum share_err scan_page(struct share *s, const struct vmmpage_env *env,
 			s->hash_collisions++;
 			continue;
 		}
-		return merge(s, env, gfn, hpa, cgfn);
+		return shared ? SHARE_OK : merge(s, env, gfn, hpa, cgfn);
 	}
 	if (s->ncand >= CAND_LIMIT) {
 		s->full++;
