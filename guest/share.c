@@ -119,6 +119,24 @@ static void expect_status(struct report *rep, s64 st, u64 got, u64 want, const c
 	             "status %lld, %llu pages, expected %llu", (long long)st, got, want);
 }
 
+/* The hypervisor's counts (HC_MEM_STATS) against what this run must have caused. */
+static void expect_stats(struct report *rep, const char *mode, const char *step, u64 shared,
+                         u64 cow, u64 out, u64 faults)
+{
+	static struct hv_mem_stats s;
+	char name[96];
+	s64 st = hvcall(HC_MEM_STATS, (u64)(uintptr_t)&s, sizeof(s), 0, NULL);
+	fmt_snprintf(name, sizeof(name), "vmmfeat-%s-%s-stats", mode, step);
+	report_check(rep,
+	             st == HC_OK && s.shared == shared && s.cow_breaks == cow &&
+	                 s.swapped_out == out && s.swap_faults == faults,
+	             name,
+	             "status %lld: shared %llu (expected %llu), copy-on-write faults %llu (%llu), "
+	             "swapped out %llu (%llu), faulted in %llu (%llu)",
+	             (long long)st, s.shared, shared, s.cow_breaks, cow, s.swapped_out, out,
+	             s.swap_faults, faults);
+}
+
 static void run_share(struct report *rep, struct region *r, const char *mode)
 {
 	u64 merged = 0;
@@ -127,9 +145,14 @@ static void run_share(struct report *rep, struct region *r, const char *mode)
 	s64 st = hvcall(HC_SHARE_SCAN, r->gpa, REGION_BYTES, 0, &merged);
 	expect_status(rep, st, merged, 3 * (SHARE_PAGES / 4 - 1), mode, "share-scan");
 	check(rep, r, mode, "shared");
+	/* Three classes of SHARE_PAGES / 4 identical pages share. */
+	expect_stats(rep, mode, "shared", 3 * (SHARE_PAGES / 4), 0, 0, 0);
 	for (u64 p = 0; p < SHARE_WRITES; p++)
 		write_page(r, p);
 	check(rep, r, mode, "cow");
+	/* One fault for each shared page written; the unique ones take none. */
+	expect_stats(rep, mode, "cow", 3 * (SHARE_PAGES / 4) - SHARE_WRITES * 3 / 4,
+	             SHARE_WRITES * 3 / 4, 0, 0);
 	st = hvcall(HC_VMM_END, HC_VMM_SHARE, r->gpa, REGION_BYTES, NULL);
 	expect_status(rep, st, 0, 0, mode, "share-end");
 	check(rep, r, mode, "unshared");
@@ -144,13 +167,16 @@ static void run_swap(struct report *rep, struct region *r, const char *mode)
 	s64 st = hvcall(HC_SWAP_OUT, r->gpa, SWAP_READ_BACK, 0, &n);
 	expect_status(rep, st, n, SWAP_READ_BACK, mode, "swap-out-1");
 	check_hash_only(rep, r, h, mode, "out");
+	expect_stats(rep, mode, "out", 0, 0, SWAP_READ_BACK, 0);
 	check(rep, r, mode, "read-back"); /* reads fault the pages in */
+	expect_stats(rep, mode, "read-back", 0, 0, 0, SWAP_READ_BACK);
 	const u64 second = r->gpa + SWAP_READ_BACK * PAGE_SIZE_4K;
 	st = hvcall(HC_SWAP_OUT, second, SWAP_WRITE_BACK, 0, &n);
 	expect_status(rep, st, n, SWAP_WRITE_BACK, mode, "swap-out-2");
 	for (u64 p = SWAP_READ_BACK; p < SWAP_READ_BACK + SWAP_WRITE_BACK; p++)
 		write_page(r, p); /* writes fault them in */
 	check(rep, r, mode, "write-back");
+	expect_stats(rep, mode, "write-back", 0, 0, 0, SWAP_READ_BACK + SWAP_WRITE_BACK);
 	const u64 third = second + SWAP_WRITE_BACK * PAGE_SIZE_4K;
 	st = hvcall(HC_SWAP_OUT, third, SWAP_LEFT_OUT, 0, &n);
 	expect_status(rep, st, n, SWAP_LEFT_OUT, mode, "swap-out-3");

@@ -105,7 +105,7 @@ enum hvcall_nr {
 #define HC_SHARE_MAX_BYTES (256 * MiB)
 #define HC_SHARE_RESUME    TRACE_RESUME
 #define HC_SWAP_MAX        512
-#define HC_VMM_HASH_MAX    (16 * MiB)
+#define HC_VMM_HASH_MAX    (4 * MiB) /* as much as a compaction step copies */
 enum hv_vmm_kind { HC_VMM_SHARE, HC_VMM_SWAP, HC_VMM_KINDS };
 
 /* What HC_HOTADD copies out: the new RAM, [gpa, gpa + bytes). */

@@ -18,6 +18,7 @@
 #include "lib/mem.h"
 
 #define PAGE_WORDS (PAGE_SIZE_4K / sizeof(u64))
+#define PPM        1000000ULL /* parts per million */
 
 static u64 alloc_frame(void *ctx)
 {
@@ -356,9 +357,9 @@ static void report(struct vm *vm, u64 kind)
 	             "esc_checks=%llu esc_hits=%llu esc_fp=%llu",
 	             escaped, seg ? vm->vmmfeat_escaped_max : 0, held,
 	             vm->vmmfeat_filter_capped ? "(capped)" : "", vm->escape.m_bits, set,
-	             vm->escape.m_bits ? (u64)set * 1000000 / vm->escape.m_bits : 0,
+	             vm->escape.m_bits ? (u64)set * PPM / vm->escape.m_bits : 0,
 	             held ? bloom_fp_ppm(vm->escape.m_bits, vm->escape.k, held) : 0,
-	             c->esc_checks ? c->esc_false_pos * 1000000 / c->esc_checks : 0, c->esc_checks,
+	             c->esc_checks ? c->esc_false_pos * PPM / c->esc_checks : 0, c->esc_checks,
 	             c->esc_hits, c->esc_false_pos);
 	char model[200];
 	fmt_snprintf(model, sizeof(model),
