@@ -33,7 +33,7 @@ struct guest_opts {
 	bool escape_test; /* mark pages of the region bad by hypercall and check data */
 	u64 fragment;     /* pinned pages scattered over free RAM (guest/balloon.c); 0 none */
 	bool balloon;     /* self-balloon the free RAM and build the region on the hot-add */
-	u32 vmmfeat;      /* enum vmmfeat_opt (guest/share.h): the hypervisor's sharing or swapping */
+	u32 vmmfeat;      /* enum vmmfeat_opt (guest/share.h): VMM sharing or swapping */
 };
 
 extern const struct opt_table guest_opts_table;

@@ -111,7 +111,8 @@ static s64 hc_escape_page(struct vm *vm, u64 gpa, u64 a1, u64 a2, u64 *out)
 		return HC_EFAULT;
 	if (vm->measuring)
 		return HC_EINVAL; /* the model holds the nested table of this measurement */
-	if (!vmfeat_prepare(vm, gpa)) /* a shared or swapped page gets its own frame first */
+	/* A shared or swapped page gets its own frame first. */
+	if (!vmfeat_prepare(vm, gpa))
 		return HC_ENOMEM;
 	return dseg_escape_gpa(vm, gpa, true);
 }

@@ -22,7 +22,8 @@
 #define VM_PORT_SLOTS  16  /* distinct unclaimed I/O ports counted */
 #define VM_TRACE_BATCH 512 /* trace entries copied out of the guest at a time */
 #define VM_LINE_MAX    1024
-#define VM_FILTER_PAGES 4096 /* distinct shared or swapped pages the report counts in the filter */
+/* Distinct shared or swapped pages the report counts in the escape filter. */
+#define VM_FILTER_PAGES 4096
 
 enum vm_state {
 	VM_RUNNING,
@@ -148,11 +149,11 @@ struct vm {
 	struct swap swap;
 	u64 share_gpa, share_bytes, share_rdx; /* the scan under way and its resume RDX */
 	u64 share_merged0, share_steps;
-	u64 vmmfeat_escaped_max;      /* most pages shared or out at once in a VMM-segment mode */
 	/* Distinct pages they put in the escape filter, which cannot forget them (sorted). */
 	u64 vmmfeat_filter_gfn[VM_FILTER_PAGES];
 	unsigned vmmfeat_filter_count;
 	bool vmmfeat_filter_capped;
+	u64 vmmfeat_escaped_max;      /* most pages shared or out at once in a VMM-segment mode */
 	u64 vmmfeat_hashes;           /* HC_VMM_HASH calls served */
 	u64 vmmfeat_map_escapes;      /* escapes they added to the memory map, never reset */
 	u64 vmmfeat_model_mismatches; /* model hPAs that disagreed with the hypervisor's view */
