@@ -200,8 +200,9 @@ static const hypercall_fn hypercalls[HC_COUNT] = {
 
 s64 hypercall_dispatch(struct vm *vm, u64 nr, u64 a0, u64 a1, u64 a2, u64 *out)
 {
-	/* The continuation of a resumable call is not a new call. */
-	if (vm->hc_resuming)
+	/* The continuation of a resumable call (the same number, the RDX it handed out) is not a
+	 * new call; any other call after a resume abandons it and counts. */
+	if (vm->hc_resuming && nr == vm->hc_resume_nr && a2 == vm->hc_resume_rdx)
 		vm->hypercall_steps++;
 	else
 		vm->hypercalls++;
@@ -214,6 +215,10 @@ s64 hypercall_dispatch(struct vm *vm, u64 nr, u64 a0, u64 a1, u64 a2, u64 *out)
 	}
 	s64 status = fn(vm, a0, a1, a2, out);
 	vm->hc_resuming = status == VM_HC_RESUME;
+	if (vm->hc_resuming) {
+		vm->hc_resume_nr = nr;
+		vm->hc_resume_rdx = *out;
+	}
 	if (status && status != VM_HC_RESUME)
 		vm->hypercall_errors++;
 	return status;

@@ -336,7 +336,8 @@ static bool copy_guest(struct vm *vm, u64 gpa, void *buf, u64 len, bool to_guest
 	u8 *p = buf;
 	while (len) {
 		u64 hpa;
-		if (!vmfeat_prepare(vm, gpa) || !gmap_lookup(&vm->gmap, gpa, &hpa))
+		const int shared = vmfeat_resolve(vm, gpa, to_guest, &hpa);
+		if (shared < 0 || (!shared && !gmap_lookup(&vm->gmap, gpa, &hpa)))
 			return false;
 		u64 chunk = PAGE_SIZE_4K - (gpa & (PAGE_SIZE_4K - 1));
 		if (chunk > len)

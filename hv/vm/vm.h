@@ -88,6 +88,8 @@ struct vm {
 	u64 hypercalls, hypercall_errors, unknown_hypercalls;
 	u64 hypercall_steps; /* continuations of resumable calls (not in hypercalls) */
 	bool hc_resuming;    /* the last hypercall returned VM_HC_RESUME */
+	u64 hc_resume_nr;    /* its number */
+	u64 hc_resume_rdx;   /* and the RDX it handed out */
 	/* Time in the hypervisor per exit, from the exit to the next entry. */
 	u64 tsc_hz;                  /* measured against the PIT at start; 0 unknown */
 	u64 max_exit_cycles;         /* the longest exit */
@@ -195,8 +197,13 @@ int vmfeat_after_build(struct vm *vm); /* re-applies them to a rebuilt nested ta
 /* A nested fault the features caused (write to a shared page, access to a swapped one):
  * served and true, or false when it is none of theirs. */
 bool vmfeat_nested_fault(struct vm *vm, u64 gpa, bool write);
-/* Before the hypervisor itself touches the guest page at gpa through the memory map. */
+/* Before the hypervisor itself touches the guest page at gpa through the memory map: a shared
+ * or swapped page is unshared or swapped in; false when that failed (the VM is stopped). */
 bool vmfeat_prepare(struct vm *vm, u64 gpa);
+/* The hypervisor's copies to and from guest memory: a write first unshares or swaps in the
+ * page, then 0 (the memory map has it); a read of a shared or swapped page is served from its
+ * frame or the store, 1 with the byte's hPA in *hpa; -1 when the VM had to stop. */
+int vmfeat_resolve(struct vm *vm, u64 gpa, bool write, u64 *hpa);
 s64 vmfeat_share_scan(struct vm *vm, u64 gpa, u64 bytes, u64 rdx, u64 *out);
 s64 vmfeat_swap_out(struct vm *vm, u64 gpa, u64 pages, u64 *out);
 s64 vmfeat_hash(struct vm *vm, u64 gpa, u64 bytes, u64 *out);

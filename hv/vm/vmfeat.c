@@ -173,6 +173,17 @@ static u64 view_frame(const struct vm *vm, u64 gpa)
 	return align_down(hpa, PAGE_SIZE_4K);
 }
 
+int vmfeat_resolve(struct vm *vm, u64 gpa, bool write, u64 *hpa)
+{
+	const u64 gfn = gpa >> GMAP_PAGE_SHIFT;
+	if (!share_frame_of(&vm->share, gfn, NULL) && !swap_is_out(&vm->swap, gfn))
+		return 0;
+	if (write)
+		return vmfeat_prepare(vm, gpa) ? 0 : -1;
+	*hpa = view_frame(vm, gpa) + (gpa & (PAGE_SIZE_4K - 1));
+	return 1;
+}
+
 /* HC_VMM_HASH: hash_words over [gpa, gpa + bytes) as the guest reads it. */
 s64 vmfeat_hash(struct vm *vm, u64 gpa, u64 bytes, u64 *out)
 {

@@ -363,10 +363,18 @@ static void vm_swap_in_mode(struct vm_fixture *f, u32 mode, bool filter)
 	/* A guest read of page 3 faults; the hook brings it back. */
 	assert_true(vmfeat_nested_fault(vm, OUT_GPA + PG(3) + 16, false));
 	assert_false(swap_is_out(&vm->swap, (OUT_GPA >> 12) + 3));
-	/* The hypervisor's own copy brings page 4 back first. */
+	/* The hypervisor's own read of page 4 is served from the store: the page stays out. */
 	u64 v = 0;
 	assert_true(vm_copy_from_guest(vm, &v, OUT_GPA + PG(4) + 16, sizeof(v)));
 	assert_int_equal(v, 0xabc004);
+	assert_true(swap_is_out(&vm->swap, (OUT_GPA >> 12) + 4));
+	/* Its write to page 5 brings the page back first, then lands in it. */
+	v = 0x5555;
+	assert_true(vm_copy_to_guest(vm, OUT_GPA + PG(5) + 24, &v, sizeof(v)));
+	assert_false(swap_is_out(&vm->swap, (OUT_GPA >> 12) + 5));
+	v = 0;
+	assert_true(vm_copy_from_guest(vm, &v, OUT_GPA + PG(5) + 16, sizeof(v)));
+	assert_int_equal(v, 0xabc005);
 	assert_int_equal(vm->swap.pages_in, 2);
 	assert_false(vmfeat_nested_fault(vm, OUT_GPA + PG(OUT_PAGES), true)); /* not swapped */
 	con_len = 0;
@@ -380,6 +388,11 @@ static void vm_swap_in_mode(struct vm_fixture *f, u32 mode, bool filter)
 	assert_non_null(strstr(con_buf, "model_faults=30 "));
 	assert_non_null(strstr(con_buf, "hpa_mismatches=0"));
 	assert_int_equal(swap_count(&vm->swap), 0);
+	assert_int_equal(hypercall_dispatch(vm, HC_VMM_HASH, OUT_GPA, PG(OUT_PAGES), 0, &h1),
+	                 HC_OK);
+	assert_int_not_equal(h1, h0); /* the hypervisor's write to page 5 */
+	v = 0;
+	assert_true(vm_copy_to_guest(vm, OUT_GPA + PG(5) + 24, &v, sizeof(v)));
 	assert_int_equal(hypercall_dispatch(vm, HC_VMM_HASH, OUT_GPA, PG(OUT_PAGES), 0, &h1),
 	                 HC_OK);
 	assert_int_equal(h1, h0);
