@@ -26,9 +26,10 @@ HV_OBJS := $(patsubst %,$(B)/hv/%.o,$(HV_SRCS))
 GUEST_OBJS := $(patsubst %,$(B)/guest/%.o,$(GUEST_SRCS))
 ATTACK_OBJS := $(patsubst %,$(B)/attack/%.o,$(ATTACK_SRCS))
 
-IMAGES := $(B)/hv.elf $(B)/hv.elf32 $(B)/guest.elf $(B)/guest.elf32 $(B)/attack.elf $(B)/attack.elf32
+IMAGES := $(B)/hv.elf $(B)/hv.elf32 $(B)/guest.elf $(B)/guest.elf32 $(B)/attack.elf $(B)/attack.elf32 \
+	$(B)/guest-low.elf $(B)/guest-vga.elf $(B)/module-17m.bin
 
-.PHONY: all images run test unit system deps clean format fuzz fuzz-smoke fuzz-build
+.PHONY: all images run test unit system deps clean format fuzz fuzz-smoke fuzz-build thirdparty
 all: images
 images: $(IMAGES)
 
@@ -63,6 +64,24 @@ $(B)/hv.elf: $(HV_OBJS) linker/hv.ld
 $(B)/guest.elf: $(GUEST_OBJS) linker/guest.ld
 	@echo "  LD      $@"
 	$(Q)$(CC) $(KLDFLAGS) -T linker/guest.ld -o $@ $(GUEST_OBJS) -lgcc
+# The test guest linked below 1 MiB: at 4 KiB, where the loader must put the boot information
+# and the stack clear of it (scenarios guest-low-*), and at 640 KiB, over the VGA and BIOS
+# area the hypervisor keeps, which the loader refuses by name (guest-vga-refused).
+GUEST_LOW_BASE := 0x1000
+GUEST_VGA_BASE := 0xa0000
+$(B)/guest-low.elf: $(GUEST_OBJS) linker/guest.ld
+	@echo "  LD      $@"
+	$(Q)$(CC) $(KLDFLAGS) -Wl,--defsym=GUEST_BASE=$(GUEST_LOW_BASE) -T linker/guest.ld -o $@ \
+		$(GUEST_OBJS) -lgcc
+$(B)/guest-vga.elf: $(GUEST_OBJS) linker/guest.ld
+	@echo "  LD      $@"
+	$(Q)$(CC) $(KLDFLAGS) -Wl,--defsym=GUEST_BASE=$(GUEST_VGA_BASE) -T linker/guest.ld -o $@ \
+		$(GUEST_OBJS) -lgcc
+# A module larger than a 16 MiB guest's RAM (scenario guest-mod-too-large): 17 MiB of zeros.
+$(B)/module-17m.bin:
+	@mkdir -p $(dir $@)
+	@echo "  GEN     $@"
+	$(Q)truncate -s 17M $@
 $(B)/attack.elf: $(ATTACK_OBJS) linker/attack.ld
 	@echo "  LD      $@"
 	$(Q)$(CC) $(KLDFLAGS) -T linker/attack.ld -o $@ $(ATTACK_OBJS) -lgcc
@@ -88,6 +107,12 @@ $(B)/unit/%: $$(%_SRCS) tests/unit/%.mk $(UNIT_HEADERS)
 	$(Q)$(CC) $(HCFLAGS) -o $@ $($*_SRCS) -lcmocka -lm
 deps:
 	@tools/deps.sh
+
+# Third-party test kernels from Debian's packages, unpacked into build/thirdparty/ without
+# installing them (tools/thirdparty.sh). `make test` never fetches: their scenarios SKIP
+# while they are absent.
+thirdparty:
+	@tools/thirdparty.sh
 
 # libFuzzer targets (tests/fuzz/targets.mk) over the same arena as the unit tests, built with
 # Debian's clang-14. `make fuzz` runs each for FUZZ_SECONDS from its seed corpus

@@ -7,6 +7,9 @@
 #include "lib/console.h"
 #include "lib/fmt.h"
 #include "lib/mem.h"
+#include "lib/multiboot.h"
+#include "lib/x86/cr.h"
+#include "lib/x86/paging.h"
 
 #define PAGE           PAGE_SIZE_4K
 #define PAGES_PER_2M   (PAGE_SIZE_2M / PAGE_SIZE_4K)
@@ -268,4 +271,220 @@ bool balloon_run(struct report *rep, const struct guest_opts *o, u64 start, u64 
 	*gpa_out = range.gpa;
 	*bytes_out = range.bytes;
 	return true;
+}
+
+/* The PCI hole. */
+
+#define IOHOLE_LO       (3 * GiB) /* lib/hvcall.h has no layout: these are what a PC shows */
+#define IOHOLE_HI       (4 * GiB)
+#define IOHOLE_TOUCH    IOHOLE_LO /* the hole's first byte: RAM when there is no hole */
+#define HIGH_PATTERN    0x4b1e000000000000ULL
+#define MMAP_MAX_RANGES 8
+#define SAMPLE_STRIDE   PAGE_SIZE_2M /* words written into the hot-added range, one per 2 MiB */
+
+struct ram_range {
+	u64 lo, hi;
+};
+
+/* The available entries of the Multiboot map (spec 3.3), in its order. */
+static unsigned mmap_ranges(const struct mb_info *mbi, struct ram_range *r)
+{
+	unsigned n = 0;
+	if (!(mbi->flags & MB_INFO_MEM_MAP))
+		return 0;
+	for (u64 off = 0; off < mbi->mmap_length && n < MMAP_MAX_RANGES;) {
+		const struct mb_mmap_entry *e = (const void *)(uintptr_t)(mbi->mmap_addr + off);
+		if (off + sizeof(*e) > mbi->mmap_length || e->size < sizeof(*e) - sizeof(e->size))
+			break;
+		if (e->type == MB_MMAP_AVAILABLE)
+			r[n++] = (struct ram_range){e->base_addr, e->base_addr + e->length};
+		off += e->size + sizeof(e->size);
+	}
+	return n;
+}
+
+/* The boot page tables (lib/x86/long_mode.h) map the first 4 GiB; RAM above is added to their
+ * PDPT as 1 GiB pages (SDM Vol. 3A, 4.5: PS in a PDPTE), which the CPU must have. */
+static bool map_above_4g(u64 top)
+{
+	if (!paging_has_1g_pages())
+		return false;
+	u64 *pml4 = (u64 *)(uintptr_t)(read_cr3() & PTE_ADDR_MASK);
+	u64 *pdpt = (u64 *)(uintptr_t)(pml4[0] & PTE_ADDR_MASK);
+	const u64 gib = align_up(top, PAGE_SIZE_1G) / PAGE_SIZE_1G;
+	if (gib > PT_ENTRIES)
+		return false;
+	for (u64 g = IOHOLE_HI / PAGE_SIZE_1G; g < gib; g++)
+		pdpt[g] = (g * PAGE_SIZE_1G) | PTE_P | PTE_RW | PTE_PS;
+	write_cr3(read_cr3());
+	return true;
+}
+
+static u64 high_word(u64 gpa)
+{
+	return HIGH_PATTERN ^ gpa;
+}
+
+/* Pages of [lo, hi) whose first word is not the pattern. */
+static u64 high_damaged(u64 lo, u64 hi)
+{
+	u64 bad = 0;
+	for (u64 gpa = lo; gpa < hi; gpa += PAGE)
+		bad += *(volatile u64 *)(uintptr_t)gpa != high_word(gpa);
+	return bad;
+}
+
+/* Returns [lo, hi) in lists of 2 MiB entries; *pages = pages freed. */
+static bool return_range(struct report *rep, u64 lo, u64 hi, u64 *pages, u64 *calls)
+{
+	*pages = 0;
+	*calls = 0;
+	for (u64 gpa = lo; gpa < hi;) {
+		unsigned n = 0;
+		for (; gpa < hi && n < HC_BALLOON_MAX; gpa += PAGE_SIZE_2M)
+			list[n++] = gpa | HC_BALLOON_2M;
+		u64 got = 0;
+		s64 st = hvcall(HC_BALLOON_OUT, (u64)(uintptr_t)list, n, 0, &got);
+		(*calls)++;
+		if (st) {
+			report_fail(rep, "iohole-balloon-out",
+			            "HC_BALLOON_OUT of %u entries from gPA 0x%llx returned %lld", n,
+			            list[0] & ~HC_BALLOON_FLAGS, (long long)st);
+			return false;
+		}
+		*pages += got;
+	}
+	return true;
+}
+
+bool iohole_run(struct report *rep, const struct mb_info *mbi, u64 keep_end, u64 *free_start,
+                u64 *ram_top)
+{
+	if (!guest_has_hv()) {
+		report_skip(rep, "iohole", "no hypervisor: nothing to balloon to");
+		return false;
+	}
+	struct ram_range r[MMAP_MAX_RANGES];
+	const unsigned n = mmap_ranges(mbi, r);
+	u64 map_bytes = 0, in_hole = 0;
+	struct ram_range low = {0, 0}, high = {0, 0};
+	for (unsigned i = 0; i < n; i++) {
+		con_printf("iohole: Multiboot map: RAM [0x%llx, 0x%llx)\n", r[i].lo, r[i].hi);
+		if (r[i].lo >= 1 * MiB)
+			map_bytes += r[i].hi - r[i].lo;
+		if (r[i].lo < IOHOLE_HI && r[i].hi > IOHOLE_LO)
+			in_hole++;
+		if (r[i].lo <= keep_end && r[i].hi > keep_end)
+			low = r[i];
+		if (r[i].lo == IOHOLE_HI)
+			high = r[i];
+	}
+	read_stats(&stats_before);
+	const u64 ram_before = stats_before.ram_bytes;
+	/* The memory map holds the first MiB as RAM; the Multiboot map shows only conventional
+	 * memory there (below 640 KiB), so it is counted from 1 MiB up. */
+	const bool agree = map_bytes + 1 * MiB == stats_before.ram_bytes;
+	if (!report_check(rep, in_hole == 0 && low.hi == IOHOLE_LO && high.hi > high.lo && agree,
+	                  "iohole-map",
+	                  "want RAM up to 0x%llx, none in [0x%llx, 0x%llx), RAM from 0x%llx: the "
+	                  "map has %u entries, %llu in the hole, low RAM ends at 0x%llx, RAM at "
+	                  "4 GiB [0x%llx, 0x%llx); %llu MiB from 1 MiB up + 1 MiB vs %llu MiB in "
+	                  "the hypervisor's map",
+	                  IOHOLE_LO, IOHOLE_LO, IOHOLE_HI, IOHOLE_HI, n, in_hole, low.hi, high.lo,
+	                  high.hi, map_bytes / MiB, stats_before.ram_bytes / MiB))
+		return false;
+	if (!report_check(rep, map_above_4g(high.hi), "iohole-map-above-4g",
+	                  "RAM up to 0x%llx needs 1 GiB pages (CPUID.80000001H:EDX.Page1GB)",
+	                  high.hi))
+		return false;
+	for (u64 gpa = high.lo; gpa < high.hi; gpa += PAGE)
+		*(volatile u64 *)(uintptr_t)gpa = high_word(gpa);
+
+	/* Inside the hole nothing goes out or comes back. */
+	list[0] = IOHOLE_TOUCH;
+	static const struct frag none;
+	expect_refused(rep, &none, "hole-out", HC_BALLOON_OUT, 1, HC_EFAULT);
+	expect_refused(rep, &none, "hole-take-back", HC_BALLOON_IN, 1, HC_EFAULT);
+
+	/* What stays and what moves: see balloon.h. */
+	const u64 move_lo = align_up(keep_end, PAGE_SIZE_2M), move_hi = IOHOLE_LO;
+	u64 returned, calls;
+	if (!return_range(rep, move_lo, move_hi, &returned, &calls))
+		return false;
+	report_check(rep, returned == (move_hi - move_lo) / PAGE, "iohole-balloon-out",
+	             "%llu pages returned from [0x%llx, 0x%llx) in %llu calls, want %llu", returned,
+	             move_lo, move_hi, calls, (move_hi - move_lo) / PAGE);
+	u64 at = 0;
+	s64 st = hvcall(HC_HOTADD, (u64)(uintptr_t)&range, 0, 0, &at);
+	const u64 want_gpa = align_up(high.hi, PAGE_SIZE_2M);
+	if (!report_check(rep, st == 0 && range.gpa == want_gpa && range.bytes == returned * PAGE,
+	                  "iohole-hotadd",
+	                  "HC_HOTADD returned %lld, gPA 0x%llx (want 0x%llx, the top of RAM), %llu "
+	                  "bytes (want %llu)",
+	                  (long long)st, range.gpa, want_gpa, range.bytes, returned * PAGE))
+		return false;
+	const u64 top = range.gpa + range.bytes;
+	if (!report_check(rep, map_above_4g(top), "iohole-map-hotadd",
+	                  "could not map the hot-added RAM up to 0x%llx", top))
+		return false;
+	/* Zero where the guest has not written (every page), and holding what is. */
+	u64 wrong = 0;
+	for (u64 gpa = range.gpa; gpa < top; gpa += PAGE)
+		wrong += *(volatile u64 *)(uintptr_t)gpa != 0;
+	for (u64 gpa = range.gpa; gpa < top; gpa += SAMPLE_STRIDE)
+		*(volatile u64 *)(uintptr_t)gpa = high_word(gpa);
+	for (u64 gpa = range.gpa; gpa < top; gpa += SAMPLE_STRIDE)
+		wrong += *(volatile u64 *)(uintptr_t)gpa != high_word(gpa);
+	const u64 damaged = high_damaged(high.lo, high.hi);
+	read_stats(&stats_after);
+	report_check(rep, wrong == 0 && damaged == 0, "iohole-data",
+	             "%llu words of the hot-added range wrong, %llu pages of the RAM above 4 GiB "
+	             "damaged",
+	             wrong, damaged);
+	/* One region below (what stays) and one above: the hypervisor merges regions only when
+	 * they continue each other in gPA and hPA. */
+	report_check(
+	    rep, stats_after.ram_bytes == ram_before && stats_after.regions == 2, "iohole-one-run",
+	    "guest RAM %llu MiB (before %llu MiB) in %llu regions (want 2: [0, 0x%llx) and "
+	    "[0x%llx, 0x%llx))",
+	    stats_after.ram_bytes / MiB, ram_before / MiB, stats_after.regions, move_lo, IOHOLE_HI,
+	    top);
+	con_printf("iohole: %llu pages moved from [0x%llx, 0x%llx) to [0x%llx, 0x%llx); RAM now "
+	           "[0x0, 0x%llx) and [0x%llx, 0x%llx)\n",
+	           returned, move_lo, move_hi, range.gpa, top, move_lo, IOHOLE_HI, top);
+	*free_start = IOHOLE_HI;
+	*ram_top = top;
+	return true;
+}
+
+void iohole_touch(struct report *rep, const struct mb_info *mbi)
+{
+	static const char name[] = "iohole-touch";
+	struct ram_range r[MMAP_MAX_RANGES];
+	const unsigned n = mmap_ranges(mbi, r);
+	for (unsigned i = 0; i < n; i++) {
+		if (r[i].lo <= IOHOLE_TOUCH && r[i].hi > IOHOLE_TOUCH) {
+			volatile u64 *p = (volatile u64 *)(uintptr_t)IOHOLE_TOUCH;
+			*p = HIGH_PATTERN;
+			if (report_check(rep, *p == HIGH_PATTERN, "iohole-touch-ram",
+			                 "gPA 0x%llx is RAM in the Multiboot map but does not keep "
+			                 "what is written",
+			                 IOHOLE_TOUCH))
+				report_skip(rep, name,
+				            "gPA 0x%llx is RAM in the Multiboot map: no PCI hole "
+				            "(io_hole=off, or 3 GiB of RAM or less)",
+				            IOHOLE_TOUCH);
+			return;
+		}
+	}
+	if (!guest_has_hv()) {
+		report_skip(rep, name, "no hypervisor to stop the guest");
+		return;
+	}
+	con_printf("guest: reading gPA 0x%llx inside the PCI hole; the hypervisor must stop the "
+	           "guest here\n",
+	           IOHOLE_TOUCH);
+	const u64 v = *(volatile const u64 *)(uintptr_t)IOHOLE_TOUCH;
+	report_fail(rep, name, "the read of gPA 0x%llx returned 0x%llx: the guest was not stopped",
+	            IOHOLE_TOUCH, v);
 }

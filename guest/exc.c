@@ -44,6 +44,7 @@ static const struct {
 
 static struct idt_gate idt[EXC_VECTORS] __attribute__((aligned(16)));
 static const struct report *exc_report;
+static guest_pf_fn pf_handler;
 static bool in_fatal;
 
 const char *guest_insn_name(enum guest_insn insn)
@@ -54,6 +55,11 @@ const char *guest_insn_name(enum guest_insn insn)
 void guest_exc_set_report(const struct report *rep)
 {
 	exc_report = rep;
+}
+
+void guest_exc_set_pf_handler(guest_pf_fn fn)
+{
+	pf_handler = fn;
 }
 
 void guest_exc_init(void)
@@ -80,6 +86,8 @@ void exc_handle(struct exc_frame *f)
 	if (exc_fixup(f))
 		return;
 	u64 cr2 = read_cr2();
+	if (f->vector == VEC_PF && pf_handler && !in_fatal && pf_handler(cr2, f->error))
+		return;
 	if (in_fatal) {
 		/* A fault while reporting one: the console itself may be what
 		 * faults, so say the least and stop. */

@@ -11,6 +11,11 @@
 #include "lib/types.h"
 #include "lib/x86/exc.h"
 
+/* A page-fault handler of the guest's own (guest/gswap.c): called for #PF before the fatal path
+ * with CR2 and the error code; true when it resolved the fault and the access may run again. */
+typedef bool (*guest_pf_fn)(u64 cr2, u64 error);
+void guest_exc_set_pf_handler(guest_pf_fn fn);
+
 /* Instructions that guest_try_insn() runs, each expected to fault. */
 enum guest_insn {
 	GI_UD2,           /* control: always #UD */

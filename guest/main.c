@@ -5,6 +5,7 @@
 #include "guest/console.h"
 #include "guest/exc.h"
 #include "guest/hypercall.h"
+#include "guest/modcheck.h"
 #include "guest/options.h"
 #include "guest/share.h"
 #include "guest/vmchecks.h"
@@ -16,7 +17,7 @@
 
 void guest_main(u32 magic, u32 info_pa);
 
-extern const u8 _image_end[];
+extern const u8 _image_start[], _image_end[];
 
 /* The boot loader's name (Multiboot info flag 9): segvisor's loader says
  * "segvisor". */
@@ -83,10 +84,20 @@ void guest_main(u32 magic, u32 info_pa)
 	u64 ram_top = mb_ram_top(mbi, (u64)(uintptr_t)_image_end - 1);
 	u64 free_start = align_up((u64)(uintptr_t)_image_end, PAGE_SIZE_2M);
 	con_printf("guest RAM: top 0x%llx, free from 0x%llx\n", ram_top, free_start);
+	if (o.modsum.count)
+		modcheck_run(&rep, mbi, &o.modsum, (u64)(uintptr_t)_image_start,
+		             (u64)(uintptr_t)_image_end);
 	if (o.checks)
 		vmchecks_run(&rep, ram_top, free_start, o.pattern, loaded_by_segvisor(mbi));
 	if (o.oob)
 		vmchecks_oob(&rep, ram_top);
+	if (o.iohole_touch)
+		iohole_touch(&rep, mbi);
+	if (o.iohole && !iohole_run(&rep, mbi, free_start, &free_start, &ram_top) &&
+	    o.workloads != WORKLOADS_NONE) {
+		report_skip(&rep, "workloads", "the RAM below the PCI hole was not moved");
+		o.workloads = WORKLOADS_NONE;
+	}
 	if (o.balloon) {
 		/* Self-ballooning: free RAM above what the workloads reserve is fragmented,
 		 * returned and hot-added; the workload region goes on the new range. */

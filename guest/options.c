@@ -1,7 +1,9 @@
 #include "guest/options.h"
 
 #include "guest/balloon.h"
+#include "guest/gswap.h"
 #include "lib/hvcall.h"
+#include "lib/mem.h"
 
 static const char *const workload_names[] = {HV_WORKLOAD_NAMES, "all", "none", NULL};
 _Static_assert((int)WORKLOADS_ALL == (int)WL_COUNT, "workload names follow enum hv_workload");
@@ -43,27 +45,36 @@ static const struct opt_desc guest_opt_descs[] = {
                    "pinned pages scattered over free RAM, fragmenting it"),
     OPT_BOOL_ENTRY(struct guest_opts, balloon, "balloon",
                    "self-balloon free RAM and put the region on the hot-added range"),
+    OPT_LIST_ENTRY(struct guest_opts, modsum, "modsum", 0, 0xffffffffULL, OPT_LIST_MAX, OPTF_HEX,
+                   "CRC-32 of each module the guest must receive, in order"),
+    OPT_UINT_ENTRY(struct guest_opts, gswap, "gswap", 0, GSWAP_MAX_PAGES, 0,
+                   "pages of the region the guest swaps out to its own store and back, per mode"),
+    OPT_BOOL_ENTRY(struct guest_opts, iohole, "iohole",
+                   "move the RAM below the PCI hole above 4 GiB and run the workloads there"),
+    OPT_BOOL_ENTRY(struct guest_opts, iohole_touch, "iohole_touch",
+                   "read a gPA inside the PCI hole (the hypervisor must stop the guest)"),
     OPT_ENUM_ENTRY(struct guest_opts, vmmfeat, "vmmfeat", vmmfeat_names,
                    "the hypervisor's page sharing or VMM swapping, checked (guest/share.c)"),
 };
 
 const struct opt_table guest_opts_table = OPT_TABLE(guest_opt_descs);
 
+/* Field by field over a zeroed struct: a struct assignment may copy padding bytes from a
+ * temporary, and the options' fuzz target compares whole structs. */
 void guest_opts_defaults(struct guest_opts *o)
 {
-	*o = (struct guest_opts){
-	    .checks = true,
-	    .pattern = 0,
-	    .workloads = WORKLOADS_NONE,
-	    .modes = MODES_ALL,
-	    .gpage = GPAGE_4K,
-	    .region = 64 * MiB,
-	    .gups_table = 32 * MiB,
-	    .gups_updates = 20000,
-	    .stream_bytes = 32 * MiB,
-	    .pchase_bytes = 16 * MiB,
-	    .pchase_steps = 20000,
-	    .seed = 0x5e9f,
-	    .trace = 65536,
-	};
+	memset(o, 0, sizeof(*o));
+	o->checks = true;
+	o->pattern = 0;
+	o->workloads = WORKLOADS_NONE;
+	o->modes = MODES_ALL;
+	o->gpage = GPAGE_4K;
+	o->region = 64 * MiB;
+	o->gups_table = 32 * MiB;
+	o->gups_updates = 20000;
+	o->stream_bytes = 32 * MiB;
+	o->pchase_bytes = 16 * MiB;
+	o->pchase_steps = 20000;
+	o->seed = 0x5e9f;
+	o->trace = 65536;
 }

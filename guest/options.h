@@ -33,6 +33,10 @@ struct guest_opts {
 	bool escape_test; /* mark pages of the region bad by hypercall and check data */
 	u64 fragment;     /* pinned pages scattered over free RAM (guest/balloon.c); 0 none */
 	bool balloon;     /* self-balloon the free RAM and build the region on the hot-add */
+	struct opt_u64_list modsum; /* CRC-32 of each module expected (guest/modcheck.h) */
+	u64 gswap;         /* pages of the region the guest swaps out and in per mode; 0 none */
+	bool iohole;       /* move the RAM below the PCI hole above 4 GiB (guest/balloon.h) */
+	bool iohole_touch; /* read a gPA inside the PCI hole: the hypervisor must stop the guest */
 	u32 vmmfeat;      /* enum vmmfeat_opt (guest/share.h): VMM sharing or swapping */
 };
 

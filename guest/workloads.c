@@ -7,6 +7,7 @@
  * model (HC_TRACE_REPLAY) and reports as RESULT lines. */
 #include "guest/workloads.h"
 
+#include "guest/gswap.h"
 #include "guest/hypercall.h"
 #include "guest/paging.h"
 #include "lib/bits.h"
@@ -362,6 +363,8 @@ void workloads_run(struct report *rep, const struct guest_opts *o, u64 ram_top, 
 			continue;
 		if (!enter_mode(&w, mode))
 			continue;
+		if (o->gswap)
+			gswap_run(rep, mode, w.region_gpa, o->region, o->gswap);
 		for (unsigned wl = 0; wl < WL_COUNT; wl++)
 			if (o->workloads == WORKLOADS_ALL || o->workloads == wl)
 				run_one(&w, mode, wl);

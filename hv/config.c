@@ -1,6 +1,7 @@
 #include "hv/config.h"
 
 #include "arch/x86/crash.h"
+#include "arch/x86/irq.h"
 #include "lib/hvcall.h"
 
 static const char *const mode_names[] = {HV_MODE_NAMES, NULL};
@@ -11,6 +12,8 @@ static const char *const tlb_names[] = {"skylake", "sandybridge", NULL};
 static const char *const crash_names[] = {CRASH_KIND_NAMES, NULL};
 _Static_assert(ARRAY_SIZE(crash_names) == CRASH_KIND_COUNT + 1, "one name per enum crash_kind");
 static const char *const crash_at_names[] = {"run", "exit", NULL};
+static const char *const irq_test_names[] = {IRQ_TEST_NAMES, NULL};
+_Static_assert(ARRAY_SIZE(irq_test_names) == IRQ_TEST_COUNT + 1, "one name per enum irq_test");
 _Static_assert(CRASH_AT_RUN == 0 && CRASH_AT_EXIT == 1, "crash_at= names follow enum crash_at");
 static const char *const seg_fill_names[] = {"none", "l1", "l2", "both", NULL};
 _Static_assert(SEG_FILL_NONE == 0 && SEG_FILL_L1 == 1 && SEG_FILL_L2 == 2 && SEG_FILL_BOTH == 3,
@@ -18,6 +21,12 @@ _Static_assert(SEG_FILL_NONE == 0 && SEG_FILL_L1 == 1 && SEG_FILL_L2 == 2 && SEG
 
 #define MAX_BLOOM_BITS   4096
 #define MAX_BLOOM_HASHES 16
+/* watchdog=: 2^37 TSC cycles (about 46 s at 3 GHz, the old default of
+ * 0xFFFFFFFF preemption-timer ticks at the common rate TSC >> 5); at most
+ * 2^48 (about a day). */
+#define WATCHDOG_DEFAULT (1ULL << 37)
+#define WATCHDOG_MAX     (1ULL << 48)
+#define HOST_TICK_MAX_MS 60000
 
 static const struct opt_desc hv_opts[] = {
     OPT_BOOL_ENTRY(struct hv_config, selftest, "selftest", "run boot self-tests"),
@@ -41,8 +50,11 @@ static const struct opt_desc hv_opts[] = {
     OPT_LIST_ENTRY(struct hv_config, badpages, "badpages", 0, (1ULL << 52) - 1, OPT_LIST_MAX,
                    OPTF_HEX, "host-physical frames with hard faults"),
     OPT_BOOL_ENTRY(struct hv_config, ept_ad, "ept_ad", "use EPT accessed/dirty bits"),
-    OPT_UINT_ENTRY(struct hv_config, watchdog, "watchdog", 0, 0xffffffffULL, OPTF_HEX,
-                   "VMX-preemption-timer ticks a guest may run without an exit (0: off)"),
+    OPT_UINT_ENTRY(struct hv_config, watchdog, "watchdog", 0, WATCHDOG_MAX, OPTF_HEX,
+                   "TSC cycles of guest time without an exit other than a host interrupt "
+                   "(0: off)"),
+    OPT_UINT_ENTRY(struct hv_config, host_tick, "host_tick", 0, HOST_TICK_MAX_MS, 0,
+                   "ms between host LAPIC timer interrupts while the guest runs (0: off)"),
     OPT_STRING_ENTRY(struct hv_config, vm_entry_test, "vm_entry_test",
                      "test only: break one VM-entry rule and skip the software checker"),
     OPT_UINT_ENTRY(struct hv_config, host_fragment, "host_fragment", 0, 64, 0,
@@ -52,8 +64,13 @@ static const struct opt_desc hv_opts[] = {
                    "host_fragment: 0 holds every Nth chunk; else each with probability 1/N"),
     OPT_BOOL_ENTRY(struct hv_config, host_fragment_pin, "host_fragment_pin",
                    "host_fragment: the held chunks are unmovable (compaction cannot move them)"),
+    OPT_BOOL_ENTRY(struct hv_config, io_hole, "io_hole",
+                   "a guest of more than 3 GiB has the PCI hole [3 GiB, 4 GiB) in its memory map"),
     OPT_BOOL_ENTRY(struct hv_config, dirty_ram, "dirty_ram",
                    "test only: dirty every page of guest RAM before zeroing it"),
+    OPT_ENUM_ENTRY(struct hv_config, irq_test, "irq_test", irq_test_names,
+                   "test only: send this CPU an unassigned vector or an NMI that arrives in "
+                   "guest mode"),
     OPT_ENUM_ENTRY(struct hv_config, crash_test, "crash_test", crash_names,
                    "test only: raise this exception inside the hypervisor at crash_at"),
     OPT_ENUM_ENTRY(struct hv_config, crash_at, "crash_at", crash_at_names,
@@ -76,11 +93,12 @@ void hv_config_defaults(struct hv_config *c)
 	    .mode = MODE_BASE,
 	    .ept_page = EPT_PAGE_4K,
 	    .guest_ram = 128 * MiB,
+	    .io_hole = true, /* what a PC does */
 	    .tlb = TLB_SKYLAKE,
 	    .bloom_bits = 256,
 	    .bloom_hashes = 4,
 	    .ept_ad = false,
-	    .watchdog = 0xffffffffULL,
+	    .watchdog = WATCHDOG_DEFAULT,
 	    .seg_fill = SEG_FILL_L1, /* the direct-segment papers' choice (hv/model/walk.h) */
 	    .console = "com1",
 	    .pmu = "auto",
@@ -115,8 +133,10 @@ bool hv_config_vm_params(const struct hv_config *c, struct vm_params *p)
 	    .bloom_hashes = (u32)c->bloom_hashes,
 	    .badpages = c->badpages,
 	    .entry_test = c->vm_entry_test,
-	    .watchdog = (u32)c->watchdog,
+	    .watchdog = c->watchdog,
+	    .host_tick_ms = (u32)c->host_tick,
 	    .dirty_ram = c->dirty_ram,
+	    .io_hole = c->io_hole,
 	    .host_fragment = c->host_fragment,
 	    .host_fragment_seed = c->host_fragment_seed,
 	    .host_fragment_pin = c->host_fragment_pin,
@@ -126,6 +146,7 @@ bool hv_config_vm_params(const struct hv_config *c, struct vm_params *p)
 	    .npwc = c->npwc,
 	    .seg_fill = c->seg_fill,
 	    .crash_test = c->crash_test,
+	    .irq_test = c->irq_test,
 	    .crash_at = c->crash_at,
 	};
 	return p->tlb != NULL;

@@ -33,11 +33,14 @@ struct hv_config {
 	u64 host_fragment_seed;       /* 0: every Nth; else a seeded 1-in-N choice */
 	bool host_fragment_pin;       /* the held chunks are unmovable */
 	bool dirty_ram;               /* test only: dirty guest RAM so its zeroing must write */
-	u64 watchdog;                 /* VMX-preemption-timer ticks without an exit; 0: off */
-	u32 crash_test;               /* test only: enum crash_kind raised on purpose */
-	u32 crash_at;                 /* test only: enum crash_at, where it is raised */
-	char console[8];              /* serial console: com1..com4 or a 0x I/O port */
-	char pmu[PMU_SPEC_SIZE];      /* off, auto, a table or events (arch/x86/pmu.h) */
+	bool io_hole;            /* the PCI hole [3 GiB, 4 GiB) in a guest of more than 3 GiB */
+	u64 watchdog;            /* TSC cycles of guest time (arch/x86/watchdog.h); 0: off */
+	u64 host_tick;           /* ms between host LAPIC timer ticks in guest mode; 0: off */
+	u32 crash_test;          /* test only: enum crash_kind raised on purpose */
+	u32 irq_test;            /* test only: enum irq_test sent before the guest runs */
+	u32 crash_at;            /* test only: enum crash_at, where it is raised */
+	char console[8];         /* serial console: com1..com4 or a 0x I/O port */
+	char pmu[PMU_SPEC_SIZE]; /* off, auto, a table or events (arch/x86/pmu.h) */
 };
 
 extern const struct opt_table hv_config_table;

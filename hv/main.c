@@ -14,6 +14,7 @@
 #include "hv/config.h"
 #include "lib/opts.h"
 #include "hv/vm/elf.h"
+#include "hv/vm/loader.h"
 #include "hv/mem/frame.h"
 #include "hv/mem/mbmap.h"
 #include "hv/mem/memmap.h"
@@ -188,14 +189,29 @@ static void run_guest(struct report *rep, const struct mb_info *mbi, const struc
 		return;
 	}
 	const struct mb_module *m = phys_to_virt(mbi->mods_addr);
-	const char *args = m[0].string ? phys_to_virt(m[0].string) : "";
-	u64 size = m[0].mod_end - m[0].mod_start;
-	con_printf("module 1: [0x%x, 0x%x) %llu bytes: \"%s\"\n", m[0].mod_start, m[0].mod_end,
-	           size, args);
-	struct elf_image elf;
-	char why[160];
-	if (loader_check(phys_to_virt(m[0].mod_start), size, cfg.guest_ram, &elf, why,
-	                 sizeof(why))) {
+	static struct loader_guest g;
+	static struct loader_plan plan;
+	g = (struct loader_guest){
+	    .image = phys_to_virt(m[0].mod_start),
+	    .size = m[0].mod_end - m[0].mod_start,
+	    .cmdline = m[0].string ? phys_to_virt(m[0].string) : "",
+	    .nmodules = mbi->mods_count - 1,
+	};
+	for (u32 i = 0; i < mbi->mods_count; i++)
+		con_printf("module %u: [0x%x, 0x%x) %u bytes: \"%s\"\n", i + 1, m[i].mod_start,
+		           m[i].mod_end, m[i].mod_end - m[i].mod_start,
+		           m[i].string ? (const char *)phys_to_virt(m[i].string) : "");
+	for (u32 i = 0; i < g.nmodules && i < MBPLACE_MAX_MODULES; i++)
+		g.mod[i] = (struct loader_module){
+		    .data = phys_to_virt(m[i + 1].mod_start),
+		    .size = m[i + 1].mod_end - m[i + 1].mod_start,
+		    .string = m[i + 1].string ? phys_to_virt(m[i + 1].string) : "",
+		};
+	char why[240];
+	/* Placement is in the RAM below the PCI hole, which a guest of more than 3 GiB has. */
+	struct gmap_layout lay;
+	gmap_layout_ram(cfg.guest_ram, cfg.io_hole, &lay);
+	if (loader_check(&g, lay.run[0].size, &plan, why, sizeof(why))) {
 		report_fail(rep, "guest-module", "guest module rejected: %s", why);
 		return;
 	}
@@ -215,7 +231,7 @@ static void run_guest(struct report *rep, const struct mb_info *mbi, const struc
 		return;
 	}
 	if (vm_create(vm, &params, &frames, b->ops, b->max_page, b->nested_ad) ||
-	    loader_load(vm, phys_to_virt(m[0].mod_start), &elf, args, &start) ||
+	    loader_load(vm, &g, &plan, &start) ||
 	    vcpu_arch_create(&vm->vcpu, &start, vm->ept.root)) {
 		report_fail(rep, "guest-vm-setup", "the guest VM could not be set up (see above)");
 		return;
@@ -223,6 +239,7 @@ static void run_guest(struct report *rep, const struct mb_info *mbi, const struc
 	con_printf("guest: entering at 0x%llx in 32-bit protected mode, EBX=0x%llx\n", start.rip,
 	           start.rbx);
 	vm_run(vm);
+	loader_report_text(vm);
 	vm_report(vm);
 	if (vm->bad_frames) {
 		unsigned touched = dseg_check_bad_frames(vm);

@@ -36,7 +36,9 @@ enum hvcall_nr {
 	                       * out of the pages not yet hot-added; -> RDX = pages */
 	HC_HOTADD = 12,       /* (range): hot-add as one contiguous gPA range the pages
 	                       * ballooned out since the last hot-add; struct hv_mem_range
-	                       * copied to range; -> RDX = its gPA */
+	                       * copied to range; -> RDX = its gPA. Resumable like
+	                       * HC_TRACE_REPLAY: the new RAM is zeroed in steps, RDX
+	                       * carrying the steps done into the same VMCALL again */
 	HC_MEM_STATS = 13,    /* (gpa, len): copy struct hv_mem_stats, len >= its size */
 	/* Page sharing and VMM swapping (DESIGN.md "What the modes cost a VMM"). */
 	HC_SHARE_SCAN = 14,   /* (gpa, bytes): merge identical 4 KiB pages of the range, at most

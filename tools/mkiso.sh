@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Builds a GRUB (BIOS) rescue ISO that boots one Multiboot v1 kernel, with at
-# most one module:
-#   tools/mkiso.sh KERNEL_ELF MODULE|none "KERNEL OPTIONS" "MODULE ARGS" OUT.iso
+# Builds a GRUB (BIOS) rescue ISO that boots one Multiboot v1 kernel, with its
+# modules:
+#   tools/mkiso.sh KERNEL_ELF MODULE|none "KERNEL OPTIONS" "MODULE ARGS" OUT.iso \
+#                  [EXTRA_MODULE "EXTRA ARGS"]...
 # grub.cfg: timeout 0, `multiboot /boot/KERNEL OPTIONS`, `module /boot/MODULE
-# ARGS` (left out when MODULE is `none`), `boot`. Works for the hypervisor with
+# ARGS` (left out when MODULE is `none`), one `module` line per extra pair in
+# order (modules 2, 3, ...: under segvisor the guest's own), `boot`. Works for the hypervisor with
 # its guest and for the guest alone (KERNEL = guest.elf, MODULE = none).
 # GRUB 2 hands a kernel or module only the words after its path, while QEMU
 # -kernel/-initrd hand over "PATH ARGS"; each line therefore repeats the path as
@@ -12,11 +14,18 @@
 set -euo pipefail
 
 usage() {
-	echo "usage: $0 KERNEL_ELF MODULE|none \"KERNEL OPTIONS\" \"MODULE ARGS\" OUT.iso" >&2
+	echo "usage: $0 KERNEL_ELF MODULE|none \"KERNEL OPTIONS\" \"MODULE ARGS\" OUT.iso" \
+		"[EXTRA_MODULE \"EXTRA ARGS\"]..." >&2
 	exit 2
 }
-(($# == 5)) || usage
+(($# >= 5 && ($# - 5) % 2 == 0)) || usage
 kernel=$1 module=$2 kernel_opts=$3 module_args=$4 out=$5
+shift 5
+extra=("$@")
+[[ ${#extra[@]} -eq 0 || "$module" != none ]] || {
+	echo "mkiso: extra modules need a module 1" >&2
+	exit 2
+}
 
 die() {
 	echo "mkiso: $*" >&2
@@ -27,7 +36,10 @@ die() {
 [[ "$module" == none || -f "$module" ]] || die "module not found: $module"
 command -v grub-mkrescue >/dev/null || die "grub-mkrescue not installed (run tools/deps.sh)"
 # GRUB's config language would read these as syntax, not as option text.
-for text in "$kernel_opts" "$module_args"; do
+for ((i = 0; i < ${#extra[@]}; i += 2)); do
+	[[ -f "${extra[i]}" ]] || die "module not found: ${extra[i]}"
+done
+for text in "$kernel_opts" "$module_args" "${extra[@]}"; do
 	[[ "$text" != *[\;\'\"\$\\\{\}]* && "$text" != *$'\n'* ]] ||
 		die "option text may not hold ; ' \" \$ \\ { } or a newline: $text"
 done
@@ -51,6 +63,13 @@ cp -- "$kernel" "$stage/boot/$kernel_name"
 		cp -- "$module" "$stage/boot/$module_name"
 		echo "	module /boot/$module_name /boot/$module_name${module_args:+ $module_args}"
 	fi
+	for ((i = 0; i < ${#extra[@]}; i += 2)); do
+		# A name of its own for each, so that two files of one name both arrive.
+		name="module$((i / 2 + 2))-$(basename -- "${extra[i]}")"
+		args=${extra[i + 1]}
+		cp -- "${extra[i]}" "$stage/boot/$name"
+		echo "	module /boot/$name /boot/$name${args:+ $args}"
+	done
 	echo "	boot"
 	echo "}"
 } >"$stage/boot/grub/grub.cfg"

@@ -9,11 +9,21 @@
   tools/runner.py --engine-check
       Prints which engines this machine can use.
   tools/runner.py boot [--engine E] [--cpu MODEL] [--timeout S] [--mem MIB]
-                       [--image hv|guest] [--module M] [--out DIR] [OPTIONS [GUEST_ARGS]]
+                       [--image hv|guest] [--guest FILE|guest|attack|none|corrupt:KIND]
+                       [--module "FILE [ARGS]"]... [--guest-args TEXT] [--out DIR]
+                       [OPTIONS [GUEST_ARGS]]
       Boots once and streams the serial output to stdout (used by `make run`).
       --engine best (the default) picks KVM with VT-x when present, else Bochs.
       --mem: the emulator's RAM in MiB (QEMU -m, Bochs megs:; default 512);
       Bochs allows at most 2048, and more is refused before Bochs starts.
+      --guest: Multiboot module 1, the kernel the hypervisor runs as its guest:
+      the test guest (default), the attack kernel, none, or any Multiboot v1
+      kernel FILE. --module: one of the guest's own modules (repeat for more,
+      at most 7), with its string "FILE ARGS". --guest-args: the guest's
+      command line. A kernel FILE is not expected to print a SUMMARY of its
+      own: the verdict is how the hypervisor says it ended, "guest ended: WHY".
+A scenario whose needs=PATH is absent is a SKIP, counted apart from the
+passed and failed ones.
 When the emulator itself fails (a Bochs panic, a QEMU error), the verdict
 says what it said, and the details list its error lines.
 
@@ -52,8 +62,18 @@ def _emulator_texts(launch):
     return _read(launch.stdout), log
 
 
+SKIP = "SKIP"
+GUEST_EXIT_CHECK = "guest-exit"
+GUEST_REJECTED_CHECK = "guest-module"
+GUEST_KEYWORDS = ("guest", "attack", "none")
+
+
 def run_scenario(scenario, out: Path, stream_to=None):
     """Boots one scenario; returns (verdict, console, outcome or None, launch or None)."""
+    if scenario.needs and not (paths.ROOT / scenario.needs).exists():
+        return judge.Verdict(SKIP, f"{scenario.needs} is absent (an optional input; "
+                             "`make thirdparty` fetches the third-party kernels)"), \
+            judge.Console(), None, None
     usable, why = engines.engine_status(scenario.engine)
     if scenario.cpu == engines.KVM_CPU and usable:
         usable, why = engines.kvm_status()
@@ -119,6 +139,8 @@ def verdict_block(scenario, verdict, con, outcome, launch, out, serial=True) -> 
     head = f"{verdict.kind:<4}  {scenario.name}  ({scenario.engine}, {seconds}, {con.describe()})"
     if verdict.passed:
         return head
+    if verdict.kind == SKIP:
+        return f"{head}\n{INDENT}why: {verdict.reason}"
     return "\n".join([head] + _details(verdict, con, launch, out, serial))
 
 
@@ -166,8 +188,11 @@ def cmd_run(args) -> int:
             except proc.Stopped:
                 results[futures[future].name] = None
     passed = sum(1 for v in results.values() if v is not None and v.passed)
+    skipped = sum(1 for v in results.values() if v is not None and v.kind == SKIP)
     # A scenario not run (fail-fast, or stopped) counts as failed: it was not shown to pass.
-    failed = len(chosen) - passed
+    failed = len(chosen) - passed - skipped
+    if skipped:
+        print(f"scenarios skipped: {skipped} (an input they need is absent; not counted below)")
     print(f"scenarios: {passed} passed, {failed} failed")
     return 1 if failed else 0
 
@@ -185,6 +210,46 @@ def cmd_engine_check(_args) -> int:
     return 0 if any_usable else 1
 
 
+def guest_ending(con) -> str:
+    """How the hypervisor says its guest ended: its guest-exit check, or why the
+    guest never ran; "" when it said neither."""
+    for check in con.checks:
+        if check.guest:
+            continue
+        name, _, why = check.text.partition(": ")
+        if name == GUEST_EXIT_CHECK:
+            return why or "exited with status 0"
+        if name == GUEST_REJECTED_CHECK and check.status == "FAIL":
+            return f"never started: {why}"
+    return ""
+
+
+def _from_cwd(path: str) -> str:
+    """A path the user typed, as the emulators (started in the root) must see it."""
+    full = Path(path).absolute()
+    try:
+        return str(full.relative_to(paths.ROOT))
+    except ValueError:
+        return str(full)
+
+
+def _boot_module(args):
+    """(module field of module 1, extra modules) from --guest and --module."""
+    extra, first = [], args.guest
+    for text in args.module or []:
+        path, _, margs = text.strip().partition(" ")
+        if first is None and (path in GUEST_KEYWORDS or path.startswith("corrupt:")) \
+                and not margs and not extra:
+            first = path  # the older spelling: --module names module 1
+            continue
+        extra.append((_from_cwd(path), margs.strip()))
+    if first is None:
+        first = "guest" if args.image == "hv" else "none"
+    elif not (first in GUEST_KEYWORDS or first.startswith("corrupt:")):
+        first = f"file:{_from_cwd(first)}"
+    return first, tuple(extra)
+
+
 def cmd_boot(args) -> int:
     if args.engine == "best":
         engine, cpu = engines.best_engine()
@@ -194,8 +259,8 @@ def cmd_boot(args) -> int:
     else:
         engine, cpu = args.engine, None
     cpu = args.cpu or cpu or ("max" if engine.startswith("qemu") else "corei7_skylake_x")
-    module = args.module or ("guest" if args.image == "hv" else "none")
-    options, guest_args = args.options, args.guest_args
+    module, extra = _boot_module(args)
+    options, guest_args = args.options, args.guest_args or args.guest_args_opt or ""
     if args.image == "guest":
         # The guest alone takes its own arguments where the hypervisor takes options.
         options, guest_args = "-", options
@@ -203,8 +268,14 @@ def cmd_boot(args) -> int:
     if why:
         print(f"runner boot: {why}", file=sys.stderr)
         return 2
+    foreign = module.startswith("file:")
+    # Any kernel: the hypervisor's report of how it ended is the verdict.
+    expect = f"report:{GUEST_EXIT_CHECK}" if foreign else "pass"
+    words = [f"mem={args.mem}"]
+    if extra:
+        words.append("mods=" + ",".join(f"{p} {a}".strip() for p, a in extra))
     line = shlex.join(["boot", args.image, module, engine, cpu, str(args.timeout),
-                       "pass", options or "-", guest_args or "-", f"mem={args.mem}"])
+                       expect, options or "-", guest_args or "-"] + words)
     try:
         scenario = scenarios.parse_line(line)
     except scenarios.ScenarioError as e:
@@ -218,6 +289,12 @@ def cmd_boot(args) -> int:
     # the emulator said.
     print(verdict_block(scenario, verdict, con, outcome, launch, Path(args.out), serial=False),
           file=sys.stderr)
+    ending = guest_ending(con)
+    if foreign or ending.startswith("never started"):
+        print(f"guest ended: {ending}" if ending else
+              "guest ended: the hypervisor did not say (no guest-exit line)", file=sys.stderr)
+    if foreign:
+        return 0 if verdict.passed and ending and not ending.startswith("never") else 1
     return 0 if verdict.passed else 1
 
 
@@ -241,7 +318,13 @@ def parse_args(argv):
                    help=f"emulator RAM in MiB (QEMU -m, Bochs megs:, at most "
                         f"{scenarios.BOCHS_MAX_MEM}); default {engines.DEFAULT_MEM}")
     b.add_argument("--image", default="hv", choices=scenarios.IMAGES)
-    b.add_argument("--module", default=None, help="guest, attack, none or corrupt:KIND")
+    b.add_argument("--guest", default=None, metavar="FILE",
+                   help="module 1, the guest: guest (the test guest), attack, none, "
+                        "corrupt:KIND or any Multiboot v1 kernel FILE")
+    b.add_argument("--module", action="append", default=None, metavar="'FILE [ARGS]'",
+                   help="one of the guest's own modules, with its string (repeatable)")
+    b.add_argument("--guest-args", dest="guest_args_opt", default=None, metavar="TEXT",
+                   help="the guest's command line (as the GUEST_ARGS word)")
     b.add_argument("--out", default=str(BOOT_OUT), help="output directory")
     b.add_argument("options", nargs="?", default="", help="hypervisor options")
     b.add_argument("guest_args", nargs="?", default="", help="guest arguments")

@@ -545,6 +545,49 @@ class Engines(unittest.TestCase):
             engines.prepare(big, out)
         self.assertFalse((paths.ROOT / out).exists())
 
+    def test_guest_modules_and_file_kernel(self):
+        s = scenarios.parse_line('m hv file:k/kern qemu-kernel max 20 pass - "x=1" '
+                                 '"mods=a/one.bin first,b/two,x.txt" needs=k/kern')
+        self.assertEqual(s.module_path, "k/kern")
+        self.assertEqual(s.mods, (("a/one.bin", "first"), ("b/two", ""), ("x.txt", "")))
+        self.assertEqual(s.needs, "k/kern")
+        self.assertEqual(engines._module_file(s, Path("o")), Path("k/kern"))
+        self.assertEqual(engines.module_image("file:k/kern"), Path("k/kern"))
+        cmd = engines._qemu_kernel(s, {"serial": Path("s")}, Path("k/kern"), 512)
+        self.assertEqual(cmd[cmd.index("-initrd") + 1], "k/kern x=1,a/one.bin first,b/two,x.txt")
+        errors = {
+            "m hv guest qemu-kernel max 20 pass - - mods=": "an empty module entry",
+            "m guest none qemu-kernel max 20 pass - - mods=a": "image hv only",
+            "m hv file: qemu-kernel max 20 pass - -": "needs a PATH",
+            "m hv guest qemu-kernel max 20 pass - - needs=": "needs= takes a path",
+            "m hv guest qemu-kernel max 20 pass - - mods=" + ",".join("abcdefgh"):
+                "at most 7",
+        }
+        for line, why in errors.items():
+            with self.assertRaisesRegex(scenarios.ScenarioError, why, msg=line):
+                scenarios.parse_line(line)
+
+    def test_absent_input_skips(self):
+        import runner
+        s = scenarios.parse_line("m hv file:build/no-such-kernel qemu-kernel max 20 pass - - "
+                                 "needs=build/no-such-kernel")
+        verdict, _, outcome, launch = runner.run_scenario(s, Path("build/never"))
+        self.assertEqual(verdict.kind, runner.SKIP)
+        self.assertIn("build/no-such-kernel is absent", verdict.reason)
+        self.assertIsNone(outcome)
+        self.assertIsNone(launch)
+
+    def test_guest_ending(self):
+        import runner
+        con = judge.parse(b"PASS: guest-module-valid\nFAIL: guest-exit: guest executed HLT\n"
+                          b"SUMMARY: 2 tests, 1 failures, 0 skipped\n")
+        self.assertEqual(runner.guest_ending(con), "guest executed HLT")
+        con = judge.parse(b"FAIL: guest-module: guest module rejected: placement: x\n")
+        self.assertEqual(runner.guest_ending(con), "never started: guest module rejected: "
+                         "placement: x")
+        con = judge.parse(b"[guest] FAIL: guest-exit: not the hypervisor's\n")
+        self.assertEqual(runner.guest_ending(con), "")
+
     def test_native_guest_has_no_initrd(self):
         s = scenarios.parse_line("g guest none qemu-kernel host 20 pass - x=1")
         cmd = engines._qemu_kernel(s, {"serial": Path("s")}, None, 512)

@@ -3,11 +3,15 @@
 #include "lib/bits.h"
 #include "lib/mem.h"
 #include "lib/x86/exc.h"
+#include "arch/x86/irq.h"
 
 #define IST_DOUBLE_FAULT 1
 
 static u64 gdt[5] __attribute__((aligned(16)));
-static struct idt_gate idt[EXC_VECTORS] __attribute__((aligned(16)));
+/* All 256 vectors (SDM Vol. 3A, 6.10): exceptions through lib/x86/entry.S,
+ * the rest through the host's own stubs (arch/x86/irq.S). */
+static struct idt_gate idt[IRQ_FIRST_VECTOR + IRQ_VECTORS] __attribute__((aligned(16)));
+static struct desc_ptr gdt_ptr, idt_ptr;
 static struct tss64 tss __attribute__((aligned(16)));
 static u8 df_stack[8192] __attribute__((aligned(16)));
 
@@ -26,7 +30,9 @@ void desc_init(void)
 	                   DESC_P | (((base >> 24) & 0xff) << 56);
 	gdt[SEL_TSS / 8 + 1] = base >> 32;
 
-	struct desc_ptr gp = {sizeof(gdt) - 1, (u64)(uintptr_t)gdt};
+	_Static_assert(EXC_VECTORS == IRQ_FIRST_VECTOR, "exception and interrupt stubs meet");
+	gdt_ptr = (struct desc_ptr){sizeof(gdt) - 1, (u64)(uintptr_t)gdt};
+	const struct desc_ptr gp = gdt_ptr;
 	__asm__ volatile("lgdt %0\n\t"
 	                 "pushq %1\n\t"
 	                 "leaq 1f(%%rip), %%rax\n\t"
@@ -42,10 +48,21 @@ void desc_init(void)
 	                 : "rax", "memory");
 
 	for (unsigned v = 0; v < ARRAY_SIZE(idt); v++)
-		idt[v] = idt_interrupt_gate(exc_stubs[v], SEL_CODE64,
-		                            v == VEC_DF ? IST_DOUBLE_FAULT : 0);
-	struct desc_ptr ip = {sizeof(idt) - 1, (u64)(uintptr_t)idt};
-	__asm__ volatile("lidt %0" ::"m"(ip));
+		idt[v] = idt_interrupt_gate(v < EXC_VECTORS ? exc_stubs[v]
+		                                            : irq_stubs[v - IRQ_FIRST_VECTOR],
+		                            SEL_CODE64, v == VEC_DF ? IST_DOUBLE_FAULT : 0);
+	idt_ptr = (struct desc_ptr){sizeof(idt) - 1, (u64)(uintptr_t)idt};
+	desc_reload_limits();
+}
+
+void desc_reload_limits(void)
+{
+	__asm__ volatile("lgdt %0\n\tlidt %1" ::"m"(gdt_ptr), "m"(idt_ptr) : "memory");
+}
+
+u16 desc_idt_limit(void)
+{
+	return idt_ptr.limit;
 }
 
 u64 desc_tss_base(void)

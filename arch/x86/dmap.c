@@ -98,6 +98,12 @@ void dmap_init(u64 top, struct dmap_info *out)
 	*out = dmap;
 }
 
+bool dmap_is_uncached(u64 pa, u64 len)
+{
+	return len && pa + len <= dmap.top && pa + len > pa &&
+	       mtrr_range_type(&dmap_mtrr, pa, len) == MTRR_TYPE_UC;
+}
+
 /* One leaf: present, its own address, the PCD/PWT bits of its type;
  * counts a large leaf that straddles types in *straddling. */
 static bool leaf_ok(u64 e, u64 a, u64 size, unsigned *straddling)

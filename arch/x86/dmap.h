@@ -36,6 +36,11 @@ struct dmap_info {
 /* Maps [0, top) (rounded up to 1 GiB, clamped to DMAP_MAX_BYTES) and loads
  * CR3. Returns the bytes actually mapped in *out. */
 void dmap_init(u64 top, struct dmap_info *out);
+/* Whether the map gives [pa, pa + len) the UC memory type: each page has
+ * the type of its MTRRs (PCD/PWT select a PAT entry of the same type), so
+ * this is whether the MTRRs make the range UC. For MMIO such as the local
+ * APIC's, which must be UC (SDM Vol. 3A, 11.4.1). */
+bool dmap_is_uncached(u64 pa, u64 len);
 /* Checks the live tables: every leaf (1 GiB, 2 MiB or 4 KiB) present and
  * pointing at its own address, with the PCD/PWT bits of its MTRR type, and
  * no large leaf that straddles types beyond the UC fallbacks counted at

@@ -1,6 +1,7 @@
 #include "arch/x86/exc.h"
 
 #include "arch/x86/cpu.h"
+#include "arch/x86/irq.h"
 #include "lib/x86/emu_exit.h"
 #include "lib/console.h"
 
@@ -18,8 +19,10 @@ void exc_handle(struct exc_frame *f)
 {
 	if (f->vector == VEC_NMI) {
 		/* Real machines raise NMIs for watchdogs and hardware errors; the
-		 * hypervisor notes them and goes on. */
-		con_printf("hypervisor: NMI at rip 0x%llx ignored\n", f->rip);
+		 * hypervisor notes them and goes on. On SVM an NMI that arrived in
+		 * guest mode exits (the NMI intercept) and is taken here after
+		 * STGI (APM Vol. 2, 15.17). */
+		irq_nmi(f->rip, false);
 		return;
 	}
 	if (!reporting && exc_fixup(f))

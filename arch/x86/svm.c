@@ -7,6 +7,8 @@
 #include "arch/x86/svm.h"
 
 #include "arch/x86/cpu.h"
+#include "arch/x86/irq.h"
+#include "arch/x86/tsc.h"
 #include "arch/x86/vcpu_common.h"
 #include "arch/x86/msr.h"
 #include "arch/x86/svm_defs.h"
@@ -318,6 +320,7 @@ const char *svm_exit_name(u32 raw)
 /* What hv/vm/exits.c does with each exit segvisor intercepts. */
 static const enum exit_kind svm_exit_kinds[SVM_RAW_COUNT] = {
     [RAW(SVM_EXIT_INTR)] = VMEXIT_EXTERNAL_INTERRUPT,
+    [RAW(SVM_EXIT_NMI)] = VMEXIT_NMI,
     [RAW(SVM_EXIT_CPUID)] = VMEXIT_CPUID,
     [RAW(SVM_EXIT_INVD)] = VMEXIT_INVD,
     [RAW(SVM_EXIT_HLT)] = VMEXIT_HLT,
@@ -519,12 +522,17 @@ static void vmcb_build(struct vmcb *vmcb, const struct vcpu_start *start, u64 n_
 	 * CR0, CR3 and CR4 writes are checked here (svm_write_cr): QEMU's nested
 	 * SVM does not #GP on their reserved bits itself (EMULATORS.md) but ends
 	 * the guest with VMEXIT_INVALID, or lets the value reach the VMCB, which
-	 * the next VMRUN refuses. No DR or exception intercepts. */
+	 * the next VMRUN refuses. The host owns physical interrupts and NMIs
+	 * that arrive in guest mode (INTR and NMI intercepts, 15.13)
+	 * and machine checks (the #MC exception intercept, 15.12). No DR
+	 * intercepts. */
 	c->intercept_cr =
 	    SVM_INTERCEPT_CR_WRITE(0) | SVM_INTERCEPT_CR_WRITE(3) | SVM_INTERCEPT_CR_WRITE(4);
-	c->intercept_misc1 = SVM_INTERCEPT_CPUID | SVM_INTERCEPT_HLT | SVM_INTERCEPT_INVD |
-	                     SVM_INTERCEPT_INVLPGA | SVM_INTERCEPT_IOIO_PROT |
-	                     SVM_INTERCEPT_MSR_PROT | SVM_INTERCEPT_SHUTDOWN;
+	c->intercept_exceptions = BIT(VEC_MC);
+	c->intercept_misc1 = SVM_INTERCEPT_INTR | SVM_INTERCEPT_NMI | SVM_INTERCEPT_CPUID |
+	                     SVM_INTERCEPT_HLT | SVM_INTERCEPT_INVD | SVM_INTERCEPT_INVLPGA |
+	                     SVM_INTERCEPT_IOIO_PROT | SVM_INTERCEPT_MSR_PROT |
+	                     SVM_INTERCEPT_SHUTDOWN;
 	c->intercept_misc2 = SVM_INTERCEPT_VMRUN | SVM_INTERCEPT_VMMCALL | SVM_INTERCEPT_VMLOAD |
 	                     SVM_INTERCEPT_VMSAVE | SVM_INTERCEPT_STGI | SVM_INTERCEPT_CLGI |
 	                     SVM_INTERCEPT_SKINIT | SVM_INTERCEPT_WBINVD | SVM_INTERCEPT_XSETBV;
@@ -532,7 +540,11 @@ static void vmcb_build(struct vmcb *vmcb, const struct vcpu_start *start, u64 n_
 	c->msrpm_base_pa = pa_of(msrpm);
 	c->guest_asid = GUEST_ASID;
 	c->tlb_control = TLB_CONTROL_FLUSH_ALL; /* whatever ASID 1 cached before is stale */
-	/* Physical interrupts stay masked by the host's RFLAGS.IF (15.21.1). */
+	/* 15.21.1: with V_INTR_MASKING the guest's RFLAGS.IF masks only virtual
+	 * interrupts; physical ones are masked by the host's RFLAGS.IF as it was
+	 * at VMRUN, which svm_enter sets (with GIF still 0), so that they exit
+	 * through the INTR intercept whatever the guest's IF (QEMU keeps the
+	 * host's IF at VMRUN as the mask in the same way). */
 	c->vintr = V_INTR_MASKING;
 	c->np_control = SVM_NP_ENABLE; /* 15.25.3 */
 	c->n_cr3 = n_cr3;
@@ -684,8 +696,13 @@ static int svm_create(struct vcpu *v, const struct vcpu_start *start, u64 nested
 	v->regs.rbx = start->rbx;
 	permission_maps_init();
 	vmcb_build(s->vmcb, start, svm_ncr3(nested_root));
-	if (v->watchdog_ticks)
-		con_printf("watchdog: SVM has no preemption timer; a guest that never exits runs "
+	const bool lapic = irq_host_setup(v->host_tick_ms);
+	if (v->wd.budget && lapic)
+		con_printf("watchdog: %llu TSC cycles of guest time without an exit other than a "
+		           "host interrupt end the guest (local APIC timer, one-shot)\n",
+		           v->wd.budget);
+	else if (v->wd.budget)
+		con_printf("watchdog: no usable local APIC timer; a guest that never exits runs "
 		           "until the emulator's timeout\n");
 
 	const struct entry_case *test = NULL;
@@ -785,17 +802,56 @@ static void decode_exit(const struct svm_vcpu *s, struct vm_exit *e)
 	}
 }
 
+/* The host's part of an exit caused by a physical interrupt or an NMI: both
+ * stay pending while GIF is 0 (15.17). An interrupt is taken through the
+ * host IDT in the one instruction STI leaves interruptible (its handler
+ * EOIs it); an NMI is taken there as soon as svm_enter's STGI ran. Returns
+ * true when the exit was the host's (the watchdog keeps counting). */
+static bool host_event(struct vm_exit *e)
+{
+	if (e->kind == VMEXIT_EXTERNAL_INTERRUPT) {
+		__asm__ volatile("sti; nop; cli" ::: "memory");
+		return true;
+	}
+	return e->kind == VMEXIT_NMI;
+}
+
 static int svm_run(struct vcpu *v, struct vm_exit *e)
 {
 	struct svm_vcpu *s = v->arch;
 	struct vmcb *vmcb = s->vmcb;
 	vmcb->save.rax = v->regs.rax; /* the core writes the guest's RAX in regs */
 	s->entry_rule = svm_check_vmcb(vmcb, &s->caps, &s->entry_detail);
+	/* The watchdog's deadline on the host LAPIC timer (with the host tick,
+	 * whichever comes first). */
+	const u64 t0 = tsc_read();
+	irq_timer_arm(v->wd.budget ? t0 + v->wd.left : 0);
+	__asm__ volatile("clgi" ::: "memory"); /* holds a test NMI for the guest (15.17) */
+	irq_test_before_entry(true);
+	irq_guest_switch(true);
 	svm_enter(&v->regs, pa_of(vmcb), pa_of(&host_vmsave_area));
+	irq_guest_switch(false);
+	const u64 t1 = tsc_read();
 	v->regs.rax = vmcb->save.rax;
 	vmcb->control.tlb_control = TLB_CONTROL_DO_NOTHING;
 	vmcb->control.eventinj = 0; /* delivered, or in EXITINTINFO */
 	decode_exit(s, e);
+	if (e->kind == VMEXIT_EXCEPTION &&
+	    (u32)vmcb->control.exitcode == SVM_EXIT_EXCP_BASE + VEC_MC)
+		e->kind = VMEXIT_MACHINE_CHECK;
+	const bool host = host_event(e);
+	/* EXITINTINFO holds an event whose delivery the exit interrupted, in
+	 * EVENTINJ's format (15.7.2): after a host interrupt it is delivered at
+	 * the next VMRUN. */
+	if (host && (vmcb->control.exitintinfo & SVM_EVTINJ_V)) {
+		vmcb->control.eventinj = vmcb->control.exitintinfo;
+		e->event_redelivered = true;
+	}
+	if (watchdog_account(&v->wd, t1 - t0, host)) {
+		e->kind = VMEXIT_WATCHDOG;
+		e->qualification = v->wd.ran;
+		return 0;
+	}
 	if (e->kind == VMEXIT_ENTRY_FAIL && s->entry_rule != SVM_CHECK_OK)
 		con_printf("FAIL: vm-entry: VMRUN refused the VMCB (VMEXIT_INVALID); software "
 		           "check of it: %s (%s), value 0x%llx bits 0x%llx\n",
@@ -1070,6 +1126,7 @@ static void svm_dump(struct vcpu *v)
 
 const struct vcpu_ops svm_vcpu_ops = {
     .name = "svm",
+    .watchdog_timer = "local APIC timer",
     .nested_fault_name = "nested page fault",
     .nested_format = NESTED_FORMAT_NPT,
     .create = svm_create,

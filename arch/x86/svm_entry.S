@@ -7,7 +7,8 @@
  * general registers are loaded from and stored back into struct guest_regs
  * (arch/x86/vcpu.h); the guest's RAX and RSP live in the VMCB. GIF is clear from
  * before the host VMSAVE to after the host VMLOAD, so nothing interrupts the
- * switch half done. Every VMRUN ends in a #VMEXIT (an illegal VMCB is
+ * switch half done; the host's RFLAGS.IF is 1 only from before VMRUN to
+ * after the exit, inside that window. Every VMRUN ends in a #VMEXIT (an illegal VMCB is
  * VMEXIT_INVALID), so there is no failure path here. */
 
 #include "arch/x86/guest_regs.h"
@@ -29,6 +30,10 @@ svm_enter:
 	LOAD_GUEST_GPRS
 	mov R_RDI(%rdi), %rdi /* last: rdi held the pointer */
 	vmload %rax
+	/* RFLAGS.IF = 1 at VMRUN: with V_INTR_MASKING it is the mask of physical
+	 * interrupts in guest mode (15.21.1), so that they exit through the
+	 * INTR intercept; GIF = 0 holds them until then. */
+	sti
 	vmrun %rax
 	/* #VMEXIT: RAX, RSP, RIP and RFLAGS are the host's again; the other
 	 * general registers still hold the guest's. */
@@ -41,6 +46,10 @@ svm_enter:
 	pop %rdi /* regs */
 	pop %rax /* the host save page */
 	vmload %rax
+	/* #VMEXIT restored the host's RFLAGS (IF = 1) with GIF = 0: the host
+	 * runs with IF = 0, and takes a pending interrupt only where it chooses
+	 * (svm.c, host_event); a pending NMI is taken at the STGI. */
+	cli
 	stgi
 	POP_HOST_CALLEE_SAVED
 	ret

@@ -7,6 +7,7 @@
 #define HV_VCPU_H
 
 #include "arch/x86/nested_format.h"
+#include "arch/x86/watchdog.h"
 #include "lib/types.h"
 
 /* Exit counts are kept per vendor exit code below this (SVM's NPF is 0x400). */
@@ -31,10 +32,14 @@ enum exit_kind {
 	VMEXIT_NPF,        /* nested page fault: EPT violation */
 	VMEXIT_NPT_MISCONFIG,
 	VMEXIT_XSETBV,
-	VMEXIT_PREEMPTION_TIMER,
-	VMEXIT_INTR_WINDOW, /* the guest can take an interrupt (request_intr_window) */
-	VMEXIT_NMI,         /* a host NMI arrived in guest mode */
-	VMEXIT_TIMER,       /* the arm_timer deadline passed */
+	/* The guest spent its watchdog budget (arch/x86/watchdog.h); qualification
+	 * holds the guest TSC cycles it ran since the last exit that was not a
+	 * host interrupt. */
+	VMEXIT_WATCHDOG,
+	VMEXIT_INTR_WINDOW,   /* the guest can take an interrupt (request_intr_window) */
+	VMEXIT_NMI,           /* a host NMI arrived in guest mode (taken by the host) */
+	VMEXIT_MACHINE_CHECK, /* a machine check arrived in guest mode */
+	VMEXIT_TIMER,         /* the arm_timer deadline passed */
 	VMEXIT_KIND_COUNT
 };
 
@@ -77,6 +82,12 @@ struct vm_exit {
 		bool needs_decode;
 	} cr;
 	u32 entry_fail_reason; /* the failed-entry basic reason or VM-instruction error */
+	/* EXTERNAL_INTERRUPT: the host vector, already handled and EOIed by the
+	 * backend (arch/x86/irq.c) before the exit reaches the core. */
+	u8 host_vector;
+	/* The host event interrupted the delivery of a guest event, which the
+	 * backend injects again at the next entry. */
+	bool event_redelivered;
 };
 
 /* The machine state a guest starts in (Multiboot v1 for segvisor's
@@ -107,7 +118,10 @@ struct vcpu {
 	u64 nested_root;        /* hPA of the nested table root */
 	bool nested_ad;         /* the nested table uses A/D bits */
 	const char *entry_test; /* test only: a backend rule to break at entry, "" none */
-	u32 watchdog_ticks; /* preemption-timer ticks without an exit that end the guest; 0 off */
+	/* watchdog= (arch/x86/watchdog.h): budget in TSC cycles, 0 off; the
+	 * backend keeps it across host-interrupt exits. */
+	struct watchdog wd;
+	u32 host_tick_ms; /* host_tick=: a host LAPIC timer tick while the guest runs; 0 off */
 };
 
 /* The backend: one table per vendor (arch/x86/vmx.c: vmx_vcpu_ops), chosen
@@ -118,6 +132,8 @@ struct vcpu_ops {
 	/* What the vendor calls a nested-table fault: "EPT violation" or
 	 * "nested page fault". */
 	const char *nested_fault_name;
+	/* The timer the watchdog runs on, for its report. */
+	const char *watchdog_timer;
 	/* The nested table format it wants built (hv/mem/nested.c). */
 	enum nested_format nested_format;
 	int (*create)(struct vcpu *v, const struct vcpu_start *start, u64 nested_root);

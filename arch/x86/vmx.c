@@ -7,6 +7,8 @@
 #include "arch/x86/vcpu_common.h"
 #include "arch/x86/desc.h"
 #include "arch/x86/ept.h"
+#include "arch/x86/irq.h"
+#include "arch/x86/tsc.h"
 #include "arch/x86/msr.h"
 #include "arch/x86/pmu.h"
 #include "arch/x86/vmcs.h"
@@ -57,6 +59,9 @@ struct vmx_vcpu {
 	struct vmx_caps caps;
 	struct vmcs_state st; /* as written at launch; not kept in sync after */
 	bool launched;
+	bool ack_on_exit;      /* the exit acknowledged the interrupt and carries its vector */
+	bool preempt_watchdog; /* the watchdog runs on the VMX-preemption timer */
+	unsigned preempt_rate; /* the timer counts TSC >> this (IA32_VMX_MISC[4:0]) */
 };
 static struct vmx_vcpu the_vcpu;
 static struct vmx_caps vmx_caps_cur;
@@ -473,6 +478,60 @@ void vmx_entry_test_list(char *buf, size_t size)
 		                  entry_cases[i].name + strlen("vmcheck-"));
 }
 
+/* The host owns physical interrupts and NMIs that arrive in guest mode
+ * (SDM 25.6.1 pin-based controls; 28.2.2 exit information): external-
+ * interrupt exiting and NMI exiting, "acknowledge interrupt on exit" where
+ * the CPU allows it (25.7.1) so that the exit carries the vector, and #MC
+ * in the exception bitmap (25.6.3) so that a machine check in guest mode
+ * comes to the host. The watchdog (arch/x86/watchdog.h) runs on the
+ * VMX-preemption timer (26.5.1), loaded at every entry with what is left. */
+static bool host_interrupt_controls(struct vmx_vcpu *x, struct vcpu *v)
+{
+	static const struct {
+		u32 bit;
+		const char *name;
+	} pin_wanted[] = {
+	    {PIN_EXTERNAL_INTERRUPT_EXITING, "external-interrupt exiting"},
+	    {PIN_NMI_EXITING, "NMI exiting"},
+	};
+	const u32 pin_may = vmx_ctl_may_be_1(vmx_caps_ctl_msr(&x->caps, VMX_CTL_PINBASED));
+	bool ok = true;
+	for (unsigned i = 0; i < ARRAY_SIZE(pin_wanted); i++) {
+		if (pin_may & pin_wanted[i].bit) {
+			x->st.pin_based_vm_exec_control |= pin_wanted[i].bit;
+			continue;
+		}
+		con_printf("FAIL: vmx-controls: pin-based control %s (bit 0x%x) is not allowed by "
+		           "IA32_VMX_%sPINBASED_CTLS: the host cannot own its interrupts\n",
+		           pin_wanted[i].name, pin_wanted[i].bit,
+		           vmx_caps_has(&x->caps, VMX_FEAT_TRUE_CONTROLS) ? "TRUE_" : "");
+		ok = false;
+	}
+	const u32 exit_may = vmx_ctl_may_be_1(vmx_caps_ctl_msr(&x->caps, VMX_CTL_EXIT));
+	x->ack_on_exit = exit_may & EXIT_ACK_INTERRUPT_ON_EXIT;
+	if (x->ack_on_exit)
+		x->st.vm_exit_controls |= EXIT_ACK_INTERRUPT_ON_EXIT;
+	else
+		con_printf(
+		    "vmx: no \"acknowledge interrupt on exit\": an interrupt that exits stays "
+		    "pending and the host takes it through its IDT\n");
+	x->st.exception_bitmap |= BIT(VEC_MC);
+
+	x->preempt_rate = (unsigned)(x->caps.misc & VMX_MISC_PREEMPT_TIMER_RATE_MASK);
+	x->preempt_watchdog = v->wd.budget && vmx_caps_has(&x->caps, VMX_FEAT_PREEMPTION_TIMER);
+	if (x->preempt_watchdog) {
+		x->st.pin_based_vm_exec_control |= PIN_ACTIVATE_PREEMPTION_TIMER;
+		con_printf("watchdog: %llu TSC cycles of guest time without an exit other than a "
+		           "host interrupt end the guest (VMX-preemption timer, TSC >> %u)\n",
+		           v->wd.budget, x->preempt_rate);
+	} else if (v->wd.budget) {
+		con_printf("watchdog: this CPU has no VMX-preemption timer; a guest that never "
+		           "exits runs until the emulator's timeout\n");
+	}
+	irq_host_setup(v->host_tick_ms);
+	return ok;
+}
+
 static int vmx_create(struct vcpu *v, const struct vcpu_start *start, u64 nested_root)
 {
 	struct vmx_vcpu *x = &the_vcpu;
@@ -501,14 +560,8 @@ static int vmx_create(struct vcpu *v, const struct vcpu_start *start, u64 nested
 	} else if (pmu_was_active) {
 		pmu_print(pmu);
 	}
-	/* The watchdog (SDM 26.5.1, VMX-preemption timer): reloaded at every
-	 * entry, so it expires only after a whole period without an exit. */
-	bool watchdog = v->watchdog_ticks && vmx_caps_has(&x->caps, VMX_FEAT_PREEMPTION_TIMER);
-	if (watchdog)
-		x->st.pin_based_vm_exec_control |= PIN_ACTIVATE_PREEMPTION_TIMER;
-	else if (v->watchdog_ticks)
-		con_printf("watchdog: this CPU has no VMX-preemption timer; a guest that never "
-		           "exits runs until the emulator's timeout\n");
+	if (!host_interrupt_controls(x, v))
+		return -1;
 
 	const struct entry_case *test = v->entry_test[0] ? entry_case_named(v->entry_test) : NULL;
 	if (test) {
@@ -541,13 +594,6 @@ static int vmx_create(struct vcpu *v, const struct vcpu_start *start, u64 nested
 	     !vmwrite(VMCS_HOST_IA32_PERF_GLOBAL_CTRL, pmu_ctl.host_global_ctrl))) {
 		con_printf("FAIL: vmwrite: the IA32_PERF_GLOBAL_CTRL fields were refused\n");
 		return -1;
-	}
-	if (watchdog) {
-		vmwrite(VMCS_PREEMPTION_TIMER_VALUE, v->watchdog_ticks);
-		con_printf(
-		    "watchdog: %u VMX-preemption-timer ticks (TSC >> %llu) without an exit end "
-		    "the guest\n",
-		    v->watchdog_ticks, x->caps.misc & VMX_MISC_PREEMPT_TIMER_RATE_MASK);
 	}
 	return 0;
 }
@@ -595,7 +641,7 @@ static const enum exit_kind vmx_exit_kinds[] = {
     [EXIT_REASON_EPT_MISCONFIG] = VMEXIT_NPT_MISCONFIG,
     [EXIT_REASON_WBINVD] = VMEXIT_WBINVD,
     [EXIT_REASON_XSETBV] = VMEXIT_XSETBV,
-    [EXIT_REASON_PREEMPTION_TIMER] = VMEXIT_PREEMPTION_TIMER,
+    [EXIT_REASON_PREEMPTION_TIMER] = VMEXIT_WATCHDOG,
 };
 
 static void decode_exit(struct vm_exit *e)
@@ -643,23 +689,99 @@ static void decode_exit(struct vm_exit *e)
 	}
 }
 
+/* The host's part of an exit caused by an interrupt or an NMI: the
+ * interrupt is handled and EOIed here (irq_dispatch), the NMI noted and its
+ * blocking ended by an IRET (an exit caused by an NMI leaves NMIs blocked,
+ * SDM Vol. 3C "Updating Non-Register State").
+ * Returns true when the exit was the host's (the watchdog keeps counting). */
+static bool host_event(struct vmx_vcpu *x, struct vm_exit *e)
+{
+	if (e->kind == VMEXIT_EXTERNAL_INTERRUPT) {
+		if (x->ack_on_exit) {
+			const u32 info = (u32)vmread(VMCS_VM_EXIT_INTR_INFO);
+			e->host_vector = intr_info_vector(info);
+			irq_dispatch(e->host_vector);
+		} else {
+			/* Still pending in the APIC: taken through the IDT in the one
+			 * instruction STI leaves interruptible (SDM Vol. 2B, STI). */
+			__asm__ volatile("sti; nop; cli" ::: "memory");
+		}
+		return true;
+	}
+	if (e->kind == VMEXIT_EXCEPTION) {
+		const u32 info = (u32)vmread(VMCS_VM_EXIT_INTR_INFO);
+		if (intr_info_type(info) == INTR_TYPE_NMI) {
+			e->kind = VMEXIT_NMI;
+			irq_nmi(vmread(VMCS_GUEST_RIP), true);
+			irq_iret_to_self();
+			return true;
+		}
+		if (intr_info_vector(info) == VEC_MC)
+			e->kind = VMEXIT_MACHINE_CHECK;
+	}
+	return false;
+}
+
+/* An exit that interrupted the delivery of an event (an exception the core
+ * injected, say) records it in the IDT-vectoring information (SDM 28.2.4);
+ * after a host interrupt the guest resumes where it was, so the event is
+ * injected again, with its error code and, for software events, the
+ * instruction length (SDM 28.2.4 and 27.6.1 on VM-entry event injection).
+ * Bit 12 is undefined there and reserved in the injection field. */
+static bool redeliver_vectoring_event(void)
+{
+	const u32 info = (u32)vmread(VMCS_IDT_VECTORING_INFO);
+	if (!(info & INTR_INFO_VALID))
+		return false;
+	if (info & INTR_INFO_DELIVER_ERROR_CODE)
+		vmwrite(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, vmread(VMCS_IDT_VECTORING_ERROR_CODE));
+	vmwrite(VMCS_VM_ENTRY_INSTRUCTION_LEN, vmread(VMCS_VM_EXIT_INSTRUCTION_LEN));
+	vmwrite(VMCS_VM_ENTRY_INTR_INFO, info & ~(u32)INTR_INFO_RESERVED_MASK);
+	return true;
+}
+
 static int vmx_run(struct vcpu *v, struct vm_exit *e)
 {
 	struct vmx_vcpu *x = v->arch;
-	int rc = vmx_enter(&v->regs, x->launched);
-	if (rc) {
-		memset(e, 0, sizeof(*e));
-		e->kind = VMEXIT_ENTRY_FAIL;
-		e->entry_fail_reason = rc == 2 ? (u32)vmread(VMCS_VM_INSTRUCTION_ERROR) : 0;
-		con_printf("FAIL: vm-entry: %s failed: %s, VM-instruction error %u (%s)\n",
-		           x->launched ? "VMRESUME" : "VMLAUNCH",
-		           rc == 2 ? "VMfailValid" : "VMfailInvalid", e->entry_fail_reason,
-		           rc == 2 ? vmx_insn_error_name(e->entry_fail_reason) : "no current VMCS");
-		return -1;
+	for (;;) {
+		if (x->preempt_watchdog)
+			vmwrite(VMCS_PREEMPTION_TIMER_VALUE,
+			        watchdog_preempt_ticks(v->wd.left, x->preempt_rate));
+		irq_timer_arm(0); /* the host tick, if any */
+		irq_test_before_entry(false);
+		const u64 t0 = tsc_read();
+		int rc = vmx_enter(&v->regs, x->launched);
+		const u64 t1 = tsc_read();
+		/* SDM 28.5.2: the exit loaded GDTR and IDTR bases from the host-state
+		 * area with limits of 0xFFFF; the tables are shorter. */
+		desc_reload_limits();
+		if (rc) {
+			memset(e, 0, sizeof(*e));
+			e->kind = VMEXIT_ENTRY_FAIL;
+			e->entry_fail_reason = rc == 2 ? (u32)vmread(VMCS_VM_INSTRUCTION_ERROR) : 0;
+			con_printf("FAIL: vm-entry: %s failed: %s, VM-instruction error %u (%s)\n",
+			           x->launched ? "VMRESUME" : "VMLAUNCH",
+			           rc == 2 ? "VMfailValid" : "VMfailInvalid", e->entry_fail_reason,
+			           rc == 2 ? vmx_insn_error_name(e->entry_fail_reason)
+			                   : "no current VMCS");
+			return -1;
+		}
+		x->launched = true;
+		decode_exit(e);
+		/* An expiry of the preemption timer before the budget is spent (a
+		 * budget longer than the 32-bit timer) is the watchdog's own. */
+		const bool timer = e->kind == VMEXIT_WATCHDOG;
+		const bool host = host_event(x, e) || timer;
+		if (host)
+			e->event_redelivered = redeliver_vectoring_event();
+		if (watchdog_account(&v->wd, t1 - t0, host)) {
+			e->kind = VMEXIT_WATCHDOG;
+			e->qualification = v->wd.ran;
+			return 0;
+		}
+		if (!timer)
+			return 0;
 	}
-	x->launched = true;
-	decode_exit(e);
-	return 0;
 }
 
 /* The guest completed the instruction that exited: advance RIP, and end
@@ -941,6 +1063,7 @@ void vmx_selftest_entry_checks(struct report *rep, const struct vmx_caps *caps)
 
 const struct vcpu_ops vmx_vcpu_ops = {
     .name = "vmx",
+    .watchdog_timer = "VMX-preemption timer",
     .nested_fault_name = "EPT violation",
     .nested_format = NESTED_FORMAT_EPT,
     .create = vmx_create,

@@ -4,6 +4,7 @@
 #include "hv/mem/phys.h"
 #include "lib/bits.h"
 #include "lib/mem.h"
+#include "lib/x86/zero.h"
 
 void balloon_init(struct balloon *b)
 {
@@ -108,8 +109,9 @@ enum balloon_err balloon_out(struct balloon *b, struct gmap *g, struct frame_all
 		for (u64 off = 0; off < bytes; off += PAGE_SIZE_4K) {
 			u64 hpa;
 			gmap_lookup(g, gpa + off, &hpa);
-			/* What the guest left there is not the next owner's business. */
-			memset(phys_to_virt(hpa), 0, PAGE_SIZE_4K);
+			/* What the guest left there is not the next owner's business; a page it
+			 * never wrote costs a read (lib/x86/zero.h). */
+			zero_range(phys_to_virt(hpa), PAGE_SIZE_4K);
 			if (frame_free(fa, hpa) == FRAME_OK)
 				freed++;
 		}
@@ -178,7 +180,7 @@ enum balloon_err balloon_in(struct balloon *b, struct gmap *g, struct frame_allo
 			undo_in(&saved, g, fa, ent, i);
 			return BALLOON_ERR_REGIONS_FULL;
 		}
-		memset(phys_to_virt(hpa), 0, bytes);
+		zero_range(phys_to_virt(hpa), bytes);
 	}
 	b->pending -= want;
 	b->taken_back += want;
@@ -186,9 +188,11 @@ enum balloon_err balloon_in(struct balloon *b, struct gmap *g, struct frame_allo
 	return BALLOON_OK;
 }
 
-enum balloon_err balloon_hotadd(struct balloon *b, struct gmap *g, struct frame_alloc *fa,
-                                u64 min_gpa, struct hv_mem_range *out, u64 *hpa_out)
+enum balloon_err balloon_hotadd_begin(const struct balloon *b, const struct gmap *g,
+                                      struct frame_alloc *fa, u64 min_gpa,
+                                      struct balloon_hotadd_job *j)
 {
+	memset(j, 0, sizeof(*j));
 	if (b->pending == 0)
 		return BALLOON_ERR_NO_PENDING;
 	u64 top = gmap_ram_top(g);
@@ -196,24 +200,75 @@ enum balloon_err balloon_hotadd(struct balloon *b, struct gmap *g, struct frame_
 	const u64 bytes = b->pending * PAGE_SIZE_4K;
 	if (gpa + bytes > GMAP_GPA_LIMIT)
 		return BALLOON_ERR_GPA_LIMIT;
-	u64 hpa;
-	if (frame_alloc_run(fa, b->pending, PAGE_SIZE_2M, &hpa) != FRAME_OK &&
-	    frame_alloc_run(fa, b->pending, PAGE_SIZE_4K, &hpa) != FRAME_OK)
+	/* The commit adds one region before it merges: the slot must be there. */
+	if (gmap_count(g) >= GMAP_MAX_REGIONS)
+		return BALLOON_ERR_REGIONS_FULL;
+	u64 hpa = 0, conflict;
+	/* First the host frames that continue the RAM at the top, so that the new range joins it
+	 * on one host run (above the PCI hole: all RAM above 4 GiB in one VMM segment); else any
+	 * run, 2 MiB-aligned where one is free. */
+	const struct gmap_region *last = g->count ? gmap_get(g, g->count - 1) : NULL;
+	enum frame_err ferr = FRAME_ERR_NO_MEMORY;
+	if (last && gmap_region_end(last) == gpa) {
+		hpa = last->hpa + last->size;
+		ferr = frame_claim_at(fa, hpa, b->pending, &conflict);
+	}
+	if (ferr != FRAME_OK)
+		ferr = frame_alloc_run(fa, b->pending, PAGE_SIZE_2M, &hpa);
+	if (ferr != FRAME_OK)
+		ferr = frame_alloc_run(fa, b->pending, PAGE_SIZE_4K, &hpa);
+	if (ferr != FRAME_OK)
 		return BALLOON_ERR_NO_MEMORY;
-	if (gmap_add_merge(g, gpa, bytes, hpa, GMAP_RAM, GMAP_PERM_RWX) != GMAP_OK) {
-		frame_free_run(fa, hpa, b->pending);
+	*j = (struct balloon_hotadd_job){.gpa = gpa, .bytes = bytes, .hpa = hpa, .active = true};
+	return BALLOON_OK;
+}
+
+bool balloon_hotadd_zero(struct balloon_hotadd_job *j, u64 max_bytes)
+{
+	u64 n = j->bytes - j->zeroed < max_bytes ? j->bytes - j->zeroed : max_bytes;
+	zero_range(phys_to_virt(j->hpa + j->zeroed), n);
+	j->zeroed += n;
+	j->steps++;
+	return j->zeroed == j->bytes;
+}
+
+enum balloon_err balloon_hotadd_commit(struct balloon *b, struct gmap *g, struct frame_alloc *fa,
+                                       struct balloon_hotadd_job *j, struct hv_mem_range *out)
+{
+	const u64 pages = j->bytes / PAGE_SIZE_4K;
+	j->active = false;
+	if (gmap_add_merge(g, j->gpa, j->bytes, j->hpa, GMAP_RAM, GMAP_PERM_RWX) != GMAP_OK) {
+		frame_free_run(fa, j->hpa, pages);
 		return BALLOON_ERR_REGIONS_FULL;
 	}
-	memset(phys_to_virt(hpa), 0, bytes);
-	b->hotadded += b->pending;
-	b->pending = 0;
+	b->hotadded += pages;
+	b->pending -= pages;
 	b->hotadds++;
-	b->last = (struct hv_mem_range){.gpa = gpa, .bytes = bytes};
-	b->last_hpa = hpa;
+	b->last = (struct hv_mem_range){.gpa = j->gpa, .bytes = j->bytes};
+	b->last_hpa = j->hpa;
 	*out = b->last;
-	if (hpa_out)
-		*hpa_out = hpa;
 	return BALLOON_OK;
+}
+
+void balloon_hotadd_abort(struct frame_alloc *fa, struct balloon_hotadd_job *j)
+{
+	if (j->active)
+		frame_free_run(fa, j->hpa, j->bytes / PAGE_SIZE_4K);
+	j->active = false;
+}
+
+enum balloon_err balloon_hotadd(struct balloon *b, struct gmap *g, struct frame_alloc *fa,
+                                u64 min_gpa, struct hv_mem_range *out, u64 *hpa_out)
+{
+	struct balloon_hotadd_job j;
+	enum balloon_err err = balloon_hotadd_begin(b, g, fa, min_gpa, &j);
+	if (err != BALLOON_OK)
+		return err;
+	balloon_hotadd_zero(&j, j.bytes);
+	err = balloon_hotadd_commit(b, g, fa, &j, out);
+	if (err == BALLOON_OK && hpa_out)
+		*hpa_out = j.hpa;
+	return err;
 }
 
 static const char *const balloon_err_names[] = {

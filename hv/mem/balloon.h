@@ -64,9 +64,30 @@ enum balloon_err balloon_in(struct balloon *b, struct gmap *g, struct frame_allo
                             const u64 *ent, unsigned n, struct balloon_range reserved, u64 *pages,
                             unsigned *bad);
 /* Hot-adds the pending pages as one range at the first 2 MiB-aligned gPA at or above both the
- * top of RAM and min_gpa, on one zeroed host run (2 MiB-aligned where one is free). */
+ * top of RAM and min_gpa, on one zeroed host run: the host frames right after those of the region
+ * at the top when the range starts where that region ends and they are free (the two then make
+ * one region, contiguous in gPA and hPA), else a run 2 MiB-aligned where one is free. */
 enum balloon_err balloon_hotadd(struct balloon *b, struct gmap *g, struct frame_alloc *fa,
                                 u64 min_gpa, struct hv_mem_range *out, u64 *hpa);
+
+/* The same in steps of bounded work (README "Bounded work per exit"): begin claims the host run
+ * and changes neither the map nor the balloon; each zero step zeroes at most max_bytes more of it
+ * (true when all of it is zero); commit puts it into the map and the balloon's counts (on
+ * BALLOON_ERR_REGIONS_FULL the frames go back); abort gives the frames back with nothing
+ * changed. A job is active from begin to commit or abort. */
+struct balloon_hotadd_job {
+	u64 gpa, bytes, hpa;
+	u64 zeroed; /* bytes from hpa on */
+	u64 steps;  /* zero steps done */
+	bool active;
+};
+enum balloon_err balloon_hotadd_begin(const struct balloon *b, const struct gmap *g,
+                                      struct frame_alloc *fa, u64 min_gpa,
+                                      struct balloon_hotadd_job *j);
+bool balloon_hotadd_zero(struct balloon_hotadd_job *j, u64 max_bytes);
+enum balloon_err balloon_hotadd_commit(struct balloon *b, struct gmap *g, struct frame_alloc *fa,
+                                       struct balloon_hotadd_job *j, struct hv_mem_range *out);
+void balloon_hotadd_abort(struct frame_alloc *fa, struct balloon_hotadd_job *j);
 
 /* The entry's gPA and size. */
 static inline u64 balloon_entry_gpa(u64 e)

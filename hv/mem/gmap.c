@@ -450,3 +450,59 @@ enum gmap_err gmap_add_merge(struct gmap *g, u64 gpa, u64 size, u64 hpa, enum gm
 	*g = tmp;
 	return GMAP_OK;
 }
+
+void gmap_layout_ram(u64 ram, bool io_hole, struct gmap_layout *l)
+{
+	memset(l, 0, sizeof(*l));
+	if (!io_hole || ram <= GMAP_IO_HOLE_START) {
+		l->runs = 1;
+		l->run[0].gpa = 0;
+		l->run[0].size = ram;
+		return;
+	}
+	l->runs = 2;
+	l->run[0].gpa = 0;
+	l->run[0].size = GMAP_IO_HOLE_START;
+	l->run[1].gpa = GMAP_IO_HOLE_END;
+	l->run[1].size = ram - GMAP_IO_HOLE_START;
+	l->hole_lo = GMAP_IO_HOLE_START;
+	l->hole_hi = GMAP_IO_HOLE_END;
+}
+
+enum gmap_err gmap_add_layout(struct gmap *g, const struct gmap_layout *l, u64 hpa)
+{
+	static struct gmap saved; /* too large for the hypervisor's stack */
+	saved = *g;
+	u64 off = 0;
+	for (unsigned i = 0; i < l->runs; i++) {
+		enum gmap_err err =
+		    gmap_add(g, l->run[i].gpa, l->run[i].size, hpa + off, GMAP_RAM, GMAP_PERM_RWX);
+		if (err != GMAP_OK) {
+			*g = saved;
+			return err;
+		}
+		off += l->run[i].size;
+	}
+	return GMAP_OK;
+}
+
+bool gmap_ram_contiguous_from(const struct gmap *g, u64 gpa, u64 *hpa)
+{
+	unsigned i = 0;
+	while (i < g->count && g->r[i].gpa < gpa)
+		i++;
+	if (i == g->count || g->r[i].gpa != gpa)
+		return false;
+	const unsigned first = i;
+	u64 next_gpa = gpa, next_hpa = g->r[i].hpa;
+	for (; i < g->count; i++) {
+		const struct gmap_region *r = &g->r[i];
+		if (r->type != GMAP_RAM || r->gpa != next_gpa || r->hpa != next_hpa)
+			return false;
+		next_gpa = gmap_region_end(r);
+		next_hpa = r->hpa + r->size;
+	}
+	if (hpa)
+		*hpa = g->r[first].hpa;
+	return true;
+}

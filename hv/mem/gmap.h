@@ -172,4 +172,35 @@ void gmap_coalesce(struct gmap *g);
  * false when no region holds it. */
 bool gmap_gpa_of_hpa(const struct gmap *g, u64 hpa, u64 *gpa);
 
+/* The PCI hole (DESIGN.md "Memory management"). A PC's chipset decodes a range of physical
+ * addresses below 4 GiB to PCI memory-mapped I/O, so the RAM that would lie there appears above
+ * 4 GiB instead; QEMU's i440fx machine, for one, keeps RAM below 3 GiB once a guest has more and
+ * puts the rest at 4 GiB. A guest of more than GMAP_IO_HOLE_START bytes gets the same shape: RAM
+ * [0, 3 GiB), the hole [3 GiB, 4 GiB) which is never RAM, and RAM [4 GiB, 4 GiB + the rest). */
+#define GMAP_IO_HOLE_START (3 * GiB)
+#define GMAP_IO_HOLE_END   (4 * GiB)
+
+#define GMAP_LAYOUT_MAX_RUNS 2
+
+/* Where `ram` bytes of guest RAM on one host run go in guest-physical space: run[i] is
+ * [gpa, gpa + size), backed by the host run's bytes in order (run 0 from its start, run 1 right
+ * after run 0's bytes). hole_lo == hole_hi when there is no hole. */
+struct gmap_layout {
+	unsigned runs;
+	struct {
+		u64 gpa, size;
+	} run[GMAP_LAYOUT_MAX_RUNS];
+	u64 hole_lo, hole_hi;
+};
+
+/* One run [0, ram) when !io_hole or ram <= GMAP_IO_HOLE_START; else [0, 3 GiB) and
+ * [4 GiB, 4 GiB + ram - 3 GiB) with the hole [3 GiB, 4 GiB) between. */
+void gmap_layout_ram(u64 ram, bool io_hole, struct gmap_layout *l);
+/* Adds the layout's runs as RAM (RWX) on the host run at hpa; all or nothing. */
+enum gmap_err gmap_add_layout(struct gmap *g, const struct gmap_layout *l, u64 hpa);
+/* Whether RAM covers [gpa, gmap_ram_top) with no gPA hole on one contiguous host run (what one
+ * VMM segment over that range needs); the hPA behind gpa in *hpa (may be NULL). False when gpa is
+ * not the start of a region. */
+bool gmap_ram_contiguous_from(const struct gmap *g, u64 gpa, u64 *hpa);
+
 #endif

@@ -382,9 +382,37 @@ static void handle_entry_fail(struct vm *vm, const struct vm_exit *e)
 
 static void handle_watchdog(struct vm *vm, const struct vm_exit *e)
 {
+	vm_stop(vm,
+	        "watchdog: the guest ran %llu TSC cycles without an exit other than a host "
+	        "interrupt (%s; budget watchdog=%llu TSC cycles)",
+	        e->qualification, vm->vcpu.ops->watchdog_timer, vm->vcpu.wd.budget);
+}
+
+/* A host interrupt taken in guest mode: the backend handled and EOIed it;
+ * the guest resumes where it was (the exit is counted by vm_handle_exit). */
+static void handle_host_interrupt(struct vm *vm, const struct vm_exit *e)
+{
+	vm->host_redelivered += e->event_redelivered;
+}
+
+/* An NMI in guest mode is the host's (a watchdog or a hardware error): the
+ * backend reported it. segvisor gives its guests no NMI source, so none is
+ * re-injected. */
+static void handle_nmi(struct vm *vm, const struct vm_exit *e)
+{
+	vm->host_redelivered += e->event_redelivered;
+}
+
+/* A machine check in guest mode (SDM Vol. 3B, 17; APM Vol. 2, 9): the
+ * hardware reported an error the guest's state may depend on; the guest is
+ * stopped with the report. */
+static void handle_machine_check(struct vm *vm, const struct vm_exit *e)
+{
 	(void)e;
-	vm_stop(vm, "watchdog: the guest ran %u VMX-preemption-timer ticks without an exit",
-	        vm->vcpu.watchdog_ticks);
+	vm_stop(vm,
+	        "machine check (#MC) in guest mode at guest rip 0x%llx: taken by the host, "
+	        "the guest is stopped",
+	        vcpu_arch_rip(&vm->vcpu));
 }
 
 static void handle_unexpected(struct vm *vm, const struct vm_exit *e)
@@ -409,7 +437,10 @@ static const exit_handler_fn exit_handlers[VMEXIT_KIND_COUNT] = {
     [VMEXIT_NPT_MISCONFIG] = handle_npt_misconfig,
     [VMEXIT_TRIPLE_FAULT] = handle_triple_fault,
     [VMEXIT_ENTRY_FAIL] = handle_entry_fail,
-    [VMEXIT_PREEMPTION_TIMER] = handle_watchdog,
+    [VMEXIT_WATCHDOG] = handle_watchdog,
+    [VMEXIT_EXTERNAL_INTERRUPT] = handle_host_interrupt,
+    [VMEXIT_NMI] = handle_nmi,
+    [VMEXIT_MACHINE_CHECK] = handle_machine_check,
 };
 
 void vm_handle_exit(struct vm *vm, const struct vm_exit *e)
@@ -446,10 +477,11 @@ const char *exit_kind_name(enum exit_kind k)
 	    [VMEXIT_NPF] = "nested-page-fault",
 	    [VMEXIT_NPT_MISCONFIG] = "nested-misconfig",
 	    [VMEXIT_XSETBV] = "xsetbv",
-	    [VMEXIT_PREEMPTION_TIMER] = "preemption-timer",
+	    [VMEXIT_WATCHDOG] = "watchdog",
 	    [VMEXIT_INTR_WINDOW] = "interrupt-window",
 	    [VMEXIT_NMI] = "nmi",
 	    [VMEXIT_TIMER] = "timer",
+	    [VMEXIT_MACHINE_CHECK] = "machine-check",
 	};
 	return NAME_IN(names, k, "?");
 }

@@ -142,10 +142,10 @@ static s64 hc_balloon_in(struct vm *vm, u64 list, u64 count, u64 a2, u64 *out)
 
 static s64 hc_hotadd(struct vm *vm, u64 range, u64 a1, u64 a2, u64 *out)
 {
-	(void)a1, (void)a2;
+	(void)a1;
 	if (vmfeat_busy(vm))
 		return HC_EINVAL; /* the memory map must not move under them */
-	return vmmem_hotadd(vm, range, out);
+	return vmmem_hotadd(vm, range, a2, out);
 }
 
 static s64 hc_mem_stats(struct vm *vm, u64 gpa, u64 len, u64 a2, u64 *out)

@@ -71,6 +71,37 @@ enum mbhdr_err mbhdr_find(const void *image, u64 size, u32 supported, struct mbh
 	return MBHDR_OK;
 }
 
+enum mbhdr_err mbhdr_load(const struct mbhdr_info *mh, u64 image_size, struct mbhdr_load *out)
+{
+	const struct mbhdr_fields *h = &mh->hdr;
+
+	memset(out, 0, sizeof(*out));
+	if (!mh->has_addresses || !addresses_valid(h, mh->offset))
+		return MBHDR_ERR_BAD_ADDRESSES;
+	/* addresses_valid: header_addr - load_addr <= offset, so this does not wrap. */
+	out->file_offset = mh->offset - (u64)(h->header_addr - h->load_addr);
+	out->load_addr = h->load_addr;
+	if (h->load_end_addr) {
+		out->file_size = (u64)h->load_end_addr - h->load_addr;
+		if (out->file_size > image_size - out->file_offset)
+			return MBHDR_ERR_LOAD_PAST_FILE;
+	} else {
+		out->file_size = image_size - out->file_offset;
+	}
+	out->mem_size = out->file_size;
+	if (h->bss_end_addr) {
+		if (h->bss_end_addr < out->load_addr + out->file_size)
+			return MBHDR_ERR_BAD_ADDRESSES;
+		out->mem_size = (u64)h->bss_end_addr - h->load_addr;
+	}
+	if (out->load_addr + out->mem_size > MBHDR_ADDR_LIMIT)
+		return MBHDR_ERR_LOAD_WRAPS;
+	out->entry = h->entry_addr;
+	if (out->entry < out->load_addr || out->entry - out->load_addr >= out->file_size)
+		return MBHDR_ERR_ENTRY_OUTSIDE;
+	return MBHDR_OK;
+}
+
 const char *mbhdr_strerror(enum mbhdr_err err)
 {
 	static const char *const names[MBHDR_ERR_COUNT] = {
@@ -80,6 +111,10 @@ const char *mbhdr_strerror(enum mbhdr_err err)
 	    [MBHDR_ERR_TRUNCATED] = "Multiboot header truncated",
 	    [MBHDR_ERR_UNSUPPORTED_FLAGS] = "Multiboot header requires unsupported features",
 	    [MBHDR_ERR_BAD_ADDRESSES] = "Multiboot header address fields inconsistent",
+	    [MBHDR_ERR_LOAD_PAST_FILE] =
+	        "Multiboot header address fields load past the end of the file",
+	    [MBHDR_ERR_LOAD_WRAPS] = "Multiboot header address fields load past 4 GiB",
+	    [MBHDR_ERR_ENTRY_OUTSIDE] = "Multiboot header entry_addr outside the loaded file bytes",
 	};
 	return NAME_IN(names, err, "unknown Multiboot header error");
 }

@@ -12,6 +12,7 @@
 /* MB_HEADER_MAGIC, MB_HDR_PAGE_ALIGN and MB_HDR_MEMORY_INFO come from lib/multiboot.h. */
 #define MBHDR_SEARCH_LIMIT 8192
 #define MBHDR_ALIGN        4
+#define MBHDR_ADDR_LIMIT   (1ULL << 32) /* the address fields are 32 bits */
 
 /* Header flags (spec 3.1.2) beyond those multiboot.h names. */
 #define MBHDR_FLAG_VIDEO_MODE  BIT(2)  /* video mode table fields valid */
@@ -46,6 +47,9 @@ enum mbhdr_err {
 	MBHDR_ERR_TRUNCATED,         /* flagged fields run past the image or the search limit */
 	MBHDR_ERR_UNSUPPORTED_FLAGS, /* a required flag (bits 0-15) the loader does not support */
 	MBHDR_ERR_BAD_ADDRESSES,     /* inconsistent address fields (flag 16) */
+	MBHDR_ERR_LOAD_PAST_FILE,    /* (mbhdr_load) the fields load bytes past the file's end */
+	MBHDR_ERR_LOAD_WRAPS,        /* (mbhdr_load) the loaded range passes 4 GiB */
+	MBHDR_ERR_ENTRY_OUTSIDE,     /* (mbhdr_load) entry_addr not in the loaded file bytes */
 	MBHDR_ERR_COUNT,
 };
 
@@ -62,5 +66,17 @@ struct mbhdr_info {
  * mode on a serial-only loader). Fills *out as far as the header was parsed. */
 enum mbhdr_err mbhdr_find(const void *image, u64 size, u32 supported, struct mbhdr_info *out);
 const char *mbhdr_strerror(enum mbhdr_err err);
+
+/* The image as its address fields (flag 16, spec 3.1.3) describe it: the file bytes
+ * [file_offset, +file_size) at load_addr, zeros after them to load_addr + mem_size, entered at
+ * entry. file_offset is the header's offset less (header_addr - load_addr); load_end_addr 0 means
+ * the rest of the file, bss_end_addr 0 no bss. A loader uses these instead of the executable's
+ * own headers when the flag is set, whatever the file's format. */
+struct mbhdr_load {
+	u64 file_offset, file_size, mem_size;
+	u64 load_addr;
+	u64 entry;
+};
+enum mbhdr_err mbhdr_load(const struct mbhdr_info *mh, u64 image_size, struct mbhdr_load *out);
 
 #endif

@@ -5,6 +5,7 @@
 
 #include "arch/x86/cpu.h"
 #include "arch/x86/crash.h"
+#include "arch/x86/irq.h"
 #include "arch/x86/tsc.h"
 #include "hv/mem/phys.h"
 #include "lib/bits.h"
@@ -57,19 +58,28 @@ static u64 zero_gpa_range(const struct vm *vm, u64 gpa, u64 len)
 	return written;
 }
 
-/* Zeroes guest RAM, saying how far it is on long runs and how fast it was. */
+/* Zeroes guest RAM (every region of the memory map: the PCI hole is none of them), saying how far
+ * it is on long runs and how fast it was. */
 static void zero_guest_ram(const struct vm *vm)
 {
-	const u64 size = vm->params.guest_ram;
+	const u64 size = gmap_ram_bytes(&vm->gmap);
 	const u64 tsc_hz = vm->tsc_hz;
 	u64 written = 0, done = 0, last_bytes = 0;
 	char a[24], b[24];
 
 	const u64 t0 = tsc_read();
 	u64 last = t0;
+	const struct gmap_region *r = &vm->gmap.r[0];
+	u64 at = r->gpa;
 	while (done < size) {
-		u64 chunk = size - done < ZERO_CHUNK ? size - done : ZERO_CHUNK;
-		written += zero_gpa_range(vm, done, chunk);
+		if (at == gmap_region_end(r)) {
+			r++;
+			at = r->gpa;
+		}
+		u64 left = gmap_region_end(r) - at;
+		u64 chunk = left < ZERO_CHUNK ? left : ZERO_CHUNK;
+		written += zero_gpa_range(vm, at, chunk);
+		at += chunk;
 		done += chunk;
 		u64 now = tsc_read();
 		bool due = tsc_hz ? now - last >= ZERO_PROGRESS_S * tsc_hz
@@ -172,7 +182,8 @@ int vm_create(struct vm *vm, const struct vm_params *params, struct frame_alloc 
 	vm->cpu_max_page = cpu_max_page;
 	vm->vcpu.nested_ad = ept_ad;
 	vm->vcpu.entry_test = cfg->entry_test;
-	vm->vcpu.watchdog_ticks = cfg->watchdog;
+	watchdog_init(&vm->vcpu.wd, cfg->watchdog);
+	vm->vcpu.host_tick_ms = cfg->host_tick_ms;
 	vm->ept_max_page = cfg->ept_page;
 	if (vm->ept_max_page > cpu_max_page) {
 		con_printf("ept: ept_page asks for %llu KiB leaves, more than this CPU supports; "
@@ -202,6 +213,19 @@ int vm_create(struct vm *vm, const struct vm_params *params, struct frame_alloc 
 		if (aligns[i] <= cfg->guest_ram)
 			ferr = frame_alloc_run(fa, frames, aligns[i], &vm->ram_hpa);
 	vm->ram_contiguous = ferr == FRAME_OK;
+	/* The PCI hole: RAM around it, on the one host run (scattered runs are laid out from gPA 0
+	 * without a hole, hv/vm/compact_vm.c). */
+	struct gmap_layout lay;
+	gmap_layout_ram(cfg->guest_ram, cfg->io_hole, &lay);
+	vm->io_hole = (struct balloon_range){lay.hole_lo, lay.hole_hi};
+	if (ferr != FRAME_OK && lay.hole_hi) {
+		con_printf(
+		    "FAIL: guest-ram: io_hole=on needs guest RAM on one contiguous host run of "
+		    "%llu MiB and none is free (%s); RAM around the PCI hole on scattered host "
+		    "runs is not built (io_hole=off lays the RAM out from gPA 0)\n",
+		    cfg->guest_ram / MiB, frame_strerror(ferr));
+		return -1;
+	}
 	if (ferr != FRAME_OK && !cfg->guest_ram_at) {
 		ferr = vm_place_scattered(vm, frames);
 		if (ferr != FRAME_OK && ferr != FRAME_ERR_NO_MEMORY)
@@ -221,9 +245,8 @@ int vm_create(struct vm *vm, const struct vm_params *params, struct frame_alloc 
 			con_printf("no frame is free)\n");
 		return -1;
 	}
-	enum gmap_err gerr = vm->ram_contiguous ? gmap_add(&vm->gmap, 0, cfg->guest_ram,
-	                                                   vm->ram_hpa, GMAP_RAM, GMAP_PERM_RWX)
-	                                        : GMAP_OK;
+	enum gmap_err gerr =
+	    vm->ram_contiguous ? gmap_add_layout(&vm->gmap, &lay, vm->ram_hpa) : GMAP_OK;
 	if (gerr != GMAP_OK) {
 		con_printf("FAIL: guest-ram: %s\n", gmap_strerror(gerr));
 		return -1;
@@ -231,16 +254,23 @@ int vm_create(struct vm *vm, const struct vm_params *params, struct frame_alloc 
 	const struct platform_config pc = {
 	    .ram_bytes = cfg->guest_ram, .console = platform_console, .console_ctx = vm};
 	platform_init(&vm->platform, &pc);
-	if (vm->ram_contiguous)
-		con_printf("guest: RAM gPA [0x0, 0x%llx) at hPA [0x%llx, 0x%llx)\n", cfg->guest_ram,
-		           vm->ram_hpa, vm->ram_hpa + cfg->guest_ram);
+	u64 run_off = 0;
+	for (unsigned i = 0; vm->ram_contiguous && i < lay.runs; run_off += lay.run[i++].size)
+		con_printf("guest: RAM gPA [0x%llx, 0x%llx) at hPA [0x%llx, 0x%llx)\n",
+		           lay.run[i].gpa, lay.run[i].gpa + lay.run[i].size, vm->ram_hpa + run_off,
+		           vm->ram_hpa + run_off + lay.run[i].size);
+	if (lay.hole_hi)
+		con_printf("guest: PCI hole gPA [0x%llx, 0x%llx): not RAM (io_hole=on, guest RAM "
+		           "above %llu MiB)\n",
+		           lay.hole_lo, lay.hole_hi, GMAP_IO_HOLE_START / MiB);
 	if (cfg->dirty_ram) {
 		/* The first word of a page is where zero_range starts writing, so
 		 * this makes it write every byte of guest RAM, as on memory a
 		 * previous tenant used. */
-		for (u64 off = 0, hpa; off < cfg->guest_ram; off += PAGE_SIZE_4K)
-			if (gmap_lookup(&vm->gmap, off, &hpa))
-				phys_write64(hpa, DIRTY_RAM_PATTERN);
+		const struct gmap_region *r;
+		gmap_for_each_region (&vm->gmap, r)
+			for (u64 off = 0; off < r->size; off += PAGE_SIZE_4K)
+				phys_write64(r->hpa + off, DIRTY_RAM_PATTERN);
 		con_printf(
 		    "guest: dirty_ram: a word written into each of %llu pages first (test only)\n",
 		    cfg->guest_ram / PAGE_SIZE_4K);
@@ -248,9 +278,10 @@ int vm_create(struct vm *vm, const struct vm_params *params, struct frame_alloc 
 	vm->tsc_hz = tsc_hz_from_pit(TSC_CALIBRATE_MS);
 	zero_guest_ram(vm);
 
-	/* The VMM segment: all of guest RAM, one base-bound check away. */
+	/* The VMM segment: all of guest RAM, one base-bound check away; with the PCI hole, the RAM
+	 * below it (self-ballooning moves it above, hv/vm/vmmem.c, to make one run there). */
 	if (vm->ram_contiguous)
-		segment_set(&vm->vmm_seg, 0, cfg->guest_ram, vm->ram_hpa);
+		segment_set(&vm->vmm_seg, 0, lay.run[0].size, vm->ram_hpa);
 	else
 		segment_disable(&vm->vmm_seg); /* until compaction makes one run */
 	enum bloom_err berr = bloom_init(&vm->escape, cfg->bloom_bits, cfg->bloom_hashes);
@@ -406,6 +437,8 @@ void vm_run(struct vm *vm)
 	struct vm_exit e;
 	vm->state = VM_RUNNING;
 	vm_crash_test(vm, CRASH_AT_RUN);
+	irq_test_set((enum irq_test)vm->params.irq_test);
+	const u64 start = tsc_read();
 	while (vm->state == VM_RUNNING) {
 		if (vcpu_arch_run(&vm->vcpu, &e)) {
 			vm_stop(vm, "VM entry failed");
@@ -416,13 +449,22 @@ void vm_run(struct vm *vm)
 		vm_handle_exit(vm, &e);
 		exit_timed(vm, &e, nr, tsc_read() - t0);
 	}
+	vm->run_cycles = tsc_read() - start;
+	irq_timer_stop();
 	if (vm->line_len)
 		line_flush(vm);
 }
 
-/* One RESULT line of exit counts by reason (kind=exits), then the ports. */
+/* One RESULT line of exit counts by reason (kind=exits) with the host
+ * interrupts, then the ports. */
 void vm_report(struct vm *vm)
 {
+	/* Host interrupts taken in guest mode: the exits they caused, and the
+	 * host's own count by vector class (arch/x86/irq.h). */
+	const struct irq_counts *hc = irq_counts();
+	/* host_tick=: the periods that fit in the run (whole ones). */
+	const u64 expected_ticks =
+	    irq_host_tick_period() ? vm->run_cycles / irq_host_tick_period() : 0;
 	char buf[768];
 	int n = fmt_snprintf(buf, sizeof(buf), "RESULT kind=exits source=hypervisor total=%llu",
 	                     vm->exits_total);
@@ -433,13 +475,20 @@ void vm_report(struct vm *vm)
 	con_printf("%s hypercalls=%llu hypercall_errors=%llu unknown_hypercalls=%llu "
 	           "msr_refused=%llu hypercall_steps=%llu replay_steps=%llu replay_step_entries=%u "
 	           "max_replay_step_cycles=%llu max_replay_step_us=%llu max_exit_cycles=%llu "
-	           "max_exit_us=%llu max_exit_reason=%s max_exit_hypercall=%s tsc_hz=%llu\n",
+	           "max_exit_us=%llu max_exit_reason=%s max_exit_hypercall=%s tsc_hz=%llu "
+	           "host_interrupts=%llu host_nmis=%llu host_timer_interrupts=%llu host_ticks=%llu "
+	           "host_spurious=%llu host_unexpected=%llu run_us=%llu host_tick_expected=%llu "
+	           "host_tick_pct=%llu host_redelivered=%llu\n",
 	           buf, vm->hypercalls, vm->hypercall_errors, vm->unknown_hypercalls,
 	           vm->msr_refused, vm->hypercall_steps, vm->replay_steps, HC_TRACE_STEP,
 	           vm->replay_step_max_cycles, microseconds(vm->replay_step_max_cycles, vm->tsc_hz),
 	           vm->max_exit_cycles, microseconds(vm->max_exit_cycles, vm->tsc_hz),
 	           vm->exits_total ? vcpu_arch_exit_name(&vm->vcpu, vm->max_exit_raw) : "none",
-	           hypercall_name(vm->max_exit_nr), vm->tsc_hz);
+	           hypercall_name(vm->max_exit_nr), vm->tsc_hz,
+	           vm->exits_by_kind[VMEXIT_EXTERNAL_INTERRUPT], vm->exits_by_kind[VMEXIT_NMI],
+	           hc->timer, hc->ticks, hc->spurious, hc->unexpected,
+	           microseconds(vm->run_cycles, vm->tsc_hz), expected_ticks,
+	           expected_ticks ? hc->ticks * 100 / expected_ticks : 0, vm->host_redelivered);
 	/* The longest exit of each hypercall: a mode switch rebuilds the nested
 	 * table, a measurement's first step verifies the guest segment. */
 	for (unsigned nr = 0; nr < HC_COUNT; nr++)

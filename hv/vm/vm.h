@@ -47,8 +47,10 @@ struct vm_params {
 	u32 bloom_bits, bloom_hashes; /* the escape filter */
 	struct opt_u64_list badpages; /* host frames (hPA) with hard faults */
 	const char *entry_test;       /* test only: a backend rule to break at entry, "" none */
-	u32 watchdog;                 /* preemption-timer ticks without an exit; 0 off */
+	u64 watchdog;                 /* TSC cycles of guest time (arch/x86/watchdog.h); 0 off */
+	u32 host_tick_ms;             /* a host LAPIC timer tick while the guest runs; 0 off */
 	bool dirty_ram;               /* test only: dirty every page before zeroing */
+	bool io_hole;                 /* the PCI hole below 4 GiB when guest_ram > 3 GiB */
 	u64 host_fragment;            /* hv/mem/frame.h frame_fragment(): every, 0 off */
 	u64 host_fragment_seed;
 	bool host_fragment_pin; /* the other tenants' chunks are unmovable */
@@ -57,6 +59,7 @@ struct vm_params {
 	bool pwc, ntlb, npwc;
 	u32 seg_fill;   /* enum seg_fill */
 	u32 crash_test; /* test only: enum crash_kind (arch/x86/crash.h), CRASH_NONE off */
+	u32 irq_test;   /* test only: enum irq_test (arch/x86/irq.h), IRQ_TEST_NONE off */
 	u32 crash_at;   /* test only: enum crash_at */
 };
 
@@ -92,6 +95,8 @@ struct vm {
 	u64 hc_resume_rdx;   /* and the RDX it handed out */
 	/* Time in the hypervisor per exit, from the exit to the next entry. */
 	u64 tsc_hz;                  /* measured against the PIT at start; 0 unknown */
+	u64 run_cycles;              /* TSC cycles from the first entry to the guest's end */
+	u64 host_redelivered;        /* host-interrupt exits that interrupted an event's delivery */
 	u64 max_exit_cycles;         /* the longest exit */
 	u32 max_exit_raw;            /* its raw exit reason */
 	u64 max_exit_nr;             /* its hypercall number, if it was one */
@@ -159,6 +164,8 @@ struct vm {
 	u64 vmmfeat_hashes;           /* HC_VMM_HASH calls served */
 	u64 vmmfeat_map_escapes;      /* escapes they added to the memory map, never reset */
 	u64 vmmfeat_model_mismatches; /* model hPAs that disagreed with the hypervisor's view */
+	struct balloon_hotadd_job hotadd; /* the hot-add under way, if active */
+	u64 hotadd_range;                 /* its guest's struct hv_mem_range */
 };
 
 /* hv/vm/modes.c: modes, segments and escaped pages */
@@ -186,7 +193,9 @@ int dseg_rebuild(struct vm *vm);
 /* hv/vm/vmmem.c: ballooning, hot-add, sharing and swapping as the guest sees them */
 s64 vmmem_balloon_out(struct vm *vm, u64 list, u64 count, u64 *out);
 s64 vmmem_balloon_in(struct vm *vm, u64 list, u64 count, u64 *out);
-s64 vmmem_hotadd(struct vm *vm, u64 range_gpa, u64 *out);
+/* In steps of VMMEM_HOTADD_STEP bytes zeroed (VM_HC_RESUME, *out the step cookie RDX brings). */
+#define VMMEM_HOTADD_STEP (64 * MiB)
+s64 vmmem_hotadd(struct vm *vm, u64 range_gpa, u64 rdx, u64 *out);
 s64 vmmem_stats(struct vm *vm, u64 gpa, u64 len);
 /* RESULT kind=balloon (and the other features' lines) when the guest used them. */
 void vmmem_report(const struct vm *vm);
@@ -237,13 +246,6 @@ s64 hypercall_dispatch(struct vm *vm, u64 nr, u64 a0, u64 a1, u64 a2, u64 *out);
 /* "trace-replay" and the like; "none" for a number without a call. */
 const char *hypercall_name(u64 nr);
 
-/* hv/vm/loader.c: Multiboot v1 guest start. loader_check validates a kernel
- * image for a guest of ram bytes and prints what it found, or puts why it
- * was rejected into why; loader_load puts a checked image into the VM. */
-struct elf_image;
-int loader_check(const void *image, u64 size, u64 ram, struct elf_image *elf, char *why,
-                 size_t why_size);
-int loader_load(struct vm *vm, const void *image, const struct elf_image *elf, const char *cmdline,
-                struct vcpu_start *start);
+/* hv/vm/loader.c: Multiboot v1 guest start: hv/vm/loader.h. */
 
 #endif

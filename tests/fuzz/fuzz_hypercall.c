@@ -274,12 +274,16 @@ static void hypercall(struct fuzz_in *in)
 	while (status == VM_HC_RESUME && !(fuzz_u8(in) == 0xff)) {
 		/* The continuation lives in the hypervisor; RDX only says "resume"
 		 * in bits a 32-bit guest keeps (lib/hvcall.h). */
-		FUZZ_CHECK(out >> 32 == 0 && (out & TRACE_RESUME), "resume RDX 0x%llx", out);
+		FUZZ_CHECK(out >> 32 == 0 &&
+		               ((out & TRACE_RESUME) || nr == HC_HOTADD || nr == HC_SET_MODE),
+		           "resume RDX 0x%llx", out);
 		a2 = out;
 		status = hypercall_dispatch(vm, nr, a0, a1, a2, &out);
 	}
 	if (status == VM_HC_RESUME) {
-		FUZZ_CHECK(nr == HC_TRACE_REPLAY || nr == HC_SHARE_SCAN, "call %llu resumes", nr);
+		FUZZ_CHECK(nr == HC_TRACE_REPLAY || nr == HC_SHARE_SCAN || nr == HC_HOTADD ||
+		               nr == HC_SET_MODE,
+		           "call %llu resumes", nr);
 		return; /* abandoned mid-call: nothing is finished to check */
 	}
 	check_vm(vm, &b, nr, a0, status);

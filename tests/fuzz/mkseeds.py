@@ -9,7 +9,7 @@ import struct
 CORPUS = pathlib.Path(__file__).resolve().parent / "corpus"
 
 MB_MAGIC = 0x1BADB002
-MB_FLAGS = 0x3  # page-align, memory info: what hv/vm/loader.c supports
+MB_FLAGS = 0x3  # page-align, memory info (hv/vm/loader.c also takes video, flag 2)
 MiB = 1 << 20
 
 

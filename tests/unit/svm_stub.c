@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "arch/x86/cpu.h"
+#include "arch/x86/irq.h"
 #include "arch/x86/vcpu.h"
 
 void svm_enter(struct guest_regs *regs, u64 vmcb_pa, u64 host_save_pa);
@@ -24,4 +25,31 @@ int xsetbv_safe(u32 xcr, u64 value)
 	(void)xcr, (void)value;
 	fail_msg("xsetbv_safe reached in a host unit test");
 	return -1;
+}
+
+/* The host interrupt layer (arch/x86/irq.c) drives the LAPIC: not on the
+ * host either. */
+bool irq_host_setup(u32 tick_ms)
+{
+	(void)tick_ms;
+	fail_msg("irq_host_setup (the LAPIC) reached in a host unit test");
+	return false;
+}
+
+void irq_timer_arm(u64 deadline)
+{
+	(void)deadline;
+	fail_msg("irq_timer_arm (the LAPIC timer) reached in a host unit test");
+}
+
+void irq_test_before_entry(bool nmi_held)
+{
+	(void)nmi_held;
+	fail_msg("irq_test_before_entry reached in a host unit test");
+}
+
+void irq_guest_switch(bool inside)
+{
+	(void)inside;
+	fail_msg("irq_guest_switch reached in a host unit test");
 }

@@ -289,6 +289,167 @@ static void regions_full(void **state)
 	assert_int_equal(gmap_count(&f->g), GMAP_MAX_REGIONS - 1);
 }
 
+/* The PCI hole moved above 4 GiB (DESIGN.md "Memory management"), at the arena's scale: the guest
+ * keeps [0, 2 MiB), has 8 MiB just below the hole at 3 GiB and 4 MiB above it at 4 GiB, all on
+ * one host run in that order (hv/mem/gmap.h, struct gmap_layout). Returning the 8 MiB below the
+ * hole and hot-adding above 4 GiB must give the same 8 MiB at the top of RAM, 4 GiB + 4 MiB, on
+ * the host frames right after those of the RAM above 4 GiB: one region [4 GiB, 4 GiB + 12 MiB),
+ * one host run, what a single VMM segment needs. */
+#define KEEP  (2 * MiB)
+#define BELOW (8 * MiB)
+#define ABOVE (4 * MiB)
+
+static void hole_map(struct fixture *f)
+{
+	/* The fixture's run is 16 MiB: the last 2 MiB go back, so that the frames after the RAM
+	 * above the hole are free. */
+	assert_int_equal(frame_free_run(&f->fa, f->ram_hpa + KEEP + BELOW + ABOVE, PAGES(2 * MiB)),
+	                 FRAME_OK);
+	gmap_init(&f->g);
+	assert_int_equal(gmap_add(&f->g, 0, KEEP, f->ram_hpa, GMAP_RAM, GMAP_PERM_RWX), GMAP_OK);
+	assert_int_equal(gmap_add(&f->g, GMAP_IO_HOLE_START - BELOW, BELOW, f->ram_hpa + KEEP,
+	                          GMAP_RAM, GMAP_PERM_RWX),
+	                 GMAP_OK);
+	assert_int_equal(gmap_add(&f->g, GMAP_IO_HOLE_END, ABOVE, f->ram_hpa + KEEP + BELOW,
+	                          GMAP_RAM, GMAP_PERM_RWX),
+	                 GMAP_OK);
+}
+
+static void return_below_hole(struct fixture *f)
+{
+	u64 ent[BELOW / PAGE_SIZE_2M], pages = 0;
+	for (unsigned i = 0; i < BELOW / PAGE_SIZE_2M; i++)
+		ent[i] = (GMAP_IO_HOLE_START - BELOW + i * PAGE_SIZE_2M) | HC_BALLOON_2M;
+	assert_int_equal(
+	    balloon_out(&f->b, &f->g, &f->fa, ent, BELOW / PAGE_SIZE_2M, no_seg, &pages, NULL),
+	    BALLOON_OK);
+	assert_int_equal(pages, PAGES(BELOW));
+	assert_null(gmap_lookup(&f->g, GMAP_IO_HOLE_START - BELOW, NULL));
+}
+
+static void hole_moved_above(void **state)
+{
+	struct fixture *f = *state;
+	hole_map(f);
+	const u64 above_hpa = f->ram_hpa + KEEP + BELOW;
+	/* Before: RAM below the hole, so no run from gPA 0 covers all of it. */
+	assert_false(gmap_ram_contiguous(&f->g, NULL));
+	assert_int_equal(gmap_ram_top(&f->g), GMAP_IO_HOLE_END + ABOVE);
+	/* Nothing comes back inside the hole, and nothing there goes out: it is not RAM. */
+	const struct balloon_range hole = {GMAP_IO_HOLE_START, GMAP_IO_HOLE_END};
+	const u64 in_hole[] = {GMAP_IO_HOLE_START};
+	expect_out_error(f, in_hole, 1, no_seg, BALLOON_ERR_OUT_OF_MAP, 0, HC_EFAULT);
+	return_below_hole(f);
+	struct snapshot s;
+	u64 pages = 99;
+	snap(f, &s);
+	assert_int_equal(balloon_in(&f->b, &f->g, &f->fa, in_hole, 1, hole, &pages, NULL),
+	                 BALLOON_ERR_RESERVED);
+	assert_int_equal(balloon_hc_status(BALLOON_ERR_RESERVED), HC_EFAULT);
+	assert_unchanged(f, &s);
+
+	struct hv_mem_range r;
+	u64 rhpa = 0;
+	assert_int_equal(balloon_hotadd(&f->b, &f->g, &f->fa, hole.hi, &r, &rhpa), BALLOON_OK);
+	assert_int_equal(r.gpa, GMAP_IO_HOLE_END + ABOVE); /* the top, 2 MiB-aligned already */
+	assert_int_equal(r.bytes, BELOW);
+	assert_int_equal(rhpa, above_hpa + ABOVE); /* continues the RAM above the hole */
+	/* Two regions: what stayed, and one run above the hole. */
+	assert_int_equal(gmap_count(&f->g), 2);
+	assert_int_equal(gmap_get(&f->g, 1)->gpa, GMAP_IO_HOLE_END);
+	assert_int_equal(gmap_get(&f->g, 1)->size, ABOVE + BELOW);
+	u64 hpa = 0;
+	assert_true(gmap_ram_contiguous_from(&f->g, GMAP_IO_HOLE_END, &hpa));
+	assert_int_equal(hpa, above_hpa);
+	assert_int_equal(gmap_ram_bytes(&f->g), KEEP + BELOW + ABOVE);
+	/* The RAM above the hole kept its data; the hot-added part is zero. */
+	for (u64 off = 0; off < ABOVE; off += PAGE_SIZE_4K) {
+		assert_non_null(gmap_lookup(&f->g, GMAP_IO_HOLE_END + off, &hpa));
+		assert_int_equal(hpa, above_hpa + off);
+		assert_int_equal(phys_read64(hpa), (KEEP + BELOW + off) | 1);
+	}
+	for (u64 off = 0; off < BELOW; off += PAGE_SIZE_4K) {
+		assert_non_null(gmap_lookup(&f->g, r.gpa + off, &hpa));
+		assert_int_equal(hpa, rhpa + off);
+		assert_int_equal(phys_read64(hpa), 0);
+	}
+}
+
+/* The same, with a frame in use right after the RAM above the hole: the hot-add goes on a run of
+ * its own, the regions above the hole do not merge and no single run covers them. */
+static void hole_moved_apart(void **state)
+{
+	struct fixture *f = *state;
+	hole_map(f);
+	const u64 after = f->ram_hpa + KEEP + BELOW + ABOVE;
+	assert_int_equal(frame_claim(&f->fa, after, 1), FRAME_OK);
+	return_below_hole(f);
+	struct hv_mem_range r;
+	u64 rhpa = 0;
+	assert_int_equal(balloon_hotadd(&f->b, &f->g, &f->fa, GMAP_IO_HOLE_END, &r, &rhpa),
+	                 BALLOON_OK);
+	assert_int_equal(r.gpa, GMAP_IO_HOLE_END + ABOVE);
+	assert_int_not_equal(rhpa, after);
+	assert_int_equal(rhpa % PAGE_SIZE_2M, 0);
+	assert_int_equal(gmap_count(&f->g), 3);
+	assert_false(gmap_ram_contiguous_from(&f->g, GMAP_IO_HOLE_END, NULL));
+	assert_true(gmap_ram_contiguous_from(&f->g, r.gpa, NULL));
+}
+
+/* Hot-add in steps (hv/mem/balloon.h): begin claims the frames and changes neither map nor
+ * balloon; each step zeroes at most its bytes; commit is what balloon_hotadd does at once; abort
+ * gives the frames back with nothing changed. */
+static void hotadd_steps(void **state)
+{
+	struct fixture *f = *state;
+	const u64 ent[] = {(2 * MiB) | HC_BALLOON_2M, (4 * MiB) | HC_BALLOON_2M};
+	u64 pages;
+	assert_int_equal(balloon_out(&f->b, &f->g, &f->fa, ent, 2, no_seg, &pages, NULL),
+	                 BALLOON_OK);
+	/* The frames to be hot-added hold stale data: the steps must zero every byte. */
+	const u64 after = f->ram_hpa + GUEST_RAM;
+	for (u64 off = 0; off < 4 * MiB; off += 8)
+		phys_write64(after + off, 0x5747e);
+	struct snapshot s;
+	snap(f, &s);
+	struct balloon_hotadd_job j;
+	assert_int_equal(balloon_hotadd_begin(&f->b, &f->g, &f->fa, 0, &j), BALLOON_OK);
+	assert_true(j.active);
+	assert_int_equal(j.gpa, GUEST_RAM);
+	assert_int_equal(j.bytes, 4 * MiB);
+	assert_int_equal(j.hpa, after); /* continues the RAM at the top */
+	assert_memory_equal(&s.g, &f->g, sizeof(s.g));
+	assert_memory_equal(&s.b, &f->b, sizeof(s.b));
+	assert_int_equal(frame_count_free(&f->fa), s.free - PAGES(4 * MiB));
+	/* Abort: all as before. */
+	balloon_hotadd_abort(&f->fa, &j);
+	assert_false(j.active);
+	assert_unchanged(f, &s);
+	/* Again, in steps of 1 MiB: four, the last one completing. */
+	assert_int_equal(balloon_hotadd_begin(&f->b, &f->g, &f->fa, 0, &j), BALLOON_OK);
+	for (unsigned k = 1; k <= 4; k++) {
+		assert_int_equal(balloon_hotadd_zero(&j, 1 * MiB), k == 4);
+		assert_int_equal(j.zeroed, k * MiB);
+		assert_int_equal(j.steps, k);
+		assert_int_equal(phys_read64(after + k * MiB - 8), 0);
+		if (k < 4)
+			assert_int_equal(phys_read64(after + k * MiB), 0x5747e);
+	}
+	struct hv_mem_range r;
+	assert_int_equal(balloon_hotadd_commit(&f->b, &f->g, &f->fa, &j, &r), BALLOON_OK);
+	assert_false(j.active);
+	assert_int_equal(r.gpa, GUEST_RAM);
+	assert_int_equal(r.bytes, 4 * MiB);
+	assert_int_equal(f->b.pending, 0);
+	assert_int_equal(f->b.hotadded, PAGES(4 * MiB));
+	assert_int_equal(gmap_ram_bytes(&f->g), GUEST_RAM);
+	for (u64 off = 0; off < 4 * MiB; off += 8)
+		assert_int_equal(phys_read64(after + off), 0);
+	u64 hpa;
+	assert_non_null(gmap_lookup(&f->g, GUEST_RAM + 4 * MiB - 1, &hpa));
+	assert_int_equal(hpa, after + 4 * MiB - 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -297,6 +458,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(hotadd_above_min, setup, teardown),
 	    cmocka_unit_test_setup_teardown(take_back, setup, teardown),
 	    cmocka_unit_test_setup_teardown(regions_full, setup, teardown),
+	    cmocka_unit_test_setup_teardown(hole_moved_above, setup, teardown),
+	    cmocka_unit_test_setup_teardown(hole_moved_apart, setup, teardown),
+	    cmocka_unit_test_setup_teardown(hotadd_steps, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

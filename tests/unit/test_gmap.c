@@ -304,14 +304,105 @@ static void test_strerror(void **state)
 		assert_string_not_equal(gmap_strerror((enum gmap_err)e), "unknown gmap error");
 }
 
+/* The PCI hole (hv/mem/gmap.h): a guest of more than 3 GiB has RAM [0, 3 GiB) and [4 GiB, 4 GiB +
+ * the rest) on one host run in that order; 3 GiB or less, or io_hole off, is one run from 0. */
+static void test_layout(void **state)
+{
+	(void)state;
+	struct gmap_layout l;
+	const u64 ram = 3 * GiB + 64 * MiB;
+	gmap_layout_ram(ram, true, &l);
+	assert_int_equal(l.runs, 2);
+	assert_int_equal(l.run[0].gpa, 0);
+	assert_int_equal(l.run[0].size, 3 * GiB);
+	assert_int_equal(l.run[1].gpa, 4 * GiB);
+	assert_int_equal(l.run[1].size, 64 * MiB);
+	assert_int_equal(l.hole_lo, 0xc0000000);
+	assert_int_equal(l.hole_hi, 0x100000000);
+	/* Exactly 3 GiB needs no hole; io_hole off never has one. */
+	gmap_layout_ram(3 * GiB, true, &l);
+	assert_int_equal(l.runs, 1);
+	assert_int_equal(l.run[0].size, 3 * GiB);
+	assert_int_equal(l.hole_lo, l.hole_hi);
+	gmap_layout_ram(ram, false, &l);
+	assert_int_equal(l.runs, 1);
+	assert_int_equal(l.run[0].gpa, 0);
+	assert_int_equal(l.run[0].size, ram);
+	assert_int_equal(l.hole_hi, 0);
+}
+
+static void test_layout_map(void **state)
+{
+	(void)state;
+	struct gmap g;
+	struct gmap_layout l;
+	const u64 hpa = 0x100000000, ram = 3 * GiB + 64 * MiB;
+	u64 at = 0;
+	gmap_layout_ram(ram, true, &l);
+	gmap_init(&g);
+	assert_int_equal(gmap_add_layout(&g, &l, hpa), GMAP_OK);
+	assert_int_equal(gmap_count(&g), 2);
+	assert_int_equal(gmap_ram_bytes(&g), ram);
+	assert_int_equal(gmap_ram_top(&g), 4 * GiB + 64 * MiB);
+	/* Below the hole, at hPA + gPA; inside it, nothing; above it, right after the low run. */
+	assert_non_null(gmap_lookup(&g, 3 * GiB - PG, &at));
+	assert_int_equal(at, hpa + 3 * GiB - PG);
+	assert_null(gmap_lookup(&g, 3 * GiB, NULL));
+	assert_null(gmap_lookup(&g, 4 * GiB - 1, NULL));
+	assert_non_null(gmap_lookup(&g, 4 * GiB, &at));
+	assert_int_equal(at, hpa + 3 * GiB);
+	assert_non_null(gmap_lookup(&g, 4 * GiB + 64 * MiB - PG, &at));
+	assert_int_equal(at, hpa + 3 * GiB + 64 * MiB - PG);
+	/* A buffer into the hole is refused like one past the end of RAM. */
+	assert_int_equal(gmap_check_range(&g, 3 * GiB - PG, 2 * PG, 2 * PG, false),
+	                 GMAP_ERR_STRADDLES_END);
+	assert_int_equal(gmap_check_range(&g, 3 * GiB + PG, 8, 8, false), GMAP_ERR_OUTSIDE);
+	/* One host run, but not one run of gPA: a VMM segment from 0 cannot cover it; from 4 GiB
+	 * it can, over the RAM above the hole. */
+	assert_false(gmap_ram_contiguous(&g, NULL));
+	assert_true(gmap_ram_contiguous_from(&g, 4 * GiB, &at));
+	assert_int_equal(at, hpa + 3 * GiB);
+	assert_false(gmap_ram_contiguous_from(&g, 0, NULL));
+	assert_false(gmap_ram_contiguous_from(&g, 4 * GiB + PG, NULL)); /* not a region's start */
+	/* After moving (what self-ballooning does): [0, 2 MiB) stays, and the rest of the old low
+	 * run's size is added at the top on the host frames after the run above the hole. */
+	assert_int_equal(gmap_remove_range(&g, 2 * MiB, 3 * GiB - 2 * MiB), GMAP_OK);
+	assert_int_equal(gmap_add_merge(&g, 4 * GiB + 64 * MiB, 3 * GiB - 2 * MiB,
+	                                hpa + 3 * GiB + 64 * MiB, GMAP_RAM, GMAP_PERM_RWX),
+	                 GMAP_OK);
+	assert_int_equal(gmap_count(&g), 2);
+	assert_int_equal(gmap_get(&g, 1)->gpa, 4 * GiB);
+	assert_int_equal(gmap_get(&g, 1)->size, 6 * GiB - 2 * MiB + 64 * MiB - 3 * GiB);
+	assert_true(gmap_ram_contiguous_from(&g, 4 * GiB, &at));
+	assert_int_equal(at, hpa + 3 * GiB);
+	assert_int_equal(gmap_ram_bytes(&g), ram);
+}
+
+/* gmap_add_layout is all or nothing: a run that overlaps leaves the map as it was. */
+static void test_layout_overlap(void **state)
+{
+	(void)state;
+	struct gmap g, before;
+	struct gmap_layout l;
+	gmap_layout_ram(3 * GiB + 64 * MiB, true, &l);
+	gmap_init(&g);
+	assert_int_equal(gmap_add(&g, 4 * GiB + 32 * MiB, PG, 0x5000, GMAP_RAM, GMAP_PERM_RW),
+	                 GMAP_OK);
+	before = g;
+	assert_int_equal(gmap_add_layout(&g, &l, 0x100000000), GMAP_ERR_OVERLAP);
+	assert_memory_equal(&g, &before, sizeof(g));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_add_sorted),  cmocka_unit_test(test_empty_map),
-	    cmocka_unit_test(test_add_errors),  cmocka_unit_test(test_add_full),
-	    cmocka_unit_test(test_lookup),      cmocka_unit_test(test_escape),
-	    cmocka_unit_test(test_unescape),    cmocka_unit_test(test_escape_full),
-	    cmocka_unit_test(test_check_range), cmocka_unit_test(test_strerror),
+	    cmocka_unit_test(test_add_sorted),     cmocka_unit_test(test_empty_map),
+	    cmocka_unit_test(test_add_errors),     cmocka_unit_test(test_add_full),
+	    cmocka_unit_test(test_lookup),         cmocka_unit_test(test_escape),
+	    cmocka_unit_test(test_unescape),       cmocka_unit_test(test_escape_full),
+	    cmocka_unit_test(test_check_range),    cmocka_unit_test(test_strerror),
+	    cmocka_unit_test(test_layout),         cmocka_unit_test(test_layout_map),
+	    cmocka_unit_test(test_layout_overlap),
 	};
 	return cmocka_run_group_tests_name("gmap", tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
 #include "tests/unit/vcpu_stub.h"
 #include "arch/x86/crash.h"
+#include "arch/x86/irq.h"
 #include "arch/x86/tsc.h"
 
 #include <stdio.h>
@@ -209,6 +210,25 @@ const struct vcpu_ops vcpu_stub_ops = {
 u64 tsc_hz_from_pit(unsigned ms)
 {
 	(void)ms;
+	return 0;
+}
+
+/* No host interrupts in a host test: nothing taken, no timer to stop. */
+const struct irq_counts *irq_counts(void)
+{
+	static const struct irq_counts none;
+	return &none;
+}
+
+void irq_timer_stop(void) {}
+
+void irq_test_set(enum irq_test t)
+{
+	(void)t;
+}
+
+u64 irq_host_tick_period(void)
+{
 	return 0;
 }
 

@@ -69,6 +69,8 @@ def _module_file(scenario, out: Path):
         return paths.GUEST_ELF
     if scenario.module == "attack":
         return paths.ATTACK_ELF
+    if scenario.module_path:
+        return Path(scenario.module_path)
     kind = scenario.corrupt_kind
     dest = out / f"guest-{kind}.elf"
     try:
@@ -83,6 +85,8 @@ def module_image(module: str):
     test guest), or None for none."""
     if module == "none":
         return None
+    if module.startswith("file:"):
+        return Path(module.split(":", 1)[1])
     return paths.ATTACK_ELF if module == "attack" else paths.GUEST_ELF
 
 
@@ -98,9 +102,22 @@ def _check_images(*images):
             raise PrepareError(f"image {image} is missing: run `make images`")
 
 
-def _build_iso(kernel, module, cmdline, module_args, iso: Path):
+def _check_inputs(scenario):
+    """A kernel or module file the scenario names (file:PATH, mods=) must exist."""
+    named = [Path(p) for p, _ in scenario.mods]
+    if scenario.module_path:
+        named.insert(0, Path(scenario.module_path))
+    for path in named:
+        if not (paths.ROOT / path).is_file():
+            raise PrepareError(f"{path} is missing (not a file; `make images` builds those "
+                               "in build/)")
+
+
+def _build_iso(kernel, module, cmdline, module_args, iso: Path, mods=()):
     cmd = [str(paths.MKISO), str(kernel), str(module) if module else "none", cmdline,
            module_args, str(iso)]
+    for path, args in mods:
+        cmd += [str(path), args]
     # A session of its own, so that a timeout ends grub-mkrescue and xorriso
     # too, not only the shell.
     child = subprocess.Popen(cmd, cwd=paths.ROOT, stdin=subprocess.DEVNULL,
@@ -157,8 +174,9 @@ def _qemu_kernel(scenario, files, module, megs) -> list:
     cmd = [QEMU, "-kernel", str(elf32)]
     if module is not None:
         # -initrd separates modules with commas, so a comma in the text is doubled.
-        initrd = f"{module} {scenario.guest_args}".strip().replace(",", ",,")
-        cmd += ["-initrd", initrd]
+        # The guest's own modules follow, each as "FILE ARGS".
+        items = [f"{module} {scenario.guest_args}"] + [f"{p} {a}" for p, a in scenario.mods]
+        cmd += ["-initrd", ",".join(i.strip().replace(",", ",,") for i in items)]
     return cmd + ["-append", cmdline] + _qemu_common(scenario, files, megs)
 
 
@@ -197,6 +215,7 @@ def prepare(scenario, out: Path) -> Launch:
     for stale in ("serial", "stdout", "log"):
         (paths.ROOT / files[stale]).unlink(missing_ok=True)
     elf64, elf32, cmdline = _kernel_and_cmdline(scenario)
+    _check_inputs(scenario)
     _check_images(elf64 if scenario.uses_iso else elf32, module_image(scenario.module))
     module = _module_file(scenario, out)
 
@@ -205,7 +224,7 @@ def prepare(scenario, out: Path) -> Launch:
                         files["stdout"])
     else:
         module_args = scenario.guest_args if scenario.image == "hv" else ""
-        _build_iso(elf64, module, cmdline, module_args, files["iso"])
+        _build_iso(elf64, module, cmdline, module_args, files["iso"], scenario.mods)
         if scenario.engine == "qemu-iso":
             cmd = [QEMU, "-cdrom", str(files["iso"]), "-boot", "d"]
             launch = Launch(cmd + _qemu_common(scenario, files, megs), files["serial"],

@@ -8,6 +8,13 @@ After the nine fields, optional runner words may follow:
   mem=MIB   the emulator's RAM in MiB (QEMU -m, Bochs megs:); default
             DEFAULT_MEM. Bochs allows at most BOCHS_MAX_MEM (2048): more is
             refused by name here, before any emulator starts.
+  mods=FILE[ ARGS][,FILE[ ARGS]...]
+            the guest's own modules: Multiboot modules 2, 3, ... of the
+            hypervisor, in order, each with its string "FILE ARGS" (paths
+            relative to the repository root; image hv only).
+  needs=PATH
+            the scenario SKIPs, by name, when PATH (relative to the root) is
+            absent: inputs fetched by an optional step (`make thirdparty`).
 A malformed line is an error naming the file and line, never skipped.
 """
 
@@ -23,7 +30,8 @@ EXPECT_KINDS = ("pass", "fail", "skip", "report", "results", "crash")
 FIELDS = ("name", "image", "module", "engine", "cpu", "timeout", "expect", "hv-options",
           "guest-args")
 EMPTY = "-"
-RUNNER_WORDS = ("mem",)
+RUNNER_WORDS = ("mem", "mods", "needs")
+MAX_EXTRA_MODULES = 7  # the hypervisor takes 8 modules; module 1 is the guest
 DEFAULT_MEM = 512  # MiB of emulator RAM, as every scenario has had it
 # Bochs 2.7 panics on `megs:` above this ("host_size ... out of range 1 to 2048").
 BOCHS_MAX_MEM = 2048
@@ -62,6 +70,13 @@ class Scenario:
     hv_options: str
     guest_args: str
     mem: int = DEFAULT_MEM  # MiB of emulator RAM
+    mods: tuple = ()  # the guest's own modules: (path, args) pairs
+    needs: str = ""  # SKIP unless this path exists
+
+    @property
+    def module_path(self):
+        """The file of a file:PATH module 1, else None."""
+        return self.module.split(":", 1)[1] if self.module.startswith("file:") else None
 
     @property
     def corrupt_kind(self):
@@ -95,20 +110,25 @@ def _parse_main_expectation(text: str) -> Expectation:
 
 
 # Module 1 of an hv image: the test guest, the attack kernel (tests/attack/),
-# or none; corrupt:KIND is a malformed copy of the test guest.
+# or none; corrupt:KIND is a malformed copy of the test guest; file:PATH any
+# kernel (a path relative to the repository root).
 MODULE_IMAGES = ("guest", "attack")
 
 
 def _check_module(module: str, image: str):
     if module in MODULE_IMAGES or module == "none":
         pass
+    elif module.startswith("file:"):
+        if not module[len("file:"):]:
+            raise ScenarioError("module 'file:' needs a PATH")
     elif module.startswith("corrupt:"):
         kind = module.split(":", 1)[1]
         if kind not in mkcorrupt.KINDS:
             raise ScenarioError(f"unknown corrupt kind '{kind}' (one of "
                                 f"{', '.join(mkcorrupt.KINDS)})")
     else:
-        raise ScenarioError(f"module '{module}' is not guest, attack, none or corrupt:KIND")
+        raise ScenarioError(f"module '{module}' is not guest, attack, none or corrupt:KIND, "
+                            "nor file:PATH")
     if image == "guest" and module != "none":
         raise ScenarioError("the guest booted natively takes no module: use none")
 
@@ -125,6 +145,20 @@ def mem_unmet(engine: str, mem: int, spelled: str = None):
     return None
 
 
+def parse_mods(text: str) -> tuple:
+    """mods=FILE[ ARGS][,FILE[ ARGS]...] as (path, args) pairs."""
+    mods = []
+    for item in text.split(","):
+        path, _, args = item.strip().partition(" ")
+        if not path:
+            raise ScenarioError(f"mods='{text}': an empty module entry")
+        mods.append((path, args.strip()))
+    if len(mods) > MAX_EXTRA_MODULES:
+        raise ScenarioError(f"mods=: {len(mods)} modules, the hypervisor passes at most "
+                            f"{MAX_EXTRA_MODULES} to its guest")
+    return tuple(mods)
+
+
 def _runner_words(words, engine: str) -> dict:
     """The optional key=value words after the nine fields."""
     got = {}
@@ -135,6 +169,14 @@ def _runner_words(words, engine: str) -> dict:
                                 + ", ".join(f"{k}=" for k in RUNNER_WORDS))
         if key in got:
             raise ScenarioError(f"'{key}=' given twice")
+        if key == "mods":
+            got[key] = parse_mods(value)
+            continue
+        if key == "needs":
+            if not value:
+                raise ScenarioError("needs= takes a path")
+            got[key] = value
+            continue
         if not value.isdigit():
             raise ScenarioError(f"'{word}': {key}= takes a number of MiB")
         got[key] = int(value)
@@ -167,11 +209,14 @@ def parse_line(line: str) -> Scenario:
     if image == "guest" and hv_opts != EMPTY:
         raise ScenarioError("the guest booted natively has no hypervisor options: use -")
     extra = _runner_words(fields[len(FIELDS):], engine)
+    if extra.get("mods") and image != "hv":
+        raise ScenarioError("mods= gives the guest modules: image hv only")
     return Scenario(name=name, image=image, module=module, engine=engine, cpu=cpu,
                     timeout=int(timeout), expect=parse_expectation(expect),
                     hv_options="" if hv_opts == EMPTY else hv_opts,
                     guest_args="" if guest_args == EMPTY else guest_args,
-                    mem=extra.get("mem", DEFAULT_MEM))
+                    mem=extra.get("mem", DEFAULT_MEM), mods=extra.get("mods", ()),
+                    needs=extra.get("needs", ""))
 
 
 def parse(text: str, source: str = "scenarios") -> list:

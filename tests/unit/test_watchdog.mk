@@ -1,0 +1,2 @@
+UNIT_TESTS += test_watchdog
+test_watchdog_SRCS := tests/unit/test_watchdog.c
