@@ -22,7 +22,6 @@ struct trace {
 	u64 *buf;
 	u64 cap, n;
 	u32 workload;
-	bool begun;
 	bool hv;
 	s64 status; /* the first failing replay's status */
 };
@@ -47,17 +46,16 @@ static u64 xorshift64(u64 *s)
 	return *s = x;
 }
 
+/* Replays the entries recorded so far; end closes the measurement. */
 static void trace_flush(struct trace *t, bool end)
 {
 	if (!t->hv) {
 		t->n = 0;
 		return;
 	}
-	u64 flags = (t->begun ? 0 : TRACE_BEGIN) | (end ? TRACE_END : 0);
-	s64 st = hvcall(HC_TRACE_REPLAY, t->n, t->workload, flags, NULL);
+	s64 st = hvcall(HC_TRACE_REPLAY, t->n, t->workload, end ? TRACE_END : 0, NULL);
 	if (st && !t->status)
 		t->status = st;
-	t->begun = true;
 	t->n = 0;
 }
 
@@ -71,9 +69,28 @@ static inline void trace_rec(struct trace *t, const void *va)
 static void trace_start(struct trace *t, u32 workload)
 {
 	t->workload = workload;
-	t->begun = false;
 	t->n = 0;
 	t->status = 0;
+}
+
+/* The measurement window is the traced loop itself: trace_open, right
+ * before it, begins the measurement with an empty replay (count 0 and
+ * TRACE_BEGIN: the model is set up and the PMU counters start), and
+ * trace_close, right after it, replays what is left with TRACE_END (the
+ * counters are read and stop). A workload's set-up and its checks lie
+ * outside the window. */
+static void trace_open(struct trace *t)
+{
+	if (!t->hv)
+		return;
+	s64 st = hvcall(HC_TRACE_REPLAY, 0, t->workload, TRACE_BEGIN, NULL);
+	if (st && !t->status)
+		t->status = st;
+}
+
+static void trace_close(struct trace *t)
+{
+	trace_flush(t, true);
 }
 
 /* GUPS: updates to random table entries; the same updates applied again
@@ -84,11 +101,13 @@ static u64 run_gups(struct wl_state *w, u64 *errors)
 	volatile u64 *t = (volatile u64 *)(uintptr_t)REGION_VA;
 	for (u64 i = 0; i < n; i++)
 		t[i] = i;
+	trace_open(&w->tr);
 	for (u64 u = 0; u < w->o->gups_updates; u++) {
 		u64 r = xorshift64(&seed), i = r % n;
 		trace_rec(&w->tr, (const void *)&t[i]);
 		t[i] ^= r;
 	}
+	trace_close(&w->tr);
 	for (u64 i = 0; i < n; i++)
 		sum += t[i] * (i | 1);
 	seed = w->o->seed | 1;
@@ -108,6 +127,7 @@ static u64 run_stream(struct wl_state *w, u64 *errors)
 	volatile u64 *a = (volatile u64 *)(uintptr_t)REGION_VA;
 	for (u64 i = 0; i < n; i++)
 		a[i] = 3 * i + 1;
+	trace_open(&w->tr);
 	for (u64 i = 0; i < n; i++) {
 		if (i % (LINE_BYTES / sizeof(u64)) == 0)
 			trace_rec(&w->tr, (const void *)&a[i]);
@@ -115,6 +135,7 @@ static u64 run_stream(struct wl_state *w, u64 *errors)
 		sum += v;
 		*errors += v != 3 * i + 1;
 	}
+	trace_close(&w->tr);
 	return sum;
 }
 
@@ -136,11 +157,13 @@ static u64 run_pchase(struct wl_state *w, u64 *errors)
 	for (u64 k = 0; k < n; k++)
 		node[node[k * stride + 1] * stride] = node[((k + 1) % n) * stride + 1];
 	u64 p = node[1];
+	trace_open(&w->tr);
 	for (u64 s = 0; s < w->o->pchase_steps; s++) {
 		trace_rec(&w->tr, (const void *)&node[p * stride]);
 		p = node[p * stride];
 		sum += p;
 	}
+	trace_close(&w->tr);
 	/* One full cycle from any node returns to it after exactly n steps. */
 	u64 start = p, len = 0;
 	do {
@@ -168,8 +191,7 @@ static void run_one(struct wl_state *w, u32 mode, unsigned wl)
 	char name[64];
 	u64 errors = 0;
 	trace_start(&w->tr, wl);
-	u64 sum = workloads[wl](w, &errors);
-	trace_flush(&w->tr, true);
+	u64 sum = workloads[wl](w, &errors); /* it opens and closes its trace */
 	fmt_snprintf(name, sizeof(name), "%s-%s-data", hv_workload_name(wl), hv_mode_name(mode));
 	report_check(w->rep, errors == 0, name, "%llu wrong values read back", errors);
 	/* The same data through the identity map (gVA = gPA): a mapping that is

@@ -123,10 +123,11 @@ enum opts_err opts_check_table(const struct opt_table *t, struct opts_result *re
 enum opts_err opts_parse(const struct opt_table *t, const char *cmdline, void *out,
                          struct opts_result *res);
 
-/* Finds key=VALUE among the command line's words (the first such word, the
- * kernel path skipped as opts_parse does) without parsing the rest, for an
- * option needed before the full parse (the console port). Returns VALUE and
- * its length in *len, or NULL if the key is absent. */
+/* Finds key=VALUE among the command line's words (the first such word)
+ * without parsing the rest, for an option needed before the full parse (the
+ * console port). Every word is looked at, the first included: the kernel
+ * path that opts_parse skips is a word without '=', so it never matches.
+ * Returns VALUE and its length in *len, or NULL if the key is absent. */
 const char *opts_peek(const char *cmdline, const char *key, size_t *len);
 
 /* Writes "key=value key=value ..." for every entry, in table order, with

@@ -239,6 +239,9 @@ def table_row(f):
     seg = "-"
     if "gseg_hits" in f or "vseg_hits" in f:
         seg = f"{cell(f, 'gseg_hits')}/{cell(f, 'vseg_hits')}"
+    if not any(isinstance(f.get(k), (int, float)) for k in ("gseg_hits", "vseg_hits")) \
+            and "n/a" in (f.get("gseg_hits"), f.get("vseg_hits")):
+        seg = "n/a"  # a source=pmu line: the CPU has no segments to count
     return [str(f["workload"]), str(f["mode"]), cell(f, "accesses"), cell(f, "tlb_misses"),
             fmt_num(refs_per_walk(f)), cell(f, "guest_refs"), cell(f, "nested_refs"),
             cell(f, "bb_per_walk"), seg, cell(f, "esc_hits"), str(f["source"])]
@@ -1097,6 +1100,21 @@ def self_test():
         check_any(found, ["log"], left_out)
     t.raises("error.no_results_only_forwarded", only_forwarded, "no-results", None,
              "1 [guest] RESULT lines forwarded from the guest do not count")
+
+    # A source=pmu line as segvisor prints it (hv/vm/measure.c): the design's
+    # keys with n/a where the PMU has no counterpart, event keys after them.
+    pmu_line = ("RESULT workload=gups mode=base source=pmu accesses=n/a tlb_misses=42 "
+                "guest_refs=n/a nested_refs=n/a refs_per_walk=n/a bb_checks=n/a "
+                "bb_per_walk=n/a gseg_hits=n/a vseg_hits=n/a esc_checks=n/a esc_hits=n/a "
+                "esc_fp=n/a pmu=skylake counting=guest-only window=begin-to-end unit=events "
+                "dtlb_load_misses.walk_completed=30 dtlb_store_misses.walk_completed=12")
+    pmu_rec = parse_stream(io.StringIO(pmu_line + "\n"), "pmu.log")
+    t.equal("pmu_line.walks", pmu_rec[0]["fields"]["tlb_misses"], 42)
+    t.equal("pmu_line.event_key", pmu_rec[0]["fields"]["dtlb_load_misses.walk_completed"], 30)
+    t.equal("pmu_line.row", table_row(pmu_rec[0]["fields"]),
+            ["gups", "base", "n/a", "42", "-", "n/a", "n/a", "n/a", "n/a", "n/a", "pmu"])
+    t.equal("pmu_line.no_bar", plot_script(pmu_rec, "/tmp/x.png"), None)
+    t.equal("pmu_line.csv_rows", len(list(csv.reader(io.StringIO(render_csv(pmu_rec))))), 2)
 
     table = render_table(records)
     t.check("table.text", table == SAMPLE_TABLE, "got:\n" + table)

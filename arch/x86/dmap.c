@@ -21,34 +21,10 @@ static bool cpu_rdmsr(void *ctx, u32 msr, u64 *val)
 
 static const struct mtrr_ops cpu_mtrr_ops = {.rdmsr = cpu_rdmsr};
 
-static u64 leaf(u64 addr, u64 size, const struct mtrr_leaf *l)
+/* Writes back and invalidates every cache level (Vol. 2B, WBINVD). */
+static inline void wbinvd(void)
 {
-	if (l->type == MTRR_TYPE_UC || l->type == MTRR_TYPE_MIXED)
-		dmap.uc_bytes += size;
-	return addr | PTE_P | PTE_RW | l->pte_bits | (size > PAGE_SIZE_4K ? PTE_PS : 0);
-}
-
-/* One PDE: a 2 MiB leaf, or a table of 4 KiB leaves where the 2 MiB
- * straddles types. */
-static u64 map_2m(u64 a, unsigned *pts)
-{
-	struct mtrr_leaf l = mtrr_leaf_for(&dmap_mtrr, dmap.pat, a, PAGE_SIZE_2M);
-	if (l.split && *pts < DMAP_MAX_SPLIT_2M) {
-		u64 *pt = dmap_pt[(*pts)++];
-		for (u64 j = 0; j < PT_ENTRIES; j++) {
-			u64 p = a + j * PAGE_SIZE_4K;
-			struct mtrr_leaf l4 = mtrr_leaf_for(&dmap_mtrr, dmap.pat, p, PAGE_SIZE_4K);
-			pt[j] = leaf(p, PAGE_SIZE_4K, &l4);
-		}
-		dmap.split_2m++;
-		dmap.leaves_4k += PT_ENTRIES;
-		dmap.tables++;
-		return (u64)(uintptr_t)pt | PTE_P | PTE_RW;
-	}
-	if (l.split)
-		dmap.uc_fallback++; /* l.pte_bits are UC's (mtrr_pte_bits of MIXED) */
-	dmap.leaves_2m++;
-	return leaf(a, PAGE_SIZE_2M, &l);
+	__asm__ volatile("wbinvd" ::: "memory");
 }
 
 void dmap_init(u64 top, struct dmap_info *out)
@@ -71,30 +47,25 @@ void dmap_init(u64 top, struct dmap_info *out)
 	dmap.pat = (f1.edx & CPUID_1_EDX_PAT) ? rdmsr(IA32_PAT) : PAT_POWER_ON_VALUE;
 	/* The boot tables map everything WB in PAT terms, which leaves the MTRR
 	 * type in force (Vol. 3A, Table 12-7); the bits chosen here select the
-	 * same effective type, so no cache flush is needed for the switch. */
-	memset(dmap_pml4, 0, sizeof(dmap_pml4));
-	memset(dmap_pdpt, 0, sizeof(dmap_pdpt));
-	dmap_pml4[0] = (u64)(uintptr_t)dmap_pdpt | PTE_P | PTE_RW;
-	dmap.tables = 2;
-	unsigned pts = 0;
-	for (u64 g = 0; g < gigs; g++) {
-		if (huge) {
-			struct mtrr_leaf l = mtrr_leaf_for(&dmap_mtrr, dmap.pat, g * GiB, GiB);
-			if (!l.split) {
-				dmap_pdpt[g] = leaf(g * GiB, GiB, &l);
-				dmap.leaves_1g++;
-				continue;
-			}
-			dmap.split_1g++;
-		}
-		for (u64 i = 0; i < PT_ENTRIES; i++)
-			dmap_pd[g][i] = map_2m(g * GiB + i * PAGE_SIZE_2M, &pts);
-		dmap_pdpt[g] = (u64)(uintptr_t)dmap_pd[g] | PTE_P | PTE_RW;
-		dmap.tables++;
-	}
-	dmap.top = gigs * GiB;
-	dmap.page_size = dmap.leaves_1g ? PAGE_SIZE_1G : PAGE_SIZE_2M;
+	 * same effective type, except in a UC fallback (below): see the end. */
+	static const struct dmap_tables tables = {
+	    .pml4 = dmap_pml4,
+	    .pdpt = dmap_pdpt,
+	    .pd = dmap_pd,
+	    .npd = DMAP_PDS,
+	    .pt = dmap_pt,
+	    .npt = DMAP_MAX_SPLIT_2M,
+	};
+	dmap_build(&tables, &dmap_mtrr, dmap.pat, gigs, huge, &dmap);
 	write_cr3((u64)(uintptr_t)dmap_pml4);
+	/* A UC fallback maps UC whole a 2 MiB page that straddles MTRR types and
+	 * that the boot tables mapped PAT WB, under which its cacheable parts
+	 * could be cached: its type changed, and those lines must go. Vol. 3A,
+	 * 12.12.4: after the new mapping is in place and the TLBs flushed (the
+	 * CR3 load above; the boot tables had no global pages), flush the caches.
+	 * Without a fallback no type changed and no flush is needed. */
+	if (dmap.uc_fallback)
+		wbinvd();
 	*out = dmap;
 }
 

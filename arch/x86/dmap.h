@@ -11,6 +11,7 @@
 
 #include "arch/x86/mtrr.h"
 #include "lib/types.h"
+#include "lib/x86/paging.h"
 
 /* 2 MiB-page directories in the pool: 64 cover 64 GiB. */
 #define DMAP_MAX_BYTES (64 * GiB)
@@ -36,6 +37,25 @@ struct dmap_info {
 /* Maps [0, top) (rounded up to 1 GiB, clamped to DMAP_MAX_BYTES) and loads
  * CR3. Returns the bytes actually mapped in *out. */
 void dmap_init(u64 top, struct dmap_info *out);
+
+/* The table pages dmap_build fills: pd[npd] page directories, pt[npt]
+ * page tables (the pool for 2 MiB splits). Entries hold the tables'
+ * addresses as pointers: the map is an identity map. */
+struct dmap_tables {
+	u64 *pml4, *pdpt;
+	u64 (*pd)[PT_ENTRIES];
+	unsigned npd;
+	u64 (*pt)[PT_ENTRIES];
+	unsigned npt;
+};
+/* The plan and the tables of dmap_init, without touching the CPU (pure, so
+ * host unit tests run it over a fake MTRR state, arch/x86/dmap_build.c):
+ * maps [0, gigs GiB) (gigs <= t->npd) with 1 GiB leaves where huge, 2 MiB
+ * ones, and 4 KiB ones in t->pt while they last; past them a straddling 2 MiB
+ * page is one UC leaf (uc_fallback). Fills info's counts, top, page_size,
+ * uc_bytes; the caller sets mtrr, pat and the MTRR fields. */
+void dmap_build(const struct dmap_tables *t, const struct mtrr_state *m, u64 pat, u64 gigs,
+                bool huge, struct dmap_info *info);
 /* Whether the map gives [pa, pa + len) the UC memory type: each page has
  * the type of its MTRRs (PCD/PWT select a PAT entry of the same type), so
  * this is whether the MTRRs make the range UC. For MMIO such as the local

@@ -80,17 +80,15 @@ static enum mtrr_err read_all(const struct mtrr_ops *ops, struct mtrr_state *s, 
 					                     BITS(MTRR_TYPE_BITS - 1, 0));
 			}
 	}
-	for (unsigned n = 0; n < s->vcnt; n++) {
+	const unsigned pairs = s->vcnt < MTRR_VAR_MAX ? s->vcnt : MTRR_VAR_MAX;
+	s->unread = s->vcnt - pairs;
+	for (unsigned n = 0; n < pairs; n++) {
 		u64 base, mask;
 		if (!rd(ops, IA32_MTRR_PHYSBASE0 + 2 * n, &base, bad) ||
 		    !rd(ops, IA32_MTRR_PHYSMASK0 + 2 * n, &mask, bad))
 			return MTRR_ERR_MSR_FAULT;
 		if (!(mask & MTRR_PHYSMASK_VALID))
 			continue;
-		if (s->nvar == MTRR_VAR_MAX) {
-			s->ignored++;
-			continue;
-		}
 		s->var[s->nvar++] = (struct mtrr_var){
 		    .base = base & MTRR_PHYS_ADDR_MASK,
 		    .mask = mask & MTRR_PHYS_ADDR_MASK,
@@ -290,7 +288,7 @@ int mtrr_format(char *buf, size_t size, const struct mtrr_state *s)
 		return o.len;
 	}
 	put(&o, "default %s, %u variable (%u valid), fixed %s", mtrr_type_name(s->def_type),
-	    s->vcnt, s->nvar + s->ignored, s->fixed_enabled ? "on" : "off");
+	    s->vcnt, s->nvar, s->fixed_enabled ? "on" : "off");
 	if (!s->enabled)
 		put(&o, ", disabled (E=0): all memory UC");
 	if (s->fixed_enabled) {
@@ -319,8 +317,9 @@ int mtrr_format(char *buf, size_t size, const struct mtrr_state *s)
 			put(&o, ", %s base 0x%llx mask 0x%llx", mtrr_type_name(v->type), v->base,
 			    v->mask);
 	}
-	if (s->ignored)
-		put(&o, ", %u valid ranges beyond %u ignored", s->ignored, MTRR_VAR_MAX);
+	if (s->unread)
+		put(&o, ", %u pairs beyond the %u architectural ones not read", s->unread,
+		    MTRR_VAR_MAX);
 	if (s->reserved)
 		put(&o, ", %u reserved types taken as UC", s->reserved);
 	unsigned u = mtrr_undefined_overlaps(s);

@@ -37,8 +37,12 @@
 #define MTRR_PHYSBASE_TYPE_MASK BITS(7, 0)
 #define MTRR_PHYS_ADDR_MASK     BITS(51, 12)
 #define MTRR_PHYSMASK_VALID     BIT(11)
-/* Variable pairs kept; MTRRCAP.VCNT counts up to 255, CPUs have about 10. */
-#define MTRR_VAR_MAX 32
+/* Variable pairs read. MTRRCAP.VCNT is 8 bits, but the architectural pairs
+ * are IA32_MTRR_PHYSBASE0/PHYSMASK0 (200H, 201H) to IA32_MTRR_PHYSBASE9/
+ * PHYSMASK9 (212H, 213H) (SDM Vol. 4, Table 2-2); past them 200H + 2n is no
+ * variable-range MTRR (n = 40 reaches IA32_MTRR_FIX64K_00000, 250H). Pairs
+ * VCNT counts beyond these ten are not read, and said so (mtrr_format). */
+#define MTRR_VAR_MAX 10
 
 struct mtrr_var {
 	u64 base; /* PHYSBASE's address bits */
@@ -53,7 +57,7 @@ struct mtrr_state {
 	u8 def_type;
 	unsigned vcnt;     /* MTRRCAP.VCNT, as the CPU says */
 	unsigned nvar;     /* valid variable ranges kept in var[] */
-	unsigned ignored;  /* valid variable ranges beyond MTRR_VAR_MAX, not kept */
+	unsigned unread;   /* pairs VCNT counts beyond MTRR_VAR_MAX, not read */
 	unsigned reserved; /* reserved type encodings read (each taken as UC) */
 	u8 fixed[MTRR_FIXED_RANGES];
 	struct mtrr_var var[MTRR_VAR_MAX];

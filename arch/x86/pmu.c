@@ -10,6 +10,9 @@
 
 /* ---- The event tables ----
  *
+ * Columns: name, event select, unit mask, default, description, data_walk
+ * (counted into tlb_misses=: the table's data-side walk events).
+ *
  * Skylake-class cores (Skylake, Skylake-SP, Kaby Lake, Coffee Lake, Comet
  * Lake). Sources: Intel SDM Vol. 3B, Chapter 20 "Performance Monitoring
  * Events" (the 6th-generation-and-later core table) and Intel's perfmon
@@ -26,44 +29,53 @@
  * Hyper-Threading on (8 with it off), so the four defaults fit either way. */
 static const struct pmu_event skylake_events[] = {
     {"dtlb_load_misses.walk_completed", 0x08, 0x0e, true,
-     "load walks completed (SDM Vol. 3B ch. 20; perfmon SKL)"},
+     "load walks completed (SDM Vol. 3B ch. 20; perfmon SKL)", true},
     {"dtlb_store_misses.walk_completed", 0x49, 0x0e, true,
-     "store walks completed (SDM Vol. 3B ch. 20; perfmon SKL)"},
+     "store walks completed (SDM Vol. 3B ch. 20; perfmon SKL)", true},
     {"itlb_misses.walk_completed", 0x85, 0x0e, true,
-     "code-fetch walks completed (SDM Vol. 3B ch. 20; perfmon SKL)"},
+     "code-fetch walks completed (SDM Vol. 3B ch. 20; perfmon SKL)", false},
     {"ept.walk_pending", 0x4f, 0x10, true,
-     "EPT walks outstanding, per cycle (SDM Vol. 3B ch. 20; perfmon SKL)"},
+     "EPT walks outstanding, per cycle (SDM Vol. 3B ch. 20; perfmon SKL)", false},
     {"dtlb_load_misses.walk_pending", 0x08, 0x10, false,
-     "load walks outstanding, per cycle (SDM Vol. 3B ch. 20; perfmon SKL)"},
+     "load walks outstanding, per cycle (SDM Vol. 3B ch. 20; perfmon SKL)", false},
     {"dtlb_load_misses.stlb_hit", 0x08, 0x20, false,
-     "loads that missed the DTLB and hit the STLB (SDM Vol. 3B ch. 20; perfmon SKL)"},
+     "loads that missed the DTLB and hit the STLB (SDM Vol. 3B ch. 20; perfmon SKL)", false},
 };
 
 /* AMD Zen (Family 17h and 19h). Sources: AMD Processor Programming
  * Reference (PPR) for Family 17h Models 31h (Zen 2), "Core Performance
- * Monitor Counters", and the PPR for Family 19h; the encodings are those of
- * Linux perf's pmu-events/arch/x86/amdzen2/ lists.
+ * Monitor Counters", and the PPR for Family 19h (Zen 3, Zen 4); the
+ * encodings are those of Linux perf's pmu-events/arch/x86/amdzen2/ lists,
+ * and of amdzen3/ and amdzen4/ for family 19h (zen_family_umasks).
  *   PMCx045 LsL1DTlbMiss: L1 DTLB misses by outcome in the L2 TLB, unit mask
  *     bits 0-3 an L2 TLB hit (4K, coalesced, 2M, 1G), bits 4-7 an L2 TLB
  *     miss, i.e. a page walk requested (4K, coalesced, 2M, 1G).
  *   PMCx046 LsTablewalker: page table walks, unit mask bits 0-1 the data
  *     side (Family 17h and 19h Zen 3; absent on Zen 4, so not a default).
  *   PMCx085 BpL1TlbMissL2TlbMiss: instruction fetches that missed both ITLB
- *     levels, unit mask FFH as the list gives. */
+ *     levels: unit mask FFH on family 17h as the Zen 2 list gives; on
+ *     family 19h bits 0-3 are the page sizes (4K, 2M, 1G, coalesced) and
+ *     the rest reserved, so all sizes are 0FH (amdzen3/amdzen4 lists). */
 static const struct pmu_event zen_events[] = {
     {"ls_l1_d_tlb_miss.all_l2_miss", 0x045, 0xf0, true,
-     "L1 DTLB misses that also missed the L2 TLB: walks (PPR PMCx045[7:4])"},
+     "L1 DTLB misses that also missed the L2 TLB: walks (PPR PMCx045[7:4])", true},
     {"ls_l1_d_tlb_miss.all_l2_hit", 0x045, 0x0f, true,
-     "L1 DTLB misses that hit the L2 TLB (PPR PMCx045[3:0])"},
+     "L1 DTLB misses that hit the L2 TLB (PPR PMCx045[3:0])", false},
     {"bp_l1_tlb_miss_l2_tlb_miss", 0x085, 0xff, true,
-     "code fetches that missed both ITLB levels (PPR PMCx085)"},
+     "code fetches that missed both ITLB levels (PPR PMCx085)", false},
     {"ls_tablewalker.dside", 0x046, 0x03, false,
-     "data-side page table walks, Zen 1-3 (PPR PMCx046[1:0])"},
+     "data-side page table walks, Zen 1-3 (PPR PMCx046[1:0])", false},
+};
+
+#define AMD_FAMILY_ZEN3_ZEN4 0x19
+static const struct pmu_family_umask zen_family_umasks[] = {
+    {AMD_FAMILY_ZEN3_ZEN4, 0x085, 0x0f},
 };
 
 const struct pmu_uarch pmu_uarchs[] = {
-    {"skylake", PMU_VENDOR_INTEL, skylake_events, ARRAY_SIZE(skylake_events)},
-    {"zen", PMU_VENDOR_AMD, zen_events, ARRAY_SIZE(zen_events)},
+    {"skylake", PMU_VENDOR_INTEL, skylake_events, ARRAY_SIZE(skylake_events), NULL, 0},
+    {"zen", PMU_VENDOR_AMD, zen_events, ARRAY_SIZE(zen_events), zen_family_umasks,
+     ARRAY_SIZE(zen_family_umasks)},
 };
 const unsigned pmu_uarch_count = ARRAY_SIZE(pmu_uarchs);
 
@@ -111,6 +123,14 @@ const struct pmu_uarch *pmu_uarch_named(const char *name)
 		if (strcmp(pmu_uarchs[i].name, name) == 0)
 			return &pmu_uarchs[i];
 	return NULL;
+}
+
+u8 pmu_event_umask(const struct pmu_uarch *u, const struct pmu_event *ev, u32 family)
+{
+	for (unsigned i = 0; i < u->family_umask_count; i++)
+		if (u->family_umasks[i].family == family && u->family_umasks[i].event == ev->event)
+			return u->family_umasks[i].umask;
+	return ev->umask;
 }
 
 const struct pmu_event *pmu_event_named(const struct pmu_uarch *u, const char *name)
@@ -173,6 +193,13 @@ bool pmu_spec_parse(const char *text, struct pmu_spec *spec, char *why, size_t w
 		for (unsigned i = 0; i < pmu_uarch_count && !ev; i++) {
 			ev = pmu_event_named(&pmu_uarchs[i], name);
 			owner = ev ? &pmu_uarchs[i] : NULL;
+		}
+		if (!ev && pmu_uarch_named(name)) {
+			fmt_snprintf(why, why_size,
+			             "'%s' is a table name, which cannot be part of an event list "
+			             "(pmu=%s alone selects the table)",
+			             name, name);
+			return false;
 		}
 		if (!ev) {
 			fmt_snprintf(
@@ -269,6 +296,17 @@ static u64 encode(enum pmu_vendor v, u16 event, u8 umask)
 
 /* ---- Probe ---- */
 
+/* Whether CPUID.0AH enumerates the architectural event of EBX bit `bit`: its
+ * index must be below the EBX bit vector length, EAX[31:24], and its EBX bit
+ * clear (SDM Vol. 2A, CPUID leaf 0AH; Vol. 3B, 20.2.1.2). A bit at or past
+ * the length says nothing: the event is not enumerated. */
+static bool intel_arch_event(const struct pmu_cpu *cpu, u32 bit)
+{
+	const u32 len = (cpu->leaf_a_eax & CPUID_A_EAX_EBX_LEN_MASK) >> CPUID_A_EAX_EBX_LEN_SHIFT;
+	const u32 index = (u32)__builtin_ctz(bit);
+	return index < len && !(cpu->leaf_a_ebx & bit);
+}
+
 static bool read_cpu(struct pmu *p, const struct pmu_cpu *cpu)
 {
 	if (cpu->vendor == PMU_VENDOR_INTEL) {
@@ -293,6 +331,17 @@ static bool read_cpu(struct pmu *p, const struct pmu_cpu *cpu)
 			    p->why, sizeof(p->why),
 			    "CPUID leaf 0xA reports perfmon v%u with no general-purpose counters",
 			    p->version);
+			return false;
+		}
+		if (!intel_arch_event(cpu, CPUID_A_EBX_NO_INSTR_RETIRED) &&
+		    !intel_arch_event(cpu, CPUID_A_EBX_NO_CORE_CYCLES)) {
+			fmt_snprintf(
+			    p->why, sizeof(p->why),
+			    "CPUID leaf 0xA enumerates neither instructions retired nor core "
+			    "cycles (EBX length %u, EBX 0x%x): nothing to probe with",
+			    (unsigned)((cpu->leaf_a_eax & CPUID_A_EAX_EBX_LEN_MASK) >>
+			               CPUID_A_EAX_EBX_LEN_SHIFT),
+			    cpu->leaf_a_ebx);
 			return false;
 		}
 		if (p->width < INTEL_MIN_WIDTH || p->width > INTEL_MAX_WIDTH) {
@@ -363,7 +412,8 @@ static void assign_msrs(struct pmu *p)
 			c->sel_msr = AMD_PERF_LEGACY_CTL0 + i;
 			c->ctr_msr = AMD_PERF_LEGACY_CTR0 + i;
 		}
-		c->sel = encode(p->vendor, c->ev->event, c->ev->umask);
+		c->umask = pmu_event_umask(p->uarch, c->ev, p->family);
+		c->sel = encode(p->vendor, c->ev->event, c->umask);
 		if (p->vendor == PMU_VENDOR_AMD)
 			c->sel |= AMD_PERFEVTSEL_GUEST_ONLY; /* HostOnly stays clear */
 	}
@@ -396,9 +446,9 @@ static bool probe(struct pmu *p, const struct pmu_cpu *cpu)
 	u16 event = AMD_EV_RETIRED_INSN;
 	const char *what = "instructions retired";
 	if (intel) {
-		bool no_insn = cpu->leaf_a_ebx & CPUID_A_EBX_NO_INSTR_RETIRED;
-		event = no_insn ? INTEL_EV_CORE_CYCLES : INTEL_EV_INST_RETIRED;
-		what = no_insn ? "core cycles" : "instructions retired";
+		bool insn = intel_arch_event(cpu, CPUID_A_EBX_NO_INSTR_RETIRED);
+		event = insn ? INTEL_EV_INST_RETIRED : INTEL_EV_CORE_CYCLES;
+		what = insn ? "instructions retired" : "core cycles";
 	}
 	const struct pmu_counter *c0 = &p->c[0];
 	u64 known = encode(p->vendor, event, 0) | PERFEVTSEL_EN;
@@ -426,6 +476,7 @@ bool pmu_init(struct pmu *p, const struct pmu_ops *ops, const struct pmu_cpu *cp
 	memset(p, 0, sizeof(*p));
 	p->ops = ops;
 	p->vendor = cpu->vendor;
+	p->family = cpu->family;
 	if (spec->kind == PMU_SPEC_OFF) {
 		p->off = true;
 		fmt_snprintf(p->why, sizeof(p->why), "off (pmu=off)");
@@ -558,6 +609,37 @@ void pmu_sample(struct pmu *p)
 		wr(p, IA32_PERF_GLOBAL_OVF_CTRL, clear);
 }
 
+void pmu_stop(struct pmu *p)
+{
+	if (!p->active)
+		return;
+	for (unsigned i = 0; i < p->count; i++)
+		if (!wr(p, p->c[i].sel_msr, p->c[i].sel)) {
+			p->active = false;
+			return;
+		}
+}
+
+bool pmu_data_walks(const struct pmu *p, u64 *walks)
+{
+	u64 sum = 0;
+	if (!p->uarch)
+		return false;
+	for (unsigned e = 0; e < p->uarch->count; e++) {
+		const struct pmu_event *ev = &p->uarch->events[e];
+		if (!ev->data_walk)
+			continue;
+		unsigned i = 0;
+		while (i < p->count && p->c[i].ev != ev)
+			i++;
+		if (i == p->count)
+			return false;
+		sum += p->c[i].total;
+	}
+	*walks = sum;
+	return true;
+}
+
 int pmu_format_counts(const struct pmu *p, char *buf, size_t size)
 {
 	int n = 0;
@@ -591,8 +673,7 @@ void pmu_print(const struct pmu *p)
 		           p->gp_counters);
 	for (unsigned i = 0; i < p->count; i++)
 		con_printf("pmu: counter %u: %s (event 0x%x umask 0x%02x): %s\n", i,
-		           p->c[i].ev->name, p->c[i].ev->event, p->c[i].ev->umask,
-		           p->c[i].ev->what);
+		           p->c[i].ev->name, p->c[i].ev->event, p->c[i].umask, p->c[i].ev->what);
 	if (p->why[0])
 		con_printf("pmu: %s\n", p->why);
 }

@@ -44,6 +44,16 @@ struct pmu_event {
 	u8 umask;
 	bool dflt; /* among the table's default events */
 	const char *what;
+	/* Counts data-side page walks: the sum of a table's data_walk events
+	 * is the RESULT key tlb_misses= (DESIGN.md "Contracts"). */
+	bool data_walk;
+};
+
+/* An event whose unit mask differs in one CPU family of a table's range. */
+struct pmu_family_umask {
+	u32 family;
+	u16 event;
+	u8 umask;
 };
 
 struct pmu_uarch {
@@ -51,7 +61,11 @@ struct pmu_uarch {
 	enum pmu_vendor vendor;
 	const struct pmu_event *events;
 	unsigned count;
+	const struct pmu_family_umask *family_umasks; /* NULL: none */
+	unsigned family_umask_count;
 };
+/* The unit mask of ev on a CPU of this family. */
+u8 pmu_event_umask(const struct pmu_uarch *u, const struct pmu_event *ev, u32 family);
 
 /* The event tables, in pmu.c. */
 extern const struct pmu_uarch pmu_uarchs[];
@@ -94,6 +108,7 @@ struct pmu_cpu {
 struct pmu_counter {
 	const struct pmu_event *ev;
 	u32 sel_msr, ctr_msr;
+	u8 umask;  /* the unit mask for this CPU's family */
 	u64 sel;   /* the select value programmed */
 	u64 start; /* raw counter value at the last sample */
 	u64 total; /* 64-bit software total since pmu_start */
@@ -106,6 +121,7 @@ struct pmu {
 	bool off;    /* pmu=off */
 	enum pmu_vendor vendor;
 	const struct pmu_uarch *uarch;
+	u32 family;      /* CPUID family (display) */
 	u32 version;     /* Intel perfmon version */
 	u32 gp_counters; /* general-purpose counters the CPU has */
 	u32 width;       /* counter bits */
@@ -122,9 +138,9 @@ bool pmu_init(struct pmu *p, const struct pmu_ops *ops, const struct pmu_cpu *cp
 
 /* VT-x: the controls and IA32_PERF_GLOBAL_CTRL values for guest-only
  * counting (SDM Vol. 3C, 25.7.1 "VM-Exit Controls", 25.8.1 "VM-Entry
- * Controls"; 28.3.2.1 and 29.5.1 for the loads). entry_ctl_msr and
- * exit_ctl_msr are the capability MSRs that govern the controls (the TRUE
- * ones when IA32_VMX_BASIC[55]). When a control may not be 1 the PMU is
+ * Controls"; the loads: 27.3.2.1 on VM entry, 28.5.1 on VM exit).
+ * entry_ctl_msr and exit_ctl_msr are the capability MSRs that govern the
+ * controls (the TRUE ones when IA32_VMX_BASIC[55]). When a control may not be 1 the PMU is
  * turned off with the MSR named, and false is returned. */
 struct pmu_vmx_ctrl {
 	u32 entry_ctls, exit_ctls; /* bits to add */
@@ -138,6 +154,14 @@ bool pmu_vmx_guest_only(struct pmu *p, u64 entry_ctl_msr, u64 exit_ctl_msr, bool
 void pmu_start(struct pmu *p);
 /* Reads every counter into its total, folding in overflows. */
 void pmu_sample(struct pmu *p);
+/* Disables the selects (EN clear): nothing counts until the next
+ * pmu_start; the totals stay. Call pmu_sample first to keep the last
+ * events. */
+void pmu_stop(struct pmu *p);
+/* The data-side walks counted (the sum of the data_walk events' totals) in
+ * *walks; false, *walks untouched, unless every data_walk event of the
+ * table is among the counters in use (a partial sum would be wrong). */
+bool pmu_data_walks(const struct pmu *p, u64 *walks);
 /* "name=total name=total ..." of the counters in use. */
 int pmu_format_counts(const struct pmu *p, char *buf, size_t size);
 /* One or two "pmu: ..." lines for the boot report. */

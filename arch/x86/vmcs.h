@@ -324,6 +324,7 @@ struct vmcs_state {
 	u64 host_ia32_sysenter_eip;
 	u64 host_ia32_pat;
 	u64 host_ia32_efer;
+	u64 host_ia32_perf_global_ctrl; /* loaded with EXIT_LOAD_IA32_PERF_GLOBAL_CTRL */
 
 	/* Guest-state area (25.4) */
 	u64 guest_cr0;
@@ -345,6 +346,7 @@ struct vmcs_state {
 	u64 guest_ia32_sysenter_eip;
 	u64 guest_ia32_pat;
 	u64 guest_ia32_efer;
+	u64 guest_ia32_perf_global_ctrl; /* loaded with ENTRY_LOAD_IA32_PERF_GLOBAL_CTRL */
 	u64 guest_pending_dbg_exceptions;
 	u32 guest_interruptibility_info;
 	u32 guest_activity_state;
@@ -447,5 +449,19 @@ struct vmcs_state {
 	X(VMCS_GUEST_PDPTE1, guest_pdpte[1], SEC_ENABLE_EPT)                                       \
 	X(VMCS_GUEST_PDPTE2, guest_pdpte[2], SEC_ENABLE_EPT)                                       \
 	X(VMCS_GUEST_PDPTE3, guest_pdpte[3], SEC_ENABLE_EPT)
+
+/* X(encoding, member, controls, control): the members of struct vmcs_state
+ * whose field exists only on a CPU that allows the VM-entry or VM-exit
+ * control that loads it (25.4.2, 25.5; whether the control may be 1:
+ * Appendix A.4, A.5). They are kept out of VMCS_STATE_FIELDS so that no
+ * writer touches a field the CPU may not have; a writer writes each when its
+ * control is set in the controls member named:
+ *   #define W(enc, m, ctls, ctl) if (s->ctls & (ctl)) vmwrite(enc, s->m);
+ *   VMCS_STATE_LOADED_FIELDS(W) */
+#define VMCS_STATE_LOADED_FIELDS(X)                                                                \
+	X(VMCS_GUEST_IA32_PERF_GLOBAL_CTRL, guest_ia32_perf_global_ctrl, vm_entry_controls,        \
+	  ENTRY_LOAD_IA32_PERF_GLOBAL_CTRL)                                                        \
+	X(VMCS_HOST_IA32_PERF_GLOBAL_CTRL, host_ia32_perf_global_ctrl, vm_exit_controls,           \
+	  EXIT_LOAD_IA32_PERF_GLOBAL_CTRL)
 
 #endif

@@ -169,6 +169,12 @@ enum vmx_status vmx_probe(struct vmx_caps *caps)
 	caps->cr4_fixed0 = rdmsr(IA32_VMX_CR4_FIXED0);
 	caps->cr4_fixed1 = rdmsr(IA32_VMX_CR4_FIXED1);
 	caps->maxphyaddr = cpuid(CPUID_LEAF_ADDR_SIZES, 0).eax & CPUID_80000008_EAX_MAXPHYADDR_MASK;
+	/* The bits of IA32_PERF_GLOBAL_CTRL this CPU defines (CPUID.0AH), for
+	 * the entry checks of its VMCS fields. Leaf 0 EAX: the highest leaf. */
+	if (cpuid(0, 0).eax >= CPUID_LEAF_PERFMON) {
+		const struct cpuid_regs pm = cpuid(CPUID_LEAF_PERFMON, 0);
+		caps->perf_global_ctrl_defined = vmx_perf_global_ctrl_defined(pm.eax, pm.edx);
+	}
 	return VMX_OK;
 }
 
@@ -547,8 +553,8 @@ static int vmx_create(struct vcpu *v, const struct vcpu_start *start, u64 nested
 	if (!vmcs_build(&x->st, &x->caps, start, eptp))
 		return -1;
 	/* Guest-only PMU counting (arch/x86/pmu.h): the VM-entry and VM-exit
-	 * loads of IA32_PERF_GLOBAL_CTRL (SDM 25.7.1, 25.8.1; 28.3.2.1,
-	 * 29.5.1). Where the CPU forbids them the PMU is turned off by name. */
+	 * loads of IA32_PERF_GLOBAL_CTRL (SDM 25.7.1, 25.8.1; 27.3.2.1,
+	 * 28.5.1). Where the CPU forbids them the PMU is turned off by name. */
 	struct pmu_vmx_ctrl pmu_ctl;
 	struct pmu *pmu = pmu_current();
 	const bool pmu_was_active = pmu->active;
@@ -557,6 +563,9 @@ static int vmx_create(struct vcpu *v, const struct vcpu_start *start, u64 nested
 	                       x->caps.basic & VMX_BASIC_TRUE_CTLS, &pmu_ctl)) {
 		x->st.vm_entry_controls |= pmu_ctl.entry_ctls;
 		x->st.vm_exit_controls |= pmu_ctl.exit_ctls;
+		/* Mirrored for the software entry checker (SDM 27.2.2, 27.3.1.1). */
+		x->st.guest_ia32_perf_global_ctrl = pmu_ctl.guest_global_ctrl;
+		x->st.host_ia32_perf_global_ctrl = pmu_ctl.host_global_ctrl;
 	} else if (pmu_was_active) {
 		pmu_print(pmu);
 	}

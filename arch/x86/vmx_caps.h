@@ -29,6 +29,10 @@ struct vmx_caps {
 	/* Not an MSR: physical-address width, CPUID.80000008H:EAX[7:0]. Address
 	 * checks of VM entry (27.2) are relative to it. */
 	u8 maxphyaddr;
+	/* Not an MSR: the bits of IA32_PERF_GLOBAL_CTRL this CPU defines, from
+	 * CPUID.0AH (vmx_perf_global_ctrl_defined, arch/x86/vmx_check.h); the
+	 * others are reserved and VM entry checks them (27.2.2, 27.3.1.1). */
+	u64 perf_global_ctrl_defined;
 };
 
 /* The five 32-bit control fields whose settings a capability MSR governs. */

@@ -2,11 +2,17 @@
 
 #include "arch/x86/ept.h"
 #include "arch/x86/msr.h"
+#include "lib/x86/cpuid.h"
 #include "lib/x86/paging.h"
 
 /* 5-level EPT (bits 5:3 = 4); arch/x86/ept.h defines only the 4-level value. */
 #ifndef EPTP_WALK_5
 #define EPTP_WALK_5 (4ULL << EPTP_WALK_SHIFT)
+
+/* IA32_PERF_GLOBAL_CTRL (SDM Vol. 3B, 20.2.2): from perfmon version 2; the
+ * fixed counters' enables from bit 32. */
+#define PERF_GLOBAL_CTRL_MIN_VERSION 2
+#define PERF_GLOBAL_CTRL_FIXED_SHIFT 32
 #endif
 
 /* The state every group of checks reads, derived once. */
@@ -54,6 +60,20 @@ static u64 beyond_width(const struct checker *c, u64 pa)
 static u64 fixed_bad_bits(u64 value, u64 fixed0, u64 fixed1)
 {
 	return (fixed0 & ~value) | (value & ~fixed1);
+}
+
+u64 vmx_perf_global_ctrl_defined(u32 leaf_a_eax, u32 leaf_a_edx)
+{
+	const u32 version = leaf_a_eax & CPUID_A_EAX_VERSION_MASK;
+	const u32 gp = (leaf_a_eax & CPUID_A_EAX_NUM_GP_MASK) >> CPUID_A_EAX_NUM_GP_SHIFT;
+	const u32 fixed = leaf_a_edx & CPUID_A_EDX_NUM_FIXED_MASK;
+	if (version < PERF_GLOBAL_CTRL_MIN_VERSION)
+		return 0;
+	u64 bits = gp >= PERF_GLOBAL_CTRL_FIXED_SHIFT ? BITS(PERF_GLOBAL_CTRL_FIXED_SHIFT - 1, 0)
+	                                              : BIT(gp) - 1;
+	if (fixed)
+		bits |= (BIT(fixed) - 1) << PERF_GLOBAL_CTRL_FIXED_SHIFT;
+	return bits;
 }
 
 /* Every byte of IA32_PAT must name a memory type; 2, 3 and 8..255 are reserved. */
@@ -261,6 +281,11 @@ static enum vmx_check_rule check_host_cr_msr(const struct checker *c)
 	        VMCS_HOST_IA32_SYSENTER_ESP, s->host_ia32_sysenter_esp, 0);
 	FAIL_IF(!va_is_canonical(s->host_ia32_sysenter_eip), VMX_CHECK_HOST_SYSENTER,
 	        VMCS_HOST_IA32_SYSENTER_EIP, s->host_ia32_sysenter_eip, 0);
+	if (s->vm_exit_controls & EXIT_LOAD_IA32_PERF_GLOBAL_CTRL) {
+		bad = s->host_ia32_perf_global_ctrl & ~caps->perf_global_ctrl_defined;
+		FAIL_IF(bad, VMX_CHECK_HOST_PERF_GLOBAL_CTRL, VMCS_HOST_IA32_PERF_GLOBAL_CTRL,
+		        s->host_ia32_perf_global_ctrl, bad);
+	}
 	if (s->vm_exit_controls & EXIT_LOAD_IA32_PAT)
 		FAIL_IF(!vmx_pat_valid(s->host_ia32_pat), VMX_CHECK_HOST_PAT, VMCS_HOST_IA32_PAT,
 		        s->host_ia32_pat, 0);
@@ -377,6 +402,11 @@ static enum vmx_check_rule check_guest_cr_msr(const struct checker *c)
 	        VMCS_GUEST_IA32_SYSENTER_ESP, s->guest_ia32_sysenter_esp, 0);
 	FAIL_IF(!va_is_canonical(s->guest_ia32_sysenter_eip), VMX_CHECK_GUEST_SYSENTER,
 	        VMCS_GUEST_IA32_SYSENTER_EIP, s->guest_ia32_sysenter_eip, 0);
+	if (entry & ENTRY_LOAD_IA32_PERF_GLOBAL_CTRL) {
+		bad = s->guest_ia32_perf_global_ctrl & ~c->caps->perf_global_ctrl_defined;
+		FAIL_IF(bad, VMX_CHECK_GUEST_PERF_GLOBAL_CTRL, VMCS_GUEST_IA32_PERF_GLOBAL_CTRL,
+		        s->guest_ia32_perf_global_ctrl, bad);
+	}
 	if (entry & ENTRY_LOAD_IA32_PAT)
 		FAIL_IF(!vmx_pat_valid(s->guest_ia32_pat), VMX_CHECK_GUEST_PAT, VMCS_GUEST_IA32_PAT,
 		        s->guest_ia32_pat, 0);

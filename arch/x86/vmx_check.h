@@ -68,6 +68,8 @@
 	X(VMX_CHECK_HOST_CR4_FIXED, "27.2.2: host CR4 violates IA32_VMX_CR4_FIXED0/FIXED1")        \
 	X(VMX_CHECK_HOST_CR3, "27.2.2: host CR3 sets bits beyond physical-address width")          \
 	X(VMX_CHECK_HOST_SYSENTER, "27.2.2: host IA32_SYSENTER_ESP/EIP not canonical")             \
+	X(VMX_CHECK_HOST_PERF_GLOBAL_CTRL,                                                         \
+	  "27.2.2: host IA32_PERF_GLOBAL_CTRL sets reserved bits")                                 \
 	X(VMX_CHECK_HOST_PAT, "27.2.2: host IA32_PAT holds an invalid memory type")                \
 	X(VMX_CHECK_HOST_EFER_RESERVED, "27.2.2: host IA32_EFER sets reserved bits")               \
 	X(VMX_CHECK_HOST_EFER_LMA_LME,                                                             \
@@ -95,6 +97,8 @@
 	X(VMX_CHECK_GUEST_CR3, "27.3.1.1: guest CR3 sets bits beyond physical-address width")      \
 	X(VMX_CHECK_GUEST_DR7, "27.3.1.1: guest DR7 bits 63:32 set")                               \
 	X(VMX_CHECK_GUEST_SYSENTER, "27.3.1.1: guest IA32_SYSENTER_ESP/EIP not canonical")         \
+	X(VMX_CHECK_GUEST_PERF_GLOBAL_CTRL,                                                        \
+	  "27.3.1.1: guest IA32_PERF_GLOBAL_CTRL sets reserved bits")                              \
 	X(VMX_CHECK_GUEST_PAT, "27.3.1.1: guest IA32_PAT holds an invalid memory type")            \
 	X(VMX_CHECK_GUEST_EFER_RESERVED, "27.3.1.1: guest IA32_EFER sets reserved bits")           \
 	X(VMX_CHECK_GUEST_EFER_LMA,                                                                \
@@ -174,6 +178,14 @@ struct vmx_check_detail {
  * only on failure. */
 enum vmx_check_rule vmx_check_entry(const struct vmcs_state *s, const struct vmx_caps *caps,
                                     struct vmx_check_detail *detail);
+
+/* The bits of IA32_PERF_GLOBAL_CTRL a CPU defines, from CPUID.0AH EAX and
+ * EDX (SDM Vol. 3B, 20.2.2 and Figure 20-3 in the numbering used here;
+ * Vol. 2A, CPUID leaf 0AH): bit n enables general-purpose counter n for
+ * n < EAX[15:8], bit 32 + n fixed counter n for n < EDX[4:0]. Before perfmon
+ * version 2 there is no IA32_PERF_GLOBAL_CTRL: 0. Bits of later versions
+ * (such as the performance-metrics enable) are taken as reserved. */
+u64 vmx_perf_global_ctrl_defined(u32 leaf_a_eax, u32 leaf_a_edx);
 
 /* A PAT value whose eight entries are all valid memory types (UC, WC, WT,
  * WP, WB, UC-), as VM entry requires (SDM 27.3.1.1) and WRMSR does. */

@@ -21,7 +21,9 @@
  * holds the current root; no frame leaks (free frames account for the table pages, alternate
  * frames, the swap store and the frames sharing saved); bad frames stay poisoned and escaped
  * pages hit the escape filter, shared and swapped ones too in a VMM-segment mode; the
- * trace buffer and guest segment lie in guest RAM; the model's counters are consistent. */
+ * trace buffer changes only by an HC_TRACE_SETUP made with no measurement open and no replay
+ * pending; the trace buffer and guest segment lie in guest RAM; the model's counters are
+ * consistent. */
 #include "tests/fuzz/fuzz.h"
 
 #include "lib/bits.h"
@@ -46,6 +48,8 @@ struct before {
 	unsigned bad_frames;
 	u64 map_escapes; /* vm->vmmfeat_map_escapes */
 	u64 ram_bytes;
+	u64 trace_gpa, trace_entries;
+	bool measuring, replay_pending;
 };
 
 /* Frames in use beyond the table pages and alternate frames, fixed at creation. */
@@ -217,6 +221,16 @@ static void check_vm(const struct vm *vm, const struct before *b, u64 nr, u64 a0
 		FUZZ_CHECK(bloom_test(&vm->escape, vm->gmap.esc[i].gfn),
 		           "escaped gfn 0x%llx not in the filter", vm->gmap.esc[i].gfn);
 
+	/* The trace buffer changes only by a successful HC_TRACE_SETUP, which
+	 * succeeds only with no measurement open and no replay pending. */
+	if (nr == HC_TRACE_SETUP && status == HC_OK)
+		FUZZ_CHECK(!b->measuring && !b->replay_pending,
+		           "HC_TRACE_SETUP accepted during a measurement");
+	else
+		FUZZ_CHECK(vm->trace_gpa == b->trace_gpa && vm->trace_entries == b->trace_entries,
+		           "call %llu (status %lld) changed the trace buffer", nr,
+		           (long long)status);
+
 	/* What the guest registered lies in its RAM. */
 	if (vm->trace_entries)
 		FUZZ_CHECK(vm->trace_entries <= HC_TRACE_MAX_BYTES / sizeof(u64) &&
@@ -267,6 +281,10 @@ static void hypercall(struct fuzz_in *in)
 	b.bad_frames = vm->bad_frames;
 	b.map_escapes = vm->vmmfeat_map_escapes;
 	b.ram_bytes = gmap_ram_bytes(&vm->gmap);
+	b.trace_gpa = vm->trace_gpa;
+	b.trace_entries = vm->trace_entries;
+	b.measuring = vm->measuring;
+	b.replay_pending = vm->replay_pending;
 	s64 status = hypercall_dispatch(vm, nr, a0, a1, a2, &out);
 	/* A long call comes back VM_HC_RESUME (bounded work per exit) and the
 	 * same VMCALL goes on with RDX = out, as hv/vm/exits.c does; a guest may

@@ -1,7 +1,9 @@
 /* arch/x86/mtrr: reading the MTRRs through a fake MSR space, the memory
  * type of a range by the rules of SDM Vol. 3A 12.11.4.1 (fixed ranges below
  * 1 MiB, variable overlaps, the default type, E clear), the PCD/PWT bits
- * through PAT (Table 12-7) and the direct map's split decision (12.11.9).
+ * through PAT (Table 12-7), the direct map's split decision (12.11.9) and its
+ * tables as arch/x86/dmap_build.c builds them (the split-table pool running
+ * out, the UC fallback, uc_bytes).
  * Expectations come from the SDM's rules and hand-made layouts; the first
  * layout is the one SeaBIOS leaves under QEMU (fixed WB/UC/WP, one UC
  * variable range over [2 GiB, 4 GiB)), as the boot log shows it. */
@@ -11,6 +13,7 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include "arch/x86/dmap.h"
 #include "arch/x86/msr.h"
 #include "arch/x86/mtrr.h"
 #include "lib/x86/paging.h"
@@ -303,23 +306,63 @@ static void test_pte_bits(void **state)
 	assert_int_equal(mtrr_pte_bits(0x0101010101010101ULL, MTRR_TYPE_UC), 0);
 }
 
-/* The direct map's page plan over the whole low 4 GiB, counted the way
- * arch/x86/dmap.c walks it (1 GiB, else 2 MiB, else 4 KiB). */
+/* Memory types written from the SDM's rules (Vol. 3A, 12.11.4.1) for a fake
+ * MTRR state: spans [start, end) with their type, in order. */
+struct span {
+	u64 start, end;
+	u8 type;
+};
+
+/* The SeaBIOS-like state: the fixed ranges below 1 MiB (E and FE set: they
+ * take precedence there), WB 0-0x9ffff, UC 0xa0000-0xbffff, WP
+ * 0xc0000-0xfffff; above, the one valid variable range makes [2 GiB, 4 GiB)
+ * UC and the rest gets the default type, WB. */
+static const struct span seabios_types[] = {
+    {0, 0xa0000, MTRR_TYPE_WB},
+    {0xa0000, 0xc0000, MTRR_TYPE_UC},
+    {0xc0000, 1 * MiB, MTRR_TYPE_WP},
+    {1 * MiB, 2 * GiB_, MTRR_TYPE_WB},
+    {2 * GiB_, 4 * GiB_, MTRR_TYPE_UC},
+    {4 * GiB_, 5 * GiB_, MTRR_TYPE_WB},
+    {5 * GiB_, 5 * GiB_ + 512 * MiB, MTRR_TYPE_UC}, /* with the second variable range */
+    {5 * GiB_ + 512 * MiB, 6 * GiB_, MTRR_TYPE_WB},
+};
+
+/* The one type of [a, a + size) by the spans; fails if the block holds two:
+ * a leaf must never straddle types. */
+static u8 want_type(const struct span *w, unsigned n, u64 a, u64 size)
+{
+	int t = -1;
+	for (unsigned i = 0; i < n; i++) {
+		if (w[i].end <= a || w[i].start >= a + size)
+			continue;
+		if (t >= 0 && t != w[i].type)
+			fail_msg("a leaf at 0x%llx of 0x%llx bytes straddles types",
+			         (unsigned long long)a, (unsigned long long)size);
+		t = w[i].type;
+	}
+	assert_true(t >= 0);
+	return (u8)t;
+}
+
+/* The direct map's page plan, counted the way arch/x86/dmap_build.c walks
+ * it (1 GiB, else 2 MiB, else 4 KiB). */
 struct plan {
 	unsigned l1g, l2m, l4k, uc4k;
 };
 
-static void plan_block(const struct mtrr_state *s, u64 a, u64 size, struct plan *p)
+static void plan_block(const struct mtrr_state *s, const struct span *w, unsigned nw, u64 a,
+                       u64 size, struct plan *p)
 {
 	struct mtrr_leaf l = mtrr_leaf_for(s, PAT_POWER_ON_VALUE, a, size);
 	if (l.split) {
 		assert_true(size > PAGE_SIZE_4K);
 		u64 sub = size == GiB_ ? 2 * MiB : PAGE_SIZE_4K;
 		for (u64 x = a; x < a + size; x += sub)
-			plan_block(s, x, sub, p);
+			plan_block(s, w, nw, x, sub, p);
 		return;
 	}
-	assert_int_equal(l.type, mtrr_range_type(s, a, size));
+	assert_int_equal(l.type, want_type(w, nw, a, size));
 	if (size == GiB_)
 		p->l1g++;
 	else if (size == 2 * MiB)
@@ -330,6 +373,8 @@ static void plan_block(const struct mtrr_state *s, u64 a, u64 size, struct plan 
 		p->uc4k++;
 }
 
+#define SEABIOS_SPANS (sizeof(seabios_types) / sizeof(seabios_types[0]))
+
 static void test_dmap_split(void **state)
 {
 	(void)state;
@@ -338,7 +383,7 @@ static void test_dmap_split(void **state)
 	struct mtrr_state s = read_ok(&f);
 	struct plan p = {0};
 	for (u64 g = 0; g < 4; g++)
-		plan_block(&s, g * GiB_, GiB_, &p);
+		plan_block(&s, seabios_types, SEABIOS_SPANS, g * GiB_, GiB_, &p);
 	/* GiB 0 splits (the first MiB), then its first 2 MiB into 4 KiB pages;
 	 * GiBs 1-3 are uniform (WB, UC, UC). 0xa0000-0xbffff is 32 UC pages. */
 	assert_int_equal(p.l1g, 3);
@@ -362,10 +407,150 @@ static void test_dmap_split(void **state)
 	var_pair(&f, 1, 5 * GiB_, 512 * MiB, MTRR_TYPE_UC);
 	s = read_ok(&f);
 	memset(&p, 0, sizeof(p));
-	plan_block(&s, 5 * GiB_, GiB_, &p);
+	plan_block(&s, seabios_types, SEABIOS_SPANS, 5 * GiB_, GiB_, &p);
 	assert_int_equal(p.l1g, 0);
 	assert_int_equal(p.l2m, 512);
 	assert_int_equal(p.l4k, 0);
+}
+
+/* ---- dmap_build over a fake MTRR state ---- */
+
+#define T_PDS 8
+#define T_PTS 16
+/* Page-aligned, as the entries keep only address bits 12 and up. */
+#define PAGE_ALIGNED __attribute__((aligned(4096)))
+static u64 t_pml4[PT_ENTRIES] PAGE_ALIGNED, t_pdpt[PT_ENTRIES] PAGE_ALIGNED;
+static u64 t_pd[T_PDS][PT_ENTRIES] PAGE_ALIGNED, t_pt[T_PTS][PT_ENTRIES] PAGE_ALIGNED;
+
+static struct dmap_info build(const struct mtrr_state *s, unsigned npt, u64 gigs, bool huge)
+{
+	const struct dmap_tables t = {
+	    .pml4 = t_pml4, .pdpt = t_pdpt, .pd = t_pd, .npd = T_PDS, .pt = t_pt, .npt = npt};
+	struct dmap_info info;
+	memset(&info, 0, sizeof(info));
+	dmap_build(&t, s, PAT_POWER_ON_VALUE, gigs, huge, &info);
+	return info;
+}
+
+static u64 *table_of(u64 e)
+{
+	assert_true(e & PTE_P);
+	assert_false(e & PTE_PS);
+	return (u64 *)(uintptr_t)(e & PTE_ADDR_MASK);
+}
+
+/* PCD/PWT under the power-on PAT (0 WB, 1 WT, 2 UC-, 3 UC; Table 12-7): UC
+ * is entry 3, WB, WP and WC entry 0. */
+#define UC_BITS (PTE_PCD | PTE_PWT)
+
+static void test_dmap_build(void **state)
+{
+	(void)state;
+	struct fake f;
+	seabios_like(&f);
+	struct mtrr_state s = read_ok(&f);
+
+	/* SeaBIOS's layout, 4 GiB with 1 GiB pages: GiB 0 in 2 MiB pages, its
+	 * first 2 MiB in 4 KiB pages; GiB 1 WB, GiBs 2-3 UC. */
+	struct dmap_info d = build(&s, T_PTS, 4, true);
+	assert_int_equal(d.top, 4 * GiB_);
+	assert_int_equal(d.page_size, PAGE_SIZE_1G);
+	assert_int_equal(d.leaves_1g, 3);
+	assert_int_equal(d.leaves_2m, 511);
+	assert_int_equal(d.leaves_4k, 512);
+	assert_int_equal(d.split_1g, 1);
+	assert_int_equal(d.split_2m, 1);
+	assert_int_equal(d.uc_fallback, 0);
+	assert_int_equal(d.tables, 4); /* PML4, PDPT, one PD, one PT */
+	assert_int_equal(d.uc_bytes, 32 * PAGE_SIZE_4K + 2 * GiB_);
+	assert_ptr_equal(table_of(t_pml4[0]), t_pdpt);
+	u64 *pd = table_of(t_pdpt[0]), *pt = table_of(pd[0]);
+	for (u64 j = 0; j < PT_ENTRIES; j++) {
+		u64 a = j * PAGE_SIZE_4K;
+		u8 want = want_type(seabios_types, SEABIOS_SPANS, a, PAGE_SIZE_4K);
+		assert_int_equal(pt[j] & PTE_ADDR_MASK, a);
+		assert_int_equal(pt[j] & (PTE_PCD | PTE_PWT | PTE_PS),
+		                 want == MTRR_TYPE_UC ? UC_BITS : 0);
+	}
+	assert_int_equal(pd[1], 2 * MiB | PTE_P | PTE_RW | PTE_PS);
+	assert_int_equal(t_pdpt[1], GiB_ | PTE_P | PTE_RW | PTE_PS);
+	assert_int_equal(t_pdpt[2], 2 * GiB_ | PTE_P | PTE_RW | PTE_PS | UC_BITS);
+	assert_int_equal(t_pdpt[4], 0);
+
+	/* Without 1 GiB pages: 2 MiB leaves everywhere but the first. */
+	d = build(&s, T_PTS, 4, false);
+	assert_int_equal(d.page_size, PAGE_SIZE_2M);
+	assert_int_equal(d.leaves_1g, 0);
+	assert_int_equal(d.leaves_2m, 4 * 512 - 1);
+	assert_int_equal(d.split_1g, 0);
+	assert_int_equal(d.tables, 2 + 4 + 1);
+	assert_int_equal(d.uc_bytes, 32 * PAGE_SIZE_4K + 2 * GiB_);
+
+	/* Seven more UC ranges of 4 KiB, one in each of the 2 MiB pages
+	 * 1 GiB + k * 2 MiB (k = 0..6): with the first 2 MiB, 8 pages straddle
+	 * types. A pool of 3 tables splits the first 3 met (GiB 0's, then k = 0
+	 * and 1); k = 2..6 stay whole and UC (12.11.9). */
+	for (unsigned k = 0; k < 7; k++)
+		var_pair(&f, 1 + k, GiB_ + k * 2 * MiB + PAGE_SIZE_4K, PAGE_SIZE_4K, MTRR_TYPE_UC);
+	s = read_ok(&f);
+	d = build(&s, 3, 4, true);
+	assert_int_equal(d.split_1g, 2);
+	assert_int_equal(d.split_2m, 3);
+	assert_int_equal(d.uc_fallback, 5);
+	assert_int_equal(d.leaves_1g, 2);
+	assert_int_equal(d.leaves_2m, 511 + 512 - 2);
+	assert_int_equal(d.leaves_4k, 3 * 512);
+	assert_int_equal(d.tables, 2 + 2 + 3);
+	/* UC: GiB 0's 32 pages, one 4 KiB page in each split, the five
+	 * fallbacks whole, GiBs 2-3. */
+	assert_int_equal(d.uc_bytes, 32 * PAGE_SIZE_4K + 2 * PAGE_SIZE_4K + 5 * 2 * MiB + 2 * GiB_);
+	pd = table_of(t_pdpt[1]);
+	pt = table_of(pd[1]); /* k = 1: split */
+	assert_int_equal(pt[0] & (PTE_PCD | PTE_PWT), 0);
+	assert_int_equal(pt[1] & (PTE_PCD | PTE_PWT), UC_BITS);
+	assert_int_equal(pt[2] & (PTE_PCD | PTE_PWT), 0);
+	for (u64 k = 2; k < 7; k++) /* fallbacks: one UC 2 MiB leaf */
+		assert_int_equal(pd[k], (GiB_ + k * 2 * MiB) | PTE_P | PTE_RW | PTE_PS | UC_BITS);
+	assert_int_equal(pd[7], (GiB_ + 7 * 2 * MiB) | PTE_P | PTE_RW | PTE_PS);
+	/* With the whole pool, no fallback. */
+	d = build(&s, T_PTS, 4, true);
+	assert_int_equal(d.split_2m, 8);
+	assert_int_equal(d.uc_fallback, 0);
+	assert_int_equal(d.uc_bytes, 32 * PAGE_SIZE_4K + 7 * PAGE_SIZE_4K + 2 * GiB_);
+}
+
+/* MTRRCAP.VCNT may say up to 255, but only the ten architectural pairs
+ * (200H-213H, SDM Vol. 4 Table 2-2) are read: 200H + 2n would reach the
+ * fixed-range MSRs at n = 40 (250H, whose value here would read as a valid
+ * WB range over all memory). */
+static void test_vcnt_capped(void **state)
+{
+	(void)state;
+	struct fake f;
+	seabios_like(&f);
+	fset(&f, IA32_MTRRCAP, 255 | MTRRCAP_FIX | MTRRCAP_WC);
+	for (unsigned n = 8; n < 10; n++) {
+		fset(&f, IA32_MTRR_PHYSBASE0 + 2 * n, 0);
+		fset(&f, IA32_MTRR_PHYSMASK0 + 2 * n, 0);
+	}
+	var_pair(&f, 9, 4 * GiB_, GiB_, MTRR_TYPE_UC); /* the last pair is read */
+	f.reads = 0;
+	struct mtrr_state s = read_ok(&f);
+	assert_int_equal(s.vcnt, 255);
+	assert_int_equal(s.unread, 245);
+	assert_int_equal(f.reads, 2 + MTRR_FIXED_MSRS + 2 * 10);
+	assert_int_equal(s.nvar, 2);
+	assert_int_equal(s.var[1].base, 4 * GiB_);
+	assert_int_equal(mtrr_range_type(&s, 4 * GiB_, GiB_), MTRR_TYPE_UC);
+	char buf[256];
+	mtrr_format(buf, sizeof(buf), &s);
+	assert_non_null(strstr(buf, "default WB, 255 variable (2 valid), fixed on"));
+	assert_non_null(strstr(buf, ", 245 pairs beyond the 10 architectural ones not read"));
+	/* At ten or fewer nothing is left out. */
+	fset(&f, IA32_MTRRCAP, 10 | MTRRCAP_FIX);
+	s = read_ok(&f);
+	assert_int_equal(s.unread, 0);
+	assert_int_equal(s.nvar, 2);
 }
 
 static void test_format(void **state)
@@ -400,6 +585,8 @@ int main(void)
 	    cmocka_unit_test(test_reserved_types),
 	    cmocka_unit_test(test_pte_bits),
 	    cmocka_unit_test(test_dmap_split),
+	    cmocka_unit_test(test_dmap_build),
+	    cmocka_unit_test(test_vcnt_capped),
 	    cmocka_unit_test(test_format),
 	};
 	return cmocka_run_group_tests_name("mtrr", tests, NULL, NULL);

@@ -109,10 +109,13 @@ static const struct pmu_ops fake_ops = {
     .ctx = &fk,
 };
 
-/* CPUID.0AH:EAX: version, counters, width (SDM Vol. 2A, CPUID leaf 0AH). */
+/* CPUID.0AH:EAX: version, counters, width, and the EBX bit vector length in
+ * 31:24 (SDM Vol. 2A, CPUID leaf 0AH): 7 architectural events, as Bochs'
+ * skylake_x (EAX 0x07300404) and Skylake itself report. */
+#define LEAF_A_EBX_LEN 7
 static u32 leaf_a(u32 version, u32 counters, u32 width)
 {
-	return version | counters << 8 | width << 16;
+	return version | counters << 8 | width << 16 | (u32)LEAF_A_EBX_LEN << 24;
 }
 
 /* An Intel PMU with `gp` working counters. */
@@ -270,6 +273,32 @@ static void test_amd_select_values(void **state)
 	assert_false(p.amd_ext);
 	assert_int_equal(p.c[1].sel_msr, 0xc0010001);
 	assert_int_equal(p.c[1].ctr_msr, 0xc0010005);
+
+	/* Family 19h (Zen 3, Zen 4): PMCx085's unit mask has the page sizes in
+	 * bits 0-3 and reserves the rest, so all sizes are 0FH (PPR for family
+	 * 19h; Linux perf amdzen3/amdzen4 bp_l1_tlb_miss_l2_tlb_miss.all);
+	 * PMCx045 keeps F0H and 0FH. */
+	cpu = amd_fake(true);
+	cpu.family = 0x19;
+	cpu.model = 0x21; /* Zen 3 (Vermeer) */
+	assert_true(pmu_init(&p, &fake_ops, &cpu, &s));
+	assert_string_equal(p.uarch->name, "zen");
+	assert_int_equal(p.c[0].sel, 0x1000003f045ULL);
+	assert_int_equal(p.c[1].sel, 0x10000030f45ULL);
+	assert_int_equal(p.c[2].sel, 0x10000030f85ULL);
+	assert_int_equal(p.c[2].umask, 0x0f);
+	/* The same by name, and with the table forced. */
+	s = spec_of("bp_l1_tlb_miss_l2_tlb_miss");
+	assert_true(pmu_init(&p, &fake_ops, &cpu, &s));
+	assert_int_equal(p.c[0].sel, 0x10000030f85ULL);
+	cpu.model = 0x61; /* Zen 4 (Raphael) */
+	s = spec_of("zen");
+	assert_true(pmu_init(&p, &fake_ops, &cpu, &s));
+	assert_int_equal(p.c[2].sel, 0x10000030f85ULL);
+	/* Family 17h keeps the Zen 2 list's FFH. */
+	cpu.family = 0x17;
+	assert_true(pmu_init(&p, &fake_ops, &cpu, &s));
+	assert_int_equal(p.c[2].sel, 0x1000003ff85ULL);
 }
 
 /* ---- Guest-only programming ---- */
@@ -405,6 +434,52 @@ static void test_probe_refusals(void **state)
 	assert_int_equal(fk.writes, 0);
 }
 
+/* Which architectural event the probe counts: EBX bit n means "event n not
+ * available" only for n below EAX[31:24] (SDM Vol. 2A, CPUID leaf 0AH);
+ * past the length the event is not enumerated, whatever EBX holds. */
+static const char *probe_event(u32 ebx_len, u32 ebx)
+{
+	struct pmu p;
+	struct pmu_cpu cpu = intel_fake(4, 4, 48);
+	cpu.leaf_a_eax = (cpu.leaf_a_eax & 0x00ffffffu) | ebx_len << 24;
+	cpu.leaf_a_ebx = ebx;
+	fk.advance = 0; /* the refusal names the event tried */
+	struct pmu_spec s = spec_of("auto");
+	assert_false(pmu_init(&p, &fake_ops, &cpu, &s));
+	static char why[PMU_WHY_SIZE];
+	memcpy(why, p.why, sizeof(why));
+	return why;
+}
+
+static void test_arch_event_length(void **state)
+{
+	(void)state;
+	const char *insn = "counter did not advance: IA32_PMC0 (0xc1) counted 0 instructions "
+	                   "retired over a known loop";
+	const char *cycles = "counter did not advance: IA32_PMC0 (0xc1) counted 0 core cycles "
+	                     "over a known loop";
+	assert_string_equal(probe_event(7, 0), insn);
+	assert_string_equal(probe_event(7, BIT(1)), cycles); /* instructions retired absent */
+	assert_string_equal(probe_event(2, 0), insn);
+	/* Length 1: only core cycles enumerated; EBX bit 1 clear means nothing. */
+	assert_string_equal(probe_event(1, 0), cycles);
+	/* Length 1 and a bit 1 set past it: still core cycles, not a refusal. */
+	assert_string_equal(probe_event(1, BIT(1)), cycles);
+	/* Neither event enumerated: refused before any MSR is touched. */
+	assert_string_equal(probe_event(0, 0),
+	                    "CPUID leaf 0xA enumerates neither instructions retired nor core "
+	                    "cycles (EBX length 0, EBX 0x0): nothing to probe with");
+	assert_int_equal(fk.writes, 0);
+	assert_string_equal(probe_event(7, BIT(0) | BIT(1)),
+	                    "CPUID leaf 0xA enumerates neither instructions retired nor core "
+	                    "cycles (EBX length 7, EBX 0x3): nothing to probe with");
+	/* With the event there, the probe passes and counts it: C0H. */
+	struct pmu p;
+	struct pmu_cpu cpu = intel_fake(4, 4, 48);
+	struct pmu_spec s = spec_of("auto");
+	assert_true(pmu_init(&p, &fake_ops, &cpu, &s));
+}
+
 static void test_fewer_counters(void **state)
 {
 	(void)state;
@@ -488,6 +563,39 @@ static void test_format_counts(void **state)
 	assert_string_equal(buf, "ls_l1_d_tlb_miss.all_l2_miss=1000 ls_tablewalker.dside=1000");
 }
 
+/* tlb_misses= on a source=pmu line: the load and store walks completed on
+ * Skylake, PMCx045's L2 TLB misses on Zen; none when one of them is not
+ * counted, rather than a partial sum. */
+static void test_data_walks(void **state)
+{
+	(void)state;
+	struct pmu p;
+	u64 w = 7;
+	struct pmu_cpu cpu = intel_fake(4, 4, 48);
+	struct pmu_spec s = spec_of("skylake");
+	assert_true(pmu_init(&p, &fake_ops, &cpu, &s));
+	pmu_start(&p);
+	find(&fk, IA32_PMC0)->value = 30;       /* dtlb_load_misses.walk_completed */
+	find(&fk, IA32_PMC0 + 1)->value = 12;   /* dtlb_store_misses.walk_completed */
+	find(&fk, IA32_PMC0 + 2)->value = 1000; /* itlb: code, not data */
+	pmu_sample(&p);
+	assert_true(pmu_data_walks(&p, &w));
+	assert_int_equal(w, 42);
+	s = spec_of("dtlb_load_misses.walk_completed,ept.walk_pending");
+	assert_true(pmu_init(&p, &fake_ops, &cpu, &s));
+	w = 7;
+	assert_false(pmu_data_walks(&p, &w));
+	assert_int_equal(w, 7);
+	cpu = amd_fake(true);
+	s = spec_of("zen");
+	assert_true(pmu_init(&p, &fake_ops, &cpu, &s));
+	pmu_start(&p);
+	find(&fk, 0xc0010201)->value = 55; /* ls_l1_d_tlb_miss.all_l2_miss */
+	pmu_sample(&p);
+	assert_true(pmu_data_walks(&p, &w));
+	assert_int_equal(w, 55);
+}
+
 /* ---- pmu= ---- */
 
 static void bad_spec(const char *text, const char *why)
@@ -524,6 +632,9 @@ static void test_spec(void **state)
 	bad_spec("ept.walk_pending,ls_tablewalker.dside",
 	         "'ls_tablewalker.dside' is a zen event, the list began with skylake");
 	bad_spec("ept.walk_pending,ept.walk_pending", "event 'ept.walk_pending' named twice");
+	bad_spec("ept.walk_pending,skylake",
+	         "'skylake' is a table name, which cannot be part of an event list "
+	         "(pmu=skylake alone selects the table)");
 	bad_spec("abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz",
 	         "event name 'abcdefghijklmnop...' longer than 47 characters");
 }
@@ -561,8 +672,8 @@ static void test_boot_option(void **state)
 	assert_int_equal(opts_parse(&hv_config_table, "pmu=zen,skylake", &cfg, &res), OPTS_OK);
 	char why[PMU_WHY_SIZE];
 	assert_false(pmu_spec_parse(cfg.pmu, &s, why, sizeof(why)));
-	assert_string_equal(why,
-	                    "'zen' is not off, auto, a table (skylake, zen) or an event of one");
+	assert_string_equal(why, "'zen' is a table name, which cannot be part of an event list "
+	                         "(pmu=zen alone selects the table)");
 }
 
 int main(void)
@@ -574,10 +685,12 @@ int main(void)
 	    cmocka_unit_test(test_vmx_guest_only),
 	    cmocka_unit_test(test_svm_guest_only),
 	    cmocka_unit_test(test_probe_refusals),
+	    cmocka_unit_test(test_arch_event_length),
 	    cmocka_unit_test(test_fewer_counters),
 	    cmocka_unit_test(test_intel_overflow),
 	    cmocka_unit_test(test_amd_wrap),
 	    cmocka_unit_test(test_format_counts),
+	    cmocka_unit_test(test_data_walks),
 	    cmocka_unit_test(test_spec),
 	    cmocka_unit_test(test_boot_option),
 	};

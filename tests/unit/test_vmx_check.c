@@ -40,6 +40,9 @@ static struct vmx_caps skylake_caps(void)
 	                    VMX_EPT_INVEPT_SINGLE_CONTEXT | VMX_EPT_INVEPT_ALL_CONTEXT |
 	                    VMX_VPID_INVVPID,
 	    .maxphyaddr = 40,
+	    /* 4 general-purpose and 3 fixed counters (CPUID.0AH EAX 0x07300404,
+	     * EDX 0x603 on a Skylake): bits 3:0 and 34:32. */
+	    .perf_global_ctrl_defined = 0x70000000fULL,
 	};
 	return c;
 }
@@ -127,6 +130,16 @@ static void make_64bit_guest(struct vmcs_state *s)
 	s->guest_cs.ar = (s->guest_cs.ar & ~AR_DB) | AR_L;
 }
 
+/* The illustrative capabilities allow "load IA32_PERF_GLOBAL_CTRL" on entry
+ * but not on exit; these cases allow both (A.4, A.5: bits 63:32). */
+static void allow_perf_loads(struct vmx_caps *c)
+{
+	c->true_exit_ctls |= (u64)EXIT_LOAD_IA32_PERF_GLOBAL_CTRL << 32;
+	c->exit_ctls |= (u64)EXIT_LOAD_IA32_PERF_GLOBAL_CTRL << 32;
+	c->true_entry_ctls |= (u64)ENTRY_LOAD_IA32_PERF_GLOBAL_CTRL << 32;
+	c->entry_ctls |= (u64)ENTRY_LOAD_IA32_PERF_GLOBAL_CTRL << 32;
+}
+
 /* One rule broken at a time: X(name, expected rule, statements on s and c).
  * VMX_CHECK_OK rows are variations that must still pass. */
 #define RULE_CASES(X)                                                                              \
@@ -190,6 +203,17 @@ static void make_64bit_guest(struct vmcs_state *s)
 	X(host_cr0_without_ne, VMX_CHECK_HOST_CR0_FIXED, s->host_cr0 &= ~CR0_NE)                   \
 	X(host_cr4_without_vmxe, VMX_CHECK_HOST_CR4_FIXED, s->host_cr4 &= ~CR4_VMXE)               \
 	X(host_cr3_beyond_width, VMX_CHECK_HOST_CR3, s->host_cr3 |= BIT(41))                       \
+	X(host_perf_global_ctrl_reserved, VMX_CHECK_HOST_PERF_GLOBAL_CTRL, allow_perf_loads(c);    \
+	  s->vm_exit_controls |= EXIT_LOAD_IA32_PERF_GLOBAL_CTRL;                                  \
+	  s->host_ia32_perf_global_ctrl = BIT(4))                                                  \
+	X(host_perf_global_ctrl_fixed_reserved, VMX_CHECK_HOST_PERF_GLOBAL_CTRL,                   \
+	  allow_perf_loads(c);                                                                     \
+	  s->vm_exit_controls |= EXIT_LOAD_IA32_PERF_GLOBAL_CTRL;                                  \
+	  s->host_ia32_perf_global_ctrl = BIT(35))                                                 \
+	X(host_perf_global_ctrl_defined, VMX_CHECK_OK, allow_perf_loads(c);                        \
+	  s->vm_exit_controls |= EXIT_LOAD_IA32_PERF_GLOBAL_CTRL;                                  \
+	  s->host_ia32_perf_global_ctrl = 0x70000000fULL)                                          \
+	X(host_perf_global_ctrl_not_loaded, VMX_CHECK_OK, s->host_ia32_perf_global_ctrl = ~0ULL)   \
 	X(host_pat_reserved_type, VMX_CHECK_HOST_PAT, s->host_ia32_pat = 0x02)                     \
 	X(host_efer_without_lma, VMX_CHECK_HOST_EFER_LMA_LME, s->host_ia32_efer &= ~EFER_LMA)      \
 	/* 27.2.3 host segments */                                                                 \
@@ -225,6 +249,18 @@ static void make_64bit_guest(struct vmcs_state *s)
 	X(guest_pcide_in_32bit, VMX_CHECK_GUEST_PCIDE, s->guest_cr4 |= CR4_PCIDE)                  \
 	X(guest_efer_lma_in_32bit, VMX_CHECK_GUEST_EFER_LMA,                                       \
 	  s->guest_ia32_efer = EFER_LMA | EFER_LME)                                                \
+	X(guest_perf_global_ctrl_reserved, VMX_CHECK_GUEST_PERF_GLOBAL_CTRL, allow_perf_loads(c);  \
+	  s->vm_entry_controls |= ENTRY_LOAD_IA32_PERF_GLOBAL_CTRL;                                \
+	  s->guest_ia32_perf_global_ctrl = BIT(31))                                                \
+	X(guest_perf_global_ctrl_pmcs, VMX_CHECK_OK, allow_perf_loads(c);                          \
+	  s->vm_entry_controls |= ENTRY_LOAD_IA32_PERF_GLOBAL_CTRL;                                \
+	  s->guest_ia32_perf_global_ctrl = 0xf)                                                    \
+	X(guest_perf_global_ctrl_no_perfmon, VMX_CHECK_GUEST_PERF_GLOBAL_CTRL,                     \
+	  allow_perf_loads(c);                                                                     \
+	  c->perf_global_ctrl_defined = 0;                                                         \
+	  s->vm_entry_controls |= ENTRY_LOAD_IA32_PERF_GLOBAL_CTRL;                                \
+	  s->guest_ia32_perf_global_ctrl = BIT(0))                                                 \
+	X(guest_perf_global_ctrl_not_loaded, VMX_CHECK_OK, s->guest_ia32_perf_global_ctrl = ~0ULL) \
 	X(guest_pat_reserved_type, VMX_CHECK_GUEST_PAT, s->guest_ia32_pat = 0x0300)                \
 	/* 27.3.1.2 guest segments */                                                              \
 	X(guest_64bit, VMX_CHECK_OK, make_64bit_guest(s))                                          \
@@ -399,6 +435,22 @@ static void test_first_rule_in_sdm_order(void **state)
 	assert_int_equal(vmx_check_entry(&s, &caps, NULL), VMX_CHECK_GUEST_LINK_POINTER);
 }
 
+/* The defined bits of IA32_PERF_GLOBAL_CTRL from CPUID.0AH (SDM Vol. 2A,
+ * leaf 0AH; Vol. 3B, 20.2.2): GP enables from bit 0, fixed from bit 32. */
+static void test_perf_global_ctrl_defined(void **state)
+{
+	(void)state;
+	/* Skylake: v4, 4 GP counters of 48 bits, 3 fixed counters. */
+	assert_int_equal(vmx_perf_global_ctrl_defined(0x07300404, 0x603), 0x70000000fULL);
+	/* Bochs' skylake_x: the same EAX, EDX 0 (no fixed counters reported). */
+	assert_int_equal(vmx_perf_global_ctrl_defined(0x07300404, 0), 0xfULL);
+	/* 8 GP counters (Hyper-Threading off), 4 fixed. */
+	assert_int_equal(vmx_perf_global_ctrl_defined(0x07300804, 0x604), 0xf000000ffULL);
+	/* Version 1: no IA32_PERF_GLOBAL_CTRL; version 0: no perfmon. */
+	assert_int_equal(vmx_perf_global_ctrl_defined(0x07300401, 0x603), 0);
+	assert_int_equal(vmx_perf_global_ctrl_defined(0, 0), 0);
+}
+
 static void test_messages(void **state)
 {
 	(void)state;
@@ -420,6 +472,7 @@ int main(void)
 	    cmocka_unit_test(test_each_rule),
 	    cmocka_unit_test(test_detail_names_the_field),
 	    cmocka_unit_test(test_first_rule_in_sdm_order),
+	    cmocka_unit_test(test_perf_global_ctrl_defined),
 	    cmocka_unit_test(test_messages),
 	};
 	return cmocka_run_group_tests_name("vmx_check", tests, NULL, NULL);
