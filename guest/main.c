@@ -7,6 +7,7 @@
 #include "guest/hypercall.h"
 #include "guest/modcheck.h"
 #include "guest/options.h"
+#include "guest/share.h"
 #include "guest/vmchecks.h"
 #include "guest/workloads.h"
 #include "lib/bits.h"
@@ -111,6 +112,8 @@ void guest_main(u32 magic, u32 info_pa)
 			o.workloads = WORKLOADS_NONE;
 		}
 	}
+	if (o.vmmfeat != VMMFEAT_NONE)
+		vmmfeat_run(&rep, &o, free_start, ram_top);
 	if (o.workloads != WORKLOADS_NONE)
 		workloads_run(&rep, &o, ram_top, free_start);
 	if (o.crash != CRASH_NONE)

@@ -11,6 +11,7 @@ static const char *const mode_names[] = {HV_MODE_NAMES, "all", NULL};
 _Static_assert((int)MODES_ALL == (int)MODE_COUNT, "mode names follow enum hv_mode");
 static const char *const gpage_names[] = {"4k", "2m", "1g", NULL};
 static const char *const crash_names[] = {"none", "triple-fault", "halt", "spin", NULL};
+static const char *const vmmfeat_names[] = {"none", "share", "swap", NULL};
 
 static const struct opt_desc guest_opt_descs[] = {
     OPT_BOOL_ENTRY(struct guest_opts, checks, "checks", "VM checks"),
@@ -52,6 +53,8 @@ static const struct opt_desc guest_opt_descs[] = {
                    "move the RAM below the PCI hole above 4 GiB and run the workloads there"),
     OPT_BOOL_ENTRY(struct guest_opts, iohole_touch, "iohole_touch",
                    "read a gPA inside the PCI hole (the hypervisor must stop the guest)"),
+    OPT_ENUM_ENTRY(struct guest_opts, vmmfeat, "vmmfeat", vmmfeat_names,
+                   "the hypervisor's page sharing or VMM swapping, checked (guest/share.c)"),
 };
 
 const struct opt_table guest_opts_table = OPT_TABLE(guest_opt_descs);

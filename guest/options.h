@@ -37,6 +37,7 @@ struct guest_opts {
 	u64 gswap;         /* pages of the region the guest swaps out and in per mode; 0 none */
 	bool iohole;       /* move the RAM below the PCI hole above 4 GiB (guest/balloon.h) */
 	bool iohole_touch; /* read a gPA inside the PCI hole: the hypervisor must stop the guest */
+	u32 vmmfeat;      /* enum vmmfeat_opt (guest/share.h): VMM sharing or swapping */
 };
 
 extern const struct opt_table guest_opts_table;

@@ -40,6 +40,18 @@ enum hvcall_nr {
 	                       * HC_TRACE_REPLAY: the new RAM is zeroed in steps, RDX
 	                       * carrying the steps done into the same VMCALL again */
 	HC_MEM_STATS = 13,    /* (gpa, len): copy struct hv_mem_stats, len >= its size */
+	/* Page sharing and VMM swapping (DESIGN.md "What the modes cost a VMM"). */
+	HC_SHARE_SCAN = 14,   /* (gpa, bytes): merge identical 4 KiB pages of the range, at most
+	                       * HC_SHARE_MAX_BYTES, resumable in steps like HC_TRACE_REPLAY with
+	                       * RDX = HC_SHARE_RESUME | seq << TRACE_SEQ_SHIFT; call with RDX 0;
+	                       * -> RDX = pages merged */
+	HC_SWAP_OUT = 15,     /* (gpa, pages): evict at most HC_SWAP_MAX pages to the
+	                       * hypervisor's store; -> RDX = pages evicted */
+	HC_VMM_HASH = 16,     /* (gpa, bytes): the hypervisor's hash_words (lib/hash.h) of the
+	                       * range as the guest reads it, at most HC_VMM_HASH_MAX; -> RDX */
+	HC_VMM_END = 17,      /* (kind, gva, bytes): RESULT kind=share or swap for this mode
+	                       * with the walk model over one access per page of the range, then
+	                       * every page unshared and swapped back in */
 	HC_COUNT
 };
 
@@ -93,6 +105,13 @@ enum hvcall_nr {
 #define HC_BALLOON_MAX_BYTES (64ull << 20)
 #define HC_BALLOON_2M    1ull
 #define HC_BALLOON_FLAGS HC_BALLOON_2M
+
+/* Sharing and swapping. */
+#define HC_SHARE_MAX_BYTES (256 * MiB)
+#define HC_SHARE_RESUME    TRACE_RESUME
+#define HC_SWAP_MAX        512
+#define HC_VMM_HASH_MAX    (4 * MiB) /* as much as a compaction step copies */
+enum hv_vmm_kind { HC_VMM_SHARE, HC_VMM_SWAP, HC_VMM_KINDS };
 
 /* What HC_HOTADD copies out: the new RAM, [gpa, gpa + bytes). */
 struct hv_mem_range {

@@ -394,12 +394,10 @@ static enum nested_err split_leaf(const struct nested_alloc *a, u64 pa, int leve
 	return NESTED_OK;
 }
 
-enum nested_err nested_set_present_4k(enum nested_format fmt, u64 root, u64 gpa, bool present,
-                                      const struct nested_alloc *a, u64 *new_tables)
+/* The 4 KiB leaf entry that maps gpa, splitting any larger leaf on the way: its hPA in *entry. */
+static enum nested_err leaf_4k_entry(const struct entry_format *f, u64 root, u64 gpa,
+                                     const struct nested_alloc *a, u64 *new_tables, u64 *entry)
 {
-	const struct entry_format *f = format_of(fmt);
-	if (!f)
-		return NESTED_ERR_BAD_FORMAT;
 	u64 table = root;
 	for (int l = EPT_LEVEL_PML4; l > EPT_LEVEL_PT; l--) {
 		const u64 pa = entry_pa(table, gpa, l);
@@ -416,7 +414,20 @@ enum nested_err nested_set_present_4k(enum nested_format fmt, u64 root, u64 gpa,
 		}
 		table = e & NESTED_ADDR_MASK;
 	}
-	const u64 pa = entry_pa(table, gpa, EPT_LEVEL_PT);
+	*entry = entry_pa(table, gpa, EPT_LEVEL_PT);
+	return NESTED_OK;
+}
+
+enum nested_err nested_set_present_4k(enum nested_format fmt, u64 root, u64 gpa, bool present,
+                                      const struct nested_alloc *a, u64 *new_tables)
+{
+	const struct entry_format *f = format_of(fmt);
+	if (!f)
+		return NESTED_ERR_BAD_FORMAT;
+	u64 pa;
+	enum nested_err err = leaf_4k_entry(f, root, gpa, a, new_tables, &pa);
+	if (err != NESTED_OK)
+		return err;
 	u64 e = phys_read64(pa);
 	const u64 stash_mask = f->present << NESTED_STASH_SHIFT;
 	if (present) {
@@ -431,5 +442,25 @@ enum nested_err nested_set_present_4k(enum nested_format fmt, u64 root, u64 gpa,
 		return NESTED_ERR_NOT_PRESENT;
 	}
 	phys_write64(pa, e);
+	return NESTED_OK;
+}
+
+enum nested_err nested_set_leaf_4k(enum nested_format fmt, u64 root, u64 gpa, u64 hpa,
+                                   unsigned perms, const struct nested_alloc *a, u64 *new_tables)
+{
+	const struct entry_format *f = format_of(fmt);
+	if (!f)
+		return NESTED_ERR_BAD_FORMAT;
+	if (!is_aligned(hpa, PAGE_SIZE_4K) || !(perms & GMAP_PERM_R) || (perms & ~GMAP_PERM_RWX))
+		return NESTED_ERR_MISCONFIG;
+	u64 pa;
+	enum nested_err err = leaf_4k_entry(f, root, gpa, a, new_tables, &pa);
+	if (err != NESTED_OK)
+		return err;
+	const u64 e = phys_read64(pa);
+	/* A leaf the walk can reach: present now, or stashed by nested_set_present_4k. */
+	if (!entry_present(f, e) && !(e & (f->present << NESTED_STASH_SHIFT)))
+		return NESTED_ERR_NOT_PRESENT;
+	phys_write64(pa, (hpa & NESTED_ADDR_MASK) | f->leaf_bits(perms));
 	return NESTED_OK;
 }

@@ -115,5 +115,13 @@ const char *nested_strerror(enum nested_err err);
  * flush). NESTED_ERR_NOT_PRESENT when no leaf maps gpa. */
 enum nested_err nested_set_present_4k(enum nested_format fmt, u64 root, u64 gpa, bool present,
                                       const struct nested_alloc *a, u64 *new_tables);
+/* Sharing and swapping (hv/mem/share.h, swap.h): points the 4 KiB leaf of gpa at hpa with the
+ * entry bits of perms (GMAP_PERM_*, read required), present, splitting larger leaves as
+ * nested_set_present_4k does; the leaf must exist (present, or made not present by
+ * nested_set_present_4k). A read-only leaf makes a guest write fault (EPT violation, SDM
+ * Vol. 3C 29.3.3.2; nested page fault, APM Vol. 2 15.25.6) for copy on write. The caller
+ * invalidates. NESTED_ERR_MISCONFIG for an unaligned hpa or perms without read. */
+enum nested_err nested_set_leaf_4k(enum nested_format fmt, u64 root, u64 gpa, u64 hpa,
+                                   unsigned perms, const struct nested_alloc *a, u64 *new_tables);
 
 #endif

@@ -346,6 +346,8 @@ static const char *access_name(const struct vm_exit *e)
 static void handle_npf(struct vm *vm, const struct vm_exit *e)
 {
 	u64 hpa;
+	if (vmfeat_nested_fault(vm, e->gpa, e->npf.write))
+		return; /* copy on write or swap-in: the access runs again */
 	if (!gmap_lookup(&vm->gmap, e->gpa, &hpa)) {
 		vm_stop(vm,
 		        "%s: guest %s of GPA 0x%llx outside its memory map "

@@ -79,6 +79,8 @@ static s64 hc_set_mode(struct vm *vm, u64 mode, u64 a1, u64 rdx, u64 *out)
 		return HC_EINVAL;
 	if (vm->measuring)
 		return HC_EINVAL; /* a measurement spans one mode */
+	if (vmfeat_busy(vm))
+		return HC_EINVAL; /* shared or swapped pages: HC_VMM_END first */
 	return dseg_set_mode_step(vm, (u32)mode, rdx, out);
 }
 
@@ -96,6 +98,8 @@ static s64 hc_trace_setup(struct vm *vm, u64 gpa, u64 bytes, u64 a2, u64 *out)
 
 static s64 hc_trace_replay(struct vm *vm, u64 count, u64 workload, u64 rdx, u64 *out)
 {
+	if (vmfeat_busy(vm))
+		return HC_EINVAL; /* the model would see shared or swapped pages as the map says */
 	return measure_replay(vm, count, workload, rdx, out);
 }
 
@@ -107,6 +111,9 @@ static s64 hc_escape_page(struct vm *vm, u64 gpa, u64 a1, u64 a2, u64 *out)
 		return HC_EFAULT;
 	if (vm->measuring)
 		return HC_EINVAL; /* the model holds the nested table of this measurement */
+	/* A shared or swapped page gets its own frame first. */
+	if (!vmfeat_prepare(vm, gpa))
+		return HC_ENOMEM;
 	return dseg_escape_gpa(vm, gpa, true);
 }
 
@@ -120,18 +127,24 @@ static s64 hc_check_bad(struct vm *vm, u64 a0, u64 a1, u64 a2, u64 *out)
 static s64 hc_balloon_out(struct vm *vm, u64 list, u64 count, u64 a2, u64 *out)
 {
 	(void)a2;
+	if (vmfeat_busy(vm))
+		return HC_EINVAL; /* the memory map must not move under them */
 	return vmmem_balloon_out(vm, list, count, out);
 }
 
 static s64 hc_balloon_in(struct vm *vm, u64 list, u64 count, u64 a2, u64 *out)
 {
 	(void)a2;
+	if (vmfeat_busy(vm))
+		return HC_EINVAL; /* the memory map must not move under them */
 	return vmmem_balloon_in(vm, list, count, out);
 }
 
 static s64 hc_hotadd(struct vm *vm, u64 range, u64 a1, u64 a2, u64 *out)
 {
 	(void)a1;
+	if (vmfeat_busy(vm))
+		return HC_EINVAL; /* the memory map must not move under them */
 	return vmmem_hotadd(vm, range, a2, out);
 }
 
@@ -139,6 +152,29 @@ static s64 hc_mem_stats(struct vm *vm, u64 gpa, u64 len, u64 a2, u64 *out)
 {
 	(void)a2, (void)out;
 	return vmmem_stats(vm, gpa, len);
+}
+
+static s64 hc_share_scan(struct vm *vm, u64 gpa, u64 bytes, u64 rdx, u64 *out)
+{
+	return vmfeat_share_scan(vm, gpa, bytes, rdx, out);
+}
+
+static s64 hc_swap_out(struct vm *vm, u64 gpa, u64 pages, u64 a2, u64 *out)
+{
+	(void)a2;
+	return vmfeat_swap_out(vm, gpa, pages, out);
+}
+
+static s64 hc_vmm_hash(struct vm *vm, u64 gpa, u64 bytes, u64 a2, u64 *out)
+{
+	(void)a2;
+	return vmfeat_hash(vm, gpa, bytes, out);
+}
+
+static s64 hc_vmm_end(struct vm *vm, u64 kind, u64 gva, u64 bytes, u64 *out)
+{
+	(void)out;
+	return vmfeat_end(vm, kind, gva, bytes);
 }
 
 static const hypercall_fn hypercalls[HC_COUNT] = {
@@ -156,12 +192,17 @@ static const hypercall_fn hypercalls[HC_COUNT] = {
     [HC_BALLOON_IN] = hc_balloon_in,
     [HC_HOTADD] = hc_hotadd,
     [HC_MEM_STATS] = hc_mem_stats,
+    [HC_SHARE_SCAN] = hc_share_scan,
+    [HC_SWAP_OUT] = hc_swap_out,
+    [HC_VMM_HASH] = hc_vmm_hash,
+    [HC_VMM_END] = hc_vmm_end,
 };
 
 s64 hypercall_dispatch(struct vm *vm, u64 nr, u64 a0, u64 a1, u64 a2, u64 *out)
 {
-	/* The continuation of a resumable call is not a new call. */
-	if (vm->hc_resuming)
+	/* The continuation of a resumable call (the same number, the RDX it handed out) is not a
+	 * new call; any other call after a resume abandons it and counts. */
+	if (vm->hc_resuming && nr == vm->hc_resume_nr && a2 == vm->hc_resume_rdx)
 		vm->hypercall_steps++;
 	else
 		vm->hypercalls++;
@@ -174,6 +215,10 @@ s64 hypercall_dispatch(struct vm *vm, u64 nr, u64 a0, u64 a1, u64 a2, u64 *out)
 	}
 	s64 status = fn(vm, a0, a1, a2, out);
 	vm->hc_resuming = status == VM_HC_RESUME;
+	if (vm->hc_resuming) {
+		vm->hc_resume_nr = nr;
+		vm->hc_resume_rdx = *out;
+	}
 	if (status && status != VM_HC_RESUME)
 		vm->hypercall_errors++;
 	return status;
@@ -196,6 +241,10 @@ const char *hypercall_name(u64 nr)
 	    [HC_BALLOON_IN] = "balloon-in",
 	    [HC_HOTADD] = "hotadd",
 	    [HC_MEM_STATS] = "mem-stats",
+	    [HC_SHARE_SCAN] = "share-scan",
+	    [HC_SWAP_OUT] = "swap-out",
+	    [HC_VMM_HASH] = "vmm-hash",
+	    [HC_VMM_END] = "vmm-end",
 	};
 	return NAME_IN(names, nr, "none");
 }

@@ -310,7 +310,13 @@ int vm_build_nested(struct vm *vm, u64 max_leaf)
 		con_printf("FAIL: ept-build: %s\n", nested_strerror(err));
 		return -1;
 	}
+	const struct nested_table old = vm->ept;
 	vm->ept = t;
+	if (vmfeat_after_build(vm)) { /* shared or swapped pages could not follow */
+		nested_free(t.root, &alloc);
+		vm->ept = old;
+		return -1;
+	}
 	con_printf(
 	    "nested (%s): root 0x%llx, %llu table pages, leaves: %llu x 1G, %llu x 2M, %llu x 4K "
 	    "(largest allowed %llu KiB)\n",
@@ -361,7 +367,8 @@ static bool copy_guest(struct vm *vm, u64 gpa, void *buf, u64 len, bool to_guest
 	u8 *p = buf;
 	while (len) {
 		u64 hpa;
-		if (!gmap_lookup(&vm->gmap, gpa, &hpa))
+		const int shared = vmfeat_resolve(vm, gpa, to_guest, &hpa);
+		if (shared < 0 || (!shared && !gmap_lookup(&vm->gmap, gpa, &hpa)))
 			return false;
 		u64 chunk = PAGE_SIZE_4K - (gpa & (PAGE_SIZE_4K - 1));
 		if (chunk > len)

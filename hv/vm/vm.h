@@ -9,6 +9,8 @@
 #include "hv/mem/gmap.h"
 #include "hv/dseg/bloom.h"
 #include "hv/mem/nested.h"
+#include "hv/mem/share.h"
+#include "hv/mem/swap.h"
 #include "hv/dseg/segment.h"
 #include "hv/model/walk.h"
 #include "hv/platform/platform.h"
@@ -20,6 +22,8 @@
 #define VM_PORT_SLOTS  16  /* distinct unclaimed I/O ports counted */
 #define VM_TRACE_BATCH 512 /* trace entries copied out of the guest at a time */
 #define VM_LINE_MAX    1024
+/* Distinct shared or swapped pages the report counts in the escape filter. */
+#define VM_FILTER_PAGES 4096
 
 enum vm_state {
 	VM_RUNNING,
@@ -87,6 +91,8 @@ struct vm {
 	u64 hypercalls, hypercall_errors, unknown_hypercalls;
 	u64 hypercall_steps; /* continuations of resumable calls (not in hypercalls) */
 	bool hc_resuming;    /* the last hypercall returned VM_HC_RESUME */
+	u64 hc_resume_nr;    /* its number */
+	u64 hc_resume_rdx;   /* and the RDX it handed out */
 	/* Time in the hypervisor per exit, from the exit to the next entry. */
 	u64 tsc_hz;                  /* measured against the PIT at start; 0 unknown */
 	u64 run_cycles;              /* TSC cycles from the first entry to the guest's end */
@@ -144,6 +150,20 @@ struct vm {
 	struct balloon balloon;
 	struct balloon_range io_hole; /* gPAs that are never RAM (the PCI hole), none when empty */
 	u64 mem_list[HC_BALLOON_MAX]; /* a balloon list copied out of the guest */
+
+	/* Page sharing and VMM swapping (hv/vm/vmfeat.c). */
+	struct share share;
+	struct swap swap;
+	u64 share_gpa, share_bytes, share_rdx; /* the scan under way and its resume RDX */
+	u64 share_merged0, share_steps;
+	/* Distinct pages they put in the escape filter, which cannot forget them (sorted). */
+	u64 vmmfeat_filter_gfn[VM_FILTER_PAGES];
+	unsigned vmmfeat_filter_count;
+	bool vmmfeat_filter_capped;
+	u64 vmmfeat_escaped_max;      /* most pages shared or out at once in a VMM-segment mode */
+	u64 vmmfeat_hashes;           /* HC_VMM_HASH calls served */
+	u64 vmmfeat_map_escapes;      /* escapes they added to the memory map, never reset */
+	u64 vmmfeat_model_mismatches; /* model hPAs that disagreed with the hypervisor's view */
 	struct balloon_hotadd_job hotadd; /* the hot-add under way, if active */
 	u64 hotadd_range;                 /* its guest's struct hv_mem_range */
 };
@@ -179,6 +199,24 @@ s64 vmmem_hotadd(struct vm *vm, u64 range_gpa, u64 rdx, u64 *out);
 s64 vmmem_stats(struct vm *vm, u64 gpa, u64 len);
 /* RESULT kind=balloon (and the other features' lines) when the guest used them. */
 void vmmem_report(const struct vm *vm);
+
+/* hv/vm/vmfeat.c: page sharing and VMM swapping (hv/mem/share.h, swap.h) */
+bool vmfeat_busy(const struct vm *vm); /* pages shared, swapped out or a scan under way */
+int vmfeat_after_build(struct vm *vm); /* re-applies them to a rebuilt nested table */
+/* A nested fault the features caused (write to a shared page, access to a swapped one):
+ * served and true, or false when it is none of theirs. */
+bool vmfeat_nested_fault(struct vm *vm, u64 gpa, bool write);
+/* Before the hypervisor itself touches the guest page at gpa through the memory map: a shared
+ * or swapped page is unshared or swapped in; false when that failed (the VM is stopped). */
+bool vmfeat_prepare(struct vm *vm, u64 gpa);
+/* The hypervisor's copies to and from guest memory: a write first unshares or swaps in the
+ * page, then 0 (the memory map has it); a read of a shared or swapped page is served from its
+ * frame or the store, 1 with the byte's hPA in *hpa; -1 when the VM had to stop. */
+int vmfeat_resolve(struct vm *vm, u64 gpa, bool write, u64 *hpa);
+s64 vmfeat_share_scan(struct vm *vm, u64 gpa, u64 bytes, u64 rdx, u64 *out);
+s64 vmfeat_swap_out(struct vm *vm, u64 gpa, u64 pages, u64 *out);
+s64 vmfeat_hash(struct vm *vm, u64 gpa, u64 bytes, u64 *out);
+s64 vmfeat_end(struct vm *vm, u64 kind, u64 gva, u64 bytes);
 
 /* hv/vm/measure.c: trace replay through the walk model */
 s64 measure_setup(struct vm *vm, u64 gpa, u64 bytes);

@@ -166,6 +166,10 @@ s64 vmmem_stats(struct vm *vm, u64 gpa, u64 len)
 	s.hotadded = vm->balloon.hotadded;
 	s.taken_back = vm->balloon.taken_back;
 	s.escaped = gmap_escape_count(&vm->gmap);
+	s.shared = share_count(&vm->share);
+	s.cow_breaks = vm->share.cow_faults;
+	s.swapped_out = swap_count(&vm->swap);
+	s.swap_faults = vm->swap.pages_in;
 	return vm_copy_to_guest(vm, gpa, &s, sizeof(s)) ? HC_OK : HC_EFAULT;
 }
 

@@ -12,18 +12,22 @@
  *   cpu           the vCPU's CR3 (a guest RAM page) and CPL
  * Invariants, after each call: the status is one of the ABI's; the counters moved by one call
  * (hypercall_errors <= hypercalls, unknown_hypercalls <= hypercall_errors); the guest memory
- * map is unchanged but for the one escape a successful HC_ESCAPE_PAGE adds; the mode changes
+ * map is unchanged but for the one escape a successful HC_ESCAPE_PAGE adds and those that copy on
+ * write or swap-in add when a page's own frame is gone (hv/mem/share.h); the mode changes
  * only by a successful HC_SET_MODE; every guest RAM page translates through the nested table
  * (hv/mem/nested.c nested_translate) to what gmap_lookup says, with leaves no larger than the
- * mode allows and escaped pages in 4 KiB leaves, and the page past RAM does not; the vCPU
- * holds the current root; no frame leaks (free frames account for the table pages and
- * alternate frames); bad frames stay poisoned and escaped pages hit the escape filter; the
+ * mode allows and escaped pages in 4 KiB leaves, a shared page read-only to its shared frame
+ * in a 4 KiB leaf and a swapped-out page not present, and the page past RAM does not; the vCPU
+ * holds the current root; no frame leaks (free frames account for the table pages, alternate
+ * frames, the swap store and the frames sharing saved); bad frames stay poisoned and escaped
+ * pages hit the escape filter, shared and swapped ones too in a VMM-segment mode; the
  * trace buffer changes only by an HC_TRACE_SETUP made with no measurement open and no replay
  * pending; the trace buffer and guest segment lie in guest RAM; the model's counters are
  * consistent. */
 #include "tests/fuzz/fuzz.h"
 
 #include "lib/bits.h"
+#include "arch/x86/ept.h"
 #include "lib/x86/paging.h"
 #include "tests/fuzz/vm_fixture.h"
 
@@ -42,6 +46,8 @@ struct before {
 	u64 hypercalls, errors, unknown;
 	u32 mode;
 	unsigned bad_frames;
+	u64 map_escapes; /* vm->vmmfeat_map_escapes */
+	u64 ram_bytes;
 	u64 trace_gpa, trace_entries;
 	bool measuring, replay_pending;
 };
@@ -69,6 +75,18 @@ static bool status_known(s64 s)
 	return s == HC_OK || (s <= HC_ENOSYS && s >= HC_ELOWEST);
 }
 
+/* Copy on write or swap-in with no frame or escape slot left stops the guest by name. */
+static bool stopped_by_vmm_pages(const struct vm *vm)
+{
+	static const char *const why[] = {"copy on write", "swap-in", "vmm-pages"};
+	if (vm->state != VM_STOPPED)
+		return false;
+	for (unsigned i = 0; i < ARRAY_SIZE(why); i++)
+		if (!strncmp(vm->stop_reason, why[i], strlen(why[i])))
+			return true;
+	return false;
+}
+
 static u64 mode_max_leaf(const struct vm *vm)
 {
 	return mode_has_vmm_seg(vm->mode) || vm->mode == MODE_NATIVE ? vm->cpu_max_page
@@ -91,13 +109,30 @@ static void check_nested(const struct vm *vm)
 	FUZZ_CHECK(covered == gmap_ram_bytes(&vm->gmap), "leaves cover 0x%llx bytes of 0x%llx",
 	           covered, gmap_ram_bytes(&vm->gmap));
 	for (u64 gpa = 0; gpa < top; gpa += PAGE_SIZE_4K) {
-		u64 want, hpa, leaf, perms;
+		u64 want, hpa, leaf, perms, frame;
 		const u64 probe =
 		    gpa + ((gpa >> 12) * 0x48 & (PAGE_SIZE_4K - 1)); /* a byte in it */
 		FUZZ_CHECK(gmap_lookup(&vm->gmap, probe, &want), "gPA 0x%llx not in the map",
 		           probe);
 		enum nested_err err =
 		    nested_translate(fmt, vm->ept.root, probe, &hpa, &leaf, &perms);
+		if (swap_is_out(&vm->swap, gpa >> 12)) {
+			FUZZ_CHECK(err == NESTED_ERR_NOT_PRESENT, "swapped-out gPA 0x%llx: %s",
+			           probe, nested_strerror(err));
+			FUZZ_CHECK(mode_has_vmm_seg(vm->mode) <= bloom_test(&vm->escape, gpa >> 12),
+			           "swapped-out gPA 0x%llx not in the filter", gpa);
+			continue;
+		}
+		if (share_frame_of(&vm->share, gpa >> 12, &frame)) {
+			FUZZ_CHECK(err == NESTED_OK && hpa == frame + (probe & 0xfff) &&
+			               leaf == PAGE_SIZE_4K && !(perms & EPT_W),
+			           "shared gPA 0x%llx: %s, hPA 0x%llx (frame 0x%llx), leaf 0x%llx, "
+			           "perms 0x%llx",
+			           probe, nested_strerror(err), hpa, frame, leaf, perms);
+			FUZZ_CHECK(mode_has_vmm_seg(vm->mode) <= bloom_test(&vm->escape, gpa >> 12),
+			           "shared gPA 0x%llx not in the filter", gpa);
+			continue;
+		}
 		FUZZ_CHECK(err == NESTED_OK, "gPA 0x%llx: %s", probe, nested_strerror(err));
 		FUZZ_CHECK(hpa == want, "gPA 0x%llx: nested hPA 0x%llx, the map says 0x%llx", probe,
 		           hpa, want);
@@ -130,22 +165,31 @@ static void check_vm(const struct vm *vm, const struct before *b, u64 nr, u64 a0
 		FUZZ_CHECK(status == HC_ENOSYS, "unknown call %llu: status %lld", nr,
 		           (long long)status);
 
-	/* The guest memory map: regions never change; escapes only by HC_ESCAPE_PAGE. */
-	FUZZ_CHECK(vm->gmap.count == b->gmap.count &&
-	               !memcmp(vm->gmap.r, b->gmap.r, sizeof(vm->gmap.r[0]) * vm->gmap.count),
+	/* The guest memory map: regions change only by a successful balloon call (the RAM it
+	 * returned or got is RAM frames no longer or newly in use); escapes only by HC_ESCAPE_PAGE.
+	 */
+	const bool ballooned =
+	    status == HC_OK && (nr == HC_BALLOON_OUT || nr == HC_BALLOON_IN || nr == HC_HOTADD);
+	if (ballooned)
+		frames_baseline += (gmap_ram_bytes(&vm->gmap) - b->ram_bytes) / PAGE_SIZE_4K;
+	FUZZ_CHECK(ballooned ||
+	               (vm->gmap.count == b->gmap.count &&
+	                !memcmp(vm->gmap.r, b->gmap.r, sizeof(vm->gmap.r[0]) * vm->gmap.count)),
 	           "call %llu changed the regions of the guest memory map", nr);
 	const bool escaped = nr == HC_ESCAPE_PAGE && status == HC_OK;
-	FUZZ_CHECK(vm->gmap.escape_count == b->gmap.escape_count + escaped,
+	const u64 fresh = vm->vmmfeat_map_escapes - b->map_escapes;
+	FUZZ_CHECK(vm->gmap.escape_count == b->gmap.escape_count + escaped + fresh,
 	           "call %llu (status %lld): %u escapes after %u", nr, (long long)status,
 	           vm->gmap.escape_count, b->gmap.escape_count);
 	FUZZ_CHECK(vm->bad_frames == b->bad_frames + escaped, "call %llu: %u bad frames after %u",
 	           nr, vm->bad_frames, b->bad_frames);
-	if (!escaped)
+	if (!escaped && !fresh)
 		FUZZ_CHECK(!memcmp(vm->gmap.esc, b->gmap.esc,
 		                   sizeof(vm->gmap.esc[0]) * vm->gmap.escape_count),
 		           "call %llu changed the escapes", nr);
-	FUZZ_CHECK(vm->gmap.escape_count == vm->bad_frames, "%u escapes, %u bad frames",
-	           vm->gmap.escape_count, vm->bad_frames);
+	FUZZ_CHECK(vm->gmap.escape_count == vm->bad_frames + vm->vmmfeat_map_escapes,
+	           "%u escapes, %u bad frames, %llu from sharing or swapping",
+	           vm->gmap.escape_count, vm->bad_frames, vm->vmmfeat_map_escapes);
 
 	/* The mode. */
 	FUZZ_CHECK(vm->mode < MODE_COUNT, "mode %u", vm->mode);
@@ -157,11 +201,19 @@ static void check_vm(const struct vm *vm, const struct before *b, u64 nr, u64 a0
 
 	check_nested(vm);
 
-	/* Frames: all but the baseline are the nested table and the alternate frames. */
+	/* Frames: all but the baseline are the nested table, the alternate frames and the swap
+	 * store; every guest page not swapped out uses one frame, but shared pages one per group.
+	 */
 	const u64 used = frame_count_total(vm->fa) - frame_count_free(vm->fa);
-	FUZZ_CHECK(used == frames_baseline + vm->ept.table_pages + vm->bad_frames,
-	           "call %llu: %llu frames used, expected %llu + %llu table pages + %u alternates",
-	           nr, used, frames_baseline, vm->ept.table_pages, vm->bad_frames);
+	const u64 saved = share_count(&vm->share) + swap_count(&vm->swap);
+	const u64 groups = share_frames_in_use(&vm->share);
+	FUZZ_CHECK(
+	    used + saved == frames_baseline + vm->ept.table_pages + vm->bad_frames +
+	                        swap_store_frames(&vm->swap) + groups,
+	    "call %llu: %llu frames used, expected %llu + %llu table pages + %u alternates + "
+	    "%llu store + %llu shared frames - %llu pages shared or out",
+	    nr, used, frames_baseline, vm->ept.table_pages, vm->bad_frames,
+	    swap_store_frames(&vm->swap), groups, saved);
 
 	/* Escapes: bad frames untouched, every escaped page in the filter. */
 	FUZZ_CHECK(dseg_check_bad_frames(vm) == 0, "call %llu wrote a bad frame", nr);
@@ -207,8 +259,8 @@ static void check_vm(const struct vm *vm, const struct before *b, u64 nr, u64 a0
 	FUZZ_CHECK(vm->hpa_mismatches <= vm->hpa_checks, "hPA checks");
 	FUZZ_CHECK(vm->line_len <= VM_LINE_MAX, "console line of %u", vm->line_len);
 	if (vm->state != VM_RUNNING)
-		FUZZ_CHECK(nr == HC_EXIT && vm->state == VM_EXITED, "call %llu left state %d", nr,
-		           vm->state);
+		FUZZ_CHECK((nr == HC_EXIT && vm->state == VM_EXITED) || stopped_by_vmm_pages(vm),
+		           "call %llu left state %d", nr, vm->state);
 }
 
 static void hypercall(struct fuzz_in *in)
@@ -227,6 +279,8 @@ static void hypercall(struct fuzz_in *in)
 	b.unknown = vm->unknown_hypercalls;
 	b.mode = vm->mode;
 	b.bad_frames = vm->bad_frames;
+	b.map_escapes = vm->vmmfeat_map_escapes;
+	b.ram_bytes = gmap_ram_bytes(&vm->gmap);
 	b.trace_gpa = vm->trace_gpa;
 	b.trace_entries = vm->trace_entries;
 	b.measuring = vm->measuring;
@@ -238,12 +292,16 @@ static void hypercall(struct fuzz_in *in)
 	while (status == VM_HC_RESUME && !(fuzz_u8(in) == 0xff)) {
 		/* The continuation lives in the hypervisor; RDX only says "resume"
 		 * in bits a 32-bit guest keeps (lib/hvcall.h). */
-		FUZZ_CHECK(out >> 32 == 0 && (out & TRACE_RESUME), "resume RDX 0x%llx", out);
+		FUZZ_CHECK(out >> 32 == 0 &&
+		               ((out & TRACE_RESUME) || nr == HC_HOTADD || nr == HC_SET_MODE),
+		           "resume RDX 0x%llx", out);
 		a2 = out;
 		status = hypercall_dispatch(vm, nr, a0, a1, a2, &out);
 	}
 	if (status == VM_HC_RESUME) {
-		FUZZ_CHECK(nr == HC_TRACE_REPLAY, "call %llu resumes", nr);
+		FUZZ_CHECK(nr == HC_TRACE_REPLAY || nr == HC_SHARE_SCAN || nr == HC_HOTADD ||
+		               nr == HC_SET_MODE,
+		           "call %llu resumes", nr);
 		return; /* abandoned mid-call: nothing is finished to check */
 	}
 	check_vm(vm, &b, nr, a0, status);
@@ -258,7 +316,8 @@ static void guest_write(struct fuzz_in *in)
 		buf[i] = fuzz_u8(in);
 	if (len > FUZZ_GUEST_RAM - gpa)
 		len = FUZZ_GUEST_RAM - gpa;
-	FUZZ_CHECK(vm_copy_to_guest(fx.vm, gpa, buf, len), "guest write at 0x%llx", gpa);
+	FUZZ_CHECK(vm_copy_to_guest(fx.vm, gpa, buf, len) || stopped_by_vmm_pages(fx.vm),
+	           "guest write at 0x%llx", gpa);
 }
 
 static void guest_pte(struct fuzz_in *in)
@@ -266,7 +325,8 @@ static void guest_pte(struct fuzz_in *in)
 	u64 slot = (fuzz_u32(in) % FUZZ_GUEST_RAM) & ~7ULL;
 	u64 frame = ((u64)fuzz_bytes(in, 2) << 12) % FUZZ_GUEST_RAM;
 	u64 e = frame | (fuzz_bytes(in, 2) & PTE_FLAGS) | PTE_P;
-	FUZZ_CHECK(vm_copy_to_guest(fx.vm, slot, &e, sizeof(e)), "PTE write at 0x%llx", slot);
+	FUZZ_CHECK(vm_copy_to_guest(fx.vm, slot, &e, sizeof(e)) || stopped_by_vmm_pages(fx.vm),
+	           "PTE write at 0x%llx", slot);
 }
 
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size)

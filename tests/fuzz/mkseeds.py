@@ -132,7 +132,10 @@ def opts_seeds():
 # fuzz_hypercall's operations.
 OP_HYPERCALL, OP_WRITE, OP_PTE, OP_CPU = 0, 2, 3, 4
 HC = dict(VERSION=0, CONSOLE_WRITE=1, EXIT=2, READ_COUNTERS=3, SET_MODE=4, SET_GSEG=5,
-          TRACE_SETUP=6, TRACE_REPLAY=7, ESCAPE_PAGE=8, CHECK_BAD=9)
+          TRACE_SETUP=6, TRACE_REPLAY=7, ESCAPE_PAGE=8, CHECK_BAD=9, BALLOON_OUT=10,
+          BALLOON_IN=11, HOTADD=12, MEM_STATS=13, SHARE_SCAN=14, SWAP_OUT=15, VMM_HASH=16,
+          VMM_END=17)
+SHARE_STEPS = 4  # exits a scan of 1 MiB takes (hv/mem/share.h SHARE_STEP_PAGES = 64)
 
 
 def hc(name, a0=0, a1=0, a2=0):
@@ -186,6 +189,19 @@ def hypercall_seeds():
     seeds["bad-pointers"] = bytes([0, 0]) + hc("CONSOLE_WRITE", 4 * MiB - 4, 8) + \
         hc("READ_COUNTERS", 0xFFFFFFFFFFFFFFF8, 304) + hc("TRACE_SETUP", 4 * MiB - 8, 16) + \
         hc("SET_GSEG", 1 << 47, (1 << 47) + 0x1000, 0) + hc("ESCAPE_PAGE", 4 * MiB)
+    # Sharing over mostly zero RAM, a write that breaks it, the hash and the end; swapping out
+    # pages, a write and a read (the hash) that bring them back.
+    for mode in (0, 2):
+        seeds[f"share-cow-mode{mode}"] = bytes([mode | 0x10, 0x10]) + guest_tables() + \
+            write(DATA_GVA + 0x2000, b"same") + write(DATA_GVA + 0x5000, b"same") + \
+            hc("SHARE_SCAN", DATA_GVA, MiB) + b"\x01" * (SHARE_STEPS - 1) + \
+            write(DATA_GVA + 0x3000, b"x") + hc("VMM_HASH", DATA_GVA, MiB) + \
+            hc("READ_COUNTERS", DATA_GVA + 0x8000, 8 * 40) + hc("SET_MODE", 0) + \
+            hc("VMM_END", 0, DATA_GVA, 0x4000) + hc("SET_MODE", 2)
+        seeds[f"swap-mode{mode}"] = bytes([mode | 0x10, 0x10]) + guest_tables() + \
+            write(DATA_GVA + 0x1000, b"data") + hc("SWAP_OUT", DATA_GVA, 16) + \
+            hc("VMM_HASH", DATA_GVA, 0x10000) + write(DATA_GVA + 0x1008, b"more") + \
+            hc("ESCAPE_PAGE", DATA_GVA + 0x2000) + hc("VMM_END", 1, DATA_GVA, 0x4000)
     seeds["cpu-user-mode"] = bytes([1, 0]) + bytes([OP_CPU, 0x00, 0x01, 0x03]) + \
         guest_tables() + trace() + hc("TRACE_REPLAY", 4, 2, 3)
     return seeds
