@@ -88,7 +88,8 @@ void guest_main(u32 magic, u32 info_pa)
 		modcheck_run(&rep, mbi, &o.modsum, (u64)(uintptr_t)_image_start,
 		             (u64)(uintptr_t)_image_end);
 	if (o.checks)
-		vmchecks_run(&rep, ram_top, free_start, o.pattern, loaded_by_segvisor(mbi));
+		vmchecks_run(&rep, ram_top, mb_ram_bytes(mbi), free_start, o.pattern,
+		             loaded_by_segvisor(mbi));
 	if (o.oob)
 		vmchecks_oob(&rep, ram_top);
 	if (o.iohole_touch)

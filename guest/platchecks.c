@@ -41,7 +41,7 @@ static u64 fwcfg_read(u16 key, unsigned bytes)
 	return v;
 }
 
-static void check_fwcfg(struct report *rep, u64 ram_top, bool hv, bool expect_hv)
+static void check_fwcfg(struct report *rep, u64 ram_bytes, bool hv, bool expect_hv)
 {
 	static const char sig_name[] = "guest-fwcfg-signature";
 	const u32 sig = (u32)fwcfg_read(FW_CFG_SIGNATURE, 4);
@@ -55,18 +55,19 @@ static void check_fwcfg(struct report *rep, u64 ram_top, bool hv, bool expect_hv
 		return;
 	}
 	report_pass(rep, sig_name);
-	/* The test guest's map ends where RAM ends under segvisor; QEMU's
-	 * firmware keeps some RAM at the top for itself. */
+	/* Under segvisor fw_cfg's RAM size is the RAM the map describes (the
+	 * first MiB whole, holes left out); QEMU's firmware keeps some RAM at
+	 * the top for itself. */
 	const u64 ram = fwcfg_read(FW_CFG_RAM_SIZE, 8);
-	con_printf("guest fw_cfg: RAM %llu bytes, Multiboot map top 0x%llx\n", ram, ram_top);
+	con_printf("guest fw_cfg: RAM %llu bytes, Multiboot map RAM %llu bytes\n", ram, ram_bytes);
 	if (hv)
-		report_check(rep, ram == ram_top, "guest-fwcfg-ram-size",
-		             "fw_cfg RAM size 0x%llx bytes, Multiboot map ends at 0x%llx", ram,
-		             ram_top);
+		report_check(rep, ram == ram_bytes, "guest-fwcfg-ram-size",
+		             "fw_cfg RAM size 0x%llx bytes, Multiboot map RAM 0x%llx bytes", ram,
+		             ram_bytes);
 	else
-		report_check(rep, ram >= ram_top, "guest-fwcfg-ram-size",
-		             "fw_cfg RAM size 0x%llx bytes, below the Multiboot map's 0x%llx", ram,
-		             ram_top);
+		report_check(rep, ram >= ram_bytes, "guest-fwcfg-ram-size",
+		             "fw_cfg RAM size 0x%llx bytes, below the Multiboot map's RAM 0x%llx bytes", ram,
+		             ram_bytes);
 	const u64 cpus = fwcfg_read(FW_CFG_NB_CPUS, 2);
 	if (hv)
 		report_check(rep, cpus == 1, "guest-fwcfg-nb-cpus", "FW_CFG_NB_CPUS %llu, want 1",
@@ -184,9 +185,9 @@ static void check_tsc(struct report *rep, bool hv)
 	             "RDTSC 0x%llx after TSC_ADJUST=0, still at or past 0x%llx", t2, want);
 }
 
-void platchecks_run(struct report *rep, u64 ram_top, bool hv, bool expect_hv)
+void platchecks_run(struct report *rep, u64 ram_bytes, bool hv, bool expect_hv)
 {
-	check_fwcfg(rep, ram_top, hv, expect_hv);
+	check_fwcfg(rep, ram_bytes, hv, expect_hv);
 	check_uart(rep);
 	check_osxsave(rep);
 	check_tsc(rep, hv);

@@ -13,6 +13,6 @@
 
 /* ram_top: the end of the Multiboot map's available region holding the
  * image; hv: under segvisor; expect_hv: the loader said it is segvisor. */
-void platchecks_run(struct report *rep, u64 ram_top, bool hv, bool expect_hv);
+void platchecks_run(struct report *rep, u64 ram_bytes, bool hv, bool expect_hv);
 
 #endif

@@ -302,8 +302,8 @@ static void check_pattern(struct report *rep, bool hv, u64 ram_top, u64 free_sta
 	             during, bytes, c0.exits_total, c1.exits_total);
 }
 
-void vmchecks_run(struct report *rep, u64 ram_top, u64 free_start, u64 pattern_bytes,
-                  bool expect_hv)
+void vmchecks_run(struct report *rep, u64 ram_top, u64 ram_bytes, u64 free_start,
+                  u64 pattern_bytes, bool expect_hv)
 {
 	guest_exc_set_report(rep);
 	check_fixups(rep);
@@ -321,7 +321,7 @@ void vmchecks_run(struct report *rep, u64 ram_top, u64 free_start, u64 pattern_b
 	} else {
 		report_skip(rep, "guest-vm-checks", "%s", no_hv_reason);
 	}
-	platchecks_run(rep, ram_top, hv, expect_hv);
+	platchecks_run(rep, ram_bytes, hv, expect_hv);
 	/* Natively CR4.VMXE is clear, so these raise #UD as well. */
 	check_vmx_insns(rep);
 	check_pattern(rep, hv, ram_top, free_start, pattern_bytes);

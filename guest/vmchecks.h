@@ -14,8 +14,9 @@
 /* pattern_bytes of RAM from free_start get the pattern test; 0: all of it. */
 /* expect_hv: the boot loader said it is segvisor, so a missing CPUID
  * signature is a failure, not a native boot. */
-void vmchecks_run(struct report *rep, u64 ram_top, u64 free_start, u64 pattern_bytes,
-                  bool expect_hv);
+/* ram_bytes: the RAM the Multiboot map describes (mb_ram_bytes). */
+void vmchecks_run(struct report *rep, u64 ram_top, u64 ram_bytes, u64 free_start,
+                  u64 pattern_bytes, bool expect_hv);
 /* Reads guest-physical ram_top + 16 MiB: under segvisor the hypervisor stops
  * the guest at the read (nothing after it runs); natively a SKIP. */
 void vmchecks_oob(struct report *rep, u64 ram_top);

@@ -98,6 +98,10 @@ _Static_assert(sizeof(struct mb_mmap_entry) == 24, "a memory-map entry is 24 byt
          * image_last (the image's last byte); from mem_upper without a map; 0 when
          * no range holds it. Entries are checked to fit the map. */
         u64 mb_ram_top(const struct mb_info *mbi, u64 image_last);
+        /* The RAM a PC's RAM size counts: the first MiB whole (conventional memory
+         * and the BIOS area) and the available map ranges above it, holes such as
+         * the PCI hole left out; from mem_upper without a map. */
+        u64 mb_ram_bytes(const struct mb_info *mbi);
 #endif
 
 #endif
