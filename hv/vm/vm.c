@@ -230,8 +230,20 @@ int vm_create(struct vm *vm, const struct vm_params *params, struct frame_alloc 
 		con_printf("FAIL: guest-ram: %s\n", gmap_strerror(gerr));
 		return -1;
 	}
-	const struct platform_config pc = {
-	    .ram_bytes = cfg->guest_ram, .console = platform_console, .console_ctx = vm};
+	vm->tsc_hz = tsc_hz_from_pit(TSC_CALIBRATE_MS);
+	/* The local APIC's xAPIC page must be a hole in the guest map, so that
+	 * every access to it traps (hv/vm/exits.c). */
+	u64 apic_hpa;
+	if (gmap_lookup(&vm->gmap, APIC_DEFAULT_BASE, &apic_hpa)) {
+		con_printf("FAIL: guest-apic: guest RAM covers the xAPIC page gPA 0x%llx\n",
+		           APIC_DEFAULT_BASE);
+		return -1;
+	}
+	const struct platform_config pc = {.ram_bytes = cfg->guest_ram,
+	                                   .cpuid_offers = CPUID_OFFER_APIC,
+	                                   .tsc_hz = vm->tsc_hz,
+	                                   .console = platform_console,
+	                                   .console_ctx = vm};
 	platform_init(&vm->platform, &pc);
 	if (vm->ram_contiguous)
 		con_printf("guest: RAM gPA [0x0, 0x%llx) at hPA [0x%llx, 0x%llx)\n", cfg->guest_ram,
@@ -247,7 +259,6 @@ int vm_create(struct vm *vm, const struct vm_params *params, struct frame_alloc 
 		    "guest: dirty_ram: a word written into each of %llu pages first (test only)\n",
 		    cfg->guest_ram / PAGE_SIZE_4K);
 	}
-	vm->tsc_hz = tsc_hz_from_pit(TSC_CALIBRATE_MS);
 	zero_guest_ram(vm);
 
 	/* The VMM segment: all of guest RAM, one base-bound check away. */
