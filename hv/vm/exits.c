@@ -413,6 +413,21 @@ static void handle_machine_check(struct vm *vm, const struct vm_exit *e)
 	        vcpu_arch_rip(&vm->vcpu));
 }
 
+/* The guest can take an interrupt now (or, on SVM, its IRET ended an
+ * NMI's blocking): vm_intr_before_entry delivers it at the next entry. */
+static void handle_intr_window(struct vm *vm, const struct vm_exit *e)
+{
+	(void)vm, (void)e;
+}
+
+/* The APIC timer's deadline passed while the guest ran: the next entry
+ * ticks the APIC and delivers its interrupt. A host-interrupt exit
+ * underneath may have interrupted a delivery, which the backend redoes. */
+static void handle_timer(struct vm *vm, const struct vm_exit *e)
+{
+	vm->host_redelivered += e->event_redelivered;
+}
+
 static void handle_unexpected(struct vm *vm, const struct vm_exit *e)
 {
 	vm_stop(vm, "unexpected exit: %s (reason %u, %s)", exit_kind_name(e->kind), e->raw_reason,
@@ -439,6 +454,8 @@ static const exit_handler_fn exit_handlers[VMEXIT_KIND_COUNT] = {
     [VMEXIT_EXTERNAL_INTERRUPT] = handle_host_interrupt,
     [VMEXIT_NMI] = handle_nmi,
     [VMEXIT_MACHINE_CHECK] = handle_machine_check,
+    [VMEXIT_INTR_WINDOW] = handle_intr_window,
+    [VMEXIT_TIMER] = handle_timer,
 };
 
 void vm_handle_exit(struct vm *vm, const struct vm_exit *e)

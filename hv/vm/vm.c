@@ -415,6 +415,7 @@ void vm_run(struct vm *vm)
 	irq_test_set((enum irq_test)vm->params.irq_test);
 	const u64 start = tsc_read();
 	while (vm->state == VM_RUNNING) {
+		vm_intr_before_entry(vm);
 		if (vcpu_arch_run(&vm->vcpu, &e)) {
 			vm_stop(vm, "VM entry failed");
 			break;

@@ -96,7 +96,8 @@ struct vm {
 	u64 hc_max_cycles[HC_COUNT]; /* the longest exit of each hypercall */
 	u64 hc_exits[HC_COUNT];      /* exits of each hypercall, steps included */
 	u64 msr_refused;
-	struct platform platform; /* COM1, fw_cfg, the TSC MSRs, the CPUID policy */
+	u64 intr_injected, nmi_injected; /* events delivered to the guest from its APIC */
+	struct platform platform;        /* COM1, fw_cfg, the TSC MSRs, the CPUID policy */
 	struct port_count ports[VM_PORT_SLOTS];
 	u64 ports_overflow;
 	u8 shutdown_match; /* bytes of "Shutdown" seen on the Bochs port */
@@ -191,6 +192,11 @@ void vm_report(struct vm *vm);
 void vm_console_putc(struct vm *vm, char c);
 bool vm_copy_from_guest(struct vm *vm, void *dst, u64 gpa, u64 len);
 bool vm_copy_to_guest(struct vm *vm, u64 gpa, const void *src, u64 len);
+
+/* hv/vm/apic_vm.c: the guest's local APIC in the vCPU loop */
+/* Before each entry: ticks the APIC, injects what hv/platform/intr.h
+ * chooses, asks for the interrupt window and arms the timer. */
+void vm_intr_before_entry(struct vm *vm);
 
 /* hv/vm/exits.c: the dispatch table */
 void vm_handle_exit(struct vm *vm, const struct vm_exit *e);

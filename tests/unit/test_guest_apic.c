@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "arch/x86/msr.h"
+#include "hv/platform/intr.h"
 #include "hv/platform/platform.h"
 
 #define BASE    0xfee00000ull
@@ -98,12 +99,182 @@ static void test_cpuid_apic_bit(void **st)
 	assert_false(c.ecx & (1u << 24));
 }
 
+/* An APIC software-enabled (SVR bit 8, 11.4.7.2) with spurious vector 0xff. */
+static void mk_enabled(struct apic *a)
+{
+	const struct apic_config cfg = {.base_fixed = true};
+	apic_init(a, &cfg);
+	apic_mmio_write(a, APIC_REG_SVR, 0x1ff, 0);
+}
+
+static const struct intr_guest OPEN = {.intr_window = true, .nmi_window = true};
+static const struct intr_guest SHUT = {.intr_window = false, .nmi_window = false};
+
+static void test_choose_window_and_priority(void **st)
+{
+	(void)st;
+	struct apic a;
+	mk_enabled(&a);
+	/* Nothing pending: nothing to do, no window wanted. */
+	struct intr_choice c = intr_choose(&a, &OPEN);
+	assert_int_equal(c.action, INTR_NOTHING);
+	assert_false(c.want_window);
+	/* A vector pending while IF = 0 or a shadow holds it: wait for the
+	 * window, and it stays in IRR. */
+	apic_set_irr(&a, 0x41);
+	c = intr_choose(&a, &SHUT);
+	assert_int_equal(c.action, INTR_WAIT_WINDOW);
+	assert_true(c.want_window);
+	assert_true(a.irr[0x41 / 32] & (1u << (0x41 % 32)));
+	/* The window opens: injected, IRR -> ISR (11.8.4). */
+	c = intr_choose(&a, &OPEN);
+	assert_int_equal(c.action, INTR_INJECT_EXTINT);
+	assert_int_equal(c.vector, 0x41);
+	assert_false(c.want_window);
+	assert_false(a.irr[0x41 / 32] & (1u << (0x41 % 32)));
+	assert_true(a.isr[0x41 / 32] & (1u << (0x41 % 32)));
+	/* In service, 0x41 raises PPR to 0x40: 0x45 (same class) waits, 0x51
+	 * (higher class) preempts (11.8.3.1). */
+	apic_set_irr(&a, 0x45);
+	c = intr_choose(&a, &OPEN);
+	assert_int_equal(c.action, INTR_NOTHING);
+	apic_set_irr(&a, 0x51);
+	c = intr_choose(&a, &OPEN);
+	assert_int_equal(c.action, INTR_INJECT_EXTINT);
+	assert_int_equal(c.vector, 0x51);
+	/* EOI clears the highest in-service vector (11.8.5): 0x51, then 0x41;
+	 * then 0x45 goes through. */
+	apic_mmio_write(&a, APIC_REG_EOI, 0, 0);
+	assert_false(a.isr[0x51 / 32] & (1u << (0x51 % 32)));
+	assert_int_equal(intr_choose(&a, &OPEN).action, INTR_NOTHING);
+	apic_mmio_write(&a, APIC_REG_EOI, 0, 0);
+	assert_int_equal(a.isr[2], 0);
+	c = intr_choose(&a, &OPEN);
+	assert_int_equal(c.action, INTR_INJECT_EXTINT);
+	assert_int_equal(c.vector, 0x45);
+	apic_mmio_write(&a, APIC_REG_EOI, 0, 0);
+	/* TPR 0x50 holds back classes 5 and below, lets class 6 through. */
+	apic_mmio_write(&a, APIC_REG_TPR, 0x50, 0);
+	apic_set_irr(&a, 0x5f);
+	assert_int_equal(intr_choose(&a, &OPEN).action, INTR_NOTHING);
+	apic_set_irr(&a, 0x60);
+	c = intr_choose(&a, &OPEN);
+	assert_int_equal(c.action, INTR_INJECT_EXTINT);
+	assert_int_equal(c.vector, 0x60);
+	/* Two pending above PPR: the highest first; the other is then below
+	 * the PPR the first one raised, so no window is wanted: it waits for
+	 * the EOI (an exit of its own). */
+	apic_mmio_write(&a, APIC_REG_EOI, 0, 0);
+	apic_mmio_write(&a, APIC_REG_TPR, 0, 0);
+	c = intr_choose(&a, &OPEN);
+	assert_int_equal(c.vector, 0x5f);
+	apic_mmio_write(&a, APIC_REG_EOI, 0, 0);
+	apic_set_irr(&a, 0x70);
+	apic_set_irr(&a, 0x80);
+	c = intr_choose(&a, &OPEN);
+	assert_int_equal(c.vector, 0x80);
+	assert_false(c.want_window);
+	apic_mmio_write(&a, APIC_REG_EOI, 0, 0);
+	c = intr_choose(&a, &OPEN);
+	assert_int_equal(c.action, INTR_INJECT_EXTINT);
+	assert_int_equal(c.vector, 0x70);
+}
+
+static void test_choose_nmi_first(void **st)
+{
+	(void)st;
+	struct apic a;
+	mk_enabled(&a);
+	apic_set_irr(&a, 0x41);
+	/* A self-NMI by ICR (delivery mode 100b, destination self). */
+	apic_mmio_write(&a, APIC_REG_ICR_LO, (4u << 8) | (1u << 18), 0);
+	assert_true(a.nmi_pending);
+	/* The NMI window shut (NMI blocking): the interrupt may still go. */
+	const struct intr_guest intr_only = {.intr_window = true, .nmi_window = false};
+	struct intr_choice c = intr_choose(&a, &intr_only);
+	assert_int_equal(c.action, INTR_INJECT_EXTINT);
+	assert_true(c.want_window);
+	assert_true(a.nmi_pending);
+	c = intr_choose(&a, &OPEN);
+	assert_int_equal(c.action, INTR_INJECT_NMI);
+	assert_int_equal(c.vector, 2);
+	assert_false(a.nmi_pending);
+	/* ICR delivery status reads idle (bit 12 clear) after the send. */
+	assert_false(apic_mmio_read(&a, APIC_REG_ICR_LO, 0) & (1u << 12));
+}
+
+static void test_hlt_wake(void **st)
+{
+	(void)st;
+	struct apic a;
+	mk_enabled(&a);
+	u64 wake = 1;
+	/* Nothing armed or pending: no source, whatever IF says. */
+	assert_int_equal(intr_hlt(&a, true, &wake), INTR_HLT_NO_SOURCE);
+	assert_int_equal(intr_hlt(&a, false, &wake), INTR_HLT_NO_SOURCE);
+	/* A one-shot timer of 1000 counts, divide by 1 (TDCR 1011b), vector
+	 * 0x42, started at TSC 5000: sleeps until 6000 (one count per TSC
+	 * cycle: tsc_hz and bus_hz 0). */
+	apic_mmio_write(&a, APIC_REG_TDCR, 0xb, 5000);
+	apic_mmio_write(&a, APIC_REG_LVT_TMR, 0x42, 5000);
+	apic_mmio_write(&a, APIC_REG_TMICT, 1000, 5000);
+	assert_int_equal(intr_hlt(&a, true, &wake), INTR_HLT_SLEEP);
+	assert_int_equal(wake, 6000);
+	/* IF = 0 with a source: only an NMI would wake it. */
+	assert_int_equal(intr_hlt(&a, false, &wake), INTR_HLT_IF_CLEAR);
+	/* TPR above the timer's class: it would expire unseen. */
+	apic_mmio_write(&a, APIC_REG_TPR, 0x40, 5000);
+	assert_int_equal(intr_hlt(&a, true, &wake), INTR_HLT_MASKED);
+	apic_mmio_write(&a, APIC_REG_TPR, 0, 5000);
+	/* The expiry: the vector is pending, HLT wakes at once. */
+	apic_tick(&a, 6000);
+	assert_int_equal(intr_hlt(&a, true, &wake), INTR_HLT_WAKE);
+	assert_int_equal(intr_choose(&a, &OPEN).vector, 0x42);
+	/* One-shot: spent, nothing armed after it. */
+	apic_mmio_write(&a, APIC_REG_EOI, 0, 6000);
+	assert_int_equal(intr_hlt(&a, true, &wake), INTR_HLT_NO_SOURCE);
+	/* A masked LVT timer is no source either. */
+	apic_mmio_write(&a, APIC_REG_LVT_TMR, 0x42 | (1u << 16), 7000);
+	apic_mmio_write(&a, APIC_REG_TMICT, 1000, 7000);
+	assert_int_equal(intr_hlt(&a, true, &wake), INTR_HLT_NO_SOURCE);
+	/* A pending NMI wakes even with IF = 0. */
+	apic_mmio_write(&a, APIC_REG_ICR_LO, (4u << 8) | (1u << 18), 7000);
+	assert_int_equal(intr_hlt(&a, false, &wake), INTR_HLT_WAKE);
+}
+
+static void test_periodic_sleeps(void **st)
+{
+	(void)st;
+	struct apic a;
+	mk_enabled(&a);
+	u64 wake = 0;
+	/* Periodic, 500 counts, divide by 2 (TDCR 0): a period of 1000 TSC
+	 * cycles from 0. */
+	apic_mmio_write(&a, APIC_REG_TDCR, 0, 0);
+	apic_mmio_write(&a, APIC_REG_LVT_TMR, 0x43 | (1u << 17), 0);
+	apic_mmio_write(&a, APIC_REG_TMICT, 500, 0);
+	for (u64 k = 1; k <= 3; k++) {
+		assert_int_equal(intr_hlt(&a, true, &wake), INTR_HLT_SLEEP);
+		assert_int_equal(wake, 1000 * k);
+		apic_tick(&a, wake);
+		const struct intr_choice c = intr_choose(&a, &OPEN);
+		assert_int_equal(c.action, INTR_INJECT_EXTINT);
+		assert_int_equal(c.vector, 0x43);
+		apic_mmio_write(&a, APIC_REG_EOI, 0, wake);
+	}
+	assert_int_equal(a.timer_fires, 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_apic_base_msr),
 	    cmocka_unit_test(test_hidden_msrs_gp),
 	    cmocka_unit_test(test_cpuid_apic_bit),
+	    cmocka_unit_test(test_choose_window_and_priority),
+	    cmocka_unit_test(test_choose_nmi_first),
+	    cmocka_unit_test(test_hlt_wake),
+	    cmocka_unit_test(test_periodic_sleeps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
