@@ -168,7 +168,7 @@ static void handle_io(struct vm *vm, const struct vm_exit *e)
 /* The gPA of a guest-linear address through the guest's own 4-level tables
  * (SDM Vol. 3A, 4.5), or itself with paging off. Other paging modes are not
  * walked: segvisor's guests go from no paging to long mode directly. */
-static bool guest_linear_to_gpa(struct vm *vm, u64 la, u64 *gpa)
+bool vm_linear_to_gpa(struct vm *vm, u64 la, u64 *gpa)
 {
 	u64 efer = 0;
 	if (!(vcpu_arch_read_cr(&vm->vcpu, 0) & CR0_PG)) {
@@ -212,8 +212,7 @@ static bool decode_cr_insn(struct vm *vm, struct vm_exit *e)
 	const u64 rip = vcpu_arch_rip(&vm->vcpu);
 	for (; n < INSN_MAX_LEN; n++) {
 		u64 gpa;
-		if (!guest_linear_to_gpa(vm, rip + n, &gpa) ||
-		    !vm_copy_from_guest(vm, &b[n], gpa, 1))
+		if (!vm_linear_to_gpa(vm, rip + n, &gpa) || !vm_copy_from_guest(vm, &b[n], gpa, 1))
 			break;
 	}
 	unsigned i = 0;
@@ -346,6 +345,10 @@ static const char *access_name(const struct vm_exit *e)
 static void handle_npf(struct vm *vm, const struct vm_exit *e)
 {
 	u64 hpa;
+	if ((e->gpa & ~(u64)(APIC_PAGE_SIZE - 1)) == apic_mmio_base(&vm->platform.apic)) {
+		vm_apic_mmio(vm, e); /* the xAPIC page: a hole in the map, trapped */
+		return;
+	}
 	if (!gmap_lookup(&vm->gmap, e->gpa, &hpa)) {
 		vm_stop(vm,
 		        "%s: guest %s of GPA 0x%llx outside its memory map "
