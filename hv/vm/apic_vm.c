@@ -154,3 +154,32 @@ void vm_apic_mmio(struct vm *vm, const struct vm_exit *e)
 	done.insn_len = in.length;
 	vcpu_arch_skip_insn(v, &done);
 }
+
+/* ---- HLT (SDM Vol. 2A, HLT: resumes on an interrupt, NMI, INIT, SMI) ---- */
+
+void vm_hlt(struct vm *vm, const struct vm_exit *e)
+{
+	struct vcpu *v = &vm->vcpu;
+	struct apic *a = &vm->platform.apic;
+	const u64 rip = vcpu_arch_rip(v);
+	vcpu_arch_skip_insn(v, e); /* the interrupt returns past the HLT */
+	for (;;) {
+		apic_tick(a, guest_tsc(vm));
+		u64 wake = 0;
+		const enum intr_hlt h = intr_hlt(a, vcpu_arch_interrupts_enabled(v), &wake);
+		if (h == INTR_HLT_WAKE)
+			return; /* vm_intr_before_entry delivers it */
+		if (h != INTR_HLT_SLEEP) {
+			vm->state = VM_HALTED;
+			fmt_snprintf(vm->stop_reason, sizeof(vm->stop_reason),
+			             "guest executed HLT with %s (rip 0x%llx)", intr_hlt_name(h),
+			             rip);
+			return;
+		}
+		/* The guest sleeps: the host waits for the timer's expiry (it runs
+		 * with interrupts off, so it watches the TSC). */
+		vm->hlt_sleeps++;
+		while (guest_tsc(vm) < wake)
+			cpu_pause();
+	}
+}

@@ -39,11 +39,7 @@ static void handle_cpuid(struct vm *vm, const struct vm_exit *e)
 
 static void handle_hlt(struct vm *vm, const struct vm_exit *e)
 {
-	(void)e;
-	vm->state = VM_HALTED;
-	fmt_snprintf(vm->stop_reason, sizeof(vm->stop_reason),
-	             "guest executed HLT with no interrupt source (rip 0x%llx)",
-	             vcpu_arch_rip(&vm->vcpu));
+	vm_hlt(vm, e);
 }
 
 static void handle_skip(struct vm *vm, const struct vm_exit *e)

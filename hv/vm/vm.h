@@ -203,6 +203,10 @@ void vm_intr_before_entry(struct vm *vm);
  * (hv/vm/insn.h), does the access on the APIC model and moves RIP past it;
  * any other instruction stops the guest, named. */
 void vm_apic_mmio(struct vm *vm, const struct vm_exit *e);
+/* HLT: RIP moves past it; the vCPU resumes at once when an interrupt can be
+ * delivered, after the APIC timer's expiry when that is the next one (the
+ * host waits for it), else the guest ends VM_HALTED with the reason. */
+void vm_hlt(struct vm *vm, const struct vm_exit *e);
 
 /* hv/vm/exits.c: the gPA of a guest-linear address through the guest's own
  * page tables (paging off or 4-level long mode); false when not mapped. */
