@@ -474,6 +474,13 @@ void vm_report(struct vm *vm)
 			    "max_cycles=%llu max_us=%llu\n",
 			    hypercall_name(nr), vm->hc_exits[nr], vm->hc_max_cycles[nr],
 			    microseconds(vm->hc_max_cycles[nr], vm->tsc_hz));
+	const struct apic *a = &vm->platform.apic;
+	if (vm->apic_reads || vm->apic_writes || vm->intr_injected || vm->nmi_injected)
+		con_printf("RESULT kind=apic source=hypervisor interrupts=%llu nmis=%llu "
+		           "mmio_reads=%llu mmio_writes=%llu timer_fires=%llu ipis_delivered=%llu "
+		           "ipis_dropped=%llu hlt_sleeps=%llu\n",
+		           vm->intr_injected, vm->nmi_injected, vm->apic_reads, vm->apic_writes,
+		           a->timer_fires, a->ipis_delivered, a->ipis_dropped, vm->hlt_sleeps);
 	vmmem_report(vm);
 	for (unsigned i = 0; i < VM_PORT_SLOTS; i++)
 		if (vm->ports[i].reads || vm->ports[i].writes)
