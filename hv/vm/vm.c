@@ -240,7 +240,8 @@ int vm_create(struct vm *vm, const struct vm_params *params, struct frame_alloc 
 		return -1;
 	}
 	const struct platform_config pc = {.ram_bytes = cfg->guest_ram,
-	                                   .cpuid_offers = CPUID_OFFER_APIC,
+	                                   .cpuid_offers = CPUID_OFFER_APIC | CPUID_OFFER_X2APIC |
+	                                                   CPUID_OFFER_TSC_DEADLINE,
 	                                   .tsc_hz = vm->tsc_hz,
 	                                   .console = platform_console,
 	                                   .console_ctx = vm};

@@ -5,7 +5,14 @@
  * and own ID) that arrive once each with ISR set in the handler and clear
  * after EOI, INIT/SIPI to another APIC ID dropped with delivery status
  * idle, TPR holding a vector back, a self-NMI, the timer one-shot and
- * periodic, and HLT that sleeps until the timer's interrupt. */
+ * periodic, and HLT that sleeps until the timer's interrupt.
+ *
+ * attack=x2apic: the same APIC through x2APIC (11.12): CPUID offers x2APIC
+ * and the TSC-deadline timer; the MSRs #GP in xAPIC mode; EXTD enables
+ * them; ID and version by MSR; SELF IPI and ICR (one 64-bit write) IPIs
+ * arrive once; a non-zero EOI #GPs; the TSC-deadline and the one-shot
+ * timer each fire once; x2APIC -> xAPIC #GPs, disable then xAPIC works
+ * (11.12.5). */
 #include "lib/console.h"
 #include "lib/x86/desc.h"
 #include "lib/x86/exc.h"
@@ -79,9 +86,30 @@ static u64 rdtsc(void)
 	return ((u64)hi << 32) | lo;
 }
 
+/* x2APIC mode: registers are MSRs 0x800 + offset / 16 (11.12.1.2). */
+static bool x2_mode;
+#define X2_MSR(off) (0x800u + (off) / 0x10)
+
+static u32 reg_rd(u32 off)
+{
+	u64 v = 0;
+	if (!x2_mode)
+		return apic_rd(off);
+	atk_rdmsr(X2_MSR(off), &v);
+	return (u32)v;
+}
+
 static bool vec_bit(u32 base, unsigned v)
 {
-	return apic_rd(base + (v / 32) * 0x10) & (1u << (v % 32));
+	return reg_rd(base + (v / 32) * 0x10) & (1u << (v % 32));
+}
+
+static void eoi(void)
+{
+	if (x2_mode)
+		atk_wrmsr(X2_MSR(REG_EOI), 0);
+	else
+		apic_wr(REG_EOI, 0);
 }
 
 void atk_apic_irq(u64 vector);
@@ -91,7 +119,7 @@ void atk_apic_irq(u64 vector)
 	if (vector == VEC_NMI || vector == VEC_SPURIOUS)
 		return; /* neither is EOIed (11.9; an NMI is not in ISR) */
 	isr_in_handler[vector] = vec_bit(REG_ISR0, (unsigned)vector);
-	apic_wr(REG_EOI, 0);
+	eoi();
 }
 
 static void idt_setup(void)
@@ -292,4 +320,107 @@ void attack_apic(struct attack_env *env)
 	idt_setup();
 	ipis(rep);
 	timers(rep);
+}
+
+/* ---- x2APIC ---- */
+
+#define ABASE_EXTD          (1ull << 10)
+#define X2_SELF_IPI         0x83fu
+#define X2_ICR              0x830u
+#define MSR_TSC_DEADLINE    0x6e0u
+#define LVT_TSC_DEADLINE    (2u << 17)
+#define CPUID1_ECX_X2APIC   (1u << 21)
+#define CPUID1_ECX_DEADLINE (1u << 24)
+#define DEADLINE_CYCLES     20000000ull
+
+static unsigned x2_wr(u32 off, u64 v)
+{
+	return atk_wrmsr(X2_MSR(off), v);
+}
+
+static void x2_timers(struct report *rep)
+{
+	/* TSC-deadline (11.5.4.1): fires once at the deadline; the MSR reads 0
+	 * after. */
+	x2_wr(REG_LVT_TIMER, VEC_ONESHOT | LVT_TSC_DEADLINE);
+	const u64 t0 = rdtsc();
+	const unsigned rw = atk_wrmsr(MSR_TSC_DEADLINE, t0 + DEADLINE_CYCLES);
+	const bool came = wait_hits(VEC_ONESHOT, 1);
+	const u64 took = rdtsc() - t0;
+	open_window(SPIN_CYCLES / 100);
+	u64 left = ~0ull;
+	atk_rdmsr(MSR_TSC_DEADLINE, &left);
+	report_check(
+	    rep, !rw && came && hits[VEC_ONESHOT] == 1 && took >= DEADLINE_CYCLES && !left,
+	    "x2apic-tsc-deadline",
+	    "WRMSR 0x6e0: %s; vector 0x%x arrived %u times after %llu TSC cycles (deadline "
+	    "%llu); the MSR after 0x%llx",
+	    atk_fault_name(rw), VEC_ONESHOT, hits[VEC_ONESHOT], took, DEADLINE_CYCLES, left);
+	/* One-shot through TMICT by MSR. */
+	x2_wr(REG_LVT_TIMER, VEC_ONESHOT);
+	x2_wr(REG_TDCR, TDCR_DIV1);
+	x2_wr(REG_TMICT, ONESHOT_COUNT);
+	const bool once = wait_hits(VEC_ONESHOT, 2);
+	open_window((u64)ONESHOT_COUNT * 4);
+	report_check(rep, once && hits[VEC_ONESHOT] == 2, "x2apic-timer-oneshot",
+	             "vector 0x%x arrived %u times in all (expected 2: one each)", VEC_ONESHOT,
+	             hits[VEC_ONESHOT]);
+}
+
+void attack_x2apic(struct attack_env *env)
+{
+	struct report *rep = &env->rep;
+	u32 a, b, c, d;
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
+	report_check(rep, (c & CPUID1_ECX_X2APIC) && (c & CPUID1_ECX_DEADLINE), "x2apic-cpuid",
+	             "CPUID.1:ECX 0x%x (x2APIC bit 21, TSC-deadline bit 24)", c);
+	u64 v = 0;
+	const unsigned gp = atk_rdmsr(X2_MSR(REG_ID), &v);
+	report_check(rep, gp == FAULT_GP, "x2apic-msr-gp-in-xapic", "RDMSR 0x802 in xAPIC mode: %s",
+	             atk_fault_name(gp));
+	const u64 x2 = APIC_PAGE | ABASE_EN | ABASE_BSP | ABASE_EXTD;
+	const unsigned re = atk_wrmsr(MSR_APIC_BASE, x2);
+	atk_rdmsr(MSR_APIC_BASE, &v);
+	report_check(rep, !re && v == x2, "x2apic-enable", "WRMSR EXTD: %s, base MSR 0x%llx",
+	             atk_fault_name(re), v);
+	x2_mode = true;
+	u64 id = ~0ull, ver = 0;
+	const unsigned ri = atk_rdmsr(X2_MSR(REG_ID), &id);
+	const unsigned rv = atk_rdmsr(X2_MSR(REG_VERSION), &ver);
+	report_check(rep, !ri && !rv && id == 0 && (ver & 0xff) >= 0x10, "x2apic-id-version",
+	             "ID %s 0x%llx, version %s 0x%llx", atk_fault_name(ri), id, atk_fault_name(rv),
+	             ver);
+	x2_wr(REG_SVR, SVR_ENABLE | VEC_SPURIOUS);
+	idt_setup();
+	/* SELF IPI register (11.12.11) and a 64-bit ICR write to its own ID. */
+	const unsigned rs = atk_wrmsr(X2_SELF_IPI, VEC_IPI);
+	const bool came = wait_hits(VEC_IPI, 1);
+	open_window(SPIN_CYCLES / 100);
+	report_check(
+	    rep,
+	    !rs && came && hits[VEC_IPI] == 1 && isr_in_handler[VEC_IPI] &&
+	        !vec_bit(REG_ISR0, VEC_IPI),
+	    "x2apic-self-ipi", "SELF IPI %s: %u arrivals, ISR in the handler %u, after EOI %u",
+	    atk_fault_name(rs), hits[VEC_IPI], isr_in_handler[VEC_IPI], vec_bit(REG_ISR0, VEC_IPI));
+	const unsigned rc = atk_wrmsr(X2_ICR, (id << 32) | VEC_IPI_DEST);
+	const bool came2 = wait_hits(VEC_IPI_DEST, 1);
+	open_window(SPIN_CYCLES / 100);
+	report_check(rep, !rc && came2 && hits[VEC_IPI_DEST] == 1, "x2apic-icr-ipi",
+	             "ICR %s: %u arrivals", atk_fault_name(rc), hits[VEC_IPI_DEST]);
+	const unsigned reo = atk_wrmsr(X2_MSR(REG_EOI), 1);
+	report_check(rep, reo == FAULT_GP, "x2apic-eoi-nonzero-gp", "EOI of 1: %s",
+	             atk_fault_name(reo));
+	x2_timers(rep);
+	/* 11.12.5: x2APIC -> xAPIC is #GP; through disabled it is allowed. */
+	const unsigned rx = atk_wrmsr(MSR_APIC_BASE, APIC_PAGE | ABASE_EN | ABASE_BSP);
+	const unsigned rd_ = atk_wrmsr(MSR_APIC_BASE, APIC_PAGE | ABASE_BSP);
+	x2_mode = false;
+	const unsigned rx2 = atk_wrmsr(MSR_APIC_BASE, APIC_PAGE | ABASE_EN | ABASE_BSP);
+	const u32 svr = apic_rd(REG_SVR);
+	report_check(rep, rx == FAULT_GP && !rd_ && !rx2 && svr == 0xff, "x2apic-transitions",
+	             "x2APIC->xAPIC %s, ->disabled %s, ->xAPIC %s, SVR 0x%x (expected #GP, then "
+	             "success, SVR 0xff)",
+	             atk_fault_name(rx), atk_fault_name(rd_), atk_fault_name(rx2), svr);
+	report_check(rep, hits[VEC_SPURIOUS] == 0, "x2apic-no-spurious", "%u spurious interrupts",
+	             hits[VEC_SPURIOUS]);
 }

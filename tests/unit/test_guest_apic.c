@@ -97,6 +97,41 @@ static void test_cpuid_apic_bit(void **st)
 	 * when the host has it. */
 	assert_false(c.ecx & (1u << 21));
 	assert_false(c.ecx & (1u << 24));
+	assert_true(c.edx & (1u << 9));
+	/* Offered, the bits are set whatever the host has: the platform
+	 * emulates them. */
+	mk(&p, CPUID_OFFER_APIC | CPUID_OFFER_X2APIC | CPUID_OFFER_TSC_DEADLINE);
+	const struct cpuid_regs o = platform_cpuid_for(&p, 0, 1, 0);
+	assert_true(o.ecx & (1u << 21));
+	assert_true(o.ecx & (1u << 24));
+}
+
+static void test_x2apic_offered(void **st)
+{
+	(void)st;
+	struct platform p;
+	mk(&p, CPUID_OFFER_APIC | CPUID_OFFER_X2APIC | CPUID_OFFER_TSC_DEADLINE);
+	u64 v = 0;
+	/* Still #GP in xAPIC mode; TSC_DEADLINE reads 0 outside its mode. */
+	assert_int_equal(rd(&p, 0x802, &v), PLATFORM_MSR_GP);
+	assert_int_equal(rd(&p, 0x6e0, &v), PLATFORM_MSR_OK);
+	assert_int_equal(v, 0);
+	/* EXTD: the x2APIC MSRs answer, the xAPIC page is gone (11.12.1). */
+	assert_int_equal(wr(&p, MSR_ABS, BASE | EN | BSP | EXTD), PLATFORM_MSR_OK);
+	assert_int_equal(apic_mmio_base(&p.apic), ~0ull);
+	assert_int_equal(rd(&p, 0x802, &v), PLATFORM_MSR_OK);
+	assert_int_equal(v, 0);
+	assert_int_equal(rd(&p, 0x803, &v), PLATFORM_MSR_OK);
+	assert_int_equal(v, APIC_VERSION_VALUE);
+	/* SELF IPI (0x83f) with the APIC software-enabled sets IRR. */
+	assert_int_equal(wr(&p, 0x80f, 0x1ff), PLATFORM_MSR_OK);
+	assert_int_equal(wr(&p, 0x83f, 0x50), PLATFORM_MSR_OK);
+	assert_int_equal(apic_pending_vector(&p.apic), 0x50);
+	/* A non-zero EOI is #GP; x2APIC -> xAPIC is #GP (11.12.5). */
+	assert_int_equal(wr(&p, 0x80b, 1), PLATFORM_MSR_GP);
+	assert_int_equal(wr(&p, MSR_ABS, BASE | EN | BSP), PLATFORM_MSR_GP);
+	assert_int_equal(wr(&p, MSR_ABS, BASE | BSP), PLATFORM_MSR_OK);
+	assert_int_equal(wr(&p, MSR_ABS, BASE | EN | BSP), PLATFORM_MSR_OK);
 }
 
 /* An APIC software-enabled (SVR bit 8, 11.4.7.2) with spurious vector 0xff. */
@@ -271,6 +306,7 @@ int main(void)
 	    cmocka_unit_test(test_apic_base_msr),
 	    cmocka_unit_test(test_hidden_msrs_gp),
 	    cmocka_unit_test(test_cpuid_apic_bit),
+	    cmocka_unit_test(test_x2apic_offered),
 	    cmocka_unit_test(test_choose_window_and_priority),
 	    cmocka_unit_test(test_choose_nmi_first),
 	    cmocka_unit_test(test_hlt_wake),
