@@ -65,8 +65,7 @@ const char *intr_hlt_name(enum intr_hlt h)
 	    [INTR_HLT_SLEEP] = "sleeps until the APIC timer",
 	    [INTR_HLT_NO_SOURCE] = "no interrupt source",
 	    [INTR_HLT_IF_CLEAR] = "interrupts disabled (RFLAGS.IF = 0) and no NMI pending",
-	    [INTR_HLT_MASKED] = "every pending or armed vector is held back by the processor "
-	                        "priority (TPR/ISR)",
+	    [INTR_HLT_MASKED] = "every pending or armed vector held back by TPR/ISR priority",
 	};
 	return NAME_IN(names, h, "?");
 }
