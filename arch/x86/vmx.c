@@ -46,6 +46,7 @@ _Static_assert((int)CR_ACCESS_MOV_TO_CR == CR_OP_WRITE &&
 #define NONCANONICAL_RIP (1ULL << 47)
 #define EPTP_MT_WC       1ULL /* write-combining: never valid for an EPTP (SDM 25.6.11) */
 #define EPTP_WALK_3      (2ULL << EPTP_WALK_SHIFT)
+#define INT_N_LENGTH     2 /* bytes of INT imm8 (CD ib) */
 
 int vmx_enter(struct guest_regs *regs, int launched);
 
@@ -870,8 +871,8 @@ static void vmx_inject_event(struct vcpu *v, const struct vcpu_event *ev)
 		vmwrite(VMCS_VM_ENTRY_INTR_INFO, INTR_INFO(VEC_NMI, INTR_TYPE_NMI));
 		break;
 	case VCPU_EV_SW_INT:
-		/* INT n (CD ib): the return address is past its 2 bytes (27.6.1.3). */
-		vmwrite(VMCS_VM_ENTRY_INSTRUCTION_LEN, 2);
+		/* INT n (CD ib): the return address is past it (27.6.1.3). */
+		vmwrite(VMCS_VM_ENTRY_INSTRUCTION_LEN, INT_N_LENGTH);
 		vmwrite(VMCS_VM_ENTRY_INTR_INFO,
 		        INTR_INFO(ev->vector, INTR_TYPE_SOFTWARE_INTERRUPT));
 		break;

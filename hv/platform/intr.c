@@ -4,6 +4,7 @@
 #include "lib/mem.h"
 
 #define APIC_PRIO_CLASS(v) ((v) >> 4) /* SDM Vol. 3A, 11.8.3 */
+#define NMI_VECTOR         2          /* SDM Vol. 3A, Table 6-1 */
 
 static bool vector_above_ppr(const struct apic *a, u32 vector)
 {
@@ -17,7 +18,7 @@ struct intr_choice intr_choose(struct apic *a, const struct intr_guest *g)
 	if (a->nmi_pending && g->nmi_window) {
 		apic_take_nmi(a);
 		c.action = INTR_INJECT_NMI;
-		c.vector = 2; /* NMI's vector (SDM Vol. 3A, Table 6-1) */
+		c.vector = NMI_VECTOR;
 		c.want_window = v >= 0;
 		return c;
 	}
