@@ -69,7 +69,12 @@ struct svm_vcpu {
 	 * refused VMRUN writes back state the CPU has already normalised. */
 	enum svm_check_rule entry_rule;
 	struct svm_check_detail entry_detail;
-	u64 cr4_allowed; /* CR4 bits this CPU defines: the rest #GP when written */
+	u64 cr4_allowed;    /* CR4 bits this CPU defines: the rest #GP when written */
+	u64 timer_deadline; /* arm_timer: host TSC of the core's VMEXIT_TIMER; 0 none */
+	/* An NMI was injected and the guest has not executed IRET since: the
+	 * next one waits (the VMCB shows no NMI blocking, so the IRET
+	 * intercept tells). */
+	bool nmi_masked;
 };
 static struct svm_vcpu the_vcpu;
 static u64 cr4_allowed_bits(void);
@@ -324,6 +329,8 @@ static const enum exit_kind svm_exit_kinds[SVM_RAW_COUNT] = {
     [RAW(SVM_EXIT_CPUID)] = VMEXIT_CPUID,
     [RAW(SVM_EXIT_INVD)] = VMEXIT_INVD,
     [RAW(SVM_EXIT_HLT)] = VMEXIT_HLT,
+    [RAW(SVM_EXIT_VINTR)] = VMEXIT_INTR_WINDOW,
+    [RAW(SVM_EXIT_IRET)] = VMEXIT_INTR_WINDOW,
     [RAW(SVM_EXIT_INVLPGA)] = VMEXIT_VIRT_INSN,
     [RAW(SVM_EXIT_IOIO)] = VMEXIT_IO,
     [RAW(SVM_EXIT_MSR)] = VMEXIT_MSR_READ, /* or WRITE, by EXITINFO1 */
@@ -825,7 +832,10 @@ static int svm_run(struct vcpu *v, struct vm_exit *e)
 	/* The watchdog's deadline on the host LAPIC timer (with the host tick,
 	 * whichever comes first). */
 	const u64 t0 = tsc_read();
-	irq_timer_arm(v->wd.budget ? t0 + v->wd.left : 0);
+	u64 deadline = v->wd.budget ? t0 + v->wd.left : 0;
+	if (s->timer_deadline && (!deadline || s->timer_deadline < deadline))
+		deadline = s->timer_deadline;
+	irq_timer_arm(deadline);
 	__asm__ volatile("clgi" ::: "memory"); /* holds a test NMI for the guest (15.17) */
 	irq_test_before_entry(true);
 	irq_guest_switch(true);
@@ -851,6 +861,17 @@ static int svm_run(struct vcpu *v, struct vm_exit *e)
 		e->kind = VMEXIT_WATCHDOG;
 		e->qualification = v->wd.ran;
 		return 0;
+	}
+	/* The host LAPIC timer reached the core's deadline (not the
+	 * watchdog's: the budget is not restarted). */
+	if (e->kind == VMEXIT_EXTERNAL_INTERRUPT && s->timer_deadline &&
+	    tsc_read() >= s->timer_deadline)
+		e->kind = VMEXIT_TIMER;
+	/* The guest's IRET ends the blocking of an injected NMI (APM 15.20:
+	 * the VMCB does not show it): let IRET run, then an NMI may follow. */
+	if ((u32)vmcb->control.exitcode == SVM_EXIT_IRET) {
+		s->nmi_masked = false;
+		vmcb->control.intercept_misc1 &= ~(u32)SVM_INTERCEPT_IRET;
 	}
 	if (e->kind == VMEXIT_ENTRY_FAIL && s->entry_rule != SVM_CHECK_OK)
 		con_printf("FAIL: vm-entry: VMRUN refused the VMCB (VMEXIT_INVALID); software "
@@ -889,27 +910,76 @@ static void svm_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 
 	s->vmcb->control.eventinj = ev;
 }
 
-/* The event interface (arch/x86/vcpu.h). First cut: the event goes through
- * the exception path; the window and the timer are not wired yet. */
+/* The event interface (arch/x86/vcpu.h): EVENTINJ (15.20) for external
+ * interrupts (type 0), NMIs (type 2), exceptions (3) and software
+ * interrupts (4); the interrupt window through a virtual interrupt
+ * (V_IRQ, 15.21.4) that is never taken: the VINTR intercept exits when the
+ * guest could take it (RFLAGS.IF = 1, no interrupt shadow). */
 static void svm_inject_event(struct vcpu *v, const struct vcpu_event *ev)
 {
-	svm_inject_exception(v, ev->vector, ev->has_error, ev->error);
+	struct svm_vcpu *s = v->arch;
+	switch (ev->type) {
+	case VCPU_EV_EXTINT:
+		s->vmcb->control.eventinj =
+		    SVM_EVTINJ_V | SVM_EVTINJ_TYPE(SVM_EVTINJ_TYPE_INTR) | ev->vector;
+		break;
+	case VCPU_EV_NMI:
+		s->vmcb->control.eventinj =
+		    SVM_EVTINJ_V | SVM_EVTINJ_TYPE(SVM_EVTINJ_TYPE_NMI) | VEC_NMI;
+		s->nmi_masked = true;
+		s->vmcb->control.intercept_misc1 |= SVM_INTERCEPT_IRET;
+		break;
+	case VCPU_EV_SW_INT:
+		s->vmcb->control.eventinj =
+		    SVM_EVTINJ_V | SVM_EVTINJ_TYPE(SVM_EVTINJ_TYPE_SOFT_INT) | ev->vector;
+		break;
+	default:
+		svm_inject_exception(v, ev->vector, ev->has_error, ev->error);
+		break;
+	}
+}
+
+static bool svm_no_shadow_no_event(const struct svm_vcpu *s)
+{
+	return !(s->vmcb->control.interrupt_shadow & SVM_INTERRUPT_SHADOW) &&
+	       !(s->vmcb->control.eventinj & SVM_EVTINJ_V);
 }
 
 static bool svm_intr_window_open(struct vcpu *v)
 {
-	(void)v;
-	return false;
+	const struct svm_vcpu *s = v->arch;
+	return (s->vmcb->save.rflags & RFLAGS_IF) && svm_no_shadow_no_event(s);
+}
+
+static bool svm_nmi_window_open(struct vcpu *v)
+{
+	const struct svm_vcpu *s = v->arch;
+	return !s->nmi_masked && svm_no_shadow_no_event(s);
+}
+
+static bool svm_interrupts_enabled(struct vcpu *v)
+{
+	return ((struct svm_vcpu *)v->arch)->vmcb->save.rflags & RFLAGS_IF;
 }
 
 static void svm_request_intr_window(struct vcpu *v, bool on)
 {
-	(void)v, (void)on;
+	struct vmcb_control *c = &((struct svm_vcpu *)v->arch)->vmcb->control;
+	if (on) {
+		/* Highest priority, TPR ignored: only IF and the shadow hold it. */
+		c->vintr |= V_IRQ | V_INTR_PRIO_MASK | V_IGN_TPR;
+		c->intercept_misc1 |= SVM_INTERCEPT_VINTR;
+	} else {
+		c->vintr &= ~(u64)(V_IRQ | V_INTR_PRIO_MASK | V_IGN_TPR);
+		c->intercept_misc1 &= ~(u32)SVM_INTERCEPT_VINTR;
+	}
 }
 
+/* On the host LAPIC timer that the watchdog uses too (svm_run arms the
+ * earlier of the two). */
 static void svm_arm_timer(struct vcpu *v, u64 tsc_deadline)
 {
-	(void)v, (void)tsc_deadline;
+	((struct svm_vcpu *)v->arch)->timer_deadline = tsc_deadline;
 }
 
 /* APM Vol. 2, "TSC Offset": VMRUN adds TSC_OFFSET to what RDTSC, RDTSCP
@@ -1137,6 +1207,8 @@ const struct vcpu_ops svm_vcpu_ops = {
     .inject_event = svm_inject_event,
     .intr_window_open = svm_intr_window_open,
     .request_intr_window = svm_request_intr_window,
+    .nmi_window_open = svm_nmi_window_open,
+    .interrupts_enabled = svm_interrupts_enabled,
     .arm_timer = svm_arm_timer,
     .set_tsc_offset = svm_set_tsc_offset,
     .rip = svm_rip,

@@ -102,7 +102,13 @@
 #define TLB_CONTROL_FLUSH_GUEST_NONGLOBAL 7
 
 /* V_INTR fields (offset 060h, 15.21.1). */
-#define V_INTR_MASKING BIT(24) /* the guest's RFLAGS.IF masks only virtual interrupts */
+#define V_TPR_MASK         BITS(7, 0)
+#define V_IRQ              BIT(8) /* a virtual interrupt is pending */
+#define V_INTR_PRIO_SHIFT  16     /* bits 19:16: its priority */
+#define V_INTR_PRIO_MASK   BITS(19, 16)
+#define V_IGN_TPR          BIT(20) /* V_TPR does not hold it back */
+#define V_INTR_MASKING     BIT(24) /* the guest's RFLAGS.IF masks only virtual interrupts */
+#define SVM_INTERCEPT_IRET BIT(20) /* intercept_misc1 */
 
 /* Interrupt shadow (offset 068h). */
 #define SVM_INTERRUPT_SHADOW BIT(0)

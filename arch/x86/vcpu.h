@@ -148,8 +148,16 @@ struct vcpu_ops {
 	bool (*intr_window_open)(struct vcpu *v);
 	/* on: exit with VMEXIT_INTR_WINDOW as soon as the window opens. */
 	void (*request_intr_window)(struct vcpu *v, bool on);
-	/* Guarantees an exit (VMEXIT_TIMER) at or soon after this TSC value;
-	 * 0 disarms. */
+	/* No STI or MOV-SS shadow, not blocked by an NMI being handled (as far
+	 * as the backend can tell), no event pending injection: an NMI
+	 * injected now would be taken. */
+	bool (*nmi_window_open)(struct vcpu *v);
+	/* The guest's RFLAGS.IF. */
+	bool (*interrupts_enabled)(struct vcpu *v);
+	/* Guarantees an exit (VMEXIT_TIMER) at or soon after this host TSC
+	 * value; 0 disarms. It shares the host timer with the watchdog
+	 * (whichever comes first); a VMEXIT_TIMER does not restart the
+	 * watchdog's budget. */
 	void (*arm_timer)(struct vcpu *v, u64 tsc_deadline);
 	/* The guest's TSC is the host's plus `offset` (modulo 2^64) from the
 	 * next entry on, for RDTSC, RDTSCP and RDMSR alike: VMX TSC offsetting,
@@ -207,6 +215,14 @@ static inline bool vcpu_arch_intr_window_open(struct vcpu *v)
 static inline void vcpu_arch_request_intr_window(struct vcpu *v, bool on)
 {
 	v->ops->request_intr_window(v, on);
+}
+static inline bool vcpu_arch_nmi_window_open(struct vcpu *v)
+{
+	return v->ops->nmi_window_open(v);
+}
+static inline bool vcpu_arch_interrupts_enabled(struct vcpu *v)
+{
+	return v->ops->interrupts_enabled(v);
 }
 static inline void vcpu_arch_arm_timer(struct vcpu *v, u64 tsc_deadline)
 {

@@ -46,6 +46,7 @@ _Static_assert((int)CR_ACCESS_MOV_TO_CR == CR_OP_WRITE &&
 #define NONCANONICAL_RIP (1ULL << 47)
 #define EPTP_MT_WC       1ULL /* write-combining: never valid for an EPTP (SDM 25.6.11) */
 #define EPTP_WALK_3      (2ULL << EPTP_WALK_SHIFT)
+#define INT_N_LENGTH     2 /* bytes of INT imm8 (CD ib) */
 
 int vmx_enter(struct guest_regs *regs, int launched);
 
@@ -62,6 +63,11 @@ struct vmx_vcpu {
 	bool ack_on_exit;      /* the exit acknowledged the interrupt and carries its vector */
 	bool preempt_watchdog; /* the watchdog runs on the VMX-preemption timer */
 	unsigned preempt_rate; /* the timer counts TSC >> this (IA32_VMX_MISC[4:0]) */
+	/* arm_timer: the host TSC at which the core wants VMEXIT_TIMER (0
+	 * none), on the VMX-preemption timer where the CPU has one
+	 * (timer_preempt), else on the host LAPIC timer. */
+	u64 timer_deadline;
+	bool timer_preempt;
 };
 static struct vmx_vcpu the_vcpu;
 static struct vmx_caps vmx_caps_cur;
@@ -651,6 +657,7 @@ static const enum exit_kind vmx_exit_kinds[] = {
     [EXIT_REASON_WBINVD] = VMEXIT_WBINVD,
     [EXIT_REASON_XSETBV] = VMEXIT_XSETBV,
     [EXIT_REASON_PREEMPTION_TIMER] = VMEXIT_WATCHDOG,
+    [EXIT_REASON_INTERRUPT_WINDOW] = VMEXIT_INTR_WINDOW,
 };
 
 static void decode_exit(struct vm_exit *e)
@@ -749,14 +756,30 @@ static bool redeliver_vectoring_event(void)
 	return true;
 }
 
+/* The VMX-preemption timer's value for the next entry (SDM 26.5.1): the
+ * earlier of the watchdog's budget and the core's timer deadline. */
+static u32 preempt_value(const struct vmx_vcpu *x, const struct vcpu *v, u64 now)
+{
+	u32 ticks = x->preempt_watchdog ? watchdog_preempt_ticks(v->wd.left, x->preempt_rate)
+	                                : WATCHDOG_PREEMPT_MAX;
+	if (x->timer_deadline) {
+		const u64 left = x->timer_deadline > now ? x->timer_deadline - now : 0;
+		const u32 t = watchdog_preempt_ticks(left, x->preempt_rate);
+		if (!left || t < ticks)
+			ticks = left ? t : 0; /* 0: an exit before the first instruction */
+	}
+	return ticks;
+}
+
 static int vmx_run(struct vcpu *v, struct vm_exit *e)
 {
 	struct vmx_vcpu *x = v->arch;
 	for (;;) {
-		if (x->preempt_watchdog)
-			vmwrite(VMCS_PREEMPTION_TIMER_VALUE,
-			        watchdog_preempt_ticks(v->wd.left, x->preempt_rate));
-		irq_timer_arm(0); /* the host tick, if any */
+		if (x->preempt_watchdog || x->timer_preempt)
+			vmwrite(VMCS_PREEMPTION_TIMER_VALUE, preempt_value(x, v, tsc_read()));
+		/* The host tick, if any, and the core's timer where the CPU has
+		 * no preemption timer. */
+		irq_timer_arm(x->timer_preempt ? 0 : x->timer_deadline);
 		irq_test_before_entry(false);
 		const u64 t0 = tsc_read();
 		int rc = vmx_enter(&v->regs, x->launched);
@@ -781,11 +804,19 @@ static int vmx_run(struct vcpu *v, struct vm_exit *e)
 		 * budget longer than the 32-bit timer) is the watchdog's own. */
 		const bool timer = e->kind == VMEXIT_WATCHDOG;
 		const bool host = host_event(x, e) || timer;
+		/* The core's deadline passed: its timer, not the watchdog's
+		 * (it does not restart the budget). */
+		const bool core_timer =
+		    host && x->timer_deadline && tsc_read() >= x->timer_deadline;
 		if (host)
 			e->event_redelivered = redeliver_vectoring_event();
 		if (watchdog_account(&v->wd, t1 - t0, host)) {
 			e->kind = VMEXIT_WATCHDOG;
 			e->qualification = v->wd.ran;
+			return 0;
+		}
+		if (core_timer && (timer || e->kind == VMEXIT_EXTERNAL_INTERRUPT)) {
+			e->kind = VMEXIT_TIMER;
 			return 0;
 		}
 		if (!timer)
@@ -820,27 +851,102 @@ static void vmx_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 
 	vmwrite(VMCS_VM_ENTRY_INTR_INFO, info);
 }
 
-/* The event interface (arch/x86/vcpu.h). First cut: the event goes through
- * the exception path; the window and the timer are not wired yet. */
-static void vmx_inject_event(struct vcpu *v, const struct vcpu_event *ev)
+/* The event interface (arch/x86/vcpu.h). External interrupts and NMIs go
+ * through the VM-entry interruption-information field (SDM 25.8.3, Table
+ * 25-17; delivered as 27.6 describes); an NMI needs "virtual NMIs"
+ * (25.6.1), so that the guest's IRET ends its NMI blocking (26.3 "IRET"),
+ * which with "NMI exiting" alone it would not. */
+static bool virtual_nmis(struct vmx_vcpu *x)
 {
-	vmx_inject_exception(v, ev->vector, ev->has_error, ev->error);
+	const u32 pin = (u32)vmread(VMCS_PIN_BASED_VM_EXEC_CONTROL);
+	if (pin & PIN_VIRTUAL_NMIS)
+		return true;
+	/* Virtual NMIs require NMI exiting (26.2.1.1). */
+	if (!(pin & PIN_NMI_EXITING) ||
+	    !(vmx_ctl_may_be_1(vmx_caps_ctl_msr(&x->caps, VMX_CTL_PINBASED)) & PIN_VIRTUAL_NMIS))
+		return false;
+	vmwrite(VMCS_PIN_BASED_VM_EXEC_CONTROL, pin | PIN_VIRTUAL_NMIS);
+	return true;
 }
 
+static void vmx_inject_event(struct vcpu *v, const struct vcpu_event *ev)
+{
+	switch (ev->type) {
+	case VCPU_EV_EXTINT:
+		vmwrite(VMCS_VM_ENTRY_INTR_INFO,
+		        INTR_INFO(ev->vector, INTR_TYPE_EXTERNAL_INTERRUPT));
+		break;
+	case VCPU_EV_NMI:
+		vmwrite(VMCS_VM_ENTRY_INTR_INFO, INTR_INFO(VEC_NMI, INTR_TYPE_NMI));
+		break;
+	case VCPU_EV_SW_INT:
+		/* INT n (CD ib): the return address is past it (27.6.1.3). */
+		vmwrite(VMCS_VM_ENTRY_INSTRUCTION_LEN, INT_N_LENGTH);
+		vmwrite(VMCS_VM_ENTRY_INTR_INFO,
+		        INTR_INFO(ev->vector, INTR_TYPE_SOFTWARE_INTERRUPT));
+		break;
+	default:
+		vmx_inject_exception(v, ev->vector, ev->has_error, ev->error);
+		break;
+	}
+}
+
+static bool entry_event_pending(void)
+{
+	return vmread(VMCS_VM_ENTRY_INTR_INFO) & INTR_INFO_VALID;
+}
+
+/* SDM 26.3.1.5 and Table 25-3: an external interrupt needs RFLAGS.IF = 1
+ * and no blocking by STI or MOV SS. */
 static bool vmx_intr_window_open(struct vcpu *v)
 {
 	(void)v;
-	return false;
+	const u64 intr = vmread(VMCS_GUEST_INTERRUPTIBILITY_INFO);
+	return (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
+	       !(intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS)) && !entry_event_pending();
 }
 
+static bool vmx_nmi_window_open(struct vcpu *v)
+{
+	const u64 intr = vmread(VMCS_GUEST_INTERRUPTIBILITY_INFO);
+	return virtual_nmis(v->arch) &&
+	       !(intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS | INTERRUPTIBILITY_NMI)) &&
+	       !entry_event_pending();
+}
+
+static bool vmx_interrupts_enabled(struct vcpu *v)
+{
+	(void)v;
+	return vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF;
+}
+
+/* "Interrupt-window exiting" (25.6.2): an exit at the start of any
+ * instruction with RFLAGS.IF = 1 and no STI/MOV-SS blocking (26.7.5). */
 static void vmx_request_intr_window(struct vcpu *v, bool on)
 {
-	(void)v, (void)on;
+	(void)v;
+	const u64 ctl = vmread(VMCS_PRIMARY_VM_EXEC_CONTROL);
+	const u64 want =
+	    on ? ctl | CPU_INTERRUPT_WINDOW_EXITING : ctl & ~(u64)CPU_INTERRUPT_WINDOW_EXITING;
+	if (want != ctl)
+		vmwrite(VMCS_PRIMARY_VM_EXEC_CONTROL, want);
 }
 
+/* The VMX-preemption timer (25.5.1, 26.5.1), turned on at the first use
+ * where the CPU has it; else the host LAPIC timer (arch/x86/irq.h). */
 static void vmx_arm_timer(struct vcpu *v, u64 tsc_deadline)
 {
-	(void)v, (void)tsc_deadline;
+	struct vmx_vcpu *x = v->arch;
+	x->timer_deadline = tsc_deadline;
+	if (!tsc_deadline || x->timer_preempt)
+		return;
+	const u32 pin = (u32)vmread(VMCS_PIN_BASED_VM_EXEC_CONTROL);
+	if (vmx_caps_has(&x->caps, VMX_FEAT_PREEMPTION_TIMER) &&
+	    (vmx_ctl_may_be_1(vmx_caps_ctl_msr(&x->caps, VMX_CTL_PINBASED)) &
+	     PIN_ACTIVATE_PREEMPTION_TIMER)) {
+		vmwrite(VMCS_PIN_BASED_VM_EXEC_CONTROL, pin | PIN_ACTIVATE_PREEMPTION_TIMER);
+		x->timer_preempt = true;
+	}
 }
 
 static bool vmx_set_tsc_offset(struct vcpu *v, u64 offset)
@@ -1083,6 +1189,8 @@ const struct vcpu_ops vmx_vcpu_ops = {
     .inject_event = vmx_inject_event,
     .intr_window_open = vmx_intr_window_open,
     .request_intr_window = vmx_request_intr_window,
+    .nmi_window_open = vmx_nmi_window_open,
+    .interrupts_enabled = vmx_interrupts_enabled,
     .arm_timer = vmx_arm_timer,
     .set_tsc_offset = vmx_set_tsc_offset,
     .rip = vmx_rip,

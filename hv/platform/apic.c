@@ -569,6 +569,10 @@ static bool write_apic_base(struct apic *a, u64 val)
 		reserved |= APIC_BASE_X2APIC_ENABLE;
 	if (val & reserved)
 		return false;
+	/* The SDM lets software move the page (11.4.5); a platform that traps
+	 * it at one address refuses the move rather than lose accesses. */
+	if (a->cfg.base_fixed && (val & APIC_BASE_ADDR_MASK) != (a->base_msr & APIC_BASE_ADDR_MASK))
+		return false;
 	const bool en = val & APIC_BASE_GLOBAL_ENABLE, extd = val & APIC_BASE_X2APIC_ENABLE;
 	const enum apic_mode from = apic_mode(a);
 	const enum apic_mode to = !en    ? APIC_MODE_DISABLED

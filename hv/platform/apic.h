@@ -10,7 +10,8 @@
  * the TSC; the TSC-deadline mode is offered when config.tsc_deadline is set.
  * xAPIC registers are reached by offset in the 4 KiB page (apic_mmio_*),
  * x2APIC registers and IA32_APIC_BASE / IA32_TSC_DEADLINE by MSR
- * (apic_msr); a false return means #GP for the guest. */
+ * (apic_msr); a false return means #GP for the guest. With cfg.base_fixed
+ * the APIC page cannot move: a base other than the current one is #GP. */
 #ifndef HV_PLATFORM_APIC_H
 #define HV_PLATFORM_APIC_H
 
@@ -118,6 +119,9 @@ struct apic_config {
 	bool tsc_deadline; /* CPUID offers the TSC-deadline timer mode */
 	u64 tsc_hz;        /* the guest's TSC rate; 0: unknown, one bus tick per TSC cycle */
 	u64 bus_hz;        /* the timer's input clock before the divider */
+	/* The xAPIC page stays at APIC_DEFAULT_BASE: a write of IA32_APIC_BASE
+	 * with another base address is refused (#GP) instead of moving it. */
+	bool base_fixed;
 };
 
 struct apic {

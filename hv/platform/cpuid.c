@@ -123,11 +123,11 @@ static const struct cpuid_hide cpuid_hidden[] = {
      "no machine-check MSRs (IA32_MCG_CAP, banks) are given to the guest"},
     {CPUID_LEAF_FEATURES, CPUID_ANY_SUBLEAF, R_EDX, C1_EDX_HTT, 0, "one logical processor"},
     {CPUID_LEAF_FEATURES, CPUID_ANY_SUBLEAF, R_EDX, CPUID_1_EDX_APIC, CPUID_OFFER_APIC,
-     "no local APIC is emulated: its page is not the guest's"},
+     "the local APIC is offered by the platform (hv/platform/apic.h)"},
     {CPUID_LEAF_FEATURES, CPUID_ANY_SUBLEAF, R_ECX, CPUID_1_ECX_X2APIC, CPUID_OFFER_X2APIC,
-     "no x2APIC is emulated"},
+     "x2APIC mode is offered by the platform when CPUID_OFFER_X2APIC"},
     {CPUID_LEAF_FEATURES, CPUID_ANY_SUBLEAF, R_ECX, C1_ECX_TSC_DEADLINE, CPUID_OFFER_TSC_DEADLINE,
-     "no APIC timer, so no TSC-deadline mode"},
+     "the TSC-deadline timer is offered by the platform when CPUID_OFFER_TSC_DEADLINE"},
     {CPUID_LEAF_EXT_FLAGS, 0, R_EBX, C7_EBX_SGX, 0, "no SGX enclave memory"},
     {CPUID_LEAF_EXT_FLAGS, 0, R_ECX, C7_ECX_SGX_LC, 0, "no SGX enclave memory"},
     {CPUID_LEAF_EXT_FLAGS, 0, R_EBX, C7_EBX_INVPCID, CPUID_OFFER_INVPCID,
@@ -255,6 +255,14 @@ struct cpuid_regs platform_cpuid_filter(const struct cpuid_vcpu *v, u32 leaf, u3
 	case CPUID_LEAF_FEATURES:
 		c.ebx = (c.ebx & C1_EBX_KEEP) | 1u << C1_EBX_NLP_SHIFT; /* APIC ID 0, one CPU */
 		c.ecx |= CPUID_1_ECX_HYPERVISOR;
+		/* The APIC, x2APIC and TSC-deadline bits tell what the platform
+		 * emulates (hv/platform/apic.h), whatever the host has. */
+		if (v->offers & CPUID_OFFER_APIC)
+			c.edx |= CPUID_1_EDX_APIC;
+		if (v->offers & CPUID_OFFER_X2APIC)
+			c.ecx |= CPUID_1_ECX_X2APIC;
+		if (v->offers & CPUID_OFFER_TSC_DEADLINE)
+			c.ecx |= C1_ECX_TSC_DEADLINE;
 		/* OSXSAVE mirrors the guest's CR4, not the host's; only with XSAVE. */
 		c.ecx &= ~CPUID_1_ECX_OSXSAVE;
 		if ((c.ecx & CPUID_1_ECX_XSAVE) && (v->cr4 & CR4_OSXSAVE))

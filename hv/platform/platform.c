@@ -17,7 +17,7 @@ struct port_range {
 };
 
 struct msr_entry {
-	u32 msr;
+	u32 first, last;
 	msr_fn access;
 };
 
@@ -62,10 +62,19 @@ static bool tsc_msr(struct platform *p, u32 msr, bool write, u64 *val, u64 host_
 	return vtsc_msr(&p->tsc, msr, write, val, host_tsc);
 }
 
+/* The APIC runs on the guest's TSC (timer counts, TSC deadline). */
+static bool apic_msr_access(struct platform *p, u32 msr, bool write, u64 *val, u64 host_tsc)
+{
+	return apic_msr(&p->apic, msr, write, val, vtsc_guest(&p->tsc, host_tsc));
+}
+
 static const struct msr_entry msr_table[] = {
-    {IA32_TSC, tsc_msr},
-    {IA32_TSC_ADJUST, tsc_msr},
-    {IA32_TSC_AUX, tsc_msr},
+    {IA32_TSC, IA32_TSC, tsc_msr},
+    {IA32_TSC_ADJUST, IA32_TSC_ADJUST, tsc_msr},
+    {IA32_TSC_AUX, IA32_TSC_AUX, tsc_msr},
+    {IA32_APIC_BASE, IA32_APIC_BASE, apic_msr_access},
+    {APIC_MSR_TSC_DEADLINE, APIC_MSR_TSC_DEADLINE, apic_msr_access},
+    {APIC_MSR_X2_FIRST, APIC_MSR_X2_LAST, apic_msr_access},
 };
 
 void platform_init(struct platform *p, const struct platform_config *cfg)
@@ -78,6 +87,17 @@ void platform_init(struct platform *p, const struct platform_config *cfg)
 	fwcfg_init(&p->fwcfg, &fc);
 	/* TSC_AUX exists where RDTSCP or RDPID does (SDM Vol. 4, Table 2-2). */
 	vtsc_init(&p->tsc, cfg->cpuid_offers & CPUID_OFFER_RDTSCP);
+	/* The timer's input clock is the TSC itself (tsc_hz = bus_hz): one
+	 * count per TSC cycle before the divider. */
+	const struct apic_config ac = {
+	    .id = 0,
+	    .x2apic = cfg->cpuid_offers & CPUID_OFFER_X2APIC,
+	    .tsc_deadline = cfg->cpuid_offers & CPUID_OFFER_TSC_DEADLINE,
+	    .tsc_hz = cfg->tsc_hz,
+	    .bus_hz = cfg->tsc_hz,
+	    .base_fixed = true,
+	};
+	apic_init(&p->apic, &ac);
 }
 
 bool platform_io(struct platform *p, u16 port, u8 size, bool in, u32 *value)
@@ -102,7 +122,7 @@ enum platform_msr_result platform_msr(struct platform *p, u32 msr, bool write, u
                                       u64 host_tsc)
 {
 	for (unsigned i = 0; i < ARRAY_SIZE(msr_table); i++)
-		if (msr_table[i].msr == msr)
+		if (msr >= msr_table[i].first && msr <= msr_table[i].last)
 			return msr_table[i].access(p, msr, write, val, host_tsc) ? PLATFORM_MSR_OK
 			                                                         : PLATFORM_MSR_GP;
 	return PLATFORM_MSR_NOT_MINE;

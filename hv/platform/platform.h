@@ -6,11 +6,16 @@
  *   ports 0x3f8-0x3ff  COM1, a 16550 (uart16550.h)
  *   ports 0x510-0x511  fw_cfg selector and data (fwcfg.h)
  *   MSRs 0x10, 0x3b, 0xc0000103  the TSC (tsc.h)
+ *   MSRs 0x1b, 0x6e0, 0x800-0x8ff  the local APIC (apic.h): IA32_APIC_BASE,
+ *                    IA32_TSC_DEADLINE and x2APIC registers, each #GP where
+ *                    CPUID does not offer it; the APIC's base is fixed at
+ *                    APIC_DEFAULT_BASE (a move is #GP)
  *
  * Pure logic: the caller passes the host's TSC and the console callback. */
 #ifndef HV_PLATFORM_PLATFORM_H
 #define HV_PLATFORM_PLATFORM_H
 
+#include "hv/platform/apic.h"
 #include "hv/platform/cpuid.h"
 #include "hv/platform/fwcfg.h"
 #include "hv/platform/tsc.h"
@@ -19,6 +24,7 @@
 struct platform_config {
 	u64 ram_bytes;           /* guest RAM, for fw_cfg */
 	u32 cpuid_offers;        /* enum cpuid_offer: what the backend and platform give */
+	u64 tsc_hz;              /* the guest's TSC rate for the APIC timer; 0 unknown */
 	uart16550_tx_fn console; /* COM1's transmitted bytes */
 	void *console_ctx;
 };
@@ -28,6 +34,7 @@ struct platform {
 	struct uart16550 com1;
 	struct fwcfg fwcfg;
 	struct vtsc tsc;
+	struct apic apic; /* the one vCPU's local APIC; its time is the guest's TSC */
 };
 
 void platform_init(struct platform *p, const struct platform_config *cfg);

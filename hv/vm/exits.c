@@ -39,11 +39,7 @@ static void handle_cpuid(struct vm *vm, const struct vm_exit *e)
 
 static void handle_hlt(struct vm *vm, const struct vm_exit *e)
 {
-	(void)e;
-	vm->state = VM_HALTED;
-	fmt_snprintf(vm->stop_reason, sizeof(vm->stop_reason),
-	             "guest executed HLT with no interrupt source (rip 0x%llx)",
-	             vcpu_arch_rip(&vm->vcpu));
+	vm_hlt(vm, e);
 }
 
 static void handle_skip(struct vm *vm, const struct vm_exit *e)
@@ -168,7 +164,7 @@ static void handle_io(struct vm *vm, const struct vm_exit *e)
 /* The gPA of a guest-linear address through the guest's own 4-level tables
  * (SDM Vol. 3A, 4.5), or itself with paging off. Other paging modes are not
  * walked: segvisor's guests go from no paging to long mode directly. */
-static bool guest_linear_to_gpa(struct vm *vm, u64 la, u64 *gpa)
+bool vm_linear_to_gpa(struct vm *vm, u64 la, u64 *gpa)
 {
 	u64 efer = 0;
 	if (!(vcpu_arch_read_cr(&vm->vcpu, 0) & CR0_PG)) {
@@ -212,8 +208,7 @@ static bool decode_cr_insn(struct vm *vm, struct vm_exit *e)
 	const u64 rip = vcpu_arch_rip(&vm->vcpu);
 	for (; n < INSN_MAX_LEN; n++) {
 		u64 gpa;
-		if (!guest_linear_to_gpa(vm, rip + n, &gpa) ||
-		    !vm_copy_from_guest(vm, &b[n], gpa, 1))
+		if (!vm_linear_to_gpa(vm, rip + n, &gpa) || !vm_copy_from_guest(vm, &b[n], gpa, 1))
 			break;
 	}
 	unsigned i = 0;
@@ -346,6 +341,10 @@ static const char *access_name(const struct vm_exit *e)
 static void handle_npf(struct vm *vm, const struct vm_exit *e)
 {
 	u64 hpa;
+	if ((e->gpa & ~(u64)(APIC_PAGE_SIZE - 1)) == apic_mmio_base(&vm->platform.apic)) {
+		vm_apic_mmio(vm, e); /* the xAPIC page: a hole in the map, trapped */
+		return;
+	}
 	if (vmfeat_nested_fault(vm, e->gpa, e->npf.write))
 		return; /* copy on write or swap-in: the access runs again */
 	if (!gmap_lookup(&vm->gmap, e->gpa, &hpa)) {
@@ -415,6 +414,21 @@ static void handle_machine_check(struct vm *vm, const struct vm_exit *e)
 	        vcpu_arch_rip(&vm->vcpu));
 }
 
+/* The guest can take an interrupt now (or, on SVM, its IRET ended an
+ * NMI's blocking): vm_intr_before_entry delivers it at the next entry. */
+static void handle_intr_window(struct vm *vm, const struct vm_exit *e)
+{
+	(void)vm, (void)e;
+}
+
+/* The APIC timer's deadline passed while the guest ran: the next entry
+ * ticks the APIC and delivers its interrupt. A host-interrupt exit
+ * underneath may have interrupted a delivery, which the backend redoes. */
+static void handle_timer(struct vm *vm, const struct vm_exit *e)
+{
+	vm->host_redelivered += e->event_redelivered;
+}
+
 static void handle_unexpected(struct vm *vm, const struct vm_exit *e)
 {
 	vm_stop(vm, "unexpected exit: %s (reason %u, %s)", exit_kind_name(e->kind), e->raw_reason,
@@ -441,6 +455,8 @@ static const exit_handler_fn exit_handlers[VMEXIT_KIND_COUNT] = {
     [VMEXIT_EXTERNAL_INTERRUPT] = handle_host_interrupt,
     [VMEXIT_NMI] = handle_nmi,
     [VMEXIT_MACHINE_CHECK] = handle_machine_check,
+    [VMEXIT_INTR_WINDOW] = handle_intr_window,
+    [VMEXIT_TIMER] = handle_timer,
 };
 
 void vm_handle_exit(struct vm *vm, const struct vm_exit *e)

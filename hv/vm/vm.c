@@ -251,8 +251,21 @@ int vm_create(struct vm *vm, const struct vm_params *params, struct frame_alloc 
 		con_printf("FAIL: guest-ram: %s\n", gmap_strerror(gerr));
 		return -1;
 	}
-	const struct platform_config pc = {
-	    .ram_bytes = cfg->guest_ram, .console = platform_console, .console_ctx = vm};
+	vm->tsc_hz = tsc_hz_from_pit(TSC_CALIBRATE_MS);
+	/* The local APIC's xAPIC page must be a hole in the guest map, so that
+	 * every access to it traps (hv/vm/exits.c). */
+	u64 apic_hpa;
+	if (gmap_lookup(&vm->gmap, APIC_DEFAULT_BASE, &apic_hpa)) {
+		con_printf("FAIL: guest-apic: guest RAM covers the xAPIC page gPA 0x%llx\n",
+		           APIC_DEFAULT_BASE);
+		return -1;
+	}
+	const struct platform_config pc = {.ram_bytes = cfg->guest_ram,
+	                                   .cpuid_offers = CPUID_OFFER_APIC | CPUID_OFFER_X2APIC |
+	                                                   CPUID_OFFER_TSC_DEADLINE,
+	                                   .tsc_hz = vm->tsc_hz,
+	                                   .console = platform_console,
+	                                   .console_ctx = vm};
 	platform_init(&vm->platform, &pc);
 	u64 run_off = 0;
 	for (unsigned i = 0; vm->ram_contiguous && i < lay.runs; run_off += lay.run[i++].size)
@@ -275,7 +288,6 @@ int vm_create(struct vm *vm, const struct vm_params *params, struct frame_alloc 
 		    "guest: dirty_ram: a word written into each of %llu pages first (test only)\n",
 		    cfg->guest_ram / PAGE_SIZE_4K);
 	}
-	vm->tsc_hz = tsc_hz_from_pit(TSC_CALIBRATE_MS);
 	zero_guest_ram(vm);
 
 	/* The VMM segment: all of guest RAM, one base-bound check away; with the PCI hole, the RAM
@@ -440,6 +452,7 @@ void vm_run(struct vm *vm)
 	irq_test_set((enum irq_test)vm->params.irq_test);
 	const u64 start = tsc_read();
 	while (vm->state == VM_RUNNING) {
+		vm_intr_before_entry(vm);
 		if (vcpu_arch_run(&vm->vcpu, &e)) {
 			vm_stop(vm, "VM entry failed");
 			break;
@@ -498,6 +511,13 @@ void vm_report(struct vm *vm)
 			    "max_cycles=%llu max_us=%llu\n",
 			    hypercall_name(nr), vm->hc_exits[nr], vm->hc_max_cycles[nr],
 			    microseconds(vm->hc_max_cycles[nr], vm->tsc_hz));
+	const struct apic *a = &vm->platform.apic;
+	if (vm->apic_reads || vm->apic_writes || vm->intr_injected || vm->nmi_injected)
+		con_printf("RESULT kind=apic source=hypervisor interrupts=%llu nmis=%llu "
+		           "mmio_reads=%llu mmio_writes=%llu timer_fires=%llu ipis_delivered=%llu "
+		           "ipis_dropped=%llu hlt_sleeps=%llu\n",
+		           vm->intr_injected, vm->nmi_injected, vm->apic_reads, vm->apic_writes,
+		           a->timer_fires, a->ipis_delivered, a->ipis_dropped, vm->hlt_sleeps);
 	vmmem_report(vm);
 	for (unsigned i = 0; i < VM_PORT_SLOTS; i++)
 		if (vm->ports[i].reads || vm->ports[i].writes)

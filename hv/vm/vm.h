@@ -103,7 +103,10 @@ struct vm {
 	u64 hc_max_cycles[HC_COUNT]; /* the longest exit of each hypercall */
 	u64 hc_exits[HC_COUNT];      /* exits of each hypercall, steps included */
 	u64 msr_refused;
-	struct platform platform; /* COM1, fw_cfg, the TSC MSRs, the CPUID policy */
+	u64 intr_injected, nmi_injected; /* events delivered to the guest from its APIC */
+	u64 apic_reads, apic_writes;     /* xAPIC page accesses emulated */
+	u64 hlt_sleeps;                  /* HLTs that waited for the APIC timer */
+	struct platform platform;        /* COM1, fw_cfg, the TSC MSRs, the CPUID policy */
 	struct port_count ports[VM_PORT_SLOTS];
 	u64 ports_overflow;
 	u8 shutdown_match; /* bytes of "Shutdown" seen on the Bochs port */
@@ -234,6 +237,23 @@ void vm_report(struct vm *vm);
 void vm_console_putc(struct vm *vm, char c);
 bool vm_copy_from_guest(struct vm *vm, void *dst, u64 gpa, u64 len);
 bool vm_copy_to_guest(struct vm *vm, u64 gpa, const void *src, u64 len);
+
+/* hv/vm/apic_vm.c: the guest's local APIC in the vCPU loop */
+/* Before each entry: ticks the APIC, injects what hv/platform/intr.h
+ * chooses, asks for the interrupt window and arms the timer. */
+void vm_intr_before_entry(struct vm *vm);
+/* A nested-table exit on the xAPIC page: decodes the MOV at RIP
+ * (hv/vm/insn.h), does the access on the APIC model and moves RIP past it;
+ * any other instruction stops the guest, named. */
+void vm_apic_mmio(struct vm *vm, const struct vm_exit *e);
+/* HLT: RIP moves past it; the vCPU resumes at once when an interrupt can be
+ * delivered, after the APIC timer's expiry when that is the next one (the
+ * host waits for it), else the guest ends VM_HALTED with the reason. */
+void vm_hlt(struct vm *vm, const struct vm_exit *e);
+
+/* hv/vm/exits.c: the gPA of a guest-linear address through the guest's own
+ * page tables (paging off or 4-level long mode); false when not mapped. */
+bool vm_linear_to_gpa(struct vm *vm, u64 la, u64 *gpa);
 
 /* hv/vm/exits.c: the dispatch table */
 void vm_handle_exit(struct vm *vm, const struct vm_exit *e);

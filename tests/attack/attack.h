@@ -36,6 +36,8 @@ void attack_hypercall_fuzz(struct attack_env *env);
 void attack_triple_fault(struct attack_env *env);
 void attack_spin(struct attack_env *env);
 void attack_dirty_halves(struct attack_env *env);
+void attack_apic(struct attack_env *env);
+void attack_x2apic(struct attack_env *env);
 
 /* A hypercall with every other register watched (tests/attack/probe.S). */
 struct hc_frame {

@@ -38,11 +38,15 @@ static const struct {
     {"triple-fault", attack_triple_fault},
     {"spin", attack_spin},
     {"dirty-halves", attack_dirty_halves},
+    {"apic", attack_apic},
+    {"x2apic", attack_x2apic},
 };
 static const char *const attack_names[] = {
-    "none",           "oob-read",      "oob-write", "oob-exec",     "oob-high",
-    "virt-insns",     "reserved-bits", "msr-sweep", "cpuid-sweep",  "port-sweep",
-    "hypercall-fuzz", "triple-fault",  "spin",      "dirty-halves", NULL,
+    "none",        "oob-read",     "oob-write",      "oob-exec",
+    "oob-high",    "virt-insns",   "reserved-bits",  "msr-sweep",
+    "cpuid-sweep", "port-sweep",   "hypercall-fuzz", "triple-fault",
+    "spin",        "dirty-halves", "apic",           "x2apic",
+    NULL,
 };
 _Static_assert(ARRAY_SIZE(attack_names) == ARRAY_SIZE(attacks) + 1, "one name per attack");
 

@@ -88,6 +88,16 @@ static void stub_request_intr_window(struct vcpu *v, bool on)
 		stub(v)->window_requested = on;
 }
 
+static bool stub_nmi_window_open(struct vcpu *v)
+{
+	return stub(v) && stub(v)->window_open;
+}
+
+static bool stub_interrupts_enabled(struct vcpu *v)
+{
+	return stub(v) && stub(v)->window_open;
+}
+
 static void stub_arm_timer(struct vcpu *v, u64 tsc_deadline)
 {
 	if (stub(v))
@@ -190,6 +200,8 @@ const struct vcpu_ops vcpu_stub_ops = {
     .inject_event = stub_inject_event,
     .intr_window_open = stub_intr_window_open,
     .request_intr_window = stub_request_intr_window,
+    .nmi_window_open = stub_nmi_window_open,
+    .interrupts_enabled = stub_interrupts_enabled,
     .arm_timer = stub_arm_timer,
     .set_tsc_offset = stub_set_tsc_offset,
     .rip = stub_rip,
