@@ -218,7 +218,7 @@ def share_cell(run, mode, source):
             f"{figs['cow_faults'][0]} COW faults")
     if bad or figs["pages_shared"][0] == 0:
         return cell("failed", f"failed: {base}, {bad} mismatches/faults", figs, source)
-    return escape_cell(f, figs, base, source)
+    return escape_cell(f, figs, base, source, one(run["results"], "share", "base"))
 
 
 def guest_levels(base_rpw):
