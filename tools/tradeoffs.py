@@ -403,7 +403,18 @@ def flag(expected, status):
 
 def render_text(rows):
     out = io.StringIO()
-    out.write(f"Tradeoffs: what each mode costs a VMM (expected: {EXPECTED_SOURCE})\n")
+    out.write(f"Tradeoffs: what each mode costs a VMM (expected: {EXPECTED_SOURCE})\n\n")
+    # The poster's grid first, each cell "expected -> measured", then each cell's figures.
+    short = {"not measured": "-", "not needed": "n/a"}
+    out.write(f"{'':<19}" + "".join(f"{m:<21}" for m in MODES) + "\n")
+    for feat in FEATURES:
+        out.write(f"{feat:<19}")
+        for r in (r for r in rows if r["feature"] == feat):
+            got = short.get(r["status"], r["status"])
+            mark = " !" if r["flag"] in ("DISAGREES", "FAILED") else ""
+            out.write(f"{r['expected'] + ' -> ' + got + mark:<21}")
+        out.write("\n")
+    out.write("(expected -> measured; - not measured, ! disagrees or failed)\n")
     for feat in FEATURES + [COMPACTION]:
         out.write(f"\n{feat}" + (" (reaching a VMM segment; not a row of the poster)"
                                  if feat == COMPACTION else "") + "\n")
@@ -415,7 +426,7 @@ def render_text(rows):
     n_ok = sum(r["flag"] == "" and r["expected"] != "n/a" for r in rows)
     out.write(f"\n{n_ok} cells as the poster says, {n_bad} disagree or failed, "
               f"{n_nm} not measured\n")
-    return out.getvalue()
+    return "".join(ln.rstrip() + "\n" for ln in out.getvalue().splitlines())
 
 
 def render_md(rows):
