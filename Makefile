@@ -29,7 +29,8 @@ ATTACK_OBJS := $(patsubst %,$(B)/attack/%.o,$(ATTACK_SRCS))
 IMAGES := $(B)/hv.elf $(B)/hv.elf32 $(B)/guest.elf $(B)/guest.elf32 $(B)/attack.elf $(B)/attack.elf32 \
 	$(B)/guest-low.elf $(B)/guest-vga.elf $(B)/module-17m.bin
 
-.PHONY: all images run test unit system deps clean format fuzz fuzz-smoke fuzz-build thirdparty
+.PHONY: all images run test unit system deps clean format fuzz fuzz-smoke fuzz-build thirdparty \
+	tradeoffs
 all: images
 images: $(IMAGES)
 
@@ -150,9 +151,17 @@ test: deps
 	@$(MAKE) --no-print-directory images $(UNIT_BINS)
 	@tools/test.sh $(UNIT_BINS)
 
+# `make run` ends with the tradeoffs table, whatever the matrix's status, which it keeps.
 run: deps
 	@$(MAKE) --no-print-directory images
-	@tools/run.sh
+	@tools/run.sh; status=$$?; $(MAKE) --no-print-directory tradeoffs || status=1; exit $$status
+
+# The tradeoffs table (tools/tradeoffs.py): the share, swap, gswap, balloon and compact scenarios
+# under QEMU SVM, one at a time; the poster's cells beside the measured ones, on stdout and in
+# results/tradeoffs.{json,csv,md}.
+tradeoffs: deps
+	@$(MAKE) --no-print-directory images
+	@$(PYTHON) tools/tradeoffs.py
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
