@@ -65,6 +65,8 @@ static bool tsc_msr(struct platform *p, u32 msr, bool write, u64 *val, u64 host_
 /* The APIC runs on the guest's TSC (timer counts, TSC deadline). */
 static bool apic_msr_access(struct platform *p, u32 msr, bool write, u64 *val, u64 host_tsc)
 {
+	if (!(p->cpuid_offers & CPUID_OFFER_APIC))
+		return false; /* no local APIC in this guest (hv/vm/vm.c) */
 	return apic_msr(&p->apic, msr, write, val, vtsc_guest(&p->tsc, host_tsc));
 }
 

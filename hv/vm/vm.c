@@ -253,16 +253,19 @@ int vm_create(struct vm *vm, const struct vm_params *params, struct frame_alloc 
 	}
 	vm->tsc_hz = tsc_hz_from_pit(TSC_CALIBRATE_MS);
 	/* The local APIC's xAPIC page must be a hole in the guest map, so that
-	 * every access to it traps (hv/vm/exits.c). */
+	 * every access to it traps (hv/vm/exits.c). A guest whose RAM runs over
+	 * it (more than 4 GiB with io_hole=off) gets no local APIC, and is told
+	 * so by CPUID; its APIC MSRs then #GP (hv/platform/platform.c). */
 	u64 apic_hpa;
+	u32 apic_offers = CPUID_OFFER_APIC | CPUID_OFFER_X2APIC | CPUID_OFFER_TSC_DEADLINE;
 	if (gmap_lookup(&vm->gmap, APIC_DEFAULT_BASE, &apic_hpa)) {
-		con_printf("FAIL: guest-apic: guest RAM covers the xAPIC page gPA 0x%llx\n",
+		con_printf("guest-apic: none: guest RAM covers the xAPIC page gPA 0x%llx (io_hole=off); "
+		           "CPUID shows no APIC and its MSRs raise #GP\n",
 		           APIC_DEFAULT_BASE);
-		return -1;
+		apic_offers = 0;
 	}
 	const struct platform_config pc = {.ram_bytes = cfg->guest_ram,
-	                                   .cpuid_offers = CPUID_OFFER_APIC | CPUID_OFFER_X2APIC |
-	                                                   CPUID_OFFER_TSC_DEADLINE,
+	                                   .cpuid_offers = apic_offers,
 	                                   .tsc_hz = vm->tsc_hz,
 	                                   .console = platform_console,
 	                                   .console_ctx = vm};
