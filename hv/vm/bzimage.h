@@ -139,6 +139,17 @@ struct bzimage_e820 {
 	u32 type;
 };
 
+/* The legacy area a PC keeps between conventional memory and 1 MiB (EBDA, VGA, option and
+ * BIOS ROMs): reserved in the E820 table whatever RAM lies behind it, as a BIOS reports it. */
+#define BZ_LEGACY_START 0x9f000ull
+#define BZ_LEGACY_END   0x100000ull
+
+/* The E820 table for guest RAM given as ranges sorted by base and not overlapping (the guest
+ * memory map's RAM regions): adjacent ranges merged, the legacy area cut out of RAM and listed
+ * once as reserved, in address order. *n gets the count; BZ_EMAP when more than max. */
+enum bzimage_err bzimage_e820(const struct bzimage_e820 *ram, unsigned nram,
+                              struct bzimage_e820 *out, unsigned max, unsigned *n);
+
 /* Fills the 4 KiB zero page: zeroed, the image's setup header copied in (0x1F1 to its end), the
  * loader's fields (type_of_loader, command line, initrd, LOADED_HIGH kept, no heap), and the
  * E820 table. BZ_EMAP when n exceeds the table. */
