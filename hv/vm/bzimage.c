@@ -58,6 +58,11 @@ bool bzimage_detect(const u8 *img, u64 len)
 	return len >= BZ_HEADER + 4 && rd(img, BZ_HEADER, 4) == BZ_HEADER_MAGIC;
 }
 
+bool bzimage_has_boot_flag(const u8 *img, u64 len)
+{
+	return len >= BZ_BOOT_FLAG + 2 && rd(img, BZ_BOOT_FLAG, 2) == BZ_BOOT_FLAG_VALUE;
+}
+
 enum bzimage_err bzimage_parse(const u8 *img, u64 len, struct bzimage *out)
 {
 	memset(out, 0, sizeof(*out));

@@ -107,6 +107,9 @@ struct bzimage {
 /* True when the file carries a setup header (the "HdrS" magic): the loader then treats it by
  * this protocol, and a Multiboot or ELF check never sees it. */
 bool bzimage_detect(const u8 *img, u64 len);
+/* True when the file has the boot sector's flag 0xAA55 at 0x1FE: the loader takes an image
+ * with it and no Multiboot header for a bzImage, so that a broken "HdrS" is refused by name. */
+bool bzimage_has_boot_flag(const u8 *img, u64 len);
 enum bzimage_err bzimage_parse(const u8 *img, u64 len, struct bzimage *out);
 
 /* Guest-physical placement for one boot. Low structures sit in one block below 1 MiB; the

@@ -76,6 +76,9 @@ int loader_check(const struct loader_guest *g, u64 ram, struct loader_plan *p, c
 		return bzload_check(g, ram, p, why, why_size);
 	memset(p, 0, sizeof(*p));
 	enum mbhdr_err merr = mbhdr_find(g->image, g->size, LOADER_FLAGS_SUPPORTED, &mh);
+	/* No Multiboot header but a boot sector's flag: a bzImage whose setup header is broken. */
+	if (merr == MBHDR_ERR_NOT_FOUND && bzimage_has_boot_flag(g->image, g->size))
+		return bzload_check(g, ram, p, why, why_size);
 	if (merr != MBHDR_OK) {
 		fmt_snprintf(why, why_size, "Multiboot header: %s", mbhdr_strerror(merr));
 		return -1;
