@@ -248,6 +248,7 @@ int vm_create(struct vm *vm, const struct vm_params *params, struct frame_alloc 
 		    cfg->guest_ram / PAGE_SIZE_4K);
 	}
 	vm->tsc_hz = tsc_hz_from_pit(TSC_CALIBRATE_MS);
+	platform_set_clock(&vm->platform, tsc_read, vm->tsc_hz);
 	zero_guest_ram(vm);
 
 	/* The VMM segment: all of guest RAM, one base-bound check away. */

@@ -142,11 +142,12 @@ static void check_state(struct report *rep, const u8 *zp)
 	const bool gdt_ok = gdtr.limit >= BOOT_DS + 7 && (gdt[BOOT_CS / 8] & DESC_L) &&
 	                    !(gdt[BOOT_CS / 8] & DESC_DB) && (gdt[BOOT_CS / 8] & DESC_P) &&
 	                    (gdt[BOOT_DS / 8] & DESC_P) && (gdt[BOOT_DS / 8] & DESC_S);
-	report_check(rep, gdt_ok, "bz-gdt", "GDT at 0x%llx limit 0x%x: 0x10 = 0x%llx, 0x18 = 0x%llx",
-	             gdtr.base, gdtr.limit, gdtr.limit >= BOOT_CS + 7 ? gdt[BOOT_CS / 8] : 0,
+	report_check(rep, gdt_ok, "bz-gdt",
+	             "GDT at 0x%llx limit 0x%x: 0x10 = 0x%llx, 0x18 = 0x%llx", gdtr.base,
+	             gdtr.limit, gdtr.limit >= BOOT_CS + 7 ? gdt[BOOT_CS / 8] : 0,
 	             gdtr.limit >= BOOT_DS + 7 ? gdt[BOOT_DS / 8] : 0);
-	report_check(rep, (u64)(uintptr_t)startup_64 == BZT_LOAD_ADDR + BZT_ENTRY64_OFF,
-	             "bz-entry", "startup_64 linked at 0x%llx", (u64)(uintptr_t)startup_64);
+	report_check(rep, (u64)(uintptr_t)startup_64 == BZT_LOAD_ADDR + BZT_ENTRY64_OFF, "bz-entry",
+	             "startup_64 linked at 0x%llx", (u64)(uintptr_t)startup_64);
 	report_check(rep, zp && ((u64)(uintptr_t)zp & (ZP_SIZE - 1)) == 0, "bz-rsi-zero-page",
 	             "RSI 0x%llx is not a page-aligned address", (u64)(uintptr_t)zp);
 }
@@ -164,8 +165,8 @@ static void check_header(struct report *rep, const u8 *zp)
 	             rd(zp, ZP_CMDLINE_SIZE, 4), rd(zp, ZP_PREF_ADDRESS, 8));
 	/* boot.rst: a loader without an assigned id writes 0xFF; LOADED_HIGH stays set. */
 	report_check(rep, zp[ZP_TYPE_OF_LOADER] == 0xff && (zp[ZP_LOADFLAGS] & BZT_LOADED_HIGH),
-	             "bz-loader-fields", "type_of_loader 0x%x loadflags 0x%x", zp[ZP_TYPE_OF_LOADER],
-	             zp[ZP_LOADFLAGS]);
+	             "bz-loader-fields", "type_of_loader 0x%x loadflags 0x%x",
+	             zp[ZP_TYPE_OF_LOADER], zp[ZP_LOADFLAGS]);
 }
 
 static void check_e820(struct report *rep, const u8 *zp, u64 ram)
@@ -188,8 +189,8 @@ static void check_e820(struct report *rep, const u8 *zp, u64 ram)
 		kernel_in_ram = kernel_in_ram || (base <= kstart && kend <= base + len);
 	}
 	report_check(rep, sorted, "bz-e820-sorted", "%u entries, not sorted or overlapping", n);
-	report_check(rep, kernel_in_ram, "bz-e820-kernel", "kernel [0x%llx, 0x%llx) in no RAM entry",
-	             kstart, kend);
+	report_check(rep, kernel_in_ram, "bz-e820-kernel",
+	             "kernel [0x%llx, 0x%llx) in no RAM entry", kstart, kend);
 	if (!ram) {
 		report_skip(rep, "bz-e820-ram", "no ram= on the command line");
 		return;
@@ -214,12 +215,12 @@ static void check_initrd(struct report *rep, const u8 *zp, const struct bzt_opts
 	                  "bz-initrd", "initrd at 0x%llx, %llu bytes; expected %llu page-aligned",
 	                  image, size, o->initrd_size))
 		return;
-	report_check(rep, image >= (u64)(uintptr_t)_end && identity(image, size), "bz-initrd-mapped",
-	             "initrd [0x%llx, +%llu) overlaps the kernel or is not identity-mapped", image,
-	             size);
+	report_check(
+	    rep, image >= (u64)(uintptr_t)_end && identity(image, size), "bz-initrd-mapped",
+	    "initrd [0x%llx, +%llu) overlaps the kernel or is not identity-mapped", image, size);
 	const u32 crc = crc32((const u8 *)(uintptr_t)image, size);
-	report_check(rep, crc == o->initrd_crc, "bz-initrd-crc", "CRC-32 0x%x, expected 0x%llx", crc,
-	             o->initrd_crc);
+	report_check(rep, crc == o->initrd_crc, "bz-initrd-crc", "CRC-32 0x%x, expected 0x%llx",
+	             crc, o->initrd_crc);
 }
 
 void bzt_main(const u8 *zp)
@@ -233,8 +234,9 @@ void bzt_main(const u8 *zp)
 		report_summary(&rep);
 		emu_exit(false);
 	}
-	report_check(&rep, identity((u64)(uintptr_t)zp, ZP_SIZE) &&
-	                       identity((u64)(uintptr_t)_kernel_start, _end - _kernel_start),
+	report_check(&rep,
+	             identity((u64)(uintptr_t)zp, ZP_SIZE) &&
+	                 identity((u64)(uintptr_t)_kernel_start, _end - _kernel_start),
 	             "bz-identity-map", "the zero page or the kernel is not identity-mapped");
 	check_header(&rep, zp);
 
@@ -253,7 +255,8 @@ void bzt_main(const u8 *zp)
 			report_fail(&rep, "bz-options", "%s", res.msg);
 		else
 			report_check(&rep, !strncmp(cmdline, "BOOT_IMAGE=", strlen("BOOT_IMAGE=")),
-			             "bz-boot-image", "the command line does not start with BOOT_IMAGE=");
+			             "bz-boot-image",
+			             "the command line does not start with BOOT_IMAGE=");
 	}
 	check_e820(&rep, zp, o.ram);
 	check_initrd(&rep, zp, &o);
