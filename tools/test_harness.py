@@ -494,6 +494,45 @@ class Corruption(unittest.TestCase):
             mkcorrupt.corrupt(elf64([]), "segoob")
 
 
+def bzimage(version=0x020C, setup_sects=2, kernel=4096):
+    """A minimal bzImage: the setup header fields mkcorrupt checks or changes."""
+    data = bytearray((setup_sects + 1) * 512 + kernel)
+    data[mkcorrupt.BZ_SETUP_SECTS] = setup_sects
+    struct.pack_into("<H", data, mkcorrupt.BZ_BOOT_FLAG, mkcorrupt.BZ_BOOT_FLAG_VALUE)
+    data[mkcorrupt.BZ_HEADER:mkcorrupt.BZ_HEADER + 4] = mkcorrupt.BZ_MAGIC
+    struct.pack_into("<H", data, mkcorrupt.BZ_VERSION, version)
+    struct.pack_into("<I", data, mkcorrupt.BZ_INIT_SIZE, kernel)
+    return bytes(data)
+
+
+class BzCorruption(unittest.TestCase):
+    IMG = bzimage()
+
+    def test_each_kind_changes_one_field(self):
+        self.assertEqual(mkcorrupt.corrupt(self.IMG, "bz-truncated"),
+                         self.IMG[:mkcorrupt.BZ_TRUNCATE_AT])
+        bad = mkcorrupt.corrupt(self.IMG, "bz-badmagic")
+        self.assertNotEqual(bad[0x202:0x206], b"HdrS")
+        self.assertEqual(bad[0x1fe:0x200], b"\x55\xaa")  # the boot flag stays
+        self.assertEqual(struct.unpack_from("<H", mkcorrupt.corrupt(self.IMG, "bz-oldversion"),
+                                            0x206)[0], 0x0201)
+        self.assertEqual(mkcorrupt.corrupt(self.IMG, "bz-setupsize")[0x1f1], 255)
+        self.assertEqual(struct.unpack_from("<I", mkcorrupt.corrupt(self.IMG, "bz-toolarge"),
+                                            0x260)[0], 0xFFF00000)
+        for kind in mkcorrupt.BZ_KINDS:
+            if kind != "bz-truncated":
+                self.assertEqual(len(mkcorrupt.corrupt(self.IMG, kind)), len(self.IMG))
+
+    def test_not_a_bzimage(self):
+        with self.assertRaisesRegex(mkcorrupt.CorruptError, "not a bzImage"):
+            mkcorrupt.corrupt(elf64([(0x78, 0x200000, 0x40, 0x80)]), "bz-oldversion")
+
+    def test_scenario_module(self):
+        s = scenarios.parse_line("a hv corrupt:bz-oldversion qemu-kernel max 20 pass - -")
+        self.assertEqual(s.corrupt_kind, "bz-oldversion")
+        self.assertEqual(engines.module_image(s.module), paths.BZIMAGE_TEST)
+
+
 class Engines(unittest.TestCase):
     def test_bochsrc_filled(self):
         rc = engines.render_bochsrc("corei7_sandy_bridge_2600k", 256, "x.iso", "s.txt", "b.log")
