@@ -4,7 +4,7 @@
 #ifndef TESTS_BZIMAGE_BZHDR_H
 #define TESTS_BZIMAGE_BZHDR_H
 
-#define BZT_SETUP_SECTS   1        /* the real-mode part: (1 + 1) * 512 bytes, no code in it */
+#define BZT_SETUP_SECTS   1 /* the real-mode part: (1 + 1) * 512 bytes, no code in it */
 #define BZT_SETUP_BYTES   0x400
 #define BZT_VERSION       0x020f   /* protocol 2.15 */
 #define BZT_LOAD_ADDR     0x100000 /* pref_address: not relocatable, loaded at 1 MiB */
