@@ -22,12 +22,16 @@ GUEST_SRCS := $(wildcard guest/*.c) $(wildcard guest/*.S) $(LIB_SRCS)
 # The attack kernel (tests/attack/): a Multiboot guest apart from the test guest.
 ATTACK_SRCS := $(wildcard tests/attack/*.c) $(wildcard tests/attack/*.S) $(LIB_SRCS)
 
+# The bzImage test kernel (tests/bzimage/): entered by the Linux boot protocol's 64-bit entry.
+BZT_SRCS := $(wildcard tests/bzimage/*.c) $(wildcard tests/bzimage/*.S) lib/console.c lib/fmt.c \
+	lib/mem.c lib/opts.c lib/report.c lib/x86/emu_exit.c lib/x86/uart.c
 HV_OBJS := $(patsubst %,$(B)/hv/%.o,$(HV_SRCS))
 GUEST_OBJS := $(patsubst %,$(B)/guest/%.o,$(GUEST_SRCS))
 ATTACK_OBJS := $(patsubst %,$(B)/attack/%.o,$(ATTACK_SRCS))
+BZT_OBJS := $(patsubst %,$(B)/bzt/%.o,$(BZT_SRCS))
 
 IMAGES := $(B)/hv.elf $(B)/hv.elf32 $(B)/guest.elf $(B)/guest.elf32 $(B)/attack.elf $(B)/attack.elf32 \
-	$(B)/guest-low.elf $(B)/guest-vga.elf $(B)/module-17m.bin
+	$(B)/guest-low.elf $(B)/guest-vga.elf $(B)/module-17m.bin $(B)/bzimage-test.bin
 
 .PHONY: all images run test unit system deps clean format fuzz fuzz-smoke fuzz-build thirdparty \
 	tradeoffs
@@ -59,6 +63,15 @@ $(B)/attack/%.S.o: %.S
 	@echo "  AS      $< (attack)"
 	$(Q)$(CC) $(KASFLAGS) -MMD -MP -c $< -o $@
 
+$(B)/bzt/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (bzimage test)"
+	$(Q)$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
+$(B)/bzt/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	@echo "  AS      $< (bzimage test)"
+	$(Q)$(CC) $(KASFLAGS) -MMD -MP -c $< -o $@
+
 $(B)/hv.elf: $(HV_OBJS) linker/hv.ld
 	@echo "  LD      $@"
 	$(Q)$(CC) $(KLDFLAGS) -T linker/hv.ld -o $@ $(HV_OBJS) -lgcc
@@ -86,6 +99,14 @@ $(B)/module-17m.bin:
 $(B)/attack.elf: $(ATTACK_OBJS) linker/attack.ld
 	@echo "  LD      $@"
 	$(Q)$(CC) $(KLDFLAGS) -T linker/attack.ld -o $@ $(ATTACK_OBJS) -lgcc
+# The bzImage test kernel: the ELF's setup sectors and kernel, as one flat file (linker/bzimage.ld
+# lays them out back to back), is the bzImage.
+$(B)/bzimage-test.elf: $(BZT_OBJS) linker/bzimage.ld
+	@echo "  LD      $@"
+	$(Q)$(CC) $(KLDFLAGS) -T linker/bzimage.ld -o $@ $(BZT_OBJS) -lgcc
+$(B)/bzimage-test.bin: $(B)/bzimage-test.elf
+	@echo "  OBJCOPY $@"
+	$(Q)$(OBJCOPY) -O binary $< $@
 # QEMU -kernel loads Multiboot ELF32 only (EMULATORS.md).
 $(B)/%.elf32: $(B)/%.elf
 	@echo "  OBJCOPY $@"
@@ -169,4 +190,4 @@ format:
 clean:
 	rm -rf $(B)
 
--include $(HV_OBJS:.o=.d) $(GUEST_OBJS:.o=.d) $(ATTACK_OBJS:.o=.d)
+-include $(HV_OBJS:.o=.d) $(GUEST_OBJS:.o=.d) $(ATTACK_OBJS:.o=.d) $(BZT_OBJS:.o=.d)

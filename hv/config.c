@@ -27,6 +27,7 @@ _Static_assert(SEG_FILL_NONE == 0 && SEG_FILL_L1 == 1 && SEG_FILL_L2 == 2 && SEG
 #define WATCHDOG_DEFAULT (1ULL << 37)
 #define WATCHDOG_MAX     (1ULL << 48)
 #define HOST_TICK_MAX_MS 60000
+#define GUEST_TIME_MAX_S 86400 /* a day */
 
 static const struct opt_desc hv_opts[] = {
     OPT_BOOL_ENTRY(struct hv_config, selftest, "selftest", "run boot self-tests"),
@@ -55,6 +56,9 @@ static const struct opt_desc hv_opts[] = {
                    "(0: off)"),
     OPT_UINT_ENTRY(struct hv_config, host_tick, "host_tick", 0, HOST_TICK_MAX_MS, 0,
                    "ms between host LAPIC timer interrupts while the guest runs (0: off)"),
+    OPT_UINT_ENTRY(struct hv_config, guest_time, "guest_time", 0, GUEST_TIME_MAX_S, 0,
+                   "s of run time after which a guest that never ends (memtest86+) is ended "
+                   "at its next exit, as a success (0: off)"),
     OPT_STRING_ENTRY(struct hv_config, vm_entry_test, "vm_entry_test",
                      "test only: break one VM-entry rule and skip the software checker"),
     OPT_UINT_ENTRY(struct hv_config, host_fragment, "host_fragment", 0, 64, 0,
@@ -135,6 +139,7 @@ bool hv_config_vm_params(const struct hv_config *c, struct vm_params *p)
 	    .entry_test = c->vm_entry_test,
 	    .watchdog = c->watchdog,
 	    .host_tick_ms = (u32)c->host_tick,
+	    .guest_time_s = c->guest_time,
 	    .dirty_ram = c->dirty_ram,
 	    .io_hole = c->io_hole,
 	    .host_fragment = c->host_fragment,

@@ -36,6 +36,7 @@ struct hv_config {
 	bool io_hole;            /* the PCI hole [3 GiB, 4 GiB) in a guest of more than 3 GiB */
 	u64 watchdog;            /* TSC cycles of guest time (arch/x86/watchdog.h); 0: off */
 	u64 host_tick;           /* ms between host LAPIC timer ticks in guest mode; 0: off */
+	u64 guest_time;          /* s of guest run time, then the guest ends; 0: off */
 	u32 crash_test;          /* test only: enum crash_kind raised on purpose */
 	u32 irq_test;            /* test only: enum irq_test sent before the guest runs */
 	u32 crash_at;            /* test only: enum crash_at, where it is raised */

@@ -236,8 +236,13 @@ static void run_guest(struct report *rep, const struct mb_info *mbi, const struc
 		report_fail(rep, "guest-vm-setup", "the guest VM could not be set up (see above)");
 		return;
 	}
-	con_printf("guest: entering at 0x%llx in 32-bit protected mode, EBX=0x%llx\n", start.rip,
-	           start.rbx);
+	if (start.long_mode)
+		con_printf("guest: entering at 0x%llx in 64-bit mode (Linux boot protocol), "
+		           "RSI=0x%llx, CR3=0x%llx\n",
+		           start.rip, start.rsi, start.cr3);
+	else
+		con_printf("guest: entering at 0x%llx in 32-bit protected mode, EBX=0x%llx\n",
+		           start.rip, start.rbx);
 	vm_run(vm);
 	loader_report_text(vm);
 	vm_report(vm);

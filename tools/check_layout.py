@@ -38,6 +38,7 @@ ALLOWED = {
            "lib/x86"},
     "guest": {"lib", "lib/x86"},
     "tests/attack": {"lib", "lib/x86"},  # the attack kernel, a guest of its own
+    "tests/bzimage": {"lib", "lib/x86"},  # the bzImage test kernel, a guest of its own
     "tests/unit": None,  # host tests may reach anything they test
     "tests/fuzz": None,  # and so may the fuzz targets
 }

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Writes a deliberately malformed copy of an ELF kernel, to test the
-hypervisor's guest-module validator:
+"""Writes a deliberately malformed copy of an ELF kernel or of a bzImage, to
+test the hypervisor's guest-module validator:
 
-    tools/mkcorrupt.py GUEST_ELF KIND OUT
+    tools/mkcorrupt.py GUEST_ELF KIND OUT      (the ELF kinds)
+    tools/mkcorrupt.py BZIMAGE bz-KIND OUT     (the bzImage kinds)
 
-KINDs (each breaks exactly one rule a loader must check):
+ELF KINDs (each breaks exactly one rule a loader must check):
   truncated     the ELF header alone, no program headers or segments
   badmagic      e_ident does not start with 0x7f 'E' 'L' 'F'
   wrongmachine  e_machine = EM_ARM
@@ -12,6 +13,17 @@ KINDs (each breaks exactly one rule a loader must check):
   overlap       two PT_LOADs whose physical ranges overlap
   hugesize      a PT_LOAD whose p_memsz is near 2^64 (2^32 for ELF32), so that
                 p_paddr + p_memsz wraps
+
+bzImage KINDs, made from a valid bzImage (build/bzimage-test.bin), each
+breaking one rule of the Linux boot protocol's setup header
+(Documentation/arch/x86/boot.rst):
+  bz-truncated   cut inside the setup header (0x240 bytes: the magic is
+                 there, the fields up to init_size at 0x260 are not)
+  bz-badmagic    the boot flag 0xAA55 at 0x1FE kept, "HdrS" at 0x202 broken
+  bz-oldversion  protocol version 2.01 at 0x206 (the 64-bit entry needs 2.12)
+  bz-setupsize   setup_sects = 255 at 0x1F1: 128 KiB of setup, past the file
+  bz-toolarge    init_size = 0xFFF00000 at 0x260: the kernel needs nearly
+                 4 GiB from its load address
 
 Field offsets follow the System V ABI ELF header and program header layouts,
 for ELF32 and ELF64, little-endian (the only byte order x86 uses).
@@ -21,7 +33,22 @@ import struct
 import sys
 from dataclasses import dataclass
 
-KINDS = ("truncated", "badmagic", "wrongmachine", "segoob", "overlap", "hugesize")
+ELF_KINDS = ("truncated", "badmagic", "wrongmachine", "segoob", "overlap", "hugesize")
+BZ_KINDS = ("bz-truncated", "bz-badmagic", "bz-oldversion", "bz-setupsize", "bz-toolarge")
+KINDS = ELF_KINDS + BZ_KINDS
+
+# Setup-header offsets and values (boot.rst, "The Real-Mode Kernel Header").
+BZ_SETUP_SECTS = 0x1F1
+BZ_BOOT_FLAG = 0x1FE
+BZ_BOOT_FLAG_VALUE = 0xAA55
+BZ_HEADER = 0x202
+BZ_MAGIC = b"HdrS"
+BZ_VERSION = 0x206
+BZ_INIT_SIZE = 0x260
+BZ_TRUNCATE_AT = 0x240  # past the magic, short of init_size
+BZ_OLD_VERSION = 0x0201
+BZ_SETUP_SECTS_MAX = 255
+BZ_HUGE_INIT_SIZE = 0xFFF00000
 
 ELFMAG = b"\x7fELF"
 EI_CLASS = 4
@@ -168,10 +195,51 @@ VARIANTS = {
     "overlap": overlap,
     "hugesize": hugesize,
 }
-assert tuple(VARIANTS) == KINDS
+assert tuple(VARIANTS) == ELF_KINDS
+
+
+def bz_truncated(img):
+    del img[BZ_TRUNCATE_AT:]
+
+
+def bz_badmagic(img):
+    img[BZ_HEADER:BZ_HEADER + 4] = b"HdrX"
+
+
+def bz_oldversion(img):
+    struct.pack_into("<H", img, BZ_VERSION, BZ_OLD_VERSION)
+
+
+def bz_setupsize(img):
+    img[BZ_SETUP_SECTS] = BZ_SETUP_SECTS_MAX
+
+
+def bz_toolarge(img):
+    struct.pack_into("<I", img, BZ_INIT_SIZE, BZ_HUGE_INIT_SIZE)
+
+
+BZ_VARIANTS = {
+    "bz-truncated": bz_truncated,
+    "bz-badmagic": bz_badmagic,
+    "bz-oldversion": bz_oldversion,
+    "bz-setupsize": bz_setupsize,
+    "bz-toolarge": bz_toolarge,
+}
+assert tuple(BZ_VARIANTS) == BZ_KINDS
+
+
+def corrupt_bz(data: bytes, kind: str) -> bytes:
+    if (len(data) < BZ_INIT_SIZE + 4 or data[BZ_HEADER:BZ_HEADER + 4] != BZ_MAGIC
+            or struct.unpack_from("<H", data, BZ_BOOT_FLAG)[0] != BZ_BOOT_FLAG_VALUE):
+        raise CorruptError("input is not a bzImage (no boot flag and \"HdrS\" setup header)")
+    img = bytearray(data)
+    BZ_VARIANTS[kind](img)
+    return bytes(img)
 
 
 def corrupt(data: bytes, kind: str) -> bytes:
+    if kind in BZ_VARIANTS:
+        return corrupt_bz(data, kind)
     if kind not in VARIANTS:
         raise CorruptError(f"unknown kind '{kind}' (one of {', '.join(KINDS)})")
     elf = Elf(data)
@@ -188,8 +256,9 @@ def make(src, kind, out):
 
 def main(argv):
     if len(argv) != 4:
-        print(f"usage: {argv[0]} GUEST_ELF KIND OUT\n  KIND: {' | '.join(KINDS)}",
-              file=sys.stderr)
+        print(f"usage: {argv[0]} GUEST_ELF|BZIMAGE KIND OUT\n"
+              f"  KIND (ELF): {' | '.join(ELF_KINDS)}\n"
+              f"  KIND (bzImage): {' | '.join(BZ_KINDS)}", file=sys.stderr)
         return 2
     try:
         make(argv[1], argv[2], argv[3])

@@ -9,13 +9,16 @@
 #   xen-hypervisor-4.17-amd64  boot/xen-4.17-amd64.gz, a gzip-compressed ELF
 #                              with Multiboot v1 and v2 headers; unpacked here
 #                              to build/thirdparty/xen-4.17-amd64
+#   memtest86+                 boot/memtest86+x64.bin, memtest86+ 6.10: a Linux
+#                              boot-protocol bzImage (protocol 2.12, 64-bit
+#                              entry), booted by segvisor's Linux loader
 # Needs apt-get (with Debian's package lists: `apt-get update` once) and
 # dpkg-deb; any user may run it. Exit status 1 when a package is not fetched.
 set -euo pipefail
 
 cd "$(dirname -- "$0")/.."
 readonly DEST=${SEGVISOR_BUILD:-build}/thirdparty
-readonly KNOWN=(multiboot xen-hypervisor-4.17-amd64)
+readonly KNOWN=(multiboot xen-hypervisor-4.17-amd64 memtest86+)
 
 die() {
 	echo "thirdparty: $*" >&2
@@ -57,7 +60,7 @@ if [[ -f "$xen_gz" && ! -f "$DEST/xen-4.17-amd64" ]]; then
 	echo "thirdparty: decompressed Xen into $DEST/xen-4.17-amd64"
 fi
 
-for f in multiboot/usr/lib/multiboot/examples/kernel xen-4.17-amd64; do
+for f in multiboot/usr/lib/multiboot/examples/kernel xen-4.17-amd64 memtest86+/boot/memtest86+x64.bin; do
 	[[ -f "$DEST/$f" ]] && echo "thirdparty: $DEST/$f ($(stat -c %s "$DEST/$f") bytes)"
 done
 exit 0

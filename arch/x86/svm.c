@@ -517,7 +517,9 @@ static struct vmcb_seg flat_segment(u16 sel, u32 type)
 }
 
 /* Fills vmcb for a guest entered as Multiboot v1 says (Multiboot spec 3.2:
- * 32-bit protected mode, paging off, flat CS and data segments). */
+ * 32-bit protected mode, paging off, flat CS and data segments), or as the
+ * Linux boot protocol's 64-bit entry says (start->long_mode: long mode with
+ * paging on and the loader's tables, a 64-bit CS from the loader's GDT). */
 static void vmcb_build(struct vmcb *vmcb, const struct vcpu_start *start, u64 n_cr3)
 {
 	struct vmcb_control *c = &vmcb->control;
@@ -557,21 +559,30 @@ static void vmcb_build(struct vmcb *vmcb, const struct vcpu_start *start, u64 n_
 	c->n_cr3 = n_cr3;
 
 	/* State-save area. */
-	s->cs = flat_segment(GUEST_SEL_CODE, SEG_TYPE_CODE_XR_ACCESSED);
-	s->ss = flat_segment(GUEST_SEL_DATA, SEG_TYPE_DATA_RW_ACCESSED);
+	s->cs = flat_segment(start->code_sel ? start->code_sel : GUEST_SEL_CODE,
+	                     SEG_TYPE_CODE_XR_ACCESSED);
+	/* APM Vol. 2, 4.8.1: in long mode CS.L = 1 selects 64-bit mode, with CS.D = 0
+	 * (15.5.1: L and D both set is an illegal VMRUN state). */
+	if (start->long_mode)
+		s->cs.attrib = (u16)((s->cs.attrib & ~SVM_ATTR_DB) | SVM_ATTR_L);
+	s->ss = flat_segment(start->data_sel ? start->data_sel : GUEST_SEL_DATA,
+	                     SEG_TYPE_DATA_RW_ACCESSED);
 	s->ds = s->ss;
 	s->es = s->ss;
 	s->fs = s->ss;
 	s->gs = s->ss;
-	s->gdtr.limit = GUEST_DTR_LIMIT;
+	s->gdtr.base = start->gdt_base;
+	s->gdtr.limit = start->gdt_base ? start->gdt_limit : GUEST_DTR_LIMIT;
 	s->idtr.limit = GUEST_DTR_LIMIT;
 	/* A busy TSS, byte granular, never used by a guest that runs no tasks. */
 	s->tr =
 	    (struct vmcb_seg){.attrib = SEG_TYPE_TSS_BUSY | SVM_ATTR_P, .limit = GUEST_TR_LIMIT};
 	s->cpl = 0;
-	s->efer = EFER_SVME; /* VMRUN requires it (15.5.1); the guest sees 0 */
+	/* VMRUN requires SVME (15.5.1), hidden from the guest; a 64-bit start has LME and LMA
+	 * too, with CR0.PG and CR4.PAE (15.5.1's long-mode consistency checks). */
+	s->efer = EFER_SVME | start->efer;
 	s->cr0 = start->cr0;
-	s->cr3 = 0;
+	s->cr3 = start->cr3;
 	s->cr4 = start->cr4;
 	s->dr6 = DR6_INIT;
 	s->dr7 = DR7_INIT_SVM;
@@ -671,6 +682,11 @@ void svm_selftest_vmcb_checks(struct report *rep, const struct svm_caps *caps)
 	enum svm_check_rule r = svm_check_vmcb(&good, caps, NULL);
 	report_check(rep, r == SVM_CHECK_OK, "svmcheck-good-state", "%s",
 	             svm_check_rule_message(r));
+	const struct vcpu_start start64 = VCPU_START_64_SAMPLE;
+	vmcb_build(&st, &start64, PAGE_SIZE_2M);
+	r = svm_check_vmcb(&st, caps, NULL);
+	report_check(rep, r == SVM_CHECK_OK, "svmcheck-good-64bit-start", "%s",
+	             svm_check_rule_message(r));
 	for (unsigned i = 0; i < ARRAY_SIZE(entry_cases); i++) {
 		const struct entry_case *c = &entry_cases[i];
 		st = good;
@@ -701,6 +717,7 @@ static int svm_create(struct vcpu *v, const struct vcpu_start *start, u64 nested
 	v->nested_root = nested_root;
 	v->regs.rax = start->rax;
 	v->regs.rbx = start->rbx;
+	v->regs.rsi = start->rsi;
 	permission_maps_init();
 	vmcb_build(s->vmcb, start, svm_ncr3(nested_root));
 	const bool lapic = irq_host_setup(v->host_tick_ms);

@@ -90,12 +90,22 @@ struct vm_exit {
 	bool event_redelivered;
 };
 
-/* The machine state a guest starts in (Multiboot v1 for segvisor's
- * guests: 32-bit protected mode, paging off, flat segments). */
+/* The machine state a guest starts in. Multiboot v1 (long_mode false): 32-bit
+ * protected mode, paging off, flat 4 GiB segments. The Linux boot protocol's
+ * 64-bit entry (long_mode true): IA-32e mode with paging on (cr0 has PG and PE,
+ * cr4 PAE, cr3 the loader's identity map, efer LME and LMA), CS a 64-bit code
+ * segment (L=1, D=0) and the data segments flat, with the selectors and the
+ * GDT (gdt_base, gdt_limit) the loader wrote into guest memory. */
 struct vcpu_start {
 	u64 rip, rsp, rflags;
-	u64 rax, rbx;
-	u64 cr0, cr4;
+	u64 rax, rbx, rsi;
+	u64 cr0, cr3, cr4;
+	bool long_mode;
+	u64 efer;     /* the guest's EFER as it sees it (long_mode: LME | LMA) */
+	u16 code_sel; /* CS; 0 in a Multiboot start means the backend's own flat one */
+	u16 data_sel; /* DS, ES, FS, GS and SS, likewise */
+	u64 gdt_base; /* gPA of the GDT behind those selectors; 0 none */
+	u16 gdt_limit;
 };
 
 /* An event to deliver to the guest at the next entry through its IDT (or

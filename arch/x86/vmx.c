@@ -287,7 +287,9 @@ static struct vmcs_segment flat_segment(u16 sel, u32 type)
 }
 
 /* Fills st for a guest entered as Multiboot v1 says (Multiboot spec 3.2:
- * 32-bit protected mode, paging off, flat CS and data segments). */
+ * 32-bit protected mode, paging off, flat CS and data segments), or as the
+ * Linux boot protocol's 64-bit entry says (start->long_mode: IA-32e mode,
+ * paging on with the loader's tables, a 64-bit CS from the loader's GDT). */
 static bool vmcs_build(struct vmcs_state *st, const struct vmx_caps *caps,
                        const struct vcpu_start *start, u64 eptp)
 {
@@ -326,9 +328,12 @@ static bool vmcs_build(struct vmcs_state *st, const struct vmx_caps *caps,
 	        EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER |
 	            EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT,
 	        &ok);
-	/* 25.8 VM-entry controls: the guest starts outside IA-32e mode. */
-	st->vm_entry_controls =
-	    ctl(caps, VMX_CTL_ENTRY, ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_IA32_PAT, &ok);
+	/* 25.8 VM-entry controls: a Multiboot guest starts outside IA-32e mode; a 64-bit start
+	 * (the Linux boot protocol) in it, the control equal to the guest's EFER.LMA (27.3.1.1). */
+	st->vm_entry_controls = ctl(caps, VMX_CTL_ENTRY,
+	                            ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_IA32_PAT |
+	                                (start->long_mode ? ENTRY_IA32E_MODE_GUEST : 0),
+	                            &ok);
 
 	/* 25.5 Host-state area: this CPU as it runs now. */
 	st->host_cr0 = read_cr0();
@@ -349,14 +354,19 @@ static bool vmcs_build(struct vmcs_state *st, const struct vmx_caps *caps,
 	/* 25.4 Guest-state area. */
 	st->guest_cr0 = (start->cr0 | caps->cr0_fixed0) & ~(u64)(CR0_PG)&caps->cr0_fixed1;
 	st->guest_cr0 |= start->cr0 & CR0_PG;
-	st->guest_cr3 = 0;
+	st->guest_cr3 = start->cr3;
 	st->guest_cr4 = (start->cr4 | caps->cr4_fixed0 | CR4_VMXE) & caps->cr4_fixed1;
 	st->guest_dr7 = DR7_INIT;
 	st->guest_rsp = start->rsp;
 	st->guest_rip = start->rip;
 	st->guest_rflags = start->rflags | RFLAGS_FIXED1;
-	st->guest_cs = flat_segment(GUEST_SEL_CODE, SEG_TYPE_CODE_XR_ACCESSED);
-	st->guest_ss = flat_segment(GUEST_SEL_DATA, SEG_TYPE_DATA_RW_ACCESSED);
+	st->guest_cs = flat_segment(start->code_sel ? start->code_sel : GUEST_SEL_CODE,
+	                            SEG_TYPE_CODE_XR_ACCESSED);
+	/* 27.3.1.2: in IA-32e mode CS.L = 1 gives 64-bit mode, and then CS.D must be 0. */
+	if (start->long_mode)
+		st->guest_cs.ar = (st->guest_cs.ar & ~AR_DB) | AR_L;
+	st->guest_ss = flat_segment(start->data_sel ? start->data_sel : GUEST_SEL_DATA,
+	                            SEG_TYPE_DATA_RW_ACCESSED);
 	st->guest_ds = st->guest_ss;
 	st->guest_es = st->guest_ss;
 	st->guest_fs = st->guest_ss;
@@ -366,10 +376,11 @@ static bool vmcs_build(struct vmcs_state *st, const struct vmx_caps *caps,
 	 * (SDM 27.3.1.2). */
 	st->guest_tr =
 	    (struct vmcs_segment){.limit = GUEST_TR_LIMIT, .ar = SEG_TYPE_TSS_BUSY | AR_P};
-	st->guest_gdtr_limit = GUEST_DTR_LIMIT;
+	st->guest_gdtr_base = start->gdt_base;
+	st->guest_gdtr_limit = start->gdt_base ? start->gdt_limit : GUEST_DTR_LIMIT;
 	st->guest_idtr_limit = GUEST_DTR_LIMIT;
 	st->guest_ia32_pat = PAT_POWER_ON_VALUE;
-	st->guest_ia32_efer = 0;
+	st->guest_ia32_efer = start->efer;
 	st->guest_activity_state = 0;
 	st->link_pointer = VMCS_LINK_POINTER_NONE;
 	return ok;
@@ -553,6 +564,7 @@ static int vmx_create(struct vcpu *v, const struct vcpu_start *start, u64 nested
 	v->nested_root = nested_root;
 	v->regs.rax = start->rax;
 	v->regs.rbx = start->rbx;
+	v->regs.rsi = start->rsi;
 	msr_bitmap_init();
 
 	u64 eptp = ept_eptp(nested_root, v->nested_ad);
@@ -1158,6 +1170,15 @@ void vmx_selftest_entry_checks(struct report *rep, const struct vmx_caps *caps)
 	}
 	enum vmx_check_rule r = vmx_check_entry(&good, caps, NULL);
 	report_check(rep, r == VMX_CHECK_OK, "vmcheck-good-state", "%s", vmx_check_rule_message(r));
+	const struct vcpu_start start64 = VCPU_START_64_SAMPLE;
+	if (vmcs_build(&st, caps, &start64, eptp)) {
+		r = vmx_check_entry(&st, caps, NULL);
+		report_check(rep, r == VMX_CHECK_OK, "vmcheck-good-64bit-start", "%s",
+		             vmx_check_rule_message(r));
+	} else {
+		report_fail(rep, "vmcheck-good-64bit-start",
+		            "the controls a 64-bit start needs are not allowed");
+	}
 	for (unsigned i = 0; i < ARRAY_SIZE(entry_cases); i++) {
 		const struct entry_case *c = &entry_cases[i];
 		st = good;

@@ -52,9 +52,25 @@ static u32 fwcfg_io(struct platform *p, u16 port, u8 size, bool in, u32 value)
 	return result;
 }
 
+/* The 8254's channel 2 and port B, byte by byte at the clock's time. */
+static u32 pit_io(struct platform *p, u16 port, u8 size, bool in, u32 value)
+{
+	const u64 now = p->clock ? p->clock() : 0;
+	u32 result = 0;
+	for (unsigned i = 0; i < size; i++) {
+		if (in)
+			result |= (u32)pit_read(&p->pit, (u16)(port + i), now) << (BYTE_BITS * i);
+		else
+			pit_write(&p->pit, (u16)(port + i), (u8)(value >> (BYTE_BITS * i)), now);
+	}
+	return result;
+}
+
 static const struct port_range port_table[] = {
     {COM1_BASE, COM1_BASE + UART16550_PORTS - 1, com1_io},
     {FWCFG_PORT_SELECTOR, FWCFG_PORT_DATA, fwcfg_io},
+    {PIT_PORT_CH2, PIT_PORT_CONTROL, pit_io},
+    {PIT_PORT_B, PIT_PORT_B, pit_io},
 };
 
 static bool tsc_msr(struct platform *p, u32 msr, bool write, u64 *val, u64 host_tsc)
@@ -100,6 +116,13 @@ void platform_init(struct platform *p, const struct platform_config *cfg)
 	    .base_fixed = true,
 	};
 	apic_init(&p->apic, &ac);
+	pit_init(&p->pit, 0);
+}
+
+void platform_set_clock(struct platform *p, u64 (*clock)(void), u64 tsc_hz)
+{
+	p->clock = clock;
+	p->pit.tsc_hz = tsc_hz;
 }
 
 bool platform_io(struct platform *p, u16 port, u8 size, bool in, u32 *value)

@@ -5,6 +5,8 @@
  *
  *   ports 0x3f8-0x3ff  COM1, a 16550 (uart16550.h)
  *   ports 0x510-0x511  fw_cfg selector and data (fwcfg.h)
+ *   ports 0x42, 0x43, 0x61  the 8254's channel 2 and port B (pit.h), on the
+ *                      clock platform_set_clock gives (still without one)
  *   MSRs 0x10, 0x3b, 0xc0000103  the TSC (tsc.h)
  *   MSRs 0x1b, 0x6e0, 0x800-0x8ff  the local APIC (apic.h): IA32_APIC_BASE,
  *                    IA32_TSC_DEADLINE and x2APIC registers, each #GP where
@@ -18,6 +20,7 @@
 #include "hv/platform/apic.h"
 #include "hv/platform/cpuid.h"
 #include "hv/platform/fwcfg.h"
+#include "hv/platform/pit.h"
 #include "hv/platform/tsc.h"
 #include "hv/platform/uart16550.h"
 
@@ -35,9 +38,13 @@ struct platform {
 	struct fwcfg fwcfg;
 	struct vtsc tsc;
 	struct apic apic; /* the one vCPU's local APIC; its time is the guest's TSC */
+	struct pit pit;
+	u64 (*clock)(void); /* the host TSC, for the devices that keep time; NULL none */
 };
 
 void platform_init(struct platform *p, const struct platform_config *cfg);
+/* The clock the timer devices read (the host TSC) and its rate in Hz. */
+void platform_set_clock(struct platform *p, u64 (*clock)(void), u64 tsc_hz);
 
 /* One port access of `size` bytes (1, 2 or 4). True when a device owns the
  * port; then for IN *value is the result (the bytes of consecutive ports,

@@ -7,7 +7,7 @@
 
 #define PAGE    4096ull
 #define LARGE   (2 * MiB)
-#define LOW_TOP 0x9f000ull /* below the EBDA and the legacy hole: the low block ends here */
+#define LOW_TOP BZ_LEGACY_START /* below the EBDA and the legacy hole: the low block ends here */
 
 _Static_assert(BZ_TABLE_PAGES == 2 + BZ_IDENTITY_TOP / GiB, "PML4, PDPT and one PD per GiB");
 
@@ -56,6 +56,11 @@ static void wr(u8 *p, u64 off, unsigned width, u64 v)
 bool bzimage_detect(const u8 *img, u64 len)
 {
 	return len >= BZ_HEADER + 4 && rd(img, BZ_HEADER, 4) == BZ_HEADER_MAGIC;
+}
+
+bool bzimage_has_boot_flag(const u8 *img, u64 len)
+{
+	return len >= BZ_BOOT_FLAG + 2 && rd(img, BZ_BOOT_FLAG, 2) == BZ_BOOT_FLAG_VALUE;
 }
 
 enum bzimage_err bzimage_parse(const u8 *img, u64 len, struct bzimage *out)
@@ -143,6 +148,47 @@ enum bzimage_err bzimage_plan(const struct bzimage *bz, u64 ram_top, u64 cmdline
 			return BZ_EINITRD;
 		out->initrd = align_down(hi - initrd_size, PAGE);
 		out->initrd_size = initrd_size;
+	}
+	return BZ_OK;
+}
+
+/* Appends [base, base + len) of a type, merged into the last entry when it continues it. */
+static bool e820_add(struct bzimage_e820 *out, unsigned max, unsigned *n, u64 base, u64 len,
+                     u32 type)
+{
+	if (!len)
+		return true;
+	struct bzimage_e820 *last = *n ? &out[*n - 1] : NULL;
+	if (last && last->type == type && last->base + last->length == base) {
+		last->length += len;
+		return true;
+	}
+	if (*n >= max)
+		return false;
+	out[(*n)++] = (struct bzimage_e820){base, len, type};
+	return true;
+}
+
+enum bzimage_err bzimage_e820(const struct bzimage_e820 *ram, unsigned nram,
+                              struct bzimage_e820 *out, unsigned max, unsigned *n)
+{
+	bool legacy_done = false;
+	*n = 0;
+	for (unsigned i = 0; i < nram; i++) {
+		const u64 base = ram[i].base, end = ram[i].base + ram[i].length;
+		/* The part below the legacy area, the area itself (once), the part from 1 MiB. */
+		const u64 low_end = end < BZ_LEGACY_START ? end : BZ_LEGACY_START;
+		if (base < low_end && !e820_add(out, max, n, base, low_end - base, BZ_E820_RAM))
+			return BZ_EMAP;
+		if (!legacy_done && base < BZ_LEGACY_END && end > BZ_LEGACY_START) {
+			if (!e820_add(out, max, n, BZ_LEGACY_START, BZ_LEGACY_END - BZ_LEGACY_START,
+			              BZ_E820_RESERVED))
+				return BZ_EMAP;
+			legacy_done = true;
+		}
+		const u64 high = base > BZ_LEGACY_END ? base : BZ_LEGACY_END;
+		if (end > high && !e820_add(out, max, n, high, end - high, BZ_E820_RAM))
+			return BZ_EMAP;
 	}
 	return BZ_OK;
 }

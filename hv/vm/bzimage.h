@@ -107,6 +107,9 @@ struct bzimage {
 /* True when the file carries a setup header (the "HdrS" magic): the loader then treats it by
  * this protocol, and a Multiboot or ELF check never sees it. */
 bool bzimage_detect(const u8 *img, u64 len);
+/* True when the file has the boot sector's flag 0xAA55 at 0x1FE: the loader takes an image
+ * with it and no Multiboot header for a bzImage, so that a broken "HdrS" is refused by name. */
+bool bzimage_has_boot_flag(const u8 *img, u64 len);
 enum bzimage_err bzimage_parse(const u8 *img, u64 len, struct bzimage *out);
 
 /* Guest-physical placement for one boot. Low structures sit in one block below 1 MiB; the
@@ -138,6 +141,17 @@ struct bzimage_e820 {
 	u64 base, length;
 	u32 type;
 };
+
+/* The legacy area a PC keeps between conventional memory and 1 MiB (EBDA, VGA, option and
+ * BIOS ROMs): reserved in the E820 table whatever RAM lies behind it, as a BIOS reports it. */
+#define BZ_LEGACY_START 0x9f000ull
+#define BZ_LEGACY_END   0x100000ull
+
+/* The E820 table for guest RAM given as ranges sorted by base and not overlapping (the guest
+ * memory map's RAM regions): adjacent ranges merged, the legacy area cut out of RAM and listed
+ * once as reserved, in address order. *n gets the count; BZ_EMAP when more than max. */
+enum bzimage_err bzimage_e820(const struct bzimage_e820 *ram, unsigned nram,
+                              struct bzimage_e820 *out, unsigned max, unsigned *n);
 
 /* Fills the 4 KiB zero page: zeroed, the image's setup header copied in (0x1F1 to its end), the
  * loader's fields (type_of_loader, command line, initrd, LOADED_HIGH kept, no heap), and the

@@ -1,7 +1,8 @@
-/* Starting a guest kernel the way the Multiboot v1 specification (section 3.2, "Machine state")
- * says any loader must: the image at its physical addresses, the boot information and the
- * modules in guest memory, then 32-bit protected mode with paging off, EAX = 0x2BADB002 and
- * EBX = the information's guest-physical address. */
+/* Starting a guest kernel: one with a Linux setup header goes to hv/vm/bzload.c; any other the
+ * way the Multiboot v1 specification (section 3.2, "Machine state") says any loader must: the image
+ * at its physical addresses, the boot information and the modules in guest memory, then 32-bit
+ * protected mode with paging off, EAX = 0x2BADB002 and EBX = the information's guest-physical
+ * address. */
 #include "hv/vm/loader.h"
 
 #include "arch/x86/msr.h"
@@ -71,8 +72,13 @@ int loader_check(const struct loader_guest *g, u64 ram, struct loader_plan *p, c
                  size_t why_size)
 {
 	struct mbhdr_info mh;
+	if (bzimage_detect(g->image, g->size))
+		return bzload_check(g, ram, p, why, why_size);
 	memset(p, 0, sizeof(*p));
 	enum mbhdr_err merr = mbhdr_find(g->image, g->size, LOADER_FLAGS_SUPPORTED, &mh);
+	/* No Multiboot header but a boot sector's flag: a bzImage whose setup header is broken. */
+	if (merr == MBHDR_ERR_NOT_FOUND && bzimage_has_boot_flag(g->image, g->size))
+		return bzload_check(g, ram, p, why, why_size);
 	if (merr != MBHDR_OK) {
 		fmt_snprintf(why, why_size, "Multiboot header: %s", mbhdr_strerror(merr));
 		return -1;
@@ -234,6 +240,8 @@ static bool load_info(struct vm *vm, const struct loader_guest *g, const struct 
 int loader_load(struct vm *vm, const struct loader_guest *g, const struct loader_plan *p,
                 struct vcpu_start *start)
 {
+	if (p->linux_boot)
+		return bzload_load(vm, g, p, start);
 	if (!load_segments(vm, g->image, &p->img) || !load_info(vm, g, p)) {
 		con_printf("guest module: a copy into guest RAM failed (outside its memory map)\n");
 		return -1;

@@ -1,4 +1,5 @@
-/* Starting a Multiboot v1 guest kernel (Multiboot spec 0.6.96) with all its boot information:
+/* Starting a guest kernel: a Linux boot-protocol bzImage (hv/vm/bzload.c), or a Multiboot v1
+ * kernel (Multiboot spec 0.6.96) with all its boot information:
  * the image checked (ELF program headers, or the header's address fields when flag 16 is set),
  * every piece placed in guest RAM (hv/vm/mbplace.h), then copied in: the image, the boot
  * information (memory, command line, memory map, loader name, modules and their strings, and
@@ -9,6 +10,7 @@
 #define HV_LOADER_H
 
 #include "arch/x86/vcpu.h"
+#include "hv/vm/bzimage.h"
 #include "hv/vm/elf.h"
 #include "hv/vm/mbplace.h"
 #include "lib/types.h"
@@ -18,6 +20,9 @@
 #define LOADER_TEXT_COLUMNS 80
 #define LOADER_TEXT_ROWS    25
 #define LOADER_TEXT_CELL    2 /* character, attribute */
+
+/* The longest command line a bzImage guest gets, NUL included (Linux takes 2048 on x86). */
+#define LOADER_BZ_CMDLINE_MAX 4096
 
 struct loader_module {
 	const void *data;
@@ -36,6 +41,12 @@ struct loader_guest {
 };
 
 struct loader_plan {
+	/* Module 1 carries a Linux setup header ("HdrS" at 0x202): started by the Linux boot
+	 * protocol's 64-bit entry (hv/vm/bzload.c) with bz and bz_layout, not by Multiboot. */
+	bool linux_boot;
+	struct bzimage bz;
+	struct bzimage_layout bz_layout;
+	char bz_cmdline[LOADER_BZ_CMDLINE_MAX]; /* the kernel's: "BOOT_IMAGE=PATH ARGS" */
 	struct elf_image img; /* what is loaded: ELF segments, or one from the address fields */
 	bool aout_kludge;     /* loaded by the header's address fields (flag 16) */
 	bool text_mode;       /* header flag 2: the guest gets the EGA text framebuffer */
@@ -43,9 +54,16 @@ struct loader_plan {
 };
 
 struct vm;
+/* Either protocol: module 1 with a setup header goes to bzload_*, any other to Multiboot. */
 int loader_check(const struct loader_guest *g, u64 ram, struct loader_plan *plan, char *why,
                  size_t why_size);
 int loader_load(struct vm *vm, const struct loader_guest *g, const struct loader_plan *plan,
+                struct vcpu_start *start);
+/* The Linux boot protocol's side (hv/vm/bzload.c): the checks, naming each refusal in why; the
+ * copy into guest RAM and the 64-bit start. */
+int bzload_check(const struct loader_guest *g, u64 ram, struct loader_plan *plan, char *why,
+                 size_t why_size);
+int bzload_load(struct vm *vm, const struct loader_guest *g, const struct loader_plan *plan,
                 struct vcpu_start *start);
 /* After the guest ended: the rows of the text buffer it wrote, one `vga: ` line each. */
 void loader_report_text(struct vm *vm);

@@ -291,17 +291,22 @@ static inline void out8(u16 p, u8 v)
 #define COM1_LSR      0x3fd
 #define FWCFG_FIRST   0x510 /* fw_cfg selector and data */
 #define FWCFG_LAST    0x511
+#define PIT_FIRST     0x42 /* 8254 channel 2 and control word */
+#define PIT_LAST      0x43
+#define PORT_B        0x61 /* the 8254's gate 2 and OUT2 */
 #define EXIT_FIRST    0xf4 /* isa-debug-exit, 4 ports */
 #define EXIT_LAST     0xf7
 #define SHUTDOWN_PORT 0x8900
 #define PORTS         65536u
 
-/* Ports the hypervisor claims for an access of `size` bytes at p: COM1 and
- * fw_cfg. */
+/* Ports the hypervisor claims for an access of `size` bytes at p: COM1,
+ * fw_cfg and the 8254's channel 2 with port 0x61. */
 static bool claimed(u32 p, unsigned size)
 {
 	return (p + size - 1 >= COM1_FIRST && p <= COM1_LAST) ||
-	       (p + size - 1 >= FWCFG_FIRST && p <= FWCFG_LAST);
+	       (p + size - 1 >= FWCFG_FIRST && p <= FWCFG_LAST) ||
+	       (p + size - 1 >= PIT_FIRST && p <= PIT_LAST) ||
+	       (p + size - 1 >= PORT_B && p <= PORT_B);
 }
 
 void attack_port_sweep(struct attack_env *env)

@@ -248,7 +248,16 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	g.cmdline = "fuzz";
 	cut_modules(image, size, &g);
 	why[0] = '\0';
-	if (loader_check(&g, FUZZ_GUEST_RAM, &plan, why, sizeof(why)) == 0) {
+	const int rc = loader_check(&g, FUZZ_GUEST_RAM, &plan, why, sizeof(why));
+	if (rc == 0 && plan.linux_boot) {
+		/* A bzImage: hv/vm/bzimage.c's own target checks its plan; here the start. */
+		struct vcpu_start start;
+		FUZZ_CHECK(loader_load(fx.vm, &g, &plan, &start) == 0,
+		           "a checked bzImage did not load");
+		FUZZ_CHECK(start.long_mode && start.rip == plan.bz_layout.entry &&
+		               start.rsi == plan.bz_layout.zero_page,
+		           "entered at 0x%llx, RSI 0x%llx", start.rip, start.rsi);
+	} else if (rc == 0) {
 		check_image(image, size, &plan.img, 0, FUZZ_GUEST_RAM, plan.aout_kludge);
 		struct mbplace_request r = {.ram = FUZZ_GUEST_RAM,
 		                            .nsegments = plan.img.nsegments,

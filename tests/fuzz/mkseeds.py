@@ -71,6 +71,10 @@ def loader_seeds():
                                  mbhdr=mb_header(flags=0x10003) +
                                  struct.pack("<IIIII", k + 84, k, k + 0x100, k + 0x200, k)),
         "elf64-not-exec": elf(2, [(k, CODE, len(CODE))], k, etype=3),
+        # Linux boot-protocol images go to hv/vm/bzload.c (the loader detects the header).
+        "bzimage-memtest-like": bzimage(),
+        "bzimage-one-initrd": bzimage(kernel=8193),
+        "bzimage-bad-magic": bzimage()[:0x202] + b"HdrX" + bzimage()[0x206:],
     }
 
 

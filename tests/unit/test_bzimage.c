@@ -272,6 +272,43 @@ static void test_zero_page(void **state)
 	assert_int_equal(bzimage_zero_page(zp, img, &bz, &lay, map, BZ_ZP_E820_MAX + 1), BZ_EMAP);
 }
 
+/* The E820 table from guest RAM ranges: the legacy area [0x9f000, 1 MiB) is cut out of RAM and
+ * listed once as reserved, adjacent ranges merge, the order is by address. */
+static void test_e820_from_ram(void **state)
+{
+	(void)state;
+	struct bzimage_e820 out[8];
+	unsigned n = 0;
+	/* One range from 0: the usual guest of 16 MiB. */
+	const struct bzimage_e820 one[] = {{0, 16 * MiB, BZ_E820_RAM}};
+	assert_int_equal(bzimage_e820(one, 1, out, 8, &n), BZ_OK);
+	assert_int_equal(n, 3);
+	assert_true(out[0].base == 0 && out[0].length == 0x9f000 && out[0].type == BZ_E820_RAM);
+	assert_true(out[1].base == 0x9f000 && out[1].length == 0x61000 &&
+	            out[1].type == BZ_E820_RESERVED);
+	assert_true(out[2].base == MiB && out[2].length == 15 * MiB && out[2].type == BZ_E820_RAM);
+	/* Scattered regions contiguous in gPA merge; a gap stays a gap. */
+	const struct bzimage_e820 split[] = {
+	    {0, 2 * MiB, BZ_E820_RAM},
+	    {2 * MiB, 2 * MiB, BZ_E820_RAM},
+	    {8 * MiB, MiB, BZ_E820_RAM},
+	};
+	assert_int_equal(bzimage_e820(split, 3, out, 8, &n), BZ_OK);
+	assert_int_equal(n, 4);
+	assert_true(out[2].base == MiB && out[2].length == 3 * MiB);
+	assert_true(out[3].base == 8 * MiB && out[3].length == MiB);
+	/* A range that starts inside the legacy area: only its part from 1 MiB is RAM. */
+	const struct bzimage_e820 inside[] = {{0, 0x80000, BZ_E820_RAM},
+	                                      {0xc0000, 2 * MiB, BZ_E820_RAM}};
+	assert_int_equal(bzimage_e820(inside, 2, out, 8, &n), BZ_OK);
+	assert_int_equal(n, 3);
+	assert_true(out[0].length == 0x80000);
+	assert_true(out[1].base == 0x9f000 && out[1].type == BZ_E820_RESERVED);
+	assert_true(out[2].base == MiB && out[2].length == 0xc0000 + 2 * MiB - MiB);
+	/* Too many entries for the table. */
+	assert_int_equal(bzimage_e820(split, 3, out, 3, &n), BZ_EMAP);
+}
+
 /* Walks the entry tables as the CPU would, from their bytes, for a gPA under 4 GiB. */
 static u64 walk(const u8 *buf, u64 tables, u64 va, bool *present)
 {
@@ -337,6 +374,7 @@ int main(void)
 	    cmocka_unit_test(test_refused_headers),
 	    cmocka_unit_test(test_refused_plans),
 	    cmocka_unit_test(test_zero_page),
+	    cmocka_unit_test(test_e820_from_ram),
 	    cmocka_unit_test(test_entry_tables_and_gdt),
 	    cmocka_unit_test(test_error_names),
 	};

@@ -782,9 +782,11 @@ static void test_selftest_real_vmcb(void **state)
 	svm_selftest_vmcb_checks(&rep, &caps);
 	if (rep.failures)
 		print_error("%s", console);
-	assert_int_equal(rep.tests, 9);
+	assert_int_equal(rep.tests, 10);
 	assert_int_equal(rep.failures, 0);
 	assert_non_null(strstr(console, "PASS: svmcheck-good-state\n"));
+	/* The Linux boot protocol's 64-bit start is a state VMRUN takes. */
+	assert_non_null(strstr(console, "PASS: svmcheck-good-64bit-start\n"));
 	assert_non_null(strstr(console, "PASS: svmcheck-eventinj-nmi-as-exception\n"));
 	assert_null(strstr(console, "FAIL"));
 }
@@ -795,11 +797,13 @@ static void test_selftest_real_vmcb_without_np(void **state)
 	struct svm_caps caps = zen_caps();
 	struct report rep = {0};
 
-	/* The builder enables nested paging: only the good state fails. */
+	/* The builder enables nested paging: only the good states (32-bit and 64-bit) fail. */
 	caps.features &= ~CPUID_8000000A_EDX_NP;
 	svm_selftest_vmcb_checks(&rep, &caps);
-	assert_int_equal(rep.tests, 9);
-	assert_int_equal(rep.failures, 1);
+	assert_int_equal(rep.tests, 10);
+	assert_int_equal(rep.failures, 2);
+	assert_non_null(strstr(console, "FAIL: svmcheck-good-64bit-start: 15.25.3: NP_ENABLE set "
+	                                "on a CPU without nested paging\n"));
 	assert_non_null(strstr(console, "FAIL: svmcheck-good-state: 15.25.3: NP_ENABLE set on a "
 	                                "CPU without nested paging\n"));
 }
@@ -812,8 +816,10 @@ static void test_selftest_real_vmcb_without_long_mode(void **state)
 
 	caps.long_mode = false;
 	svm_selftest_vmcb_checks(&rep, &caps);
-	assert_int_equal(rep.tests, 9);
-	assert_int_equal(rep.failures, 1);
+	/* The 64-bit start needs long mode too. */
+	assert_int_equal(rep.tests, 10);
+	assert_int_equal(rep.failures, 2);
+	assert_non_null(strstr(console, "FAIL: svmcheck-good-64bit-start: "));
 	assert_non_null(strstr(console, "FAIL: svmcheck-cs-l-with-cs-d: got "
 	                                "SVM_CHECK_EFER_LONG_MODE"));
 }

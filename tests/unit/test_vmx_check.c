@@ -264,6 +264,11 @@ static void allow_perf_loads(struct vmx_caps *c)
 	X(guest_pat_reserved_type, VMX_CHECK_GUEST_PAT, s->guest_ia32_pat = 0x0300)                \
 	/* 27.3.1.2 guest segments */                                                              \
 	X(guest_64bit, VMX_CHECK_OK, make_64bit_guest(s))                                          \
+	/* The Linux boot protocol's 64-bit start: __BOOT_CS 0x10, __BOOT_DS 0x18, its own GDT. */ \
+	X(guest_linux_64bit_entry, VMX_CHECK_OK, make_64bit_guest(s); s->guest_cs.selector = 0x10; \
+	  s->guest_ss.selector = s->guest_ds.selector = s->guest_es.selector = 0x18;               \
+	  s->guest_fs.selector = s->guest_gs.selector = 0x18; s->guest_gdtr_base = 0x16000;        \
+	  s->guest_gdtr_limit = 31; s->guest_cr3 = 0x10000; s->guest_rip = 0x100200)               \
 	X(guest_cs_l_and_d, VMX_CHECK_GUEST_CS_L_AND_DB, make_64bit_guest(s);                      \
 	  s->guest_cs.ar |= AR_DB)                                                                 \
 	X(guest_cs_l_and_d_compat_ok, VMX_CHECK_OK, s->guest_cs.ar |= AR_L)                        \

@@ -72,9 +72,11 @@ def _module_file(scenario, out: Path):
     if scenario.module_path:
         return Path(scenario.module_path)
     kind = scenario.corrupt_kind
-    dest = out / f"guest-{kind}.elf"
+    bz = kind in mkcorrupt.BZ_KINDS
+    source = paths.BZIMAGE_TEST if bz else paths.GUEST_ELF
+    dest = out / (f"guest-{kind}.bin" if bz else f"guest-{kind}.elf")
     try:
-        mkcorrupt.make(paths.ROOT / paths.GUEST_ELF, kind, paths.ROOT / dest)
+        mkcorrupt.make(paths.ROOT / source, kind, paths.ROOT / dest)
     except (OSError, mkcorrupt.CorruptError) as e:
         raise PrepareError(f"cannot make corrupt module {kind}: {e}") from None
     return dest
@@ -87,6 +89,8 @@ def module_image(module: str):
         return None
     if module.startswith("file:"):
         return Path(module.split(":", 1)[1])
+    if module.startswith("corrupt:bz-"):
+        return paths.BZIMAGE_TEST
     return paths.ATTACK_ELF if module == "attack" else paths.GUEST_ELF
 
 

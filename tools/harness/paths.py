@@ -17,6 +17,7 @@ HV_ELF32 = BUILD / "hv.elf32"
 GUEST_ELF = BUILD / "guest.elf"
 GUEST_ELF32 = BUILD / "guest.elf32"
 ATTACK_ELF = BUILD / "attack.elf"  # tests/attack/: a guest that attacks the hypervisor
+BZIMAGE_TEST = BUILD / "bzimage-test.bin"  # tests/bzimage/: a Linux boot-protocol guest
 
 MKISO = TOOLS / "mkiso.sh"
 BOCHSRC_TEMPLATE = TOOLS / "bochsrc.in"
