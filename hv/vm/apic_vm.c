@@ -157,18 +157,31 @@ void vm_apic_mmio(struct vm *vm, const struct vm_exit *e)
 
 /* ---- HLT (SDM Vol. 2A, HLT: resumes on an interrupt, NMI, INIT, SMI) ---- */
 
+/* Bounded work per exit: the host waits at most this long in one HLT exit.
+ * When the guest's next interrupt is later, RIP stays at the HLT, the guest
+ * halts again at once and the exit loop runs in between (guest_time=, the
+ * host's own work). */
+#define HLT_SLICE_PER_S   100           /* 10 ms of TSC a slice */
+#define HLT_SLICE_DEFAULT (1ull << 24) /* without a TSC rate */
+
 void vm_hlt(struct vm *vm, const struct vm_exit *e)
 {
 	struct vcpu *v = &vm->vcpu;
 	struct apic *a = &vm->platform.apic;
 	const u64 rip = vcpu_arch_rip(v);
-	vcpu_arch_skip_insn(v, e); /* the interrupt returns past the HLT */
+	const u64 slice = vm->tsc_hz ? vm->tsc_hz / HLT_SLICE_PER_S : HLT_SLICE_DEFAULT;
+	const u64 slice_end = guest_tsc(vm) + slice;
+	bool slept = false;
 	for (;;) {
 		apic_tick(a, guest_tsc(vm));
 		u64 wake = 0;
 		const enum intr_hlt h = intr_hlt(a, vcpu_arch_interrupts_enabled(v), &wake);
-		if (h == INTR_HLT_WAKE)
-			return; /* vm_intr_before_entry delivers it */
+		if (h == INTR_HLT_WAKE) {
+			if (slept)
+				vm->hlt_sleeps++;
+			vcpu_arch_skip_insn(v, e); /* the interrupt returns past the HLT */
+			return;                    /* vm_intr_before_entry delivers it */
+		}
 		if (h != INTR_HLT_SLEEP) {
 			vm->state = VM_HALTED;
 			fmt_snprintf(vm->stop_reason, sizeof(vm->stop_reason),
@@ -177,9 +190,12 @@ void vm_hlt(struct vm *vm, const struct vm_exit *e)
 			return;
 		}
 		/* The guest sleeps: the host waits for the timer's expiry (it runs
-		 * with interrupts off, so it watches the TSC). */
-		vm->hlt_sleeps++;
-		while (guest_tsc(vm) < wake)
+		 * with interrupts off, so it watches the TSC), a slice at most. */
+		slept = true;
+		const u64 until = wake < slice_end ? wake : slice_end;
+		while (guest_tsc(vm) < until)
 			cpu_pause();
+		if (until < wake)
+			return; /* the slice is over: RIP stays at the HLT */
 	}
 }

@@ -341,7 +341,8 @@ static const char *access_name(const struct vm_exit *e)
 static void handle_npf(struct vm *vm, const struct vm_exit *e)
 {
 	u64 hpa;
-	if ((e->gpa & ~(u64)(APIC_PAGE_SIZE - 1)) == apic_mmio_base(&vm->platform.apic)) {
+	if ((vm->platform.cpuid_offers & CPUID_OFFER_APIC) &&
+	    (e->gpa & ~(u64)(APIC_PAGE_SIZE - 1)) == apic_mmio_base(&vm->platform.apic)) {
 		vm_apic_mmio(vm, e); /* the xAPIC page: a hole in the map, trapped */
 		return;
 	}
