@@ -80,6 +80,16 @@ mode: dual-direct: VMM segment gPA [0x3e00000, 0x75f0000) -> hPA +0x400000
 RESULT kind=balloon source=hypervisor pages_returned=14322 pages_hotadded=14320 pages_taken_back=2 pages_pending=0 hotadds=1 hotadd_gpa=0x3e00000 hotadd_bytes=58654720 ram_bytes=67108864 regions=18
 """
 
+# balloon-vd-qemu-svm: the VM starts in vmm-direct, so the balloon lists are taken there.
+BALLOON_VD = """mode: vmm-direct: VMM segment gPA [0x0, 0x4000000) -> hPA +0x400000
+balloon-out: refused: entry 0 (0x80000000): page outside guest RAM, nothing changed
+guest segment: gVA [0x10000000000, 0x10000001000) -> gPA [0x800000, 0x801000)
+balloon-out: refused: entry 0 (0x800000): page inside the guest segment, nothing changed
+hot-add: gPA [0x3e00000, 0x75f0000) on hPA [0x4200000, 0x79f0000), 14320 pages
+mode: vmm-direct: VMM segment gPA [0x3e00000, 0x75f0000) -> hPA +0x400000
+RESULT kind=balloon source=hypervisor pages_returned=14322 pages_hotadded=14320 pages_taken_back=2 pages_pending=0 hotadds=1 hotadd_gpa=0x3e00000 hotadd_bytes=58654720 hotadd_hpa=0x4200000 ram_bytes=67108864 regions=18 vmm_seg=0x3e00000-0x75f0000 vmm_seg_bytes=58654720 ram_outside_vmm_seg=8454144
+"""
+
 COMPACT = """mode: base
 mode: base
 mode: native
@@ -96,7 +106,8 @@ COMPACT_REFUSED = ("RESULT kind=compaction source=hypervisor mode=vmm-direct sta
 
 NAMES = t.SCENARIOS["qemu"]
 SAMPLES = {"share": SHARE, "swap": SWAP, "gswap": GSWAP, "balloon": BALLOON, "compact": COMPACT,
-           "share-gd": SHARE_GD, "share-dd": SHARE_DD, "swap-gd": SWAP_GD, "swap-dd": SWAP_DD}
+           "share-gd": SHARE_GD, "share-dd": SHARE_DD, "swap-gd": SWAP_GD, "swap-dd": SWAP_DD,
+           "balloon-vd": BALLOON_VD}
 
 
 def table(samples=None, verdicts=None, names=None):
@@ -174,11 +185,22 @@ class Cells(unittest.TestCase):
         self.assertEqual(r["figures"]["hotadd_bytes"][0], 14320 * 4096)
 
     def test_unrun_modes_are_not_measured_not_invented(self):
-        tab = table()
+        samples = {k: v for k, v in SAMPLES.items() if k != "balloon-vd"}
+        tab = table(samples)
         cell = ("ballooning", "vmm-direct")
         self.assertEqual(tab[cell]["status"], "not measured", cell)
         self.assertEqual(tab[cell]["figures"], {}, cell)
         self.assertEqual(tab[cell]["flag"], "not measured", cell)
+
+    def test_ballooning_with_a_vmm_segment_set(self):
+        r = table()[("ballooning", "vmm-direct")]
+        self.assertEqual(r["status"], "yes")
+        self.assertEqual(r["figures"]["pages_returned"][0], 14322)
+        self.assertEqual(r["figures"]["vmm_seg_bytes"][0], 14320 * 4096)
+        self.assertTrue(r["source"].startswith("balloon-vd-qemu-svm"), r["source"])
+        # The modes=all run balloons in base: it does not stand for vmm-direct.
+        base_only = {k: v for k, v in SAMPLES.items() if k != "balloon-vd"}
+        self.assertEqual(table(base_only)[("ballooning", "base")]["status"], "yes")
 
     def test_guest_direct_shares_and_swaps_as_base(self):
         # No VMM segment: nothing escaped, the filter unused (DESIGN.md: "yes").
@@ -206,7 +228,8 @@ class Cells(unittest.TestCase):
         names = {k: v for k, v in NAMES.items() if k in t.SCENARIOS["bochs"]}
         tab = table(names=names)
         for cell in [("page sharing", "guest-direct"), ("page sharing", "dual-direct"),
-                     ("VMM swapping", "guest-direct"), ("VMM swapping", "dual-direct")]:
+                     ("VMM swapping", "guest-direct"), ("VMM swapping", "dual-direct"),
+                     ("ballooning", "vmm-direct")]:
             self.assertEqual(tab[cell]["status"], "not measured", cell)
             self.assertEqual(tab[cell]["figures"], {}, cell)
             self.assertIn("only a QEMU scenario", tab[cell]["text"])
