@@ -1,6 +1,7 @@
 /* Page sharing and VMM swapping, driven and checked from the guest (guest/share.h). The region
  * is SHARE_PAGES identity-mapped 4 KiB pages at the first free 2 MiB; in every mode asked for
- * (modes=all: base and vmm-direct) the guest fills it, lets the hypervisor merge or evict pages,
+ * (modes=all: base and vmm-direct; guest-direct and dual-direct one at a time, with a guest
+ * segment declared over the region) the guest fills it, lets the hypervisor merge or evict pages,
  * touches them (copy-on-write faults, fault-ins) and checks every word and the hypervisor's hash
  * (HC_VMM_HASH, lib/hash.h hash_words) after each step, then after HC_VMM_END has undone it all.
  *
@@ -14,6 +15,7 @@
 #include "lib/fmt.h"
 #include "lib/hash.h"
 #include "lib/mem.h"
+#include "lib/modes.h"
 
 #define SHARE_PAGES  256
 #define SHARE_WRITES 16
@@ -185,6 +187,19 @@ static void run_swap(struct report *rep, struct region *r, const char *mode)
 	check(rep, r, mode, "swapped-in");
 }
 
+/* In a mode with a guest segment (guest-direct, dual-direct) the guest declares one over the
+ * region as its identity map already translates it (gVA = gPA, offset 0), as the workloads do
+ * over theirs; the walk model of HC_VMM_END needs it. */
+static bool declare_gseg(struct report *rep, const struct region *r, u32 mode, const char *name)
+{
+	if (!mode_has_guest_seg(mode))
+		return true;
+	char what[64];
+	s64 st = hvcall(HC_SET_GSEG, r->gpa, r->gpa + REGION_BYTES, 0, NULL);
+	fmt_snprintf(what, sizeof(what), "vmmfeat-%s-gseg", name);
+	return report_check(rep, st == HC_OK, what, "HC_SET_GSEG: status %lld", (long long)st);
+}
+
 void vmmfeat_run(struct report *rep, const struct guest_opts *o, u64 free_start, u64 ram_top)
 {
 	static struct region r;
@@ -212,6 +227,8 @@ void vmmfeat_run(struct report *rep, const struct guest_opts *o, u64 free_start,
 		if (!report_check(rep, st == HC_OK, what, "HC_SET_MODE: status %lld",
 		                  (long long)st))
 			continue;
+		if (!declare_gseg(rep, &r, mode, name))
+			continue;
 		con_printf("vmmfeat: %s in %s over %u pages at gPA 0x%llx\n",
 		           r.kind == VMMFEAT_SHARE ? "page sharing" : "VMM swapping", name,
 		           SHARE_PAGES, r.gpa);
@@ -219,5 +236,7 @@ void vmmfeat_run(struct report *rep, const struct guest_opts *o, u64 free_start,
 			run_share(rep, &r, name);
 		else
 			run_swap(rep, &r, name);
+		if (mode_has_guest_seg(mode))
+			hvcall(HC_SET_GSEG, 0, 0, 0, NULL);
 	}
 }

@@ -65,23 +65,37 @@ EXPECTED = {
 # The scenarios (tests/system/scenarios) that measure the cells, per engine.
 SCENARIOS = {
     "qemu": {"share": "share-qemu-svm", "swap": "swap-qemu-svm", "gswap": "gswap-qemu-svm",
-             "balloon": "balloon-qemu-svm", "compact": "compact-qemu-svm"},
+             "balloon": "balloon-qemu-svm", "compact": "compact-qemu-svm",
+             "share-gd": "share-gd-qemu-svm", "share-dd": "share-dd-qemu-svm",
+             "swap-gd": "swap-gd-qemu-svm", "swap-dd": "swap-dd-qemu-svm",
+             "balloon-vd": "balloon-vd-qemu-svm"},
     "bochs": {"share": "share-bochs-vmx", "swap": "swap-bochs-vmx", "gswap": "gswap-bochs-vmx",
               "balloon": "balloon-bochs-vmx", "compact": "compact-bochs"},
 }
 
+# Cells measured by a scenario of their own (guest/share.c runs modes=all as base and
+# vmm-direct; a guest-segment mode is one run each; the balloon driver balloons in the mode the
+# VM starts in, vmm-direct with the hypervisor's mode=): (kind, mode) -> scenario key, used when
+# the engine has that scenario.
+MODE_RUNS = {
+    ("share", "guest-direct"): "share-gd", ("share", "dual-direct"): "share-dd",
+    ("swap", "guest-direct"): "swap-gd", ("swap", "dual-direct"): "swap-dd",
+    ("balloon", "vmm-direct"): "balloon-vd",
+}
+
 # Why a cell has no run: the drivers' own limits, read from their sources.
 NOT_RUN = {
-    ("share", "guest-direct"): "guest/share.c runs sharing in base and vmm-direct only "
-                               "(HC_VMM_END's walk model needs a guest segment there)",
-    ("share", "dual-direct"): "guest/share.c runs sharing in base and vmm-direct only "
-                              "(HC_VMM_END's walk model needs a guest segment there)",
-    ("swap", "guest-direct"): "guest/share.c runs VMM swapping in base and vmm-direct only "
-                              "(HC_VMM_END's walk model needs a guest segment there)",
-    ("swap", "dual-direct"): "guest/share.c runs VMM swapping in base and vmm-direct only "
-                             "(HC_VMM_END's walk model needs a guest segment there)",
-    ("balloon", "vmm-direct"): "the balloon driver (guest/balloon.c) runs once, in base, before "
-                               "the modes; no scenario balloons with a VMM segment set",
+    ("share", "guest-direct"): "guest/share.c runs modes=all as base and vmm-direct; only a QEMU "
+                               "scenario (share-gd-qemu-svm) runs sharing in guest-direct",
+    ("share", "dual-direct"): "guest/share.c runs modes=all as base and vmm-direct; only a QEMU "
+                              "scenario (share-dd-qemu-svm) runs sharing in dual-direct",
+    ("swap", "guest-direct"): "guest/share.c runs modes=all as base and vmm-direct; only a QEMU "
+                              "scenario (swap-gd-qemu-svm) runs VMM swapping in guest-direct",
+    ("swap", "dual-direct"): "guest/share.c runs modes=all as base and vmm-direct; only a QEMU "
+                             "scenario (swap-dd-qemu-svm) runs VMM swapping in dual-direct",
+    ("balloon", "vmm-direct"): "the balloon driver (guest/balloon.c) runs once, before the modes, "
+                               "in the mode the VM starts in; only a QEMU scenario "
+                               "(balloon-vd-qemu-svm) starts it in vmm-direct",
 }
 
 PPM = 1_000_000
@@ -239,6 +253,12 @@ def escape_cell(f, figs, base, source, base_line=None):
             figs["refs_per_walk_unescaped"] = (n, "refs/walk with no page escaped "
                                                   "(n guest levels, from base's (n+1)(4+1)-1)")
             ref = f" (vs {n} with none escaped)"
+        if f.get("mode") == "dual-direct":
+            # dual-direct serves what the filter passes from the segment, with no walk.
+            walks, accesses = num(f, "walks"), num(f, "model_accesses")
+            figs["walks"] = (walks, f"walks of {accesses} accesses (model; the others "
+                                    "segment-served)")
+            ref = f" over the {walks} of {accesses} accesses that walked"
         return cell("limited",
                     f"limited: {base}; {figs['escaped'][0]} pages escaped "
                     f"({figs['filter_pages'][0]} in the filter, {figs['filter_bits_set'][0]} "
@@ -314,6 +334,11 @@ def balloon_cell(run, mode, source):
     if figs["pages_returned"][0] == 0:
         return cell("failed", f"failed: {worked}", figs, source)
     if mode == done_in:
+        if mode == "vmm-direct":
+            # Every list was taken with the VMM segment set; it then covers the new range.
+            figs["vmm_seg_bytes"] = (num(f, "vmm_seg_bytes"), "B the VMM segment covers after")
+            worked += (f"; ballooned with the VMM segment set, which then covers the hot-added "
+                       f"range ({figs['vmm_seg_bytes'][0] / MIB:.1f} MiB)")
         return cell("yes", f"yes: {worked}", figs, source)
     gseg = [r for r in run["balloon_refused"] if "guest segment" in r["why"]]
     if mode in ("guest-direct", "dual-direct"):
@@ -375,9 +400,11 @@ def build_table(runs, names, verdicts):
     verdicts: scenario name -> runner verdict (PASS, FAIL, ...) or None when not run now."""
     rows = []
     for feat in FEATURES + [COMPACTION]:
-        key, fn = CELL_OF.get(feat, ("compact", compaction_cell))
-        name = names[key]
+        kind, fn = CELL_OF.get(feat, ("compact", compaction_cell))
         for mode in MODES:
+            key = MODE_RUNS.get((kind, mode), kind)
+            key = key if key in names else kind
+            name = names[key]
             c = fn(runs.get(key), mode, f"{name} ({SYSTEM / name / 'serial.txt'})")
             v = verdicts.get(name)
             if v not in (None, "PASS") and c["status"] != "not measured":
