@@ -304,6 +304,9 @@ static bool vmcs_build(struct vmcs_state *st, const struct vmx_caps *caps,
 	 * guest writes its TSC (vmx_set_tsc_offset). */
 	if (vmx_ctl_may_be_1(vmx_caps_ctl_msr(caps, VMX_CTL_PROCBASED)) & CPU_USE_TSC_OFFSETTING)
 		primary |= CPU_USE_TSC_OFFSETTING;
+	/* 25.6.2: MOV to and from CR8 exit, so that a 64-bit guest's CR8 is its
+	 * own APIC's TPR (hv/vm/apic_vm.c), never the host's. */
+	primary |= CPU_CR8_LOAD_EXITING | CPU_CR8_STORE_EXITING;
 	st->primary_vm_exec_control = ctl(caps, VMX_CTL_PROCBASED, primary, &ok);
 	u32 sec = SEC_ENABLE_EPT | SEC_UNRESTRICTED_GUEST;
 	if (vmx_caps_has(caps, VMX_FEAT_VPID))

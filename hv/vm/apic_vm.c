@@ -155,6 +155,25 @@ void vm_apic_mmio(struct vm *vm, const struct vm_exit *e)
 	vcpu_arch_skip_insn(v, &done);
 }
 
+/* ---- CR8 (SDM Vol. 3A, 11.8.6.1: CR8[3:0] is TPR[7:4]; a write clears
+ * TPR[3:0]; CR8[63:4] are reserved) ---- */
+
+#define CR8_TPR_BITS  0xfull
+#define CR8_TPR_SHIFT 4
+
+bool vm_apic_cr8(struct vm *vm, bool write, u64 *val)
+{
+	struct apic *a = &vm->platform.apic;
+	if (!write) {
+		*val = a->tpr >> CR8_TPR_SHIFT & CR8_TPR_BITS;
+		return true;
+	}
+	if (*val & ~CR8_TPR_BITS)
+		return false;
+	a->tpr = (u32)(*val << CR8_TPR_SHIFT);
+	return true;
+}
+
 /* ---- HLT (SDM Vol. 2A, HLT: resumes on an interrupt, NMI, INIT, SMI) ---- */
 
 /* Bounded work per exit: the host waits at most this long in one HLT exit.

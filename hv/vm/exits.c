@@ -275,6 +275,17 @@ static void handle_cr(struct vm *vm, const struct vm_exit *exit)
 		vcpu_arch_skip_insn(&vm->vcpu, &e);
 		return;
 	}
+	if (e.cr.cr == 8 && (e.cr.access == CR_OP_WRITE || e.cr.access == CR_OP_READ) &&
+	    e.cr.gpr != GPR_RSP) {
+		/* CR8 exists in 64-bit mode only, where the register is 64 bits. */
+		u64 *reg = vcpu_arch_gpr(&vm->vcpu, e.cr.gpr);
+		if (!vm_apic_cr8(vm, e.cr.access == CR_OP_WRITE, reg)) {
+			vcpu_arch_inject_exception(&vm->vcpu, VEC_GP, true, 0);
+			return;
+		}
+		vcpu_arch_skip_insn(&vm->vcpu, &e);
+		return;
+	}
 	if (e.cr.access == CR_OP_WRITE && e.cr.gpr != GPR_RSP) {
 		u64 val = *vcpu_arch_gpr(&vm->vcpu, e.cr.gpr);
 		if (!vcpu_arch_in_64bit_mode(&vm->vcpu))

@@ -247,10 +247,14 @@ void vm_intr_before_entry(struct vm *vm);
  * (hv/vm/insn.h), does the access on the APIC model and moves RIP past it;
  * any other instruction stops the guest, named. */
 void vm_apic_mmio(struct vm *vm, const struct vm_exit *e);
-/* HLT: RIP moves past it; the vCPU resumes at once when an interrupt can be
- * delivered, after the APIC timer's expiry when that is the next one (the
- * host waits for it), else the guest ends VM_HALTED with the reason. */
+/* HLT: RIP moves past it and the vCPU resumes at once when an interrupt can
+ * be delivered; when the APIC timer's expiry is the next one, the host waits
+ * for it, 10 ms at most in one exit (RIP then stays at the HLT); else the
+ * guest ends VM_HALTED with the reason. */
 void vm_hlt(struct vm *vm, const struct vm_exit *e);
+/* A MOV to or from CR8 that exited: CR8 is the local APIC's TPR[7:4]. false:
+ * a write with reserved bits (63:4), #GP. */
+bool vm_apic_cr8(struct vm *vm, bool write, u64 *val);
 
 /* hv/vm/exits.c: the gPA of a guest-linear address through the guest's own
  * page tables (paging off or 4-level long mode); false when not mapped. */

@@ -56,6 +56,8 @@ u32 hc_frame_clobbered(const struct hc_frame *f);
 unsigned atk_write_cr0(u64 v);
 unsigned atk_write_cr3(u64 v);
 unsigned atk_write_cr4(u64 v);
+unsigned atk_write_cr8(u64 v);
+u64 atk_read_cr8(void);
 unsigned atk_rdmsr(u32 msr, u64 *value);
 unsigned atk_wrmsr(u32 msr, u64 value);
 unsigned atk_xsetbv(u32 xcr, u64 value);

@@ -161,6 +161,12 @@ static void cr_checks(struct report *rep)
 	cr_gp(rep, "cr4-clear-pae-in-long-mode", atk_write_cr4, cr4 & ~CR4_PAE, cr4);
 	cr_gp(rep, "cr4-toggle-la57-in-long-mode", atk_write_cr4, cr4 ^ CR4_LA57, cr4);
 	cr_gp(rep, "cr3-bit62", atk_write_cr3, cr3 | BIT(62), cr3);
+	/* CR8 is the guest's own TPR[7:4] (SDM Vol. 3A, 11.8.6.1): it keeps
+	 * what is written, and never reaches the host's local APIC. */
+	expect_ok(rep, "cr8-write", atk_write_cr8(5));
+	const u64 cr8 = atk_read_cr8();
+	report_check(rep, cr8 == 5, "cr8-read-back", "CR8 0x%llx after writing 5", cr8);
+	expect_ok(rep, "cr8-zero", atk_write_cr8(0));
 	expect_ok(rep, "cr0-same", atk_write_cr0(cr0));
 	expect_ok(rep, "cr4-same", atk_write_cr4(cr4));
 	report_check(rep, read_cr0() == cr0 && read_cr4() == cr4, "cr-unchanged",

@@ -98,6 +98,13 @@ atk_probe_vmmcall:
 	PROBE atk_write_cr0, mov %rdi, %cr0
 	PROBE atk_write_cr3, mov %rdi, %cr3
 	PROBE atk_write_cr4, mov %rdi, %cr4
+	PROBE atk_write_cr8, mov %rdi, %cr8
+
+/* u64 atk_read_cr8(void) */
+	.global atk_read_cr8
+atk_read_cr8:
+	mov %cr8, %rax
+	ret
 
 /* unsigned atk_rdmsr(u32 msr, u64 *value): *value only when it completes. */
 	.global atk_rdmsr
