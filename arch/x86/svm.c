@@ -870,7 +870,10 @@ static int svm_run(struct vcpu *v, struct vm_exit *e)
 	/* EXITINTINFO holds an event whose delivery the exit interrupted, in
 	 * EVENTINJ's format (15.7.2): after a host interrupt it is delivered at
 	 * the next VMRUN. */
-	if (host && (vmcb->control.exitintinfo & SVM_EVTINJ_V)) {
+	/* A nested fault taken while delivering an event (the guest's IDT or
+	 * stack on a copy-on-write, swapped-out or trapped page) is resumed
+	 * by the core the same way, or ends the guest. */
+	if ((host || e->kind == VMEXIT_NPF) && (vmcb->control.exitintinfo & SVM_EVTINJ_V)) {
 		vmcb->control.eventinj = vmcb->control.exitintinfo;
 		e->event_redelivered = true;
 	}

@@ -823,7 +823,10 @@ static int vmx_run(struct vcpu *v, struct vm_exit *e)
 		 * (it does not restart the budget). */
 		const bool core_timer =
 		    host && x->timer_deadline && tsc_read() >= x->timer_deadline;
-		if (host)
+		/* Also for a nested fault during an event's delivery (the guest's
+		 * IDT or stack on a copy-on-write, swapped-out or trapped page):
+		 * the core resumes it, or ends the guest. */
+		if (host || e->kind == VMEXIT_NPF)
 			e->event_redelivered = redeliver_vectoring_event();
 		if (watchdog_account(&v->wd, t1 - t0, host)) {
 			e->kind = VMEXIT_WATCHDOG;

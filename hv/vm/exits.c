@@ -352,8 +352,18 @@ static const char *access_name(const struct vm_exit *e)
 static void handle_npf(struct vm *vm, const struct vm_exit *e)
 {
 	u64 hpa;
-	if ((vm->platform.cpuid_offers & CPUID_OFFER_APIC) &&
-	    (e->gpa & ~(u64)(APIC_PAGE_SIZE - 1)) == apic_mmio_base(&vm->platform.apic)) {
+	const bool apic_page =
+	    (vm->platform.cpuid_offers & CPUID_OFFER_APIC) &&
+	    (e->gpa & ~(u64)(APIC_PAGE_SIZE - 1)) == apic_mmio_base(&vm->platform.apic);
+	if (apic_page && e->event_redelivered) {
+		/* Not the instruction at RIP: the delivery of an event (its IDT,
+		 * GDT or stack) reached the xAPIC page. */
+		vm_stop(vm, "%s: guest %s of GPA 0x%llx, the xAPIC page, while an event was "
+		            "delivered: not an access segvisor emulates",
+		        vm->vcpu.ops->nested_fault_name, access_name(e), e->gpa);
+		return;
+	}
+	if (apic_page) {
 		vm_apic_mmio(vm, e); /* the xAPIC page: a hole in the map, trapped */
 		return;
 	}
