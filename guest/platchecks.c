@@ -65,9 +65,10 @@ static void check_fwcfg(struct report *rep, u64 ram_bytes, bool hv, bool expect_
 		             "fw_cfg RAM size 0x%llx bytes, Multiboot map RAM 0x%llx bytes", ram,
 		             ram_bytes);
 	else
-		report_check(rep, ram >= ram_bytes, "guest-fwcfg-ram-size",
-		             "fw_cfg RAM size 0x%llx bytes, below the Multiboot map's RAM 0x%llx bytes", ram,
-		             ram_bytes);
+		report_check(
+		    rep, ram >= ram_bytes, "guest-fwcfg-ram-size",
+		    "fw_cfg RAM size 0x%llx bytes, below the Multiboot map's RAM 0x%llx bytes", ram,
+		    ram_bytes);
 	const u64 cpus = fwcfg_read(FW_CFG_NB_CPUS, 2);
 	if (hv)
 		report_check(rep, cpus == 1, "guest-fwcfg-nb-cpus", "FW_CFG_NB_CPUS %llu, want 1",

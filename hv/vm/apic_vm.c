@@ -111,7 +111,7 @@ void vm_apic_mmio(struct vm *vm, const struct vm_exit *e)
 		        e->gpa, rip);
 		return;
 	}
-	u8 bytes[INSN_MAX_LENGTH];
+	u8 bytes[INSN_MAX_LENGTH] = {0}; /* a short read still prints defined bytes */
 	unsigned n = 0;
 	for (; n < INSN_MAX_LENGTH; n++) {
 		u64 gpa;
@@ -180,7 +180,7 @@ bool vm_apic_cr8(struct vm *vm, bool write, u64 *val)
  * When the guest's next interrupt is later, RIP stays at the HLT, the guest
  * halts again at once and the exit loop runs in between (guest_time=, the
  * host's own work). */
-#define HLT_SLICE_PER_S   100           /* 10 ms of TSC a slice */
+#define HLT_SLICE_PER_S   100          /* 10 ms of TSC a slice */
 #define HLT_SLICE_DEFAULT (1ull << 24) /* without a TSC rate */
 
 void vm_hlt(struct vm *vm, const struct vm_exit *e)

@@ -358,8 +358,9 @@ static void handle_npf(struct vm *vm, const struct vm_exit *e)
 	if (apic_page && e->event_redelivered) {
 		/* Not the instruction at RIP: the delivery of an event (its IDT,
 		 * GDT or stack) reached the xAPIC page. */
-		vm_stop(vm, "%s: guest %s of GPA 0x%llx, the xAPIC page, while an event was "
-		            "delivered: not an access segvisor emulates",
+		vm_stop(vm,
+		        "%s: guest %s of GPA 0x%llx, the xAPIC page, while an event was "
+		        "delivered: not an access segvisor emulates",
 		        vm->vcpu.ops->nested_fault_name, access_name(e), e->gpa);
 		return;
 	}

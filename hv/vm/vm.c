@@ -259,9 +259,10 @@ int vm_create(struct vm *vm, const struct vm_params *params, struct frame_alloc 
 	u64 apic_hpa;
 	u32 apic_offers = CPUID_OFFER_APIC | CPUID_OFFER_X2APIC | CPUID_OFFER_TSC_DEADLINE;
 	if (gmap_lookup(&vm->gmap, APIC_DEFAULT_BASE, &apic_hpa)) {
-		con_printf("guest-apic: none: guest RAM covers the xAPIC page gPA 0x%llx (io_hole=off); "
-		           "CPUID shows no APIC and its MSRs raise #GP\n",
-		           APIC_DEFAULT_BASE);
+		con_printf(
+		    "guest-apic: none: guest RAM covers the xAPIC page gPA 0x%llx (io_hole=off); "
+		    "CPUID shows no APIC and its MSRs raise #GP\n",
+		    APIC_DEFAULT_BASE);
 		apic_offers = 0;
 	}
 	const struct platform_config pc = {.ram_bytes = cfg->guest_ram,
