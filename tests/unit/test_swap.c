@@ -22,6 +22,7 @@
 #include "lib/hash.h"
 #include "tests/unit/arena.h"
 #include "tests/unit/vcpu_stub.h"
+#include "tests/unit/vm_feat_fixture.h"
 
 #define ARENA_SIZE (64 * MiB)
 #define GUEST_RAM  (4 * MiB)
@@ -252,85 +253,6 @@ static void taken_frame_becomes_an_escape(void **state)
 
 /* The VM: vmm-direct puts every swapped page in the escape filter, base does not; an access
  * fault is served by the nested-fault hook; the hypervisor reads a page out through the store. */
-#define VM_RAM (16 * MiB)
-
-static char con_buf[64 * KiB];
-static size_t con_len;
-
-static void con_capture(const char *s, size_t n)
-{
-	if (n > sizeof(con_buf) - 1 - con_len)
-		n = sizeof(con_buf) - 1 - con_len;
-	memcpy(con_buf + con_len, s, n);
-	con_len += n;
-	con_buf[con_len] = '\0';
-}
-
-struct vm_fixture {
-	struct memmap map;
-	struct frame_alloc fa;
-	struct hv_config cfg;
-	struct vm_params params;
-	struct vm *vm;
-	struct vcpu_stub cpu;
-};
-
-/* The guest's tables for the model: gVA = gPA over [4 MiB, 6 MiB) with 4 KiB pages, at 1 MiB. */
-#define GPT_GPA (1 * MiB)
-static void map_guest(struct vm_fixture *f)
-{
-	const u64 pml4 = GPT_GPA, pdpt = pml4 + PG(1), pd = pml4 + PG(2), pt = pml4 + PG(3);
-	const u64 flags = PTE_P | PTE_RW;
-	u64 e;
-	e = pdpt | flags;
-	assert_true(vm_copy_to_guest(f->vm, pml4, &e, 8));
-	e = pd | flags;
-	assert_true(vm_copy_to_guest(f->vm, pdpt, &e, 8));
-	e = pt | flags;
-	assert_true(vm_copy_to_guest(f->vm, pd + 8 * 2, &e, 8));
-	for (u64 i = 0; i < 512; i++) {
-		e = (4 * MiB + PG(i)) | flags;
-		assert_true(vm_copy_to_guest(f->vm, pt + 8 * i, &e, 8));
-	}
-	f->cpu.cr3 = pml4;
-}
-
-static int vm_setup(void **state)
-{
-	struct vm_fixture *f = calloc(1, sizeof(*f));
-	if (!f)
-		return -1;
-	f->vm = calloc(1, sizeof(*f->vm));
-	if (!f->vm)
-		return -1;
-	arena_create(ARENA_SIZE);
-	con_len = 0;
-	con_init(con_capture);
-	memmap_init(&f->map);
-	assert_int_equal(memmap_add(&f->map, ARENA_BASE, ARENA_SIZE, MEMMAP_USABLE), MEMMAP_OK);
-	assert_int_equal(memmap_normalize(&f->map), MEMMAP_OK);
-	assert_int_equal(frame_init(&f->fa, &f->map), FRAME_OK);
-	hv_config_defaults(&f->cfg);
-	f->cfg.guest_ram = VM_RAM;
-	assert_true(hv_config_vm_params(&f->cfg, &f->params));
-	assert_int_equal(vm_create(f->vm, &f->params, &f->fa, &vcpu_stub_ops, PAGE_SIZE_2M, false),
-	                 0);
-	vcpu_stub_attach(&f->vm->vcpu, &f->cpu);
-	map_guest(f);
-	*state = f;
-	return 0;
-}
-
-static int vm_teardown(void **state)
-{
-	struct vm_fixture *f = *state;
-	con_init(NULL);
-	arena_destroy();
-	free(f->vm);
-	free(f);
-	return 0;
-}
-
 #define OUT_GPA   (4 * MiB)
 #define OUT_PAGES 32
 
@@ -377,16 +299,16 @@ static void vm_swap_in_mode(struct vm_fixture *f, u32 mode, bool filter)
 	assert_int_equal(v, 0xabc005);
 	assert_int_equal(vm->swap.pages_in, 2);
 	assert_false(vmfeat_nested_fault(vm, OUT_GPA + PG(OUT_PAGES), true)); /* not swapped */
-	con_len = 0;
+	vmf_con_len = 0;
 	assert_int_equal(
 	    hypercall_dispatch(vm, HC_VMM_END, HC_VMM_SWAP, OUT_GPA, PG(OUT_PAGES), &out), HC_OK);
-	assert_non_null(strstr(con_buf, "RESULT kind=swap source=hypervisor"));
-	assert_non_null(strstr(con_buf, "pages_out=32 pages_in=2 "));
-	assert_non_null(strstr(con_buf, "out_now=30 "));
-	assert_non_null(strstr(con_buf, filter ? "escaped=30 " : "escaped=0 "));
+	assert_non_null(strstr(vmf_con_buf, "RESULT kind=swap source=hypervisor"));
+	assert_non_null(strstr(vmf_con_buf, "pages_out=32 pages_in=2 "));
+	assert_non_null(strstr(vmf_con_buf, "out_now=30 "));
+	assert_non_null(strstr(vmf_con_buf, filter ? "escaped=30 " : "escaped=0 "));
 	/* The model walked the 30 pages still out into a not-present nested entry. */
-	assert_non_null(strstr(con_buf, "model_faults=30 "));
-	assert_non_null(strstr(con_buf, "hpa_mismatches=0"));
+	assert_non_null(strstr(vmf_con_buf, "model_faults=30 "));
+	assert_non_null(strstr(vmf_con_buf, "hpa_mismatches=0"));
 	assert_int_equal(swap_count(&vm->swap), 0);
 	assert_int_equal(hypercall_dispatch(vm, HC_VMM_HASH, OUT_GPA, PG(OUT_PAGES), 0, &h1),
 	                 HC_OK);
