@@ -15,6 +15,11 @@ static const char *const crash_at_names[] = {"run", "exit", NULL};
 static const char *const irq_test_names[] = {IRQ_TEST_NAMES, NULL};
 _Static_assert(ARRAY_SIZE(irq_test_names) == IRQ_TEST_COUNT + 1, "one name per enum irq_test");
 _Static_assert(CRASH_AT_RUN == 0 && CRASH_AT_EXIT == 1, "crash_at= names follow enum crash_at");
+static const char *const trace_names[] = {"guest", "ept", NULL};
+_Static_assert(VM_TRACE_GUEST == 0 && VM_TRACE_EPT == 1, "trace= names follow enum vm_trace");
+static const char *const trace_span_names[] = {"workloads", "run", NULL};
+_Static_assert(VM_TRACE_SPAN_WORKLOADS == 0 && VM_TRACE_SPAN_RUN == 1,
+               "trace_span= names follow enum vm_trace_span");
 static const char *const seg_fill_names[] = {"none", "l1", "l2", "both", NULL};
 _Static_assert(SEG_FILL_NONE == 0 && SEG_FILL_L1 == 1 && SEG_FILL_L2 == 2 && SEG_FILL_BOTH == 3,
                "seg_fill= names follow enum seg_fill");
@@ -44,6 +49,14 @@ static const struct opt_desc hv_opts[] = {
     OPT_BOOL_ENTRY(struct hv_config, npwc, "npwc", "model caches of nested non-leaf entries"),
     OPT_ENUM_ENTRY(struct hv_config, seg_fill, "seg_fill", seg_fill_names,
                    "TLB levels a segment-served translation fills"),
+    OPT_ENUM_ENTRY(struct hv_config, trace, "trace", trace_names,
+                   "accesses the walk model sees: guest (the guest's instrumented trace) or ept "
+                   "(also the hypervisor's trap tracing, for any guest)"),
+    OPT_UINT_ENTRY(struct hv_config, trace_ways, "trace_ways", 0, TRAPWIN_MAX_WAYS, 0,
+                   "trace=ept: pages kept present (0: the TLB preset's smallest associativity)"),
+    OPT_ENUM_ENTRY(struct hv_config, trace_span, "trace_span", trace_span_names,
+                   "trace=ept: each measurement the guest brackets (workloads) or the whole "
+                   "run (run)"),
     OPT_UINT_ENTRY(struct hv_config, bloom_bits, "bloom_bits", 8, MAX_BLOOM_BITS, 0,
                    "escape filter bits"),
     OPT_UINT_ENTRY(struct hv_config, bloom_hashes, "bloom_hashes", 1, MAX_BLOOM_HASHES, 0,
@@ -153,6 +166,9 @@ bool hv_config_vm_params(const struct hv_config *c, struct vm_params *p)
 	    .crash_test = c->crash_test,
 	    .irq_test = c->irq_test,
 	    .crash_at = c->crash_at,
+	    .trace = c->trace,
+	    .trace_ways = (u32)c->trace_ways,
+	    .trace_span = c->trace_span,
 	};
 	return p->tlb != NULL;
 }

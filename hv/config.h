@@ -42,6 +42,9 @@ struct hv_config {
 	u32 crash_at;            /* test only: enum crash_at, where it is raised */
 	char console[8];         /* serial console: com1..com4 or a 0x I/O port */
 	char pmu[PMU_SPEC_SIZE]; /* off, auto, a table or events (arch/x86/pmu.h) */
+	u32 trace;               /* enum vm_trace: guest, or ept (trap tracing as well) */
+	u64 trace_ways;          /* pages in the trap window; 0: the TLB's smallest associativity */
+	u32 trace_span;          /* enum vm_trace_span: workloads or run */
 };
 
 extern const struct opt_table hv_config_table;

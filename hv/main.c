@@ -261,6 +261,18 @@ static void run_guest(struct report *rep, const struct mb_info *mbi, const struc
 		           vm->escape.m_bits, vm->escape.k, bloom_bits_set(&vm->escape),
 		           bloom_fp_ppm(vm->escape.m_bits, vm->escape.k, vm->bad_frames));
 	}
+	if (vm->params.trace == VM_TRACE_EPT) {
+		const struct etrace *t = &vm->etrace;
+		if (t->failures)
+			report_fail(rep, "trace-ept",
+			            "%llu of %llu measurements abandoned; the first: %s",
+			            t->failures, t->failures + t->measurements, t->failure);
+		else
+			report_check(
+			    rep, t->measurements > 0, "trace-ept",
+			    "no measurement: the guest bracketed none (TRACE_BEGIN, TRACE_END); "
+			    "trace_span=run traces any guest");
+	}
 	switch (vm->state) {
 	case VM_EXITED:
 		report_check(rep, vm->exit_status == 0, "guest-exit", "%s", vm->stop_reason);

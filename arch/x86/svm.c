@@ -791,6 +791,7 @@ static void decode_exit(const struct svm_vcpu *s, struct vm_exit *e)
 		e->npf.fetch = info1 & NPF_ID;
 		e->npf.read = !e->npf.write && !e->npf.fetch;
 		e->npf.present = info1 & NPF_P;
+		e->npf.guest_walk = info1 & NPF_GUEST_PAGE_TABLES;
 		break;
 	case VMEXIT_IO:
 		e->io.port = (u16)((info1 & IOIO_PORT_MASK) >> IOIO_PORT_SHIFT);
@@ -1016,6 +1017,18 @@ static u64 svm_rip(struct vcpu *v)
 	return ((struct svm_vcpu *)v->arch)->vmcb->save.rip;
 }
 
+static u64 svm_rsp(struct vcpu *v)
+{
+	return ((struct svm_vcpu *)v->arch)->vmcb->save.rsp;
+}
+
+static u64 svm_seg_base(struct vcpu *v, unsigned sreg)
+{
+	const struct vmcb_save *s = &((struct svm_vcpu *)v->arch)->vmcb->save;
+	const struct vmcb_seg *segs[] = {&s->es, &s->cs, &s->ss, &s->ds, &s->fs, &s->gs};
+	return sreg < ARRAY_SIZE(segs) ? segs[sreg]->base : 0;
+}
+
 static u64 svm_cr3(struct vcpu *v)
 {
 	return ((struct svm_vcpu *)v->arch)->vmcb->save.cr3;
@@ -1232,6 +1245,8 @@ const struct vcpu_ops svm_vcpu_ops = {
     .arm_timer = svm_arm_timer,
     .set_tsc_offset = svm_set_tsc_offset,
     .rip = svm_rip,
+    .rsp = svm_rsp,
+    .seg_base = svm_seg_base,
     .cr3 = svm_cr3,
     .cpl = svm_cpl,
     .in_64bit_mode = svm_in_64bit_mode,

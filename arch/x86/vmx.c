@@ -699,6 +699,7 @@ static void decode_exit(struct vm_exit *e)
 		e->npf.write = q & EPT_VIOL_WRITE;
 		e->npf.fetch = q & EPT_VIOL_FETCH;
 		e->npf.present = q & (EPT_VIOL_READABLE | EPT_VIOL_WRITABLE | EPT_VIOL_EXECUTABLE);
+		e->npf.guest_walk = e->gla_valid && !(q & EPT_VIOL_GLA_TRANSLATION);
 		break;
 	case VMEXIT_NPT_MISCONFIG:
 		e->gpa = vmread(VMCS_GUEST_PHYSICAL_ADDRESS);
@@ -982,6 +983,20 @@ static u64 vmx_rip(struct vcpu *v)
 	return vmread(VMCS_GUEST_RIP);
 }
 
+static u64 vmx_rsp(struct vcpu *v)
+{
+	(void)v;
+	return vmread(VMCS_GUEST_RSP);
+}
+
+static u64 vmx_seg_base(struct vcpu *v, unsigned sreg)
+{
+	(void)v;
+	/* The base fields follow the Sreg order, two encodings apart (SDM Vol. 3D
+	 * B.4.3). */
+	return sreg <= 5 ? vmread(VMCS_GUEST_ES_BASE + 2 * sreg) : 0;
+}
+
 /* CPL is SS.DPL (SDM Vol. 3A, 5.5; the VMCS keeps it there, 25.4.1). */
 static unsigned vmx_cpl(struct vcpu *v)
 {
@@ -1221,6 +1236,8 @@ const struct vcpu_ops vmx_vcpu_ops = {
     .arm_timer = vmx_arm_timer,
     .set_tsc_offset = vmx_set_tsc_offset,
     .rip = vmx_rip,
+    .rsp = vmx_rsp,
+    .seg_base = vmx_seg_base,
     .cr3 = vmx_cr3,
     .cpl = vmx_cpl,
     .in_64bit_mode = vmx_in_64bit_mode,

@@ -445,6 +445,38 @@ enum nested_err nested_set_present_4k(enum nested_format fmt, u64 root, u64 gpa,
 	return NESTED_OK;
 }
 
+/* nested_hide_all_4k's walk over one table of the given level. */
+static enum nested_err hide_table(const struct entry_format *f, u64 table, int level, u64 *hidden)
+{
+	for (u64 i = 0; i < PAGE_SIZE_4K / EPT_ENTRY_BYTES; i++) {
+		const u64 pa = table + i * EPT_ENTRY_BYTES;
+		const u64 e = phys_read64(pa);
+		if (!entry_present(f, e))
+			continue;
+		if (level == EPT_LEVEL_PT) {
+			phys_write64(pa,
+			             (e & ~f->present) | ((e & f->present) << NESTED_STASH_SHIFT));
+			++*hidden;
+			continue;
+		}
+		if (e & NESTED_PS)
+			return NESTED_ERR_BAD_LEAF_SIZE;
+		enum nested_err err = hide_table(f, e & NESTED_ADDR_MASK, level - 1, hidden);
+		if (err != NESTED_OK)
+			return err;
+	}
+	return NESTED_OK;
+}
+
+enum nested_err nested_hide_all_4k(enum nested_format fmt, u64 root, u64 *hidden)
+{
+	const struct entry_format *f = format_of(fmt);
+	*hidden = 0;
+	if (!f)
+		return NESTED_ERR_BAD_FORMAT;
+	return hide_table(f, root & NESTED_ADDR_MASK, EPT_LEVEL_PML4, hidden);
+}
+
 enum nested_err nested_set_leaf_4k(enum nested_format fmt, u64 root, u64 gpa, u64 hpa,
                                    unsigned perms, const struct nested_alloc *a, u64 *new_tables)
 {

@@ -368,6 +368,8 @@ static void handle_npf(struct vm *vm, const struct vm_exit *e)
 		vm_apic_mmio(vm, e); /* the xAPIC page: a hole in the map, trapped */
 		return;
 	}
+	if (etrace_fault(vm, e))
+		return; /* trace=ept: the page joined the window, the access runs again */
 	if (vmfeat_nested_fault(vm, e->gpa, e->npf.write))
 		return; /* copy on write or swap-in: the access runs again */
 	if (!gmap_lookup(&vm->gmap, e->gpa, &hpa)) {

@@ -162,6 +162,11 @@ static void nested_free_frame(void *ctx, u64 pa)
 	frame_free(ctx, pa);
 }
 
+struct nested_alloc vm_nested_alloc(struct vm *vm)
+{
+	return (struct nested_alloc){nested_alloc_frame, nested_free_frame, vm->fa};
+}
+
 /* COM1's transmitted bytes (hv/platform/uart16550.h) are the guest's console. */
 static void platform_console(void *ctx, u8 byte)
 {
@@ -316,6 +321,8 @@ int vm_create(struct vm *vm, const struct vm_params *params, struct frame_alloc 
 int vm_build_nested(struct vm *vm, u64 max_leaf)
 {
 	const struct nested_alloc alloc = {nested_alloc_frame, nested_free_frame, vm->fa};
+	etrace_abandon(vm, "the nested table was rebuilt (a mode switch, an escape or compaction) "
+	                   "while it ran");
 	u64 old_root = vm->ept.root;
 	const struct nested_config cfg = {
 	    .format = (enum nested_format)vm->vcpu.ops->nested_format,
@@ -455,6 +462,8 @@ void vm_run(struct vm *vm)
 	vm->state = VM_RUNNING;
 	vm_crash_test(vm, CRASH_AT_RUN);
 	irq_test_set((enum irq_test)vm->params.irq_test);
+	if (vm->params.trace == VM_TRACE_EPT && vm->params.trace_span == VM_TRACE_SPAN_RUN)
+		etrace_begin(vm, "run");
 	const u64 start = tsc_read();
 	while (vm->state == VM_RUNNING) {
 		vm_intr_before_entry(vm);
@@ -480,6 +489,8 @@ void vm_run(struct vm *vm)
 	}
 	vm->run_cycles = tsc_read() - start;
 	irq_timer_stop();
+	if (vm->params.trace_span == VM_TRACE_SPAN_RUN)
+		etrace_end(vm, NULL);
 	if (vm->line_len)
 		line_flush(vm);
 }

@@ -118,6 +118,17 @@ static u64 stub_rip(struct vcpu *v)
 	return stub(v) ? stub(v)->rip : 0;
 }
 
+static u64 stub_rsp(struct vcpu *v)
+{
+	return stub(v) ? stub(v)->rsp : 0;
+}
+
+static u64 stub_seg_base(struct vcpu *v, unsigned sreg)
+{
+	(void)v, (void)sreg;
+	return 0;
+}
+
 static u64 stub_cr3(struct vcpu *v)
 {
 	return stub(v) ? stub(v)->cr3 : 0;
@@ -205,6 +216,8 @@ const struct vcpu_ops vcpu_stub_ops = {
     .arm_timer = stub_arm_timer,
     .set_tsc_offset = stub_set_tsc_offset,
     .rip = stub_rip,
+    .rsp = stub_rsp,
+    .seg_base = stub_seg_base,
     .cr3 = stub_cr3,
     .cpl = stub_cpl,
     .in_64bit_mode = stub_in_64bit_mode,
