@@ -37,7 +37,8 @@ _Static_assert(SVM_RAW_COUNT <= VCPU_MAX_RAW_EXIT, "exit counts per raw reason (
 #define RAW(code)         ((code)-SVM_EXIT_INTR)
 #define EXCEPTION_VECTORS 32 /* vectors 0-31 are exceptions (Vol. 2, 8.2) */
 #define ARCH_MAX_PHYADDR  52 /* the architectural physical-address limit */
-/* INTERCEPT_CR: bit 16 + n intercepts writes of CRn (Table B-1). */
+/* INTERCEPT_CR: bit n intercepts reads of CRn, bit 16 + n writes (Table B-1). */
+#define SVM_INTERCEPT_CR_READ(n)  BIT(n)
 #define SVM_INTERCEPT_CR_WRITE(n) BIT(16 + (n))
 /* EXITINFO1 of a CR access with decode assists (15.33.1): the GPR. */
 #define SVM_CR_EXITINFO_VALID BIT(63)
@@ -344,6 +345,7 @@ static const enum exit_kind svm_exit_kinds[SVM_RAW_COUNT] = {
     [RAW(SVM_EXIT_SKINIT)] = VMEXIT_VIRT_INSN,
     [RAW(SVM_EXIT_WBINVD)] = VMEXIT_WBINVD,
     [RAW(SVM_EXIT_XSETBV)] = VMEXIT_XSETBV,
+    [SVM_RAW_CR_READ] = VMEXIT_CR_ACCESS,
     [SVM_RAW_CR_WRITE] = VMEXIT_CR_ACCESS,
     [SVM_RAW_NPF] = VMEXIT_NPF,
     [SVM_RAW_INVALID] = VMEXIT_ENTRY_FAIL,
@@ -535,8 +537,12 @@ static void vmcb_build(struct vmcb *vmcb, const struct vcpu_start *start, u64 n_
 	 * that arrive in guest mode (INTR and NMI intercepts, 15.13)
 	 * and machine checks (the #MC exception intercept, 15.12). No DR
 	 * intercepts. */
-	c->intercept_cr =
-	    SVM_INTERCEPT_CR_WRITE(0) | SVM_INTERCEPT_CR_WRITE(3) | SVM_INTERCEPT_CR_WRITE(4);
+	/* CR8 is the local APIC's TPR (Vol. 2, 16.6.1), which the core models:
+	 * without these intercepts a 64-bit guest's MOV CR8 reaches only V_TPR
+	 * (15.21.2), which the APIC model never sees. */
+	c->intercept_cr = SVM_INTERCEPT_CR_WRITE(0) | SVM_INTERCEPT_CR_WRITE(3) |
+	                  SVM_INTERCEPT_CR_WRITE(4) | SVM_INTERCEPT_CR_READ(8) |
+	                  SVM_INTERCEPT_CR_WRITE(8);
 	c->intercept_exceptions = BIT(VEC_MC);
 	c->intercept_misc1 = SVM_INTERCEPT_INTR | SVM_INTERCEPT_NMI | SVM_INTERCEPT_CPUID |
 	                     SVM_INTERCEPT_HLT | SVM_INTERCEPT_INVD | SVM_INTERCEPT_INVLPGA |
@@ -802,8 +808,13 @@ static void decode_exit(const struct svm_vcpu *s, struct vm_exit *e)
 		e->insn_len = (u32)(info2 - rip); /* EXITINFO2 is the next RIP (15.10.2) */
 		break;
 	case VMEXIT_CR_ACCESS:
-		e->cr.cr = (u8)((u32)c->exitcode - SVM_EXIT_CR0_WRITE);
-		e->cr.access = CR_OP_WRITE;
+		if ((u32)c->exitcode < SVM_EXIT_CR0_WRITE) {
+			e->cr.cr = (u8)((u32)c->exitcode - SVM_EXIT_CR0_READ);
+			e->cr.access = CR_OP_READ;
+		} else {
+			e->cr.cr = (u8)((u32)c->exitcode - SVM_EXIT_CR0_WRITE);
+			e->cr.access = CR_OP_WRITE;
+		}
 		/* Without decode assists and NRIPS (QEMU has neither) the core
 		 * reads the instruction for its register and length; it may also
 		 * be CLTS or LMSW, which the CR0 write intercept catches too. */

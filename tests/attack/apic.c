@@ -246,6 +246,24 @@ static void ipis(struct report *rep)
 	report_check(rep, held == 1 && through, "apic-tpr-holds",
 	             "with TPR 0x60: %u arrivals (expected 1, the earlier one); after TPR 0: %u",
 	             held, hits[VEC_IPI]);
+	/* CR8 is TPR[7:4] (11.8.6.1), both ways, and holds a vector back as the
+	 * TPR does: CR8 6 keeps 0x50 pending until CR8 0. */
+	atk_write_cr8(3);
+	const u32 tpr_of_cr8 = apic_rd(REG_TPR);
+	apic_wr(REG_TPR, 0x90);
+	const u64 cr8_of_tpr = atk_read_cr8();
+	atk_write_cr8(6);
+	apic_wr(REG_ICR_LO, ICR_SELF | VEC_IPI);
+	open_window(SPIN_CYCLES / 100);
+	const u32 cr8_held = hits[VEC_IPI];
+	atk_write_cr8(0);
+	const bool cr8_through = wait_hits(VEC_IPI, 3);
+	report_check(rep,
+	             tpr_of_cr8 == 0x30 && cr8_of_tpr == 9 && cr8_held == 2 && cr8_through,
+	             "apic-cr8-is-tpr",
+	             "CR8 3 gave TPR 0x%x (expected 0x30), TPR 0x90 gave CR8 %llu (expected 9); "
+	             "with CR8 6: %u arrivals (expected 2), after CR8 0: %u",
+	             tpr_of_cr8, cr8_of_tpr, cr8_held, hits[VEC_IPI]);
 	/* A self-NMI: delivery mode NMI to its own ID (the shorthand allows
 	 * fixed only, 11.6.1). */
 	apic_wr(REG_ICR_HI, id << ICR_DEST_SHIFT);
