@@ -17,8 +17,9 @@ _Static_assert(ARRAY_SIZE(irq_test_names) == IRQ_TEST_COUNT + 1, "one name per e
 _Static_assert(CRASH_AT_RUN == 0 && CRASH_AT_EXIT == 1, "crash_at= names follow enum crash_at");
 static const char *const trace_names[] = {"guest", "ept", NULL};
 _Static_assert(VM_TRACE_GUEST == 0 && VM_TRACE_EPT == 1, "trace= names follow enum vm_trace");
-static const char *const trace_span_names[] = {"workloads", "run", NULL};
-_Static_assert(VM_TRACE_SPAN_WORKLOADS == 0 && VM_TRACE_SPAN_RUN == 1,
+static const char *const trace_span_names[] = {"workloads", "run", "console", NULL};
+_Static_assert(VM_TRACE_SPAN_WORKLOADS == 0 && VM_TRACE_SPAN_RUN == 1 &&
+                   VM_TRACE_SPAN_CONSOLE == 2,
                "trace_span= names follow enum vm_trace_span");
 static const char *const seg_fill_names[] = {"none", "l1", "l2", "both", NULL};
 _Static_assert(SEG_FILL_NONE == 0 && SEG_FILL_L1 == 1 && SEG_FILL_L2 == 2 && SEG_FILL_BOTH == 3,
@@ -55,8 +56,9 @@ static const struct opt_desc hv_opts[] = {
     OPT_UINT_ENTRY(struct hv_config, trace_ways, "trace_ways", 0, TRAPWIN_MAX_WAYS, 0,
                    "trace=ept: pages kept present (0: the TLB preset's smallest associativity)"),
     OPT_ENUM_ENTRY(struct hv_config, trace_span, "trace_span", trace_span_names,
-                   "trace=ept: each measurement the guest brackets (workloads) or the whole "
-                   "run (run)"),
+                   "trace=ept: each measurement the guest brackets by hypercall (workloads), "
+                   "the whole run (run), or between its console lines TRACE_BEGIN:NAME and "
+                   "TRACE_END:NAME (console)"),
     OPT_UINT_ENTRY(struct hv_config, bloom_bits, "bloom_bits", 8, MAX_BLOOM_BITS, 0,
                    "escape filter bits"),
     OPT_UINT_ENTRY(struct hv_config, bloom_hashes, "bloom_hashes", 1, MAX_BLOOM_HASHES, 0,

@@ -23,6 +23,7 @@
 #include "hv/vm/vm.h"
 #include "lib/console.h"
 #include "lib/fmt.h"
+#include "lib/mem.h"
 
 #define PAGE_MASK_4K (PAGE_SIZE_4K - 1)
 /* A decoded operand may reach into the next page (up to 32 bytes: AVX). */
@@ -376,4 +377,71 @@ void etrace_end(struct vm *vm, const struct walk_counters *instr)
 	measure_print_model(vm, t->workload, &t->model.count, t->hpa_checks, t->hpa_mismatches,
 	                    tail);
 	t->measurements++;
+}
+
+/* ---- span=console: measurements between the guest's own console lines ---- */
+
+static bool name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '_' || c == '.';
+}
+
+/* The offset of word in line[0..len), or -1. */
+static int find(const char *line, unsigned len, const char *word)
+{
+	const unsigned n = (unsigned)strlen(word);
+	for (unsigned i = 0; i + n <= len; i++)
+		if (memcmp(line + i, word, n) == 0)
+			return (int)i;
+	return -1;
+}
+
+int etrace_marker(const char *line, unsigned len, char name[ETRACE_NAME_MAX])
+{
+	static const char *const marks[] = {ETRACE_MARK_BEGIN, ETRACE_MARK_END};
+	for (unsigned m = 0; m < ARRAY_SIZE(marks); m++) {
+		const int at = find(line, len, marks[m]);
+		if (at < 0)
+			continue;
+		unsigned i = (unsigned)at + (unsigned)strlen(marks[m]), n = 0;
+		for (; i < len && line[i] != ' ' && line[i] != '\t'; i++, n++) {
+			if (n == ETRACE_NAME_MAX - 1 || !name_char(line[i]))
+				return -1;
+			name[n] = line[i];
+		}
+		if (n == 0)
+			return -1;
+		name[n] = '\0';
+		return (int)m + 1;
+	}
+	return 0;
+}
+
+void etrace_console_line(struct vm *vm, const char *line, unsigned len)
+{
+	struct etrace *t = &vm->etrace;
+	char name[ETRACE_NAME_MAX];
+	if (vm->params.trace != VM_TRACE_EPT || vm->params.trace_span != VM_TRACE_SPAN_CONSOLE)
+		return;
+	const int mark = etrace_marker(line, len, name);
+	if (mark < 0) {
+		fail(vm, "a console marker without a valid name (letters, digits, '-', '_', '.'; "
+		         "at most %u): \"%.*s\"",
+		     ETRACE_NAME_MAX - 1, (int)(len > 64 ? 64 : len), line);
+		return;
+	}
+	if (mark == 1) {
+		if (t->active)
+			etrace_abandon(vm, "TRACE_BEGIN: came before the open measurement's TRACE_END:");
+		memcpy(t->name, name, sizeof(t->name));
+		etrace_begin(vm, t->name);
+	} else if (mark == 2) {
+		if (!t->active)
+			fail(vm, "TRACE_END:%s with no measurement open", name);
+		else if (strcmp(name, t->name) != 0)
+			etrace_abandon(vm, "its TRACE_END: names another measurement");
+		else
+			etrace_end(vm, NULL);
+	}
 }

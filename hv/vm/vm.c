@@ -368,6 +368,7 @@ void vm_stop(struct vm *vm, const char *fmt, ...)
 static void line_flush(struct vm *vm)
 {
 	con_printf(GUEST_LINE_PREFIX "%.*s\n", (int)vm->line_len, vm->line);
+	etrace_console_line(vm, vm->line, vm->line_len);
 	vm->line_len = 0;
 }
 
@@ -489,10 +490,12 @@ void vm_run(struct vm *vm)
 	}
 	vm->run_cycles = tsc_read() - start;
 	irq_timer_stop();
-	if (vm->params.trace_span == VM_TRACE_SPAN_RUN)
-		etrace_end(vm, NULL);
 	if (vm->line_len)
 		line_flush(vm);
+	if (vm->params.trace_span == VM_TRACE_SPAN_RUN)
+		etrace_end(vm, NULL);
+	if (vm->params.trace_span == VM_TRACE_SPAN_CONSOLE)
+		etrace_abandon(vm, "the guest ended before its TRACE_END line");
 }
 
 /* One RESULT line of exit counts by reason (kind=exits) with the host

@@ -79,13 +79,18 @@ enum vm_trace {
 enum vm_trace_span {
 	VM_TRACE_SPAN_WORKLOADS, /* each measurement the guest brackets (TRACE_BEGIN, TRACE_END) */
 	VM_TRACE_SPAN_RUN,       /* the whole run, first entry to the guest's end: any guest */
+	VM_TRACE_SPAN_CONSOLE,   /* between console lines TRACE_BEGIN:NAME and TRACE_END:NAME */
 };
+#define ETRACE_MARK_BEGIN "TRACE_BEGIN:"
+#define ETRACE_MARK_END   "TRACE_END:"
+#define ETRACE_NAME_MAX   32
 
 /* Trap tracing's state (hv/vm/etrace.c): the window, a walk model of its
  * own fed by the traps, and the trap table the vCPU runs on meanwhile. */
 struct etrace {
 	bool active;
 	const char *workload; /* the RESULT line's workload= */
+	char name[ETRACE_NAME_MAX]; /* span=console: the marker's name, workload= */
 	struct trapwin win;
 	struct walk_model model;
 	struct nested_table table; /* 4 KiB leaves, every page hidden but the window's */
@@ -288,6 +293,12 @@ void etrace_end(struct vm *vm, const struct walk_counters *instr);
 bool etrace_fault(struct vm *vm, const struct vm_exit *e);
 /* The mode's nested table is about to change under an active trace: it ends, named. */
 void etrace_abandon(struct vm *vm, const char *why);
+/* span=console: a console line of the guest, which may begin or end a measurement. */
+void etrace_console_line(struct vm *vm, const char *line, unsigned len);
+/* The marker in a console line: 1 TRACE_BEGIN:NAME, 2 TRACE_END:NAME (NAME up to the next
+ * blank, copied into name, at most ETRACE_NAME_MAX - 1 bytes), 0 none, -1 a marker without a
+ * valid name (empty, too long, or not letters, digits, '-', '_', '.'). */
+int etrace_marker(const char *line, unsigned len, char name[ETRACE_NAME_MAX]);
 /* hv/vm/vm.c */
 struct nested_alloc vm_nested_alloc(struct vm *vm);
 int vm_create(struct vm *vm, const struct vm_params *params, struct frame_alloc *fa,
