@@ -74,8 +74,13 @@ struct svm_vcpu {
 	u64 timer_deadline; /* arm_timer: host TSC of the core's VMEXIT_TIMER; 0 none */
 	/* An NMI was injected and the guest has not executed IRET since: the
 	 * next one waits (the VMCB shows no NMI blocking, so the IRET
-	 * intercept tells). */
+	 * intercept tells). The intercept comes before the IRET runs
+	 * (15.9), so the blocking ends only at a later exit whose RIP is no
+	 * longer the IRET's (iret_rip): an NMI is never injected at the IRET
+	 * itself, inside the handler it ends. */
 	bool nmi_masked;
+	bool iret_seen;
+	u64 iret_rip;
 };
 static struct svm_vcpu the_vcpu;
 static u64 cr4_allowed_bits(void);
@@ -902,8 +907,12 @@ static int svm_run(struct vcpu *v, struct vm_exit *e)
 	/* The guest's IRET ends the blocking of an injected NMI (APM 15.20:
 	 * the VMCB does not show it): let IRET run, then an NMI may follow. */
 	if ((u32)vmcb->control.exitcode == SVM_EXIT_IRET) {
-		s->nmi_masked = false;
+		s->iret_seen = true;
+		s->iret_rip = vmcb->save.rip;
 		vmcb->control.intercept_misc1 &= ~(u32)SVM_INTERCEPT_IRET;
+	} else if (s->iret_seen && vmcb->save.rip != s->iret_rip) {
+		s->iret_seen = false;
+		s->nmi_masked = false;
 	}
 	if (e->kind == VMEXIT_ENTRY_FAIL && s->entry_rule != SVM_CHECK_OK)
 		con_printf("FAIL: vm-entry: VMRUN refused the VMCB (VMEXIT_INVALID); software "
@@ -959,6 +968,7 @@ static void svm_inject_event(struct vcpu *v, const struct vcpu_event *ev)
 		s->vmcb->control.eventinj =
 		    SVM_EVTINJ_V | SVM_EVTINJ_TYPE(SVM_EVTINJ_TYPE_NMI) | VEC_NMI;
 		s->nmi_masked = true;
+		s->iret_seen = false;
 		s->vmcb->control.intercept_misc1 |= SVM_INTERCEPT_IRET;
 		break;
 	case VCPU_EV_SW_INT:

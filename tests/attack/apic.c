@@ -112,11 +112,30 @@ static void eoi(void)
 		apic_wr(REG_EOI, 0);
 }
 
+/* NMIs blocked until the handler's IRET (SDM Vol. 3A 6.7.1): a handler that
+ * sends itself another NMI must not see it arrive before it returns. */
+static volatile bool in_nmi, nmi_resend;
+static volatile u32 nmi_nested;
+
+static void send_self_nmi(void);
+
 void atk_apic_irq(u64 vector);
 void atk_apic_irq(u64 vector)
 {
 	hits[vector]++;
-	if (vector == VEC_NMI || vector == VEC_SPURIOUS)
+	if (vector == VEC_NMI) {
+		nmi_nested += in_nmi;
+		in_nmi = true;
+		if (nmi_resend) {
+			nmi_resend = false;
+			send_self_nmi();
+			for (volatile unsigned i = 0; i < 20000; i++) /* a second one would land here */
+				;
+		}
+		in_nmi = false;
+		return;
+	}
+	if (vector == VEC_SPURIOUS)
 		return; /* neither is EOIed (11.9; an NMI is not in ISR) */
 	isr_in_handler[vector] = vec_bit(REG_ISR0, (unsigned)vector);
 	eoi();
@@ -271,6 +290,19 @@ static void ipis(struct report *rep)
 	open_window(SPIN_CYCLES / 100);
 	report_check(rep, hits[VEC_NMI] == 1, "apic-self-nmi", "%u NMIs (expected 1)",
 	             hits[VEC_NMI]);
+	/* One sent from inside the handler waits for its IRET. */
+	nmi_resend = true;
+	send_self_nmi();
+	open_window(SPIN_CYCLES / 50);
+	report_check(rep, hits[VEC_NMI] == 3 && nmi_nested == 0, "apic-nmi-blocked-until-iret",
+	             "%u NMIs (expected 3), %u arrived inside the handler", hits[VEC_NMI],
+	             nmi_nested);
+}
+
+static void send_self_nmi(void)
+{
+	apic_wr(REG_ICR_HI, apic_rd(REG_ID) & 0xff000000u);
+	apic_wr(REG_ICR_LO, ICR_DM_NMI);
 }
 
 static void timers(struct report *rep)
