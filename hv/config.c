@@ -21,6 +21,9 @@ static const char *const trace_span_names[] = {"workloads", "run", "console", NU
 _Static_assert(VM_TRACE_SPAN_WORKLOADS == 0 && VM_TRACE_SPAN_RUN == 1 &&
                    VM_TRACE_SPAN_CONSOLE == 2,
                "trace_span= names follow enum vm_trace_span");
+static const char *const trace_recency_names[] = {"traps", "accessed", NULL};
+_Static_assert(VM_TRACE_RECENCY_TRAPS == 0 && VM_TRACE_RECENCY_ACCESSED == 1,
+               "trace_recency= names follow enum vm_trace_recency");
 static const char *const seg_fill_names[] = {"none", "l1", "l2", "both", NULL};
 _Static_assert(SEG_FILL_NONE == 0 && SEG_FILL_L1 == 1 && SEG_FILL_L2 == 2 && SEG_FILL_BOTH == 3,
                "seg_fill= names follow enum seg_fill");
@@ -59,6 +62,9 @@ static const struct opt_desc hv_opts[] = {
                    "trace=ept: each measurement the guest brackets by hypercall (workloads), "
                    "the whole run (run), or between its console lines TRACE_BEGIN:NAME and "
                    "TRACE_END:NAME (console)"),
+    OPT_ENUM_ENTRY(struct hv_config, trace_recency, "trace_recency", trace_recency_names,
+                   "trace=ept: what orders the window: traps, or also the accessed flags of "
+                   "its pages (fed to the model once per use between traps)"),
     OPT_UINT_ENTRY(struct hv_config, bloom_bits, "bloom_bits", 8, MAX_BLOOM_BITS, 0,
                    "escape filter bits"),
     OPT_UINT_ENTRY(struct hv_config, bloom_hashes, "bloom_hashes", 1, MAX_BLOOM_HASHES, 0,
@@ -171,6 +177,7 @@ bool hv_config_vm_params(const struct hv_config *c, struct vm_params *p)
 	    .trace = c->trace,
 	    .trace_ways = (u32)c->trace_ways,
 	    .trace_span = c->trace_span,
+	    .trace_recency = c->trace_recency,
 	};
 	return p->tlb != NULL;
 }

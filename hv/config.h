@@ -44,7 +44,8 @@ struct hv_config {
 	char pmu[PMU_SPEC_SIZE]; /* off, auto, a table or events (arch/x86/pmu.h) */
 	u32 trace;               /* enum vm_trace: guest, or ept (trap tracing as well) */
 	u64 trace_ways;          /* pages in the trap window; 0: the TLB's smallest associativity */
-	u32 trace_span;          /* enum vm_trace_span: workloads or run */
+	u32 trace_span;          /* enum vm_trace_span: workloads, run or console */
+	u32 trace_recency;       /* enum vm_trace_recency: traps or accessed */
 };
 
 extern const struct opt_table hv_config_table;

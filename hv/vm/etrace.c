@@ -96,6 +96,14 @@ void etrace_begin(struct vm *vm, const char *workload)
 		         "protections");
 		return;
 	}
+	/* NPT leaves always carry an accessed flag; EPT ones when the EPTP
+	 * enables A/D (ept_ad=on). */
+	t->abits = vm->params.trace_recency == VM_TRACE_RECENCY_ACCESSED;
+	if (t->abits && vm->vcpu.ops->nested_format == NESTED_FORMAT_EPT && !vm->vcpu.nested_ad) {
+		fail(vm, "trace_recency=accessed on EPT needs its accessed flags: ept_ad=on, on a "
+		         "CPU that has them");
+		return;
+	}
 	struct walk_config c;
 	measure_walk_config(vm, &c);
 	enum walk_err merr = model_init(&t->model, &c, tlb);
@@ -117,6 +125,8 @@ void etrace_begin(struct vm *vm, const char *workload)
 		fail(vm, "building the trap table: %s", nested_strerror(nerr));
 		return;
 	}
+	t->window_uses = 0;
+	memset(t->gfn_of, 0, sizeof(t->gfn_of));
 	t->traps = t->data_traps = t->fetch_pins = t->walk_pins = t->event_pins = 0;
 	t->unresolved = t->unpaged = t->evictions = t->cr3_loads = 0;
 	t->hpa_checks = t->hpa_mismatches = 0;
@@ -269,6 +279,75 @@ static bool follow_cr3(struct vm *vm)
 	return true;
 }
 
+/* The linear address a window page was fed at, kept to feed its later uses. */
+static void remember(struct etrace *t, u64 gfn, u64 gla)
+{
+	unsigned free = TRAPWIN_MAX_WAYS;
+	for (unsigned i = 0; i < t->win.ways; i++) {
+		if (t->gfn_of[i] == gfn + 1) {
+			t->gla_of[i] = gla;
+			return;
+		}
+		if (free == TRAPWIN_MAX_WAYS &&
+		    (t->gfn_of[i] == 0 || !trapwin_contains(&t->win, t->gfn_of[i] - 1)))
+			free = i;
+	}
+	if (free < t->win.ways) {
+		t->gfn_of[free] = gfn + 1;
+		t->gla_of[free] = gla;
+	}
+}
+
+static bool remembered(const struct etrace *t, u64 gfn, u64 *gla)
+{
+	for (unsigned i = 0; i < t->win.ways; i++)
+		if (t->gfn_of[i] == gfn + 1) {
+			*gla = t->gla_of[i];
+			return true;
+		}
+	return false;
+}
+
+/* Before a trap is served: the window pages the CPU used since the last one
+ * (their accessed flags) become the most recent, least recent first, and
+ * each is fed to the model once at the address it came in at, so that both
+ * the window's order and the model's LRU see them. The flags are cleared
+ * and the cached translations invalidated, or the next use would set none. */
+static void refresh(struct vm *vm)
+{
+	struct etrace *t = &vm->etrace;
+	const enum nested_format fmt = (enum nested_format)vm->vcpu.ops->nested_format;
+	u64 used[TRAPWIN_MAX_WAYS], when[TRAPWIN_MAX_WAYS];
+	unsigned n = 0;
+	if (!t->abits)
+		return;
+	for (unsigned i = 0; i < t->win.used; i++) {
+		bool a = false;
+		if (nested_test_clear_accessed_4k(fmt, t->table.root, t->win.gfn[i] << 12, &a) ==
+		        NESTED_OK &&
+		    a) {
+			used[n] = t->win.gfn[i];
+			when[n++] = t->win.last[i];
+		}
+	}
+	for (unsigned i = 1; i < n; i++) /* by recency, least recent first */
+		for (unsigned j = i; j > 0 && when[j - 1] > when[j]; j--) {
+			const u64 g = used[j], w = when[j];
+			used[j] = used[j - 1], when[j] = when[j - 1];
+			used[j - 1] = g, when[j - 1] = w;
+		}
+	for (unsigned i = 0; i < n; i++) {
+		u64 gla, hpa;
+		trapwin_touch(&t->win, used[i]);
+		if (remembered(t, used[i], &gla)) {
+			t->window_uses++;
+			model_access(&t->model, gla, &hpa);
+		}
+	}
+	if (n)
+		vcpu_arch_set_nested_root(&vm->vcpu, t->table.root);
+}
+
 static void feed(struct vm *vm, const struct vm_exit *e, u64 gla)
 {
 	struct etrace *t = &vm->etrace;
@@ -278,6 +357,7 @@ static void feed(struct vm *vm, const struct vm_exit *e, u64 gla)
 		return;
 	}
 	t->data_traps++;
+	remember(t, gfn_of(e->gpa), gla);
 	const enum walk_status ws = model_access(&t->model, gla, &hpa);
 	if (ws != WALK_OK) {
 		if (t->model.count.faults == 1)
@@ -311,6 +391,7 @@ bool etrace_fault(struct vm *vm, const struct vm_exit *e)
 	if (trapwin_contains(&t->win, gfn) || trapwin_is_pinned(&t->win, gfn))
 		return false; /* present in the trap table: not a trap */
 	t->traps++;
+	refresh(vm);
 	/* What no instrumented trace would hold: pinned, not fed. */
 	u64 *pinned = e->event_redelivered ? &t->event_pins
 	              : e->npf.guest_walk  ? &t->walk_pins
@@ -367,13 +448,15 @@ void etrace_end(struct vm *vm, const struct walk_counters *instr)
 	}
 	char tail[512];
 	fmt_snprintf(tail, sizeof(tail),
-	             " trace=ept window=%u traps=%llu data_traps=%llu fetch_pins=%llu "
+	             " trace=ept window=%u recency=%s window_uses=%llu traps=%llu data_traps=%llu "
+	             "fetch_pins=%llu "
 	             "walk_pins=%llu event_pins=%llu unresolved=%llu unpaged=%llu evictions=%llu "
 	             "cr3_loads=%llu pages_hidden=%llu exits=%llu wall_ms=%s exits_per_s=%s "
 	             "instr_walks=%s walks_vs_instr=%s walks_vs_instr_pct=%s",
-	             t->win.ways, t->traps, t->data_traps, t->fetch_pins, t->walk_pins,
-	             t->event_pins, t->unresolved, t->unpaged, t->evictions, t->cr3_loads,
-	             t->hidden, exits, wall_ms, rate, iw, delta, diff);
+	             t->win.ways, t->abits ? "accessed-flags" : "traps", t->window_uses, t->traps,
+	             t->data_traps, t->fetch_pins, t->walk_pins, t->event_pins, t->unresolved,
+	             t->unpaged, t->evictions, t->cr3_loads, t->hidden, exits, wall_ms, rate, iw,
+	             delta, diff);
 	measure_print_model(vm, t->workload, &t->model.count, t->hpa_checks, t->hpa_mismatches,
 	                    tail);
 	t->measurements++;

@@ -68,6 +68,13 @@ struct vm_params {
 	u32 trace;      /* enum vm_trace */
 	u32 trace_ways; /* pages in the trap window; 0: the TLB preset's smallest associativity */
 	u32 trace_span; /* enum vm_trace_span */
+	u32 trace_recency; /* enum vm_trace_recency */
+};
+
+/* What orders the trap window. */
+enum vm_trace_recency {
+	VM_TRACE_RECENCY_TRAPS,    /* the order of the traps alone */
+	VM_TRACE_RECENCY_ACCESSED, /* and the accessed flags of the window's pages at each trap */
 };
 
 /* Which traces feed the walk model. */
@@ -104,6 +111,10 @@ struct etrace {
 	u64 unresolved;            /* data accesses whose linear address was not found */
 	u64 unpaged;               /* traps outside 4-level paging (span=run): not fed */
 	u64 evictions;             /* pages that left the window */
+	bool abits;                /* the trap table's accessed flags order the window */
+	u64 window_uses;           /* window pages found used between traps, fed once each */
+	u64 gla_of[TRAPWIN_MAX_WAYS]; /* the linear address each window slot's page was fed at */
+	u64 gfn_of[TRAPWIN_MAX_WAYS]; /* (its gfn + 1; 0: not a fed data page) */
 	u64 cr3_loads;             /* span=run: new guest CR3 values the model followed */
 	u64 hpa_checks;            /* fed accesses whose model hPA was checked: all of them */
 	u64 hpa_mismatches;        /* model hPA other than the memory map's for the trapped gPA */

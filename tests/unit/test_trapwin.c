@@ -12,6 +12,8 @@
 #include "arch/x86/ept.h"
 #include "hv/mem/gmap.h"
 #include "hv/mem/nested.h"
+#include "hv/mem/phys.h"
+#include "lib/x86/paging.h"
 #include "hv/model/trapwin.h"
 #include "tests/unit/arena.h"
 
@@ -54,6 +56,14 @@ static void test_lru(void **state)
 	for (int i = 0; i < 40; i++)
 		misses += trapwin_admit(&w, (u64)(i % 3), &ev) != TRAPWIN_PRESENT;
 	assert_int_equal(misses, 3);
+	/* A touch makes a page the most recent: 1 2 3 filled, 1 touched, 4 evicts 2. */
+	assert_int_equal(trapwin_init(&w, 3), TRAPWIN_OK);
+	for (u64 g = 1; g <= 3; g++)
+		assert_int_equal(trapwin_admit(&w, g, &ev), TRAPWIN_FILLED);
+	assert_true(trapwin_touch(&w, 1));
+	assert_false(trapwin_touch(&w, 9));
+	assert_int_equal(trapwin_admit(&w, 4, &ev), TRAPWIN_EVICTED);
+	assert_int_equal(ev, 2);
 	assert_string_equal(trapwin_strerror(TRAPWIN_ERR_WAYS),
 	                    "trace window must hold 1 to 64 pages");
 }
@@ -179,6 +189,30 @@ static void test_hide_all(void **state)
 			assert_true(perms & EPT_W);
 		}
 		assert_int_equal(nested_translate(fmts[k], nt.root, RUN_GPA, NULL, NULL, NULL),
+		                 NESTED_ERR_NOT_PRESENT);
+		/* The accessed flag: clear in a fresh leaf; set as the CPU would, read
+		 * once and cleared; absent for a hidden page. */
+		const u64 flag = fmts[k] == NESTED_FORMAT_EPT ? EPT_A : PTE_A;
+		bool acc = true;
+		assert_int_equal(nested_test_clear_accessed_4k(fmts[k], nt.root, 1 * GiB, &acc),
+		                 NESTED_OK);
+		assert_false(acc);
+		/* The leaf's own address: the levels walked by hand as the CPU would. */
+		u64 table = nt.root;
+		for (int l = 4; l > 1; l--)
+			table = *(u64 *)phys_to_virt(table +
+			                             ((1 * GiB >> (12 + 9 * (l - 1))) & 511) * 8) &
+			        EPT_ADDR_MASK;
+		const u64 pa = table + ((1 * GiB >> 12) & 511) * 8;
+		*(u64 *)phys_to_virt(pa) |= flag;
+		assert_int_equal(nested_test_clear_accessed_4k(fmts[k], nt.root, 1 * GiB, &acc),
+		                 NESTED_OK);
+		assert_true(acc);
+		assert_false(*(u64 *)phys_to_virt(pa) & flag);
+		assert_int_equal(nested_test_clear_accessed_4k(fmts[k], nt.root, 1 * GiB, &acc),
+		                 NESTED_OK);
+		assert_false(acc);
+		assert_int_equal(nested_test_clear_accessed_4k(fmts[k], nt.root, RUN_GPA, &acc),
 		                 NESTED_ERR_NOT_PRESENT);
 		/* A 2 MiB leaf is not a trap table's. */
 		struct nested_config big = {fmts[k], PAGE_SIZE_2M};
