@@ -101,6 +101,11 @@ static const struct opt_desc hv_opts[] = {
     OPT_ENUM_ENTRY(struct hv_config, crash_at, "crash_at", crash_at_names,
                    "test only: where crash_test strikes: run (before the guest runs) or exit "
                    "(in the exit handler of the guest's first console byte)"),
+    OPT_UINT_ENTRY(struct hv_config, fault_test, "fault_test", 0, (1ULL << 52) - 1, OPTF_HEX,
+                   "test only: gPA of a byte of guest RAM whose bit fault_test_bit reads 1 "
+                   "again at every exit (0: off)"),
+    OPT_UINT_ENTRY(struct hv_config, fault_test_bit, "fault_test_bit", 0, 7, 0,
+                   "test only: the bit of fault_test's byte that does not hold a 0"),
     OPT_STRING_ENTRY(
         struct hv_config, console, "console",
         "serial console (lib/x86/uart.h): com1, com2, com3, com4 or a 0x base I/O port"),
@@ -178,6 +183,8 @@ bool hv_config_vm_params(const struct hv_config *c, struct vm_params *p)
 	    .trace_ways = (u32)c->trace_ways,
 	    .trace_span = c->trace_span,
 	    .trace_recency = c->trace_recency,
+	    .fault_gpa = c->fault_test,
+	    .fault_bit = (u32)c->fault_test_bit,
 	};
 	return p->tlb != NULL;
 }

@@ -40,6 +40,8 @@ struct hv_config {
 	u32 crash_test;          /* test only: enum crash_kind raised on purpose */
 	u32 irq_test;            /* test only: enum irq_test sent before the guest runs */
 	u32 crash_at;            /* test only: enum crash_at, where it is raised */
+	u64 fault_test;          /* test only: gPA of the byte with a weak bit; 0: off */
+	u64 fault_test_bit;      /* test only: that bit, 0..7 */
 	char console[8];         /* serial console: com1..com4 or a 0x I/O port */
 	char pmu[PMU_SPEC_SIZE]; /* off, auto, a table or events (arch/x86/pmu.h) */
 	u32 trace;               /* enum vm_trace: guest, or ept (trap tracing as well) */

@@ -246,6 +246,16 @@ static void run_guest(struct report *rep, const struct mb_info *mbi, const struc
 	vm_run(vm);
 	loader_report_text(vm);
 	vm_report(vm);
+	if (vm->params.fault_gpa) { /* test only: the seeded fault did its part */
+		con_printf("fault_test: bit %u of gPA 0x%llx: looked at in %llu exits, found 0 and "
+		           "set to 1 in %llu\n",
+		           vm->params.fault_bit, vm->params.fault_gpa, vm->fault_checks,
+		           vm->fault_sets);
+		report_check(rep, vm->fault_sets > 0, "fault-test-applied",
+		             "the guest never left bit %u of gPA 0x%llx 0 at an exit: the seeded "
+		             "fault was never seen",
+		             vm->params.fault_bit, vm->params.fault_gpa);
+	}
 	if (vm->bad_frames) {
 		unsigned touched = dseg_check_bad_frames(vm);
 		report_check(rep, touched == 0, "escape-bad-frames-untouched",

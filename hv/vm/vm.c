@@ -311,9 +311,9 @@ int vm_create(struct vm *vm, const struct vm_params *params, struct frame_alloc 
 		con_printf("FAIL: escape-filter: %s\n", bloom_err_str(berr));
 		return -1;
 	}
-	if (dseg_apply_badpages(vm))
+	if (dseg_apply_badpages(vm) || dseg_set_mode(vm, cfg->mode))
 		return -1;
-	return dseg_set_mode(vm, cfg->mode);
+	return vm_fault_test_init(vm);
 }
 
 /* (Re)generates the EPT from the guest memory map with leaves of at most
@@ -475,6 +475,7 @@ void vm_run(struct vm *vm)
 		const u64 t0 = tsc_read();
 		const u64 nr = vm->vcpu.regs.rax; /* the call number, for a hypercall */
 		vm_handle_exit(vm, &e);
+		vm_fault_test_apply(vm);
 		exit_timed(vm, &e, nr, tsc_read() - t0);
 		/* guest_time=: a guest that never ends on its own (memtest86+ loops over its
 		 * passes) ends here, as asked, with its console and screen reported as for any end.

@@ -69,6 +69,8 @@ struct vm_params {
 	u32 trace_ways; /* pages in the trap window; 0: the TLB preset's smallest associativity */
 	u32 trace_span; /* enum vm_trace_span */
 	u32 trace_recency; /* enum vm_trace_recency */
+	u64 fault_gpa;  /* test only: the byte with a weak bit (hv/vm/faulttest.c); 0 off */
+	u32 fault_bit;  /* test only: that bit, 0..7 */
 };
 
 /* What orders the trap window. */
@@ -230,6 +232,10 @@ struct vm {
 	u64 vmmfeat_model_mismatches; /* model hPAs that disagreed with the hypervisor's view */
 	struct balloon_hotadd_job hotadd; /* the hot-add under way, if active */
 	u64 hotadd_range;                 /* its guest's struct hv_mem_range */
+
+	/* Test only: the seeded memory fault (hv/vm/faulttest.c). */
+	u64 fault_checks; /* exits at which the weak bit was looked at */
+	u64 fault_sets;   /* of them, those that found it 0 and set it back to 1 */
 };
 
 /* hv/vm/modes.c: modes, segments and escaped pages */
@@ -359,6 +365,14 @@ void vm_handle_exit(struct vm *vm, const struct vm_exit *e);
 s64 hypercall_dispatch(struct vm *vm, u64 nr, u64 a0, u64 a1, u64 a2, u64 *out);
 /* "trace-replay" and the like; "none" for a number without a call. */
 const char *hypercall_name(u64 nr);
+
+/* hv/vm/faulttest.c, test only (fault_test=): a weak cell seeded in guest RAM on purpose, for a
+ * memory tester in the guest to find. Bit params.fault_bit of the byte at gPA params.fault_gpa
+ * reads 1 again by the end of each exit; host_tick= bounds the time between exits. */
+/* Checks the seeded byte (guest RAM, a host tick) and says where it is; 0 when off or ready. */
+int vm_fault_test_init(struct vm *vm);
+/* At the end of each exit: sets the weak bit when the guest left it 0 (fault_sets). */
+void vm_fault_test_apply(struct vm *vm);
 
 /* hv/vm/loader.c: Multiboot v1 guest start: hv/vm/loader.h. */
 
