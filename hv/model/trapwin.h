@@ -14,7 +14,7 @@
 #include "lib/types.h"
 
 #define TRAPWIN_MAX_WAYS   64
-#define TRAPWIN_MAX_PINNED 256
+#define TRAPWIN_MAX_PINNED 1024
 
 enum trapwin_err {
 	TRAPWIN_OK,

@@ -14,9 +14,10 @@
  * least recently trapped one.
  *
  * What is not a data access is kept apart: a fault of the guest's page walk
- * pins its page-table page, an instruction fetch pins the code page, and an
- * exit that cut the delivery of an event (IDT, stack) pins what it reached;
- * pinned pages stay present and are never fed to the model. The mode's own
+ * pins its page-table page and an exit that cut the delivery of an event
+ * (IDT, stack) pins what it reached (pinned pages stay present); an
+ * instruction fetch brings its page into a code window of its own
+ * (CODE_WAYS pages, LRU by traps). None of them is fed to the model. The mode's own
  * nested table is untouched: the model walks it, the trap table only decides
  * what exits. */
 #include "arch/x86/tsc.h"
@@ -28,6 +29,8 @@
 #define PAGE_MASK_4K (PAGE_SIZE_4K - 1)
 /* A decoded operand may reach into the next page (up to 32 bytes: AVX). */
 #define OPERAND_REACH 31
+/* The code window: a kernel's hot code is more than a few pages. */
+#define CODE_WAYS TRAPWIN_MAX_WAYS
 
 static u64 gfn_of(u64 gpa)
 {
@@ -84,6 +87,8 @@ void etrace_begin(struct vm *vm, const char *workload)
 	const struct tlb_config *tlb = vm->params.tlb;
 	const unsigned ways = vm->params.trace_ways ? vm->params.trace_ways : tlb_min_ways(tlb);
 	enum trapwin_err werr = trapwin_init(&t->win, ways);
+	if (werr == TRAPWIN_OK)
+		werr = trapwin_init(&t->code, CODE_WAYS);
 	if (werr != TRAPWIN_OK) {
 		fail(vm, "%s (trace_ways=%u)", trapwin_strerror(werr), ways);
 		return;
@@ -127,7 +132,7 @@ void etrace_begin(struct vm *vm, const char *workload)
 	}
 	t->window_uses = 0;
 	memset(t->gfn_of, 0, sizeof(t->gfn_of));
-	t->traps = t->data_traps = t->fetch_pins = t->walk_pins = t->event_pins = 0;
+	t->traps = t->data_traps = t->fetch_traps = t->walk_pins = t->event_pins = 0;
 	t->unresolved = t->unpaged = t->evictions = t->cr3_loads = 0;
 	t->hpa_checks = t->hpa_mismatches = 0;
 	t->active = true;
@@ -166,21 +171,31 @@ static bool pin(struct vm *vm, u64 gfn)
 	enum trapwin_err err = trapwin_pin(&t->win, gfn, &left_window);
 	if (err != TRAPWIN_OK) {
 		leave_trap_table(vm);
-		fail(vm, "%s (%u pinned: code, page-table and event pages)", trapwin_strerror(err),
+		fail(vm, "%s (%u pinned: page-table and event pages)", trapwin_strerror(err),
 		     TRAPWIN_MAX_PINNED);
 		return false;
 	}
 	return left_window || set_present(vm, gfn, true);
 }
 
-static bool admit(struct vm *vm, u64 gfn)
+/* Present in the trap table: in either window or pinned. */
+static bool kept(const struct etrace *t, u64 gfn)
+{
+	return trapwin_contains(&t->win, gfn) || trapwin_contains(&t->code, gfn) ||
+	       trapwin_is_pinned(&t->win, gfn);
+}
+
+/* gfn enters window w (the data window or the code window). */
+static bool admit(struct vm *vm, struct trapwin *w, u64 gfn)
 {
 	struct etrace *t = &vm->etrace;
 	u64 evicted = 0;
-	switch (trapwin_admit(&t->win, gfn, &evicted)) {
+	switch (trapwin_admit(w, gfn, &evicted)) {
 	case TRAPWIN_PRESENT:
 		return true;
 	case TRAPWIN_EVICTED:
+		if (kept(t, evicted)) /* still in the other window, or pinned */
+			break;
 		if (!set_present(vm, evicted, false))
 			return false;
 		t->evictions++;
@@ -388,18 +403,19 @@ bool etrace_fault(struct vm *vm, const struct vm_exit *e)
 	if (!t->active || e->npf.present || !gmap_lookup(&vm->gmap, e->gpa, &hpa))
 		return false;
 	const u64 gfn = gfn_of(e->gpa);
-	if (trapwin_contains(&t->win, gfn) || trapwin_is_pinned(&t->win, gfn))
+	if (kept(t, gfn))
 		return false; /* present in the trap table: not a trap */
 	t->traps++;
 	refresh(vm);
-	/* What no instrumented trace would hold: pinned, not fed. */
-	u64 *pinned = e->event_redelivered ? &t->event_pins
-	              : e->npf.guest_walk  ? &t->walk_pins
-	              : e->npf.fetch       ? &t->fetch_pins
-	                                   : NULL;
-	if (pinned) {
-		++*pinned;
+	/* What no instrumented trace would hold: kept apart, not fed. */
+	if (e->event_redelivered || e->npf.guest_walk) {
+		++*(e->event_redelivered ? &t->event_pins : &t->walk_pins);
 		pin(vm, gfn);
+		return true;
+	}
+	if (e->npf.fetch) {
+		t->fetch_traps++;
+		admit(vm, &t->code, gfn);
 		return true;
 	}
 	u64 gla;
@@ -409,7 +425,7 @@ bool etrace_fault(struct vm *vm, const struct vm_exit *e)
 		t->unresolved++;
 	else
 		feed(vm, e, gla);
-	admit(vm, gfn);
+	admit(vm, &t->win, gfn);
 	return true;
 }
 
@@ -449,12 +465,12 @@ void etrace_end(struct vm *vm, const struct walk_counters *instr)
 	char tail[512];
 	fmt_snprintf(tail, sizeof(tail),
 	             " trace=ept window=%u recency=%s window_uses=%llu traps=%llu data_traps=%llu "
-	             "fetch_pins=%llu "
+	             "fetch_traps=%llu "
 	             "walk_pins=%llu event_pins=%llu unresolved=%llu unpaged=%llu evictions=%llu "
 	             "cr3_loads=%llu pages_hidden=%llu exits=%llu wall_ms=%s exits_per_s=%s "
 	             "instr_walks=%s walks_vs_instr=%s walks_vs_instr_pct=%s",
 	             t->win.ways, t->abits ? "accessed-flags" : "traps", t->window_uses, t->traps,
-	             t->data_traps, t->fetch_pins, t->walk_pins, t->event_pins, t->unresolved,
+	             t->data_traps, t->fetch_traps, t->walk_pins, t->event_pins, t->unresolved,
 	             t->unpaged, t->evictions, t->cr3_loads, t->hidden, exits, wall_ms, rate, iw,
 	             delta, diff);
 	measure_print_model(vm, t->workload, &t->model.count, t->hpa_checks, t->hpa_mismatches,

@@ -101,13 +101,14 @@ struct etrace {
 	const char *workload; /* the RESULT line's workload= */
 	char name[ETRACE_NAME_MAX]; /* span=console: the marker's name, workload= */
 	struct trapwin win;
+	struct trapwin code; /* the pages instruction fetches trapped on: a window of their own */
 	struct walk_model model;
 	struct nested_table table; /* 4 KiB leaves, every page hidden but the window's */
 	u64 hidden;                /* pages hidden when the measurement began */
 	u64 t0, exits0;            /* TSC and exit count at the start */
 	u64 traps;                 /* exits taken on the trap table */
 	u64 data_traps;            /* fed to the model */
-	u64 fetch_pins;            /* instruction fetches: pinned, not fed */
+	u64 fetch_traps;           /* instruction fetches: into the code window, not fed */
 	u64 walk_pins;             /* the guest's walker on its page-table pages: pinned */
 	u64 event_pins;            /* event delivery (IDT, stack) cut by a trap: pinned */
 	u64 unresolved;            /* data accesses whose linear address was not found */

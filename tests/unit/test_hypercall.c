@@ -1525,7 +1525,7 @@ static void test_etrace_window(void **state)
 	const struct vm_exit fetch = {.kind = VMEXIT_NPF, .gpa = 0x9000, .npf = {.fetch = true}};
 	vm_handle_exit(vm, &fetch);
 	assert_int_equal(t->walk_pins, 1);
-	assert_int_equal(t->fetch_pins, 1);
+	assert_int_equal(t->fetch_traps, 1);
 	assert_true(trap_present(f, GPT_GPA));
 	assert_true(trap_present(f, 0x9000));
 
@@ -1556,7 +1556,7 @@ static void test_etrace_window(void **state)
 	expect_field(line, "window", "4");
 	expect_field(line, "traps", "20");
 	expect_field(line, "walk_pins", "1");
-	expect_field(line, "fetch_pins", "1");
+	expect_field(line, "fetch_traps", "1");
 	expect_field(line, "unresolved", "0");
 	expect_field(line, "instr_walks", "6");
 	expect_field(line, "walks_vs_instr", "+0");
