@@ -276,8 +276,9 @@ static bool trap_gla(struct vm *vm, const struct vm_exit *e, u64 *gla)
 	return decode_gla(vm, e->gpa, e->npf.write, gla);
 }
 
-/* span=run follows the guest's address space: a new CR3 is a TLB flush (no
- * global pages or PCIDs are modelled), the counts go on. */
+/* span=run and span=console follow the guest's address space: a new CR3 is
+ * a TLB flush (no global pages or PCIDs are modelled), the counts go on; the
+ * addresses the window's pages came in at belong to the old one. */
 static bool follow_cr3(struct vm *vm)
 {
 	struct etrace *t = &vm->etrace;
@@ -291,6 +292,7 @@ static bool follow_cr3(struct vm *vm)
 		return false;
 	t->model.count = kept;
 	t->cr3_loads++;
+	memset(t->gfn_of, 0, sizeof(t->gfn_of));
 	return true;
 }
 
@@ -367,7 +369,7 @@ static void feed(struct vm *vm, const struct vm_exit *e, u64 gla)
 {
 	struct etrace *t = &vm->etrace;
 	u64 hpa, want;
-	if (vm->params.trace_span == VM_TRACE_SPAN_RUN && !follow_cr3(vm)) {
+	if (vm->params.trace_span != VM_TRACE_SPAN_WORKLOADS && !follow_cr3(vm)) {
 		t->unpaged++;
 		return;
 	}
