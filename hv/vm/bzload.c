@@ -9,6 +9,7 @@
 #include "hv/vm/loader.h"
 
 #include "arch/x86/msr.h"
+#include "hv/platform/mptable.h"
 #include "hv/vm/vm.h"
 #include "lib/console.h"
 #include "lib/fmt.h"
@@ -154,6 +155,30 @@ int bzload_check(const struct loader_guest *g, u64 ram, struct loader_plan *p, c
 	return 0;
 }
 
+/* The MP tables at MP_TABLE_GPA when the guest has a local APIC (hv/platform/mptable.h): the
+ * firmware's word that it exists, for a kernel booted without ACPI. */
+static int place_mptable(struct vm *vm)
+{
+	static u8 mp[MP_TABLE_SIZE];
+	if (!(vm->platform.cpuid_offers & CPUID_OFFER_APIC))
+		return 0;
+	const struct cpuid_regs leaf1 = platform_cpuid_for(&vm->platform, 0, CPUID_LEAF_FEATURES, 0);
+	const struct mptable_cpu cpu = {.apic_id = 0,
+	                                .apic_version = APIC_VERSION_INTEGRATED,
+	                                .signature = leaf1.eax,
+	                                .features = leaf1.edx,
+	                                .apic_base = APIC_DEFAULT_BASE};
+	if (!mptable_build(mp, MP_TABLE_GPA, &cpu) ||
+	    !vm_copy_to_guest(vm, MP_TABLE_GPA, mp, sizeof(mp))) {
+		con_printf("guest module: the MP table does not fit at gPA 0x%llx\n", MP_TABLE_GPA);
+		return -1;
+	}
+	con_printf("guest MP table: floating pointer at gPA 0x%llx, one CPU (APIC ID 0), no I/O "
+	           "APIC\n",
+	           MP_TABLE_GPA);
+	return 0;
+}
+
 /* The guest memory map's RAM regions, in gPA order, as the E820 table's input. */
 static unsigned ram_ranges(const struct vm *vm, struct bzimage_e820 *out, unsigned max)
 {
@@ -205,6 +230,8 @@ int bzload_load(struct vm *vm, const struct loader_guest *g, const struct loader
 		con_printf("guest module: a copy into guest RAM failed (outside its memory map)\n");
 		return -1;
 	}
+	if (place_mptable(vm))
+		return -1;
 	for (unsigned i = 0; i < n; i++)
 		con_printf("guest e820: [0x%012llx, 0x%012llx) %s\n", e820[i].base,
 		           e820[i].base + e820[i].length,
