@@ -232,6 +232,22 @@ class Judging(unittest.TestCase):
         self.assertEqual(v.kind, "FAIL")
         self.assertIn("not in the serial output", v.reason)
 
+    def test_also_expectation(self):
+        con = console("[guest] init reached", "[guest] WORKLOAD gups checksum=0x1",
+                      "FAIL: guest-exit: guest executed HLT", "SUMMARY: 1 tests, 1 failures, 0 skipped")
+        self.assertTrue(self.verdict("fail:guest executed HLT;also:init reached;"
+                                     "also:checksum=0x1", con, status=BAD).passed)
+        v = self.verdict("fail:guest executed HLT;also:init reached;also:checksum=0x2", con,
+                         status=BAD)
+        self.assertEqual(v.kind, "FAIL")
+        self.assertIn("'checksum=0x2' is not in the serial output", v.reason)
+        # Both kinds of part together, in any order.
+        v = self.verdict("fail:guest executed HLT;absent:panic;also:init reached", con,
+                         status=BAD)
+        self.assertTrue(v.passed)
+        self.assertEqual(self.verdict("fail:HLT;also:init reached;absent:checksum", con,
+                                      status=BAD).kind, "FAIL")
+
     def test_absent_expectation(self):
         con = console("pmu: refused: IA32_PERFEVTSEL0 (0x186) raised #GP",
                       "RESULT workload=gups mode=base source=model accesses=10",

@@ -43,8 +43,12 @@ class ScenarioError(Exception):
 
 
 # An expectation may end in `;absent:TEXT` parts: TEXT must then be in no
-# line of the output (e.g. "pass:pmu: refused;absent:source=pmu").
+# line of the output (e.g. "pass:pmu: refused;absent:source=pmu"), and in
+# `;also:TEXT` parts: TEXT must then be in some line (a guest that prints
+# several results, e.g. "fail:guest-exit: HLT;also:init reached").
 ABSENT_SEP = ";absent:"
+ALSO_SEP = ";also:"
+_PART_RE = re.compile(r"(;absent:|;also:)")
 
 
 @dataclass(frozen=True)
@@ -52,10 +56,12 @@ class Expectation:
     kind: str  # one of EXPECT_KINDS
     text: str  # "" for pass
     absent: tuple = ()  # texts that must appear in no output line
+    also: tuple = ()  # texts that must each appear in some output line
 
     def __str__(self):
         main = f"{self.kind}:{self.text}" if self.text else self.kind
-        return main + "".join(ABSENT_SEP + a for a in self.absent)
+        return main + "".join(ALSO_SEP + a for a in self.also) + \
+            "".join(ABSENT_SEP + a for a in self.absent)
 
 
 @dataclass(frozen=True)
@@ -88,12 +94,14 @@ class Scenario:
 
 
 def parse_expectation(text: str) -> Expectation:
-    main, *absent = text.split(ABSENT_SEP)
-    for a in absent:
-        if not a:
-            raise ScenarioError(f"expectation '{text}': an empty TEXT after ';absent:'")
+    main, *parts = _PART_RE.split(text)
+    absent, also = [], []
+    for sep, part in zip(parts[::2], parts[1::2]):
+        if not part:
+            raise ScenarioError(f"expectation '{text}': an empty TEXT after '{sep}'")
+        (absent if sep == ABSENT_SEP else also).append(part)
     e = _parse_main_expectation(main)
-    return Expectation(e.kind, e.text, tuple(absent))
+    return Expectation(e.kind, e.text, tuple(absent), tuple(also))
 
 
 def _parse_main_expectation(text: str) -> Expectation:
