@@ -139,7 +139,7 @@ thirdparty:
 # The Linux guest (README, "Linux as the guest"): Debian's kernel and an initramfs of
 # busybox-static and tests/linux/workload.c, built by tools/linux.sh into build/linux/ from .debs
 # it downloads with apt (never installed). `make run-linux` boots it under QEMU SVM.
-LINUX_CMDLINE ?= console=ttyS0,115200 earlyprintk=serial,ttyS0,115200 acpi=off nosmp tsc_early_khz=auto
+LINUX_CMDLINE ?= console=ttyS0,115200 earlyprintk=serial,ttyS0,115200 acpi=off nosmp printk.devkmsg=on tsc_early_khz=auto tsc=reliable
 LINUX_HV_OPTIONS ?= guest_ram=256M
 linux:
 	@tools/linux.sh

@@ -5,9 +5,9 @@
 #include "lib/mem.h"
 
 /* Floating pointer structure. */
-#define MPF_SIGNATURE 0  /* "_MP_" */
-#define MPF_PHYSPTR   4  /* the configuration table's address */
-#define MPF_LENGTH    8  /* in 16-byte paragraphs: 1 */
+#define MPF_SIGNATURE 0 /* "_MP_" */
+#define MPF_PHYSPTR   4 /* the configuration table's address */
+#define MPF_LENGTH    8 /* in 16-byte paragraphs: 1 */
 #define MPF_SPEC_REV  9
 #define MPF_CHECKSUM  10 /* all 16 bytes sum to 0 */
 #define MPF_FEATURE1  11 /* 0: a configuration table is present */
@@ -15,8 +15,8 @@
 #define MPC_SIGNATURE  0 /* "PCMP" */
 #define MPC_LENGTH     4 /* the base table, header included */
 #define MPC_SPEC_REV   6
-#define MPC_CHECKSUM   7 /* the base table sums to 0 */
-#define MPC_OEM_ID     8 /* 8 bytes, space padded */
+#define MPC_CHECKSUM   7  /* the base table sums to 0 */
+#define MPC_OEM_ID     8  /* 8 bytes, space padded */
 #define MPC_PRODUCT_ID 16 /* 12 bytes, space padded */
 #define MPC_ENTRIES    34
 #define MPC_LAPIC      36 /* the local APIC's address */

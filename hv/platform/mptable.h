@@ -11,14 +11,14 @@
 
 #include "lib/types.h"
 
-#define MP_FLOATING_SIZE 16u
-#define MP_HEADER_SIZE   44u
+#define MP_FLOATING_SIZE  16u
+#define MP_HEADER_SIZE    44u
 #define MP_CPU_ENTRY_SIZE 20u
-#define MP_TABLE_SIZE    (MP_FLOATING_SIZE + MP_HEADER_SIZE + MP_CPU_ENTRY_SIZE)
-#define MP_SPEC_REV      4 /* specification 1.4 */
-#define MP_ENTRY_CPU     0
-#define MP_CPU_ENABLED   0x1u /* CPU flags: EN */
-#define MP_CPU_BSP       0x2u /* CPU flags: BP */
+#define MP_TABLE_SIZE     (MP_FLOATING_SIZE + MP_HEADER_SIZE + MP_CPU_ENTRY_SIZE)
+#define MP_SPEC_REV       4 /* specification 1.4 */
+#define MP_ENTRY_CPU      0
+#define MP_CPU_ENABLED    0x1u /* CPU flags: EN */
+#define MP_CPU_BSP        0x2u /* CPU flags: BP */
 
 /* Where Linux and other MP-aware kernels look first (MP spec 4: "in the first kilobyte of the
  * Extended BIOS Data Area" or "within the last kilobyte of system base memory"): the last KiB

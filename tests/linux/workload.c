@@ -127,6 +127,8 @@ static int number(const char *s, unsigned long max, unsigned long *out)
 
 int main(int argc, char **argv)
 {
+	/* One write per line: /dev/kmsg takes each write as one log record. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	const char *which = argc > 1 ? argv[1] : "all";
 	unsigned long mib = DEFAULT_MIB, count = DEFAULT_COUNT;
 	if ((argc > 2 && number(argv[2], MAX_MIB, &mib)) ||
