@@ -162,7 +162,8 @@ static int place_mptable(struct vm *vm)
 	static u8 mp[MP_TABLE_SIZE];
 	if (!(vm->platform.cpuid_offers & CPUID_OFFER_APIC))
 		return 0;
-	const struct cpuid_regs leaf1 = platform_cpuid_for(&vm->platform, 0, CPUID_LEAF_FEATURES, 0);
+	const struct cpuid_regs leaf1 =
+	    platform_cpuid_for(&vm->platform, 0, CPUID_LEAF_FEATURES, 0);
 	const struct mptable_cpu cpu = {.apic_id = 0,
 	                                .apic_version = APIC_VERSION_INTEGRATED,
 	                                .signature = leaf1.eax,
@@ -211,12 +212,14 @@ int bzload_load(struct vm *vm, const struct loader_guest *g, const struct loader
 		return -1;
 	}
 	if (tsc_auto_word(p->bz_cmdline) && !vm->tsc_hz) {
-		con_printf("guest module: Linux boot protocol: %s: the guest's TSC rate is unknown\n",
-		           TSC_KHZ_AUTO);
+		con_printf(
+		    "guest module: Linux boot protocol: %s: the guest's TSC rate is unknown\n",
+		    TSC_KHZ_AUTO);
 		return -1;
 	}
 	if (!fill_cmdline(p->bz_cmdline, vm->tsc_hz / 1000, cmdline, sizeof(cmdline))) {
-		con_printf("guest module: Linux boot protocol: %s\n", bzimage_err_name(BZ_ECMDLINE));
+		con_printf("guest module: Linux boot protocol: %s\n",
+		           bzimage_err_name(BZ_ECMDLINE));
 		return -1;
 	}
 	const u64 cr3 = bzimage_page_tables(tables, l);

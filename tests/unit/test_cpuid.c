@@ -46,8 +46,7 @@ static void test_leaf1(void **st)
 	                       B(24) | B(27) /* OSXSAVE: CR4 is 0 */;
 	assert_int_equal(c.ecx, ALL & ~ecx_hidden);
 	/* EDX: MCE 7, APIC 9, MTRR 12, MCA 14, DS 21, ACPI 22, HTT 28, TM 29, PBE 31 hidden. */
-	const u32 edx_hidden =
-	    B(7) | B(9) | B(12) | B(14) | B(21) | B(22) | B(28) | B(29) | B(31);
+	const u32 edx_hidden = B(7) | B(9) | B(12) | B(14) | B(21) | B(22) | B(28) | B(29) | B(31);
 	assert_int_equal(c.edx, ALL & ~edx_hidden);
 	/* EBX: APIC ID 0 (31:24), one logical processor (23:16), the rest kept. */
 	assert_int_equal(c.ebx, 0x0001ffff);
