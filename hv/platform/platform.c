@@ -104,11 +104,18 @@ static bool apic_msr_access(struct platform *p, u32 msr, bool write, u64 *val, u
 	return apic_msr(&p->apic, msr, write, val, vtsc_guest(&p->tsc, host_tsc));
 }
 
+static bool misc_enable_msr(struct platform *p, u32 msr, bool write, u64 *val, u64 host_tsc)
+{
+	(void)p, (void)msr, (void)host_tsc;
+	return cpumsr_misc_enable(write, val);
+}
+
 static const struct msr_entry msr_table[] = {
     {IA32_TSC, IA32_TSC, tsc_msr},
     {IA32_TSC_ADJUST, IA32_TSC_ADJUST, tsc_msr},
     {IA32_TSC_AUX, IA32_TSC_AUX, tsc_msr},
     {IA32_APIC_BASE, IA32_APIC_BASE, apic_msr_access},
+    {IA32_MISC_ENABLE, IA32_MISC_ENABLE, misc_enable_msr},
     {APIC_MSR_TSC_DEADLINE, APIC_MSR_TSC_DEADLINE, apic_msr_access},
     {APIC_MSR_X2_FIRST, APIC_MSR_X2_LAST, apic_msr_access},
 };
