@@ -8,7 +8,11 @@
  *   bit 12 PEBS unavailable: 1
  *   bits 16 (Enhanced SpeedStep), 18 (MONITOR FSM: MONITOR/MWAIT are hidden), 22 (limit CPUID
  *          maxval), 23 (xTPR disable), 34 (XD Bit Disable): 0
- * A write of the value it reads is accepted; any other write is #GP (no bit may change). */
+ * A write of the value it reads is accepted; any other write is #GP (no bit may change).
+ * IA32_BIOS_SIGN_ID (0x8B; AMD's PATCH_LEVEL at the same index): the microcode revision, in
+ * EDX after a write of 0 and a CPUID (SDM Vol. 3A, 10.11.7.1): 0, no update loaded; Linux does
+ * that write and read on Intel without the _safe accessors. A write of 0 is accepted, any other
+ * value (an update's address, which would go to IA32_BIOS_UPDT_TRIG anyway) is #GP. */
 #ifndef HV_PLATFORM_CPUMSR_H
 #define HV_PLATFORM_CPUMSR_H
 
@@ -22,5 +26,7 @@
 
 /* RDMSR/WRMSR of IA32_MISC_ENABLE: false for #GP. */
 bool cpumsr_misc_enable(bool write, u64 *val);
+/* RDMSR/WRMSR of IA32_BIOS_SIGN_ID: false for #GP. */
+bool cpumsr_bios_sign_id(bool write, u64 *val);
 
 #endif

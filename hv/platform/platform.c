@@ -110,12 +110,19 @@ static bool misc_enable_msr(struct platform *p, u32 msr, bool write, u64 *val, u
 	return cpumsr_misc_enable(write, val);
 }
 
+static bool bios_sign_id_msr(struct platform *p, u32 msr, bool write, u64 *val, u64 host_tsc)
+{
+	(void)p, (void)msr, (void)host_tsc;
+	return cpumsr_bios_sign_id(write, val);
+}
+
 static const struct msr_entry msr_table[] = {
     {IA32_TSC, IA32_TSC, tsc_msr},
     {IA32_TSC_ADJUST, IA32_TSC_ADJUST, tsc_msr},
     {IA32_TSC_AUX, IA32_TSC_AUX, tsc_msr},
     {IA32_APIC_BASE, IA32_APIC_BASE, apic_msr_access},
     {IA32_MISC_ENABLE, IA32_MISC_ENABLE, misc_enable_msr},
+    {IA32_BIOS_SIGN_ID, IA32_BIOS_SIGN_ID, bios_sign_id_msr},
     {APIC_MSR_TSC_DEADLINE, APIC_MSR_TSC_DEADLINE, apic_msr_access},
     {APIC_MSR_X2_FIRST, APIC_MSR_X2_LAST, apic_msr_access},
 };

@@ -9,7 +9,7 @@
  *                      clock platform_set_clock gives (still without one)
  *   ports 0x70, 0x71   the MC146818 RTC and CMOS RAM (rtc.h), on the same clock
  *   MSRs 0x10, 0x3b, 0xc0000103  the TSC (tsc.h)
- *   MSR 0x1a0  IA32_MISC_ENABLE, fixed (cpumsr.h)
+ *   MSRs 0x8b, 0x1a0  IA32_BIOS_SIGN_ID and IA32_MISC_ENABLE, fixed (cpumsr.h)
  *   MSRs 0x1b, 0x6e0, 0x800-0x8ff  the local APIC (apic.h): IA32_APIC_BASE,
  *                    IA32_TSC_DEADLINE and x2APIC registers, each #GP where
  *                    CPUID does not offer it; the APIC's base is fixed at
