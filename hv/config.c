@@ -15,6 +15,15 @@ static const char *const crash_at_names[] = {"run", "exit", NULL};
 static const char *const irq_test_names[] = {IRQ_TEST_NAMES, NULL};
 _Static_assert(ARRAY_SIZE(irq_test_names) == IRQ_TEST_COUNT + 1, "one name per enum irq_test");
 _Static_assert(CRASH_AT_RUN == 0 && CRASH_AT_EXIT == 1, "crash_at= names follow enum crash_at");
+static const char *const trace_names[] = {"guest", "ept", NULL};
+_Static_assert(VM_TRACE_GUEST == 0 && VM_TRACE_EPT == 1, "trace= names follow enum vm_trace");
+static const char *const trace_span_names[] = {"workloads", "run", "console", NULL};
+_Static_assert(VM_TRACE_SPAN_WORKLOADS == 0 && VM_TRACE_SPAN_RUN == 1 &&
+                   VM_TRACE_SPAN_CONSOLE == 2,
+               "trace_span= names follow enum vm_trace_span");
+static const char *const trace_recency_names[] = {"traps", "accessed", NULL};
+_Static_assert(VM_TRACE_RECENCY_TRAPS == 0 && VM_TRACE_RECENCY_ACCESSED == 1,
+               "trace_recency= names follow enum vm_trace_recency");
 static const char *const seg_fill_names[] = {"none", "l1", "l2", "both", NULL};
 _Static_assert(SEG_FILL_NONE == 0 && SEG_FILL_L1 == 1 && SEG_FILL_L2 == 2 && SEG_FILL_BOTH == 3,
                "seg_fill= names follow enum seg_fill");
@@ -44,6 +53,18 @@ static const struct opt_desc hv_opts[] = {
     OPT_BOOL_ENTRY(struct hv_config, npwc, "npwc", "model caches of nested non-leaf entries"),
     OPT_ENUM_ENTRY(struct hv_config, seg_fill, "seg_fill", seg_fill_names,
                    "TLB levels a segment-served translation fills"),
+    OPT_ENUM_ENTRY(struct hv_config, trace, "trace", trace_names,
+                   "accesses the walk model sees: guest (the guest's instrumented trace) or ept "
+                   "(also the hypervisor's trap tracing, for any guest)"),
+    OPT_UINT_ENTRY(struct hv_config, trace_ways, "trace_ways", 0, TRAPWIN_MAX_WAYS, 0,
+                   "trace=ept: pages kept present (0: the TLB preset's smallest associativity)"),
+    OPT_ENUM_ENTRY(struct hv_config, trace_span, "trace_span", trace_span_names,
+                   "trace=ept: each measurement the guest brackets by hypercall (workloads), "
+                   "the whole run (run), or between its console lines TRACE_BEGIN:NAME and "
+                   "TRACE_END:NAME (console)"),
+    OPT_ENUM_ENTRY(struct hv_config, trace_recency, "trace_recency", trace_recency_names,
+                   "trace=ept: what orders the window: traps, or also the accessed flags of "
+                   "its pages (fed to the model once per use between traps)"),
     OPT_UINT_ENTRY(struct hv_config, bloom_bits, "bloom_bits", 8, MAX_BLOOM_BITS, 0,
                    "escape filter bits"),
     OPT_UINT_ENTRY(struct hv_config, bloom_hashes, "bloom_hashes", 1, MAX_BLOOM_HASHES, 0,
@@ -80,6 +101,11 @@ static const struct opt_desc hv_opts[] = {
     OPT_ENUM_ENTRY(struct hv_config, crash_at, "crash_at", crash_at_names,
                    "test only: where crash_test strikes: run (before the guest runs) or exit "
                    "(in the exit handler of the guest's first console byte)"),
+    OPT_UINT_ENTRY(struct hv_config, fault_test, "fault_test", 0, (1ULL << 52) - 1, OPTF_HEX,
+                   "test only: gPA of a byte of guest RAM whose bit fault_test_bit reads 1 "
+                   "again at every exit (0: off)"),
+    OPT_UINT_ENTRY(struct hv_config, fault_test_bit, "fault_test_bit", 0, 7, 0,
+                   "test only: the bit of fault_test's byte that does not hold a 0"),
     OPT_STRING_ENTRY(
         struct hv_config, console, "console",
         "serial console (lib/x86/uart.h): com1, com2, com3, com4 or a 0x base I/O port"),
@@ -153,6 +179,12 @@ bool hv_config_vm_params(const struct hv_config *c, struct vm_params *p)
 	    .crash_test = c->crash_test,
 	    .irq_test = c->irq_test,
 	    .crash_at = c->crash_at,
+	    .trace = c->trace,
+	    .trace_ways = (u32)c->trace_ways,
+	    .trace_span = c->trace_span,
+	    .trace_recency = c->trace_recency,
+	    .fault_gpa = c->fault_test,
+	    .fault_bit = (u32)c->fault_test_bit,
 	};
 	return p->tlb != NULL;
 }

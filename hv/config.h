@@ -40,8 +40,14 @@ struct hv_config {
 	u32 crash_test;          /* test only: enum crash_kind raised on purpose */
 	u32 irq_test;            /* test only: enum irq_test sent before the guest runs */
 	u32 crash_at;            /* test only: enum crash_at, where it is raised */
+	u64 fault_test;          /* test only: gPA of the byte with a weak bit; 0: off */
+	u64 fault_test_bit;      /* test only: that bit, 0..7 */
 	char console[8];         /* serial console: com1..com4 or a 0x I/O port */
 	char pmu[PMU_SPEC_SIZE]; /* off, auto, a table or events (arch/x86/pmu.h) */
+	u32 trace;               /* enum vm_trace: guest, or ept (trap tracing as well) */
+	u64 trace_ways;          /* pages in the trap window; 0: the TLB's smallest associativity */
+	u32 trace_span;          /* enum vm_trace_span: workloads, run or console */
+	u32 trace_recency;       /* enum vm_trace_recency: traps or accessed */
 };
 
 extern const struct opt_table hv_config_table;

@@ -246,6 +246,16 @@ static void run_guest(struct report *rep, const struct mb_info *mbi, const struc
 	vm_run(vm);
 	loader_report_text(vm);
 	vm_report(vm);
+	if (vm->params.fault_gpa) { /* test only: the seeded fault did its part */
+		con_printf("fault_test: bit %u of gPA 0x%llx: looked at in %llu exits, found 0 and "
+		           "set to 1 in %llu\n",
+		           vm->params.fault_bit, vm->params.fault_gpa, vm->fault_checks,
+		           vm->fault_sets);
+		report_check(rep, vm->fault_sets > 0, "fault-test-applied",
+		             "the guest never left bit %u of gPA 0x%llx 0 at an exit: the seeded "
+		             "fault was never seen",
+		             vm->params.fault_bit, vm->params.fault_gpa);
+	}
 	if (vm->bad_frames) {
 		unsigned touched = dseg_check_bad_frames(vm);
 		report_check(rep, touched == 0, "escape-bad-frames-untouched",
@@ -260,6 +270,18 @@ static void run_guest(struct report *rep, const struct mb_info *mbi, const struc
 		           "positives %u ppm of probes outside the escaped pages\n",
 		           vm->escape.m_bits, vm->escape.k, bloom_bits_set(&vm->escape),
 		           bloom_fp_ppm(vm->escape.m_bits, vm->escape.k, vm->bad_frames));
+	}
+	if (vm->params.trace == VM_TRACE_EPT) {
+		const struct etrace *t = &vm->etrace;
+		if (t->failures)
+			report_fail(rep, "trace-ept",
+			            "%llu of %llu measurements abandoned; the first: %s",
+			            t->failures, t->failures + t->measurements, t->failure);
+		else
+			report_check(
+			    rep, t->measurements > 0, "trace-ept",
+			    "no measurement: the guest bracketed none (TRACE_BEGIN, TRACE_END); "
+			    "trace_span=run traces any guest");
 	}
 	switch (vm->state) {
 	case VM_EXITED:

@@ -195,6 +195,16 @@ def mode_rank(mode):
     return MODE_ORDER.index(mode) if mode in MODE_ORDER else len(MODE_ORDER)
 
 
+def shown_source(f):
+    """The source as tables and plots show it: a trap-traced model line (trace=ept) apart from
+    the instrumented one."""
+    return f"{f['source']} (trace=ept)" if f.get("trace") == "ept" else str(f["source"])
+
+
+def source_rank(f):
+    return (SOURCES.index(f["source"]), f.get("trace") == "ept")
+
+
 def sorted_measurements(records):
     """Workloads in first-seen order, then modes in MODE_ORDER, then source."""
     rows = measurements(records)
@@ -204,7 +214,7 @@ def sorted_measurements(records):
             workloads.append(r["fields"]["workload"])
     return sorted(rows, key=lambda r: (workloads.index(r["fields"]["workload"]),
                                        mode_rank(r["fields"]["mode"]),
-                                       SOURCES.index(r["fields"]["source"])))
+                                       source_rank(r["fields"])))
 
 
 def refs_per_walk(f):
@@ -244,7 +254,7 @@ def table_row(f):
         seg = "n/a"  # a source=pmu line: the CPU has no segments to count
     return [str(f["workload"]), str(f["mode"]), cell(f, "accesses"), cell(f, "tlb_misses"),
             fmt_num(refs_per_walk(f)), cell(f, "guest_refs"), cell(f, "nested_refs"),
-            cell(f, "bb_per_walk"), seg, cell(f, "esc_hits"), str(f["source"])]
+            cell(f, "bb_per_walk"), seg, cell(f, "esc_hits"), shown_source(f)]
 
 
 def render_table(records):
@@ -362,10 +372,10 @@ def plot_script(records, png_path, terminal="pngcairo"):
     for f in rows:
         if f["workload"] not in workloads:
             workloads.append(f["workload"])
-        slot = (f["mode"], f["source"])
+        slot = (f["mode"], shown_source(f))
         if slot not in slots:
             slots.append(slot)
-    slots.sort(key=lambda s: (mode_rank(s[0]), SOURCES.index(s[1])))
+    slots.sort(key=lambda s: (mode_rank(s[0]), SOURCES.index(s[1].split()[0]), s[1]))
     group = len(slots) + 1
     top = max(refs_per_walk(f) for f in rows)
 
@@ -391,13 +401,13 @@ def plot_script(records, png_path, terminal="pngcairo"):
         block = f"$slot{s}"
         data.append(f"{block} << EOD")
         for f in rows:
-            if (f["mode"], f["source"]) == (mode, source):
+            if (f["mode"], shown_source(f)) == (mode, source):
                 x = workloads.index(f["workload"]) * group + s
                 v = refs_per_walk(f)
                 data.append(f"{x} {v} {gnuplot_quote(fmt_num(v) + ' ' + source)}")
         data.append("EOD")
         fill = " fill pattern 4" if source == "pmu" else ""
-        title = mode if source == "model" else f"{mode} (pmu)"
+        title = mode if source == "model" else f"{mode} ({source})"
         # One colour per mode in every plot; pmu bars share it, hatched.
         plots.append(f"{block} using 1:2 with boxes{fill} lc {mode_rank(mode) + 1} "
                      f"title {gnuplot_quote(title)}")
@@ -685,6 +695,8 @@ def tag_records(records, part, boot, options):
         r["part"], r["boot"] = part, boot
         if r["kind"] == MEASUREMENT_KIND:
             r["config"] = config_label(r["fields"]["mode"], options)
+            if r["fields"].get("trace") == "ept":
+                r["config"] += " trace=ept"  # the trap-fed model, beside the instrumented one
 
 
 def matrix_groups(records):

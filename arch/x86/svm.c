@@ -37,7 +37,8 @@ _Static_assert(SVM_RAW_COUNT <= VCPU_MAX_RAW_EXIT, "exit counts per raw reason (
 #define RAW(code)         ((code)-SVM_EXIT_INTR)
 #define EXCEPTION_VECTORS 32 /* vectors 0-31 are exceptions (Vol. 2, 8.2) */
 #define ARCH_MAX_PHYADDR  52 /* the architectural physical-address limit */
-/* INTERCEPT_CR: bit 16 + n intercepts writes of CRn (Table B-1). */
+/* INTERCEPT_CR: bit n intercepts reads of CRn, bit 16 + n writes (Table B-1). */
+#define SVM_INTERCEPT_CR_READ(n)  BIT(n)
 #define SVM_INTERCEPT_CR_WRITE(n) BIT(16 + (n))
 /* EXITINFO1 of a CR access with decode assists (15.33.1): the GPR. */
 #define SVM_CR_EXITINFO_VALID BIT(63)
@@ -73,8 +74,13 @@ struct svm_vcpu {
 	u64 timer_deadline; /* arm_timer: host TSC of the core's VMEXIT_TIMER; 0 none */
 	/* An NMI was injected and the guest has not executed IRET since: the
 	 * next one waits (the VMCB shows no NMI blocking, so the IRET
-	 * intercept tells). */
+	 * intercept tells). The intercept comes before the IRET runs
+	 * (15.9), so the blocking ends only at a later exit whose RIP is no
+	 * longer the IRET's (iret_rip): an NMI is never injected at the IRET
+	 * itself, inside the handler it ends. */
 	bool nmi_masked;
+	bool iret_seen;
+	u64 iret_rip;
 };
 static struct svm_vcpu the_vcpu;
 static u64 cr4_allowed_bits(void);
@@ -344,6 +350,7 @@ static const enum exit_kind svm_exit_kinds[SVM_RAW_COUNT] = {
     [RAW(SVM_EXIT_SKINIT)] = VMEXIT_VIRT_INSN,
     [RAW(SVM_EXIT_WBINVD)] = VMEXIT_WBINVD,
     [RAW(SVM_EXIT_XSETBV)] = VMEXIT_XSETBV,
+    [SVM_RAW_CR_READ] = VMEXIT_CR_ACCESS,
     [SVM_RAW_CR_WRITE] = VMEXIT_CR_ACCESS,
     [SVM_RAW_NPF] = VMEXIT_NPF,
     [SVM_RAW_INVALID] = VMEXIT_ENTRY_FAIL,
@@ -535,8 +542,12 @@ static void vmcb_build(struct vmcb *vmcb, const struct vcpu_start *start, u64 n_
 	 * that arrive in guest mode (INTR and NMI intercepts, 15.13)
 	 * and machine checks (the #MC exception intercept, 15.12). No DR
 	 * intercepts. */
-	c->intercept_cr =
-	    SVM_INTERCEPT_CR_WRITE(0) | SVM_INTERCEPT_CR_WRITE(3) | SVM_INTERCEPT_CR_WRITE(4);
+	/* CR8 is the local APIC's TPR (Vol. 2, 16.6.1), which the core models:
+	 * without these intercepts a 64-bit guest's MOV CR8 reaches only V_TPR
+	 * (15.21.2), which the APIC model never sees. */
+	c->intercept_cr = SVM_INTERCEPT_CR_WRITE(0) | SVM_INTERCEPT_CR_WRITE(3) |
+	                  SVM_INTERCEPT_CR_WRITE(4) | SVM_INTERCEPT_CR_READ(8) |
+	                  SVM_INTERCEPT_CR_WRITE(8);
 	c->intercept_exceptions = BIT(VEC_MC);
 	c->intercept_misc1 = SVM_INTERCEPT_INTR | SVM_INTERCEPT_NMI | SVM_INTERCEPT_CPUID |
 	                     SVM_INTERCEPT_HLT | SVM_INTERCEPT_INVD | SVM_INTERCEPT_INVLPGA |
@@ -791,6 +802,7 @@ static void decode_exit(const struct svm_vcpu *s, struct vm_exit *e)
 		e->npf.fetch = info1 & NPF_ID;
 		e->npf.read = !e->npf.write && !e->npf.fetch;
 		e->npf.present = info1 & NPF_P;
+		e->npf.guest_walk = info1 & NPF_GUEST_PAGE_TABLES;
 		break;
 	case VMEXIT_IO:
 		e->io.port = (u16)((info1 & IOIO_PORT_MASK) >> IOIO_PORT_SHIFT);
@@ -801,8 +813,13 @@ static void decode_exit(const struct svm_vcpu *s, struct vm_exit *e)
 		e->insn_len = (u32)(info2 - rip); /* EXITINFO2 is the next RIP (15.10.2) */
 		break;
 	case VMEXIT_CR_ACCESS:
-		e->cr.cr = (u8)((u32)c->exitcode - SVM_EXIT_CR0_WRITE);
-		e->cr.access = CR_OP_WRITE;
+		if ((u32)c->exitcode < SVM_EXIT_CR0_WRITE) {
+			e->cr.cr = (u8)((u32)c->exitcode - SVM_EXIT_CR0_READ);
+			e->cr.access = CR_OP_READ;
+		} else {
+			e->cr.cr = (u8)((u32)c->exitcode - SVM_EXIT_CR0_WRITE);
+			e->cr.access = CR_OP_WRITE;
+		}
 		/* Without decode assists and NRIPS (QEMU has neither) the core
 		 * reads the instruction for its register and length; it may also
 		 * be CLTS or LMSW, which the CR0 write intercept catches too. */
@@ -890,8 +907,12 @@ static int svm_run(struct vcpu *v, struct vm_exit *e)
 	/* The guest's IRET ends the blocking of an injected NMI (APM 15.20:
 	 * the VMCB does not show it): let IRET run, then an NMI may follow. */
 	if ((u32)vmcb->control.exitcode == SVM_EXIT_IRET) {
-		s->nmi_masked = false;
+		s->iret_seen = true;
+		s->iret_rip = vmcb->save.rip;
 		vmcb->control.intercept_misc1 &= ~(u32)SVM_INTERCEPT_IRET;
+	} else if (s->iret_seen && vmcb->save.rip != s->iret_rip) {
+		s->iret_seen = false;
+		s->nmi_masked = false;
 	}
 	if (e->kind == VMEXIT_ENTRY_FAIL && s->entry_rule != SVM_CHECK_OK)
 		con_printf("FAIL: vm-entry: VMRUN refused the VMCB (VMEXIT_INVALID); software "
@@ -947,6 +968,7 @@ static void svm_inject_event(struct vcpu *v, const struct vcpu_event *ev)
 		s->vmcb->control.eventinj =
 		    SVM_EVTINJ_V | SVM_EVTINJ_TYPE(SVM_EVTINJ_TYPE_NMI) | VEC_NMI;
 		s->nmi_masked = true;
+		s->iret_seen = false;
 		s->vmcb->control.intercept_misc1 |= SVM_INTERCEPT_IRET;
 		break;
 	case VCPU_EV_SW_INT:
@@ -1014,6 +1036,18 @@ static bool svm_set_tsc_offset(struct vcpu *v, u64 offset)
 static u64 svm_rip(struct vcpu *v)
 {
 	return ((struct svm_vcpu *)v->arch)->vmcb->save.rip;
+}
+
+static u64 svm_rsp(struct vcpu *v)
+{
+	return ((struct svm_vcpu *)v->arch)->vmcb->save.rsp;
+}
+
+static u64 svm_seg_base(struct vcpu *v, unsigned sreg)
+{
+	const struct vmcb_save *s = &((struct svm_vcpu *)v->arch)->vmcb->save;
+	const struct vmcb_seg *segs[] = {&s->es, &s->cs, &s->ss, &s->ds, &s->fs, &s->gs};
+	return sreg < ARRAY_SIZE(segs) ? segs[sreg]->base : 0;
 }
 
 static u64 svm_cr3(struct vcpu *v)
@@ -1232,6 +1266,8 @@ const struct vcpu_ops svm_vcpu_ops = {
     .arm_timer = svm_arm_timer,
     .set_tsc_offset = svm_set_tsc_offset,
     .rip = svm_rip,
+    .rsp = svm_rsp,
+    .seg_base = svm_seg_base,
     .cr3 = svm_cr3,
     .cpl = svm_cpl,
     .in_64bit_mode = svm_in_64bit_mode,

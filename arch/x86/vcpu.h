@@ -67,6 +67,11 @@ struct vm_exit {
 	struct {
 		bool read, write, fetch; /* the access */
 		bool present;            /* the translation existed (R, W or X set) */
+		/* The access was the guest's own page walk reading or updating a
+		 * paging-structure entry (VT-x: qualification bit 7 set and bit 8
+		 * clear, SDM Vol. 3C 28.2.1 table 28-7; SVM: EXITINFO1 bit 33, APM
+		 * Vol. 2 15.25.6), not the access to the translated address. */
+		bool guest_walk;
 	} npf;
 	struct {
 		u16 port;
@@ -174,6 +179,10 @@ struct vcpu_ops {
 	 * SVM's VMCB TSC_OFFSET. False when the CPU cannot offset the TSC. */
 	bool (*set_tsc_offset)(struct vcpu *v, u64 offset);
 	u64 (*rip)(struct vcpu *v);
+	u64 (*rsp)(struct vcpu *v);
+	/* Base of segment register sreg (the SDM's Sreg numbering: 0 ES ... 5
+	 * GS), for the linear address of a decoded memory operand. */
+	u64 (*seg_base)(struct vcpu *v, unsigned sreg);
 	u64 (*cr3)(struct vcpu *v);
 	unsigned (*cpl)(struct vcpu *v); /* the guest's current privilege level */
 	/* The guest runs 64-bit code (EFER.LMA and CS.L): register upper halves
@@ -245,6 +254,14 @@ static inline bool vcpu_arch_set_tsc_offset(struct vcpu *v, u64 offset)
 static inline u64 vcpu_arch_rip(struct vcpu *v)
 {
 	return v->ops->rip(v);
+}
+static inline u64 vcpu_arch_rsp(struct vcpu *v)
+{
+	return v->ops->rsp(v);
+}
+static inline u64 vcpu_arch_seg_base(struct vcpu *v, unsigned sreg)
+{
+	return v->ops->seg_base(v, sreg);
 }
 static inline u64 vcpu_arch_cr3(struct vcpu *v)
 {

@@ -127,6 +127,37 @@ static inline bool invept(u64 type, u64 eptp)
 	return vmx_ok_flags(fail);
 }
 
+static inline bool invvpid(u64 type, u16 vpid)
+{
+	struct {
+		u64 vpid, linear;
+	} desc = {vpid, 0};
+	u8 fail;
+	__asm__ volatile("invvpid %1, %2; setbe %0"
+	                 : "=q"(fail)
+	                 : "m"(desc), "r"(type)
+	                 : "cc", "memory");
+	return vmx_ok_flags(fail);
+}
+
+/* An emulated MOV to CR0, CR3 or CR4 flushes the guest's linear
+ * translations as the instruction would on the CPU (SDM Vol. 3A 4.10.4.1):
+ * VM exits and entries keep those tagged with the VPID (28.3.3.3), so the
+ * INVVPID the VMM owes them. nonglobal: a CR3 load, which keeps global
+ * pages where the CPU can tell them apart. */
+static void flush_guest_linear(const struct vmx_vcpu *x, bool nonglobal)
+{
+	const u64 cap = x->caps.ept_vpid_cap;
+	if (!(x->st.secondary_vm_exec_control & SEC_ENABLE_VPID))
+		return; /* without VPIDs every entry and exit flushes them */
+	if (nonglobal && (cap & VMX_VPID_INVVPID_SINGLE_CONTEXT_GLOBALS))
+		invvpid(INVVPID_SINGLE_CONTEXT_RETAINING_GLOBALS, GUEST_VPID);
+	else if (cap & VMX_VPID_INVVPID_SINGLE_CONTEXT)
+		invvpid(INVVPID_SINGLE_CONTEXT, GUEST_VPID);
+	else
+		invvpid(INVVPID_ALL_CONTEXT, 0);
+}
+
 const char *vmx_strerror(enum vmx_status s)
 {
 	switch (s) {
@@ -309,7 +340,8 @@ static bool vmcs_build(struct vmcs_state *st, const struct vmx_caps *caps,
 	primary |= CPU_CR8_LOAD_EXITING | CPU_CR8_STORE_EXITING;
 	st->primary_vm_exec_control = ctl(caps, VMX_CTL_PROCBASED, primary, &ok);
 	u32 sec = SEC_ENABLE_EPT | SEC_UNRESTRICTED_GUEST;
-	if (vmx_caps_has(caps, VMX_FEAT_VPID))
+	/* VPIDs only with INVVPID, which emulated CR writes need (flush_guest_linear). */
+	if (vmx_caps_has(caps, VMX_FEAT_VPID) && vmx_caps_has(caps, VMX_FEAT_INVVPID))
 		sec |= SEC_ENABLE_VPID;
 	st->secondary_vm_exec_control = ctl(caps, VMX_CTL_PROCBASED2, sec, &ok);
 	st->exception_bitmap = 0;
@@ -699,6 +731,7 @@ static void decode_exit(struct vm_exit *e)
 		e->npf.write = q & EPT_VIOL_WRITE;
 		e->npf.fetch = q & EPT_VIOL_FETCH;
 		e->npf.present = q & (EPT_VIOL_READABLE | EPT_VIOL_WRITABLE | EPT_VIOL_EXECUTABLE);
+		e->npf.guest_walk = e->gla_valid && !(q & EPT_VIOL_GLA_TRANSLATION);
 		break;
 	case VMEXIT_NPT_MISCONFIG:
 		e->gpa = vmread(VMCS_GUEST_PHYSICAL_ADDRESS);
@@ -982,6 +1015,20 @@ static u64 vmx_rip(struct vcpu *v)
 	return vmread(VMCS_GUEST_RIP);
 }
 
+static u64 vmx_rsp(struct vcpu *v)
+{
+	(void)v;
+	return vmread(VMCS_GUEST_RSP);
+}
+
+static u64 vmx_seg_base(struct vcpu *v, unsigned sreg)
+{
+	(void)v;
+	/* The base fields follow the Sreg order, two encodings apart (SDM Vol. 3D
+	 * B.4.3). */
+	return sreg <= 5 ? vmread(VMCS_GUEST_ES_BASE + 2 * sreg) : 0;
+}
+
 /* CPL is SS.DPL (SDM Vol. 3A, 5.5; the VMCS keeps it there, 25.4.1). */
 static unsigned vmx_cpl(struct vcpu *v)
 {
@@ -1049,8 +1096,11 @@ static bool vmx_write_cr(struct vcpu *v, unsigned cr, u64 val)
 		}
 		vmwrite(VMCS_GUEST_IA32_EFER, efer);
 		vmwrite(VMCS_VM_ENTRY_CONTROLS, entry);
+		const u64 was = vmx_read_cr(v, 0);
 		vmwrite(VMCS_CR0_READ_SHADOW, val);
 		vmwrite(VMCS_GUEST_CR0, real);
+		if ((val ^ was) & (CR0_PG | CR0_WP | CR0_PE))
+			flush_guest_linear(x, false);
 		return true;
 	}
 	if (cr == 4) {
@@ -1064,8 +1114,12 @@ static bool vmx_write_cr(struct vcpu *v, unsigned cr, u64 val)
 		    (ia32e && ((val ^ vmx_read_cr(v, 4)) & CR4_LA57)))
 			return false;
 		u64 real = (val | x->caps.cr4_fixed0 | CR4_VMXE) & x->caps.cr4_fixed1;
+		const u64 was = vmx_read_cr(v, 4);
 		vmwrite(VMCS_CR4_READ_SHADOW, val);
 		vmwrite(VMCS_GUEST_CR4, real);
+		if ((val ^ was) & (CR4_PGE | CR4_PAE | CR4_PSE | CR4_PCIDE | CR4_SMEP | CR4_SMAP |
+		                   CR4_LA57 | CR4_PKE))
+			flush_guest_linear(x, false);
 		return true;
 	}
 	if (cr == 3) {
@@ -1073,9 +1127,15 @@ static bool vmx_write_cr(struct vcpu *v, unsigned cr, u64 val)
 		 * TRUE control MSRs, SDM A.3.2). With EPT the guest's CR3 is a gPA
 		 * the CPU checks itself; bits beyond the physical-address width
 		 * raise #GP. */
+		/* With CR4.PCIDE, bit 63 of the source asks to keep the PCID's
+		 * translations and is not written (SDM Vol. 3A 4.10.4.1). */
+		const bool keep = (vmx_read_cr(v, 4) & CR4_PCIDE) && (val & BIT(63));
+		val &= keep ? ~BIT(63) : ~0ull;
 		if (x->caps.maxphyaddr < 64 && (val >> x->caps.maxphyaddr))
 			return false;
 		vmwrite(VMCS_GUEST_CR3, val);
+		if (!keep)
+			flush_guest_linear(x, true);
 		return true;
 	}
 	return false;
@@ -1221,6 +1281,8 @@ const struct vcpu_ops vmx_vcpu_ops = {
     .arm_timer = vmx_arm_timer,
     .set_tsc_offset = vmx_set_tsc_offset,
     .rip = vmx_rip,
+    .rsp = vmx_rsp,
+    .seg_base = vmx_seg_base,
     .cr3 = vmx_cr3,
     .cpl = vmx_cpl,
     .in_64bit_mode = vmx_in_64bit_mode,

@@ -29,6 +29,7 @@ _Static_assert(EPT_ADDR_MASK == PTE_ADDR_MASK, "EPT and NPT address fields diffe
 /* What the two formats do differently; all else is shared. */
 struct entry_format {
 	u64 present;    /* an entry is present when any of these bits is set */
+	u64 accessed;   /* the accessed flag the CPU sets in a leaf it uses */
 	u64 table_bits; /* a non-leaf entry: the next table's address plus these */
 	u64 (*leaf_bits)(unsigned gmap_perms);
 	/* Bits below a large leaf's size that are neither address nor reserved. */
@@ -75,6 +76,7 @@ static const struct entry_format formats[] = {
     [NESTED_FORMAT_EPT] =
         {
             .present = EPT_RWX,
+            .accessed = EPT_A,
             .table_bits = EPT_RWX,
             .leaf_bits = ept_leaf_bits,
             .large_low_bits = 0,
@@ -83,6 +85,7 @@ static const struct entry_format formats[] = {
     [NESTED_FORMAT_NPT] =
         {
             .present = PTE_P,
+            .accessed = PTE_A,
             .table_bits = PTE_P | PTE_RW | PTE_US,
             .leaf_bits = npt_leaf_bits,
             .large_low_bits = NPT_LARGE_PAT,
@@ -443,6 +446,63 @@ enum nested_err nested_set_present_4k(enum nested_format fmt, u64 root, u64 gpa,
 	}
 	phys_write64(pa, e);
 	return NESTED_OK;
+}
+
+enum nested_err nested_test_clear_accessed_4k(enum nested_format fmt, u64 root, u64 gpa,
+                                              bool *accessed)
+{
+	const struct entry_format *f = format_of(fmt);
+	if (!f)
+		return NESTED_ERR_BAD_FORMAT;
+	u64 table = root & NESTED_ADDR_MASK;
+	for (int l = EPT_LEVEL_PML4; l > EPT_LEVEL_PT; l--) {
+		const u64 e = phys_read64(entry_pa(table, gpa, l));
+		if (!entry_present(f, e))
+			return NESTED_ERR_NOT_PRESENT;
+		if (e & NESTED_PS)
+			return NESTED_ERR_BAD_LEAF_SIZE;
+		table = e & NESTED_ADDR_MASK;
+	}
+	const u64 pa = entry_pa(table, gpa, EPT_LEVEL_PT);
+	const u64 e = phys_read64(pa);
+	if (!entry_present(f, e))
+		return NESTED_ERR_NOT_PRESENT;
+	*accessed = e & f->accessed;
+	if (*accessed)
+		phys_write64(pa, e & ~f->accessed);
+	return NESTED_OK;
+}
+
+/* nested_hide_all_4k's walk over one table of the given level. */
+static enum nested_err hide_table(const struct entry_format *f, u64 table, int level, u64 *hidden)
+{
+	for (u64 i = 0; i < PAGE_SIZE_4K / EPT_ENTRY_BYTES; i++) {
+		const u64 pa = table + i * EPT_ENTRY_BYTES;
+		const u64 e = phys_read64(pa);
+		if (!entry_present(f, e))
+			continue;
+		if (level == EPT_LEVEL_PT) {
+			phys_write64(pa,
+			             (e & ~f->present) | ((e & f->present) << NESTED_STASH_SHIFT));
+			++*hidden;
+			continue;
+		}
+		if (e & NESTED_PS)
+			return NESTED_ERR_BAD_LEAF_SIZE;
+		enum nested_err err = hide_table(f, e & NESTED_ADDR_MASK, level - 1, hidden);
+		if (err != NESTED_OK)
+			return err;
+	}
+	return NESTED_OK;
+}
+
+enum nested_err nested_hide_all_4k(enum nested_format fmt, u64 root, u64 *hidden)
+{
+	const struct entry_format *f = format_of(fmt);
+	*hidden = 0;
+	if (!f)
+		return NESTED_ERR_BAD_FORMAT;
+	return hide_table(f, root & NESTED_ADDR_MASK, EPT_LEVEL_PML4, hidden);
 }
 
 enum nested_err nested_set_leaf_4k(enum nested_format fmt, u64 root, u64 gpa, u64 hpa,

@@ -104,7 +104,7 @@ static inline u64 nested_leaf_bytes(enum nested_leaf l)
 }
 const char *nested_strerror(enum nested_err err);
 
-/* Trap tracing (hv/vm/trace.c): makes the 4 KiB page at gpa not present or
+/* Trap tracing (hv/vm/etrace.c): makes the 4 KiB page at gpa not present or
  * present again, splitting a 2 MiB or 1 GiB leaf that covers it into 512
  * leaves of the next size down, with the same address run and attributes,
  * as often as needed (new tables from a; *new_tables counts them, may be
@@ -115,6 +115,17 @@ const char *nested_strerror(enum nested_err err);
  * flush). NESTED_ERR_NOT_PRESENT when no leaf maps gpa. */
 enum nested_err nested_set_present_4k(enum nested_format fmt, u64 root, u64 gpa, bool present,
                                       const struct nested_alloc *a, u64 *new_tables);
+/* Trap tracing: makes every 4 KiB leaf of a table built with 4 KiB leaves only not present, as
+ * nested_set_present_4k(false) does one by one (nested_set_present_4k(true) brings a page back);
+ * *hidden counts them. NESTED_ERR_BAD_LEAF_SIZE when the table holds a larger leaf (the pages
+ * changed before it are left hidden). The caller invalidates. */
+enum nested_err nested_hide_all_4k(enum nested_format fmt, u64 root, u64 *hidden);
+/* Trap tracing's recency: whether the CPU set the accessed flag of the present 4 KiB leaf of
+ * gpa (EPT bit 8 when the EPTP enables A/D, SDM Vol. 3C 29.3.5; NPT bit 5, APM Vol. 2 15.25.5)
+ * since it was last cleared, and clears it. A translation the CPU cached sets no flag again
+ * until the caller invalidates. NESTED_ERR_NOT_PRESENT when no present 4 KiB leaf maps gpa. */
+enum nested_err nested_test_clear_accessed_4k(enum nested_format fmt, u64 root, u64 gpa,
+                                              bool *accessed);
 /* Sharing and swapping (hv/mem/share.h, swap.h): points the 4 KiB leaf of gpa at hpa with the
  * entry bits of perms (GMAP_PERM_*, read required), present, splitting larger leaves as
  * nested_set_present_4k does; the leaf must exist (present, or made not present by

@@ -34,6 +34,15 @@ bool trapwin_contains(const struct trapwin *w, u64 gfn)
 	return slot_of(w, gfn) >= 0;
 }
 
+bool trapwin_touch(struct trapwin *w, u64 gfn)
+{
+	const int s = slot_of(w, gfn);
+	if (s < 0)
+		return false;
+	w->last[s] = ++w->clock;
+	return true;
+}
+
 bool trapwin_is_pinned(const struct trapwin *w, u64 gfn)
 {
 	for (unsigned i = 0; i < w->pinned; i++)

@@ -40,6 +40,9 @@ struct trapwin {
 enum trapwin_err trapwin_init(struct trapwin *w, unsigned ways);
 enum trapwin_admit trapwin_admit(struct trapwin *w, u64 gfn, u64 *evicted);
 bool trapwin_contains(const struct trapwin *w, u64 gfn);
+/* gfn was used since the last trap (its accessed flag said so): it becomes the most
+ * recent, as if trapped now. False when it is not in the window. */
+bool trapwin_touch(struct trapwin *w, u64 gfn);
 bool trapwin_is_pinned(const struct trapwin *w, u64 gfn);
 /* Pins gfn (taking it out of the window if it was there: *left_window). */
 enum trapwin_err trapwin_pin(struct trapwin *w, u64 gfn, bool *left_window);

@@ -92,13 +92,25 @@ static const char *apic_mov_form(const struct insn *in, struct apic_mov *m)
 	return "not a MOV form the xAPIC emulation accepts (89, 8B, C7 /0, A1, A3)";
 }
 
-static enum insn_mode guest_insn_mode(struct vm *vm)
+enum insn_mode vm_insn_mode(struct vm *vm)
 {
 	if (vcpu_arch_in_64bit_mode(&vm->vcpu))
 		return INSN_MODE_64;
 	/* Protected mode: segvisor's guests run flat 32-bit code segments
 	 * (CS.D = 1); real mode is 16-bit. */
 	return vcpu_arch_read_cr(&vm->vcpu, 0) & CR0_PE ? INSN_MODE_32 : INSN_MODE_16;
+}
+
+unsigned vm_fetch_insn(struct vm *vm, u64 rip, u8 bytes[INSN_MAX_LENGTH])
+{
+	unsigned n = 0;
+	for (; n < INSN_MAX_LENGTH; n++) {
+		u64 gpa;
+		if (!vm_linear_to_gpa(vm, rip + n, &gpa) ||
+		    !vm_copy_from_guest(vm, &bytes[n], gpa, 1))
+			break;
+	}
+	return n;
 }
 
 void vm_apic_mmio(struct vm *vm, const struct vm_exit *e)
@@ -112,15 +124,9 @@ void vm_apic_mmio(struct vm *vm, const struct vm_exit *e)
 		return;
 	}
 	u8 bytes[INSN_MAX_LENGTH] = {0}; /* a short read still prints defined bytes */
-	unsigned n = 0;
-	for (; n < INSN_MAX_LENGTH; n++) {
-		u64 gpa;
-		if (!vm_linear_to_gpa(vm, rip + n, &gpa) ||
-		    !vm_copy_from_guest(vm, &bytes[n], gpa, 1))
-			break;
-	}
+	const unsigned n = vm_fetch_insn(vm, rip, bytes);
 	struct insn in;
-	const enum insn_error err = insn_decode(bytes, n, guest_insn_mode(vm), &in);
+	const enum insn_error err = insn_decode(bytes, n, vm_insn_mode(vm), &in);
 	struct apic_mov m = {0};
 	const char *why = err != INSN_OK ? insn_error_name(err) : apic_mov_form(&in, &m);
 	u64 *reg = NULL;

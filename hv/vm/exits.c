@@ -152,7 +152,8 @@ static void handle_io(struct vm *vm, const struct vm_exit *e)
 #define OPC_TWO_BYTE  0x0f
 #define OPC_CLTS      0x06 /* 0F 06 */
 #define OPC_GROUP7    0x01 /* 0F 01 /6: LMSW */
-#define OPC_MOV_TO_CR 0x22 /* 0F 22 /r */
+#define OPC_MOV_TO_CR   0x22 /* 0F 22 /r */
+#define OPC_MOV_FROM_CR 0x20 /* 0F 20 /r */
 #define GROUP7_LMSW   6
 #define PREFIX_LOCK   0xf0 /* with MOV CR0, AMD's alternative encoding of CR8 */
 #define REX_B         BIT(0)
@@ -225,13 +226,13 @@ static bool decode_cr_insn(struct vm *vm, struct vm_exit *e)
 	if (op == OPC_CLTS) {
 		e->cr.access = CR_OP_CLTS;
 		e->cr.cr = 0;
-	} else if (op == OPC_MOV_TO_CR || op == OPC_GROUP7) {
+	} else if (op == OPC_MOV_TO_CR || op == OPC_MOV_FROM_CR || op == OPC_GROUP7) {
 		if (i >= n)
 			return false;
 		const u8 modrm = b[i++];
 		const u8 reg = (modrm >> 3) & 7, rm = (modrm & 7) | (rex & REX_B ? 8 : 0);
-		if (op == OPC_MOV_TO_CR) {
-			e->cr.access = CR_OP_WRITE;
+		if (op == OPC_MOV_TO_CR || op == OPC_MOV_FROM_CR) {
+			e->cr.access = op == OPC_MOV_TO_CR ? CR_OP_WRITE : CR_OP_READ;
 			e->cr.cr = reg | (rex & REX_R || lock ? 8 : 0);
 		} else {
 			if (reg != GROUP7_LMSW || modrm >> 6 != MODRM_MOD_REG)
@@ -252,12 +253,13 @@ static void handle_cr(struct vm *vm, const struct vm_exit *exit)
 	struct vm_exit e = *exit;
 	if (e.cr.needs_decode) {
 		const u8 cr = e.cr.cr;
-		if (!decode_cr_insn(vm, &e) || e.cr.cr != cr) {
+		const bool read = exit->cr.access == CR_OP_READ;
+		if (!decode_cr_insn(vm, &e) || e.cr.cr != cr || (e.cr.access == CR_OP_READ) != read) {
 			vm_stop(vm,
-			        "write of CR%u at RIP 0x%llx: not an instruction segvisor emulates "
-			        "(MOV "
-			        "to CR, CLTS, LMSW from a register)",
-			        cr, vcpu_arch_rip(&vm->vcpu));
+			        "%s of CR%u at RIP 0x%llx: not an instruction segvisor emulates "
+			        "(MOV to or from CR, CLTS, LMSW from a register)",
+			        read ? "read" : "write", cr,
+			        vcpu_arch_rip(&vm->vcpu));
 			return;
 		}
 	}
@@ -385,6 +387,8 @@ static void handle_npf(struct vm *vm, const struct vm_exit *e)
 		vm_apic_mmio(vm, e); /* the xAPIC page: a hole in the map, trapped */
 		return;
 	}
+	if (etrace_fault(vm, e))
+		return; /* trace=ept: the page joined the window, the access runs again */
 	if (vmfeat_nested_fault(vm, e->gpa, e->npf.write))
 		return; /* copy on write or swap-in: the access runs again */
 	if (!gmap_lookup(&vm->gmap, e->gpa, &hpa)) {

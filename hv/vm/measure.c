@@ -129,7 +129,7 @@ static void check_hpa(struct vm *vm, u64 gva, u64 model_hpa)
 		           gva, model_hpa, hpa, gpa);
 }
 
-static s64 measure_begin(struct vm *vm, u32 workload)
+void measure_walk_config(struct vm *vm, struct walk_config *out)
 {
 	struct walk_config c = {
 	    .mode = (enum hv_mode)vm->mode,
@@ -150,6 +150,13 @@ static s64 measure_begin(struct vm *vm, u32 workload)
 		c.range_escaped = range_escaped;
 		c.is_escaped_ctx = &vm->gmap;
 	}
+	*out = c;
+}
+
+static s64 measure_begin(struct vm *vm, u32 workload)
+{
+	struct walk_config c;
+	measure_walk_config(vm, &c);
 	const struct tlb_config *tlb = vm->params.tlb;
 	enum walk_err err = tlb ? model_init(&vm->model, &c, tlb) : WALK_ERR_TLB_CONFIG;
 	if (err != WALK_ERR_NONE) {
@@ -166,6 +173,8 @@ static s64 measure_begin(struct vm *vm, u32 workload)
 	vm->measure_workload = workload;
 	pmu_start(pmu_current());
 	vm->hpa_checks = vm->hpa_mismatches = 0;
+	if (vm->params.trace == VM_TRACE_EPT && vm->params.trace_span == VM_TRACE_SPAN_WORKLOADS)
+		etrace_begin(vm, hv_workload_name(workload));
 	return HC_OK;
 }
 
@@ -175,10 +184,10 @@ static void fmt_milli(char *buf, size_t n, u64 x1000)
 	fmt_snprintf(buf, n, "%llu.%03llu", x1000 / 1000, x1000 % 1000);
 }
 
-static void measure_end(struct vm *vm)
+void measure_print_model(struct vm *vm, const char *workload, const struct walk_counters *c,
+                         u64 hpa_checks, u64 hpa_mismatches, const char *tail)
 {
 	static const char *const fill_names[] = {"none", "l1", "l2", "both"};
-	const struct walk_counters *c = &vm->model.count;
 	const struct vm_params *p = &vm->params;
 	struct walk_per_walk pw = walk_per_walk(c);
 	char rpw[24], gpw[24], npw[24], rpk[24], bpm[24];
@@ -195,17 +204,22 @@ static void measure_end(struct vm *vm)
 	    "gseg_hits=%llu vseg_hits=%llu esc_checks=%llu esc_hits=%llu esc_fp=%llu faults=%llu "
 	    "pwc_hits=%llu ntlb_hits=%llu npwc_hits=%llu guest_leaf_4k=%llu guest_leaf_2m=%llu "
 	    "guest_leaf_1g=%llu tlb=%s pwc=%s ntlb=%s npwc=%s seg_fill=%s ept_leaves_4k=%llu "
-	    "ept_leaves_2m=%llu ept_leaves_1g=%llu hpa_checks=%llu hpa_mismatches=%llu\n",
-	    hv_workload_name(vm->measure_workload), hv_mode_name(vm->mode), c->accesses,
-	    c->tlb_hits_l1, c->l1_misses, c->tlb_hits_l2, c->tlb_misses, c->seg_served, c->walks,
-	    c->cache_served, c->guest_refs, c->nested_refs, rpw, gpw, npw, rpk, c->bb_checks, bpm,
-	    c->gseg_hits, c->vseg_hits, c->esc_checks, c->esc_hits, c->esc_false_pos, c->faults,
-	    c->pwc_hits, c->ntlb_hits, c->npwc_hits, c->guest_leaf[TLB_PAGE_4K],
-	    c->guest_leaf[TLB_PAGE_2M], c->guest_leaf[TLB_PAGE_1G], p->tlb->name,
-	    p->pwc ? "on" : "off", p->ntlb ? "on" : "off", p->npwc ? "on" : "off",
-	    NAME_IN(fill_names, p->seg_fill, "?"), vm->ept.leaves[NESTED_LEAF_4K],
-	    vm->ept.leaves[NESTED_LEAF_2M], vm->ept.leaves[NESTED_LEAF_1G], vm->hpa_checks,
-	    vm->hpa_mismatches);
+	    "ept_leaves_2m=%llu ept_leaves_1g=%llu hpa_checks=%llu hpa_mismatches=%llu%s\n",
+	    workload, hv_mode_name(vm->mode), c->accesses, c->tlb_hits_l1, c->l1_misses,
+	    c->tlb_hits_l2, c->tlb_misses, c->seg_served, c->walks, c->cache_served, c->guest_refs,
+	    c->nested_refs, rpw, gpw, npw, rpk, c->bb_checks, bpm, c->gseg_hits, c->vseg_hits,
+	    c->esc_checks, c->esc_hits, c->esc_false_pos, c->faults, c->pwc_hits, c->ntlb_hits,
+	    c->npwc_hits, c->guest_leaf[TLB_PAGE_4K], c->guest_leaf[TLB_PAGE_2M],
+	    c->guest_leaf[TLB_PAGE_1G], p->tlb->name, p->pwc ? "on" : "off", p->ntlb ? "on" : "off",
+	    p->npwc ? "on" : "off", NAME_IN(fill_names, p->seg_fill, "?"),
+	    vm->ept.leaves[NESTED_LEAF_4K], vm->ept.leaves[NESTED_LEAF_2M],
+	    vm->ept.leaves[NESTED_LEAF_1G], hpa_checks, hpa_mismatches, tail);
+}
+
+static void measure_end(struct vm *vm)
+{
+	measure_print_model(vm, hv_workload_name(vm->measure_workload), &vm->model.count,
+	                    vm->hpa_checks, vm->hpa_mismatches, "");
 	struct pmu *pmu = pmu_current();
 	pmu_sample(pmu);
 	pmu_stop(pmu);
@@ -227,9 +241,11 @@ static void measure_end(struct vm *vm)
 		           hv_workload_name(vm->measure_workload), hv_mode_name(vm->mode), walks,
 		           pmu->uarch->name, counts);
 	}
+	if (vm->etrace.active && vm->params.trace_span == VM_TRACE_SPAN_WORKLOADS)
+		etrace_end(vm, &vm->model.count);
 	if (mode_has_vmm_seg(vm->mode)) {
 		vm->vmm_seg_measurements++;
-		vm->esc_hits_total += c->esc_hits;
+		vm->esc_hits_total += vm->model.count.esc_hits;
 	}
 	vm->measuring = false;
 }

@@ -162,6 +162,11 @@ static void nested_free_frame(void *ctx, u64 pa)
 	frame_free(ctx, pa);
 }
 
+struct nested_alloc vm_nested_alloc(struct vm *vm)
+{
+	return (struct nested_alloc){nested_alloc_frame, nested_free_frame, vm->fa};
+}
+
 /* COM1's transmitted bytes (hv/platform/uart16550.h) are the guest's console. */
 static void platform_console(void *ctx, u8 byte)
 {
@@ -306,9 +311,9 @@ int vm_create(struct vm *vm, const struct vm_params *params, struct frame_alloc 
 		con_printf("FAIL: escape-filter: %s\n", bloom_err_str(berr));
 		return -1;
 	}
-	if (dseg_apply_badpages(vm))
+	if (dseg_apply_badpages(vm) || dseg_set_mode(vm, cfg->mode))
 		return -1;
-	return dseg_set_mode(vm, cfg->mode);
+	return vm_fault_test_init(vm);
 }
 
 /* (Re)generates the EPT from the guest memory map with leaves of at most
@@ -316,6 +321,8 @@ int vm_create(struct vm *vm, const struct vm_params *params, struct frame_alloc 
 int vm_build_nested(struct vm *vm, u64 max_leaf)
 {
 	const struct nested_alloc alloc = {nested_alloc_frame, nested_free_frame, vm->fa};
+	etrace_abandon(vm, "the nested table was rebuilt (a mode switch, an escape or compaction) "
+	                   "while it ran");
 	u64 old_root = vm->ept.root;
 	const struct nested_config cfg = {
 	    .format = (enum nested_format)vm->vcpu.ops->nested_format,
@@ -361,6 +368,7 @@ void vm_stop(struct vm *vm, const char *fmt, ...)
 static void line_flush(struct vm *vm)
 {
 	con_printf(GUEST_LINE_PREFIX "%.*s\n", (int)vm->line_len, vm->line);
+	etrace_console_line(vm, vm->line, vm->line_len);
 	vm->line_len = 0;
 }
 
@@ -455,6 +463,8 @@ void vm_run(struct vm *vm)
 	vm->state = VM_RUNNING;
 	vm_crash_test(vm, CRASH_AT_RUN);
 	irq_test_set((enum irq_test)vm->params.irq_test);
+	if (vm->params.trace == VM_TRACE_EPT && vm->params.trace_span == VM_TRACE_SPAN_RUN)
+		etrace_begin(vm, "run");
 	const u64 start = tsc_read();
 	while (vm->state == VM_RUNNING) {
 		vm_intr_before_entry(vm);
@@ -465,6 +475,7 @@ void vm_run(struct vm *vm)
 		const u64 t0 = tsc_read();
 		const u64 nr = vm->vcpu.regs.rax; /* the call number, for a hypercall */
 		vm_handle_exit(vm, &e);
+		vm_fault_test_apply(vm);
 		exit_timed(vm, &e, nr, tsc_read() - t0);
 		/* guest_time=: a guest that never ends on its own (memtest86+ loops over its
 		 * passes) ends here, as asked, with its console and screen reported as for any end.
@@ -482,6 +493,10 @@ void vm_run(struct vm *vm)
 	irq_timer_stop();
 	if (vm->line_len)
 		line_flush(vm);
+	if (vm->params.trace_span == VM_TRACE_SPAN_RUN)
+		etrace_end(vm, NULL);
+	if (vm->params.trace_span == VM_TRACE_SPAN_CONSOLE)
+		etrace_abandon(vm, "the guest ended before its TRACE_END line");
 }
 
 /* One RESULT line of exit counts by reason (kind=exits) with the host

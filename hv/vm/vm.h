@@ -12,7 +12,9 @@
 #include "hv/mem/share.h"
 #include "hv/mem/swap.h"
 #include "hv/dseg/segment.h"
+#include "hv/model/trapwin.h"
 #include "hv/model/walk.h"
+#include "hv/vm/insn.h"
 #include "hv/platform/platform.h"
 #include "arch/x86/vcpu.h"
 #include "hv/model/tlb.h"
@@ -68,6 +70,65 @@ struct vm_params {
 	u32 crash_test; /* test only: enum crash_kind (arch/x86/crash.h), CRASH_NONE off */
 	u32 irq_test;   /* test only: enum irq_test (arch/x86/irq.h), IRQ_TEST_NONE off */
 	u32 crash_at;   /* test only: enum crash_at */
+	/* trace=ept (hv/vm/etrace.c). */
+	u32 trace;      /* enum vm_trace */
+	u32 trace_ways; /* pages in the trap window; 0: the TLB preset's smallest associativity */
+	u32 trace_span; /* enum vm_trace_span */
+	u32 trace_recency; /* enum vm_trace_recency */
+	u64 fault_gpa;  /* test only: the byte with a weak bit (hv/vm/faulttest.c); 0 off */
+	u32 fault_bit;  /* test only: that bit, 0..7 */
+};
+
+/* What orders the trap window. */
+enum vm_trace_recency {
+	VM_TRACE_RECENCY_TRAPS,    /* the order of the traps alone */
+	VM_TRACE_RECENCY_ACCESSED, /* and the accessed flags of the window's pages at each trap */
+};
+
+/* Which traces feed the walk model. */
+enum vm_trace {
+	VM_TRACE_GUEST, /* the guest's own instrumented trace only (HC_TRACE_REPLAY) */
+	VM_TRACE_EPT,   /* and the hypervisor's trap tracing through the nested table */
+};
+/* What trap tracing measures. */
+enum vm_trace_span {
+	VM_TRACE_SPAN_WORKLOADS, /* each measurement the guest brackets (TRACE_BEGIN, TRACE_END) */
+	VM_TRACE_SPAN_RUN,       /* the whole run, first entry to the guest's end: any guest */
+	VM_TRACE_SPAN_CONSOLE,   /* between console lines TRACE_BEGIN:NAME and TRACE_END:NAME */
+};
+#define ETRACE_MARK_BEGIN "TRACE_BEGIN:"
+#define ETRACE_MARK_END   "TRACE_END:"
+#define ETRACE_NAME_MAX   32
+
+/* Trap tracing's state (hv/vm/etrace.c): the window, a walk model of its
+ * own fed by the traps, and the trap table the vCPU runs on meanwhile. */
+struct etrace {
+	bool active;
+	const char *workload; /* the RESULT line's workload= */
+	char name[ETRACE_NAME_MAX]; /* span=console: the marker's name, workload= */
+	struct trapwin win;
+	struct walk_model model;
+	struct nested_table table; /* 4 KiB leaves, every page hidden but the window's */
+	u64 hidden;                /* pages hidden when the measurement began */
+	u64 t0, exits0;            /* TSC and exit count at the start */
+	u64 traps;                 /* exits taken on the trap table */
+	u64 data_traps;            /* fed to the model */
+	u64 fetch_pins;            /* instruction fetches: pinned, not fed */
+	u64 walk_pins;             /* the guest's walker on its page-table pages: pinned */
+	u64 event_pins;            /* event delivery (IDT, stack) cut by a trap: pinned */
+	u64 unresolved;            /* data accesses whose linear address was not found */
+	u64 unpaged;               /* traps outside 4-level paging (span=run): not fed */
+	u64 evictions;             /* pages that left the window */
+	bool abits;                /* the trap table's accessed flags order the window */
+	u64 window_uses;           /* window pages found used between traps, fed once each */
+	u64 gla_of[TRAPWIN_MAX_WAYS]; /* the linear address each window slot's page was fed at */
+	u64 gfn_of[TRAPWIN_MAX_WAYS]; /* (its gfn + 1; 0: not a fed data page) */
+	u64 cr3_loads;             /* span=run: new guest CR3 values the model followed */
+	u64 hpa_checks;            /* fed accesses whose model hPA was checked: all of them */
+	u64 hpa_mismatches;        /* model hPA other than the memory map's for the trapped gPA */
+	u64 measurements;          /* RESULT lines printed */
+	u64 failures;              /* measurements abandoned */
+	char failure[160];         /* the first one's reason */
 };
 
 /* Test only: the named points where crash_test= strikes. */
@@ -150,6 +211,7 @@ struct vm {
 	u64 esc_hits_total; /* over measurements in VMM-segment modes */
 	u64 vmm_seg_measurements;
 	struct walk_model model;
+	struct etrace etrace;
 	u64 hpa_checks, hpa_mismatches; /* the model's hPAs checked against the memory map */
 	bool replay_pending;            /* a replay stopped after a step, to be resumed */
 	u64 replay_done, replay_count;  /* where it stopped, of how many entries */
@@ -178,6 +240,10 @@ struct vm {
 	u64 vmmfeat_model_mismatches; /* model hPAs that disagreed with the hypervisor's view */
 	struct balloon_hotadd_job hotadd; /* the hot-add under way, if active */
 	u64 hotadd_range;                 /* its guest's struct hv_mem_range */
+
+	/* Test only: the seeded memory fault (hv/vm/faulttest.c). */
+	u64 fault_checks; /* exits at which the weak bit was looked at */
+	u64 fault_sets;   /* of them, those that found it 0 and set it back to 1 */
 };
 
 /* hv/vm/modes.c: modes, segments and escaped pages */
@@ -234,7 +300,32 @@ s64 vmfeat_end(struct vm *vm, u64 kind, u64 gva, u64 bytes);
 s64 measure_setup(struct vm *vm, u64 gpa, u64 bytes);
 s64 measure_replay(struct vm *vm, u64 count, u64 workload, u64 rdx, u64 *out);
 
+/* The walk model's configuration for the current mode (the instrumented and the trapped
+ * traces alike). */
+void measure_walk_config(struct vm *vm, struct walk_config *c);
+/* One RESULT line of model counters and of the checks of its hPAs against the memory map; tail
+ * (" key=value ...") follows them. */
+void measure_print_model(struct vm *vm, const char *workload, const struct walk_counters *c,
+                         u64 hpa_checks, u64 hpa_mismatches, const char *tail);
+/* hv/vm/etrace.c: trace=ept, the hypervisor's own trap tracing (DESIGN.md, "Traces") */
+/* A measurement begins (span=workloads, from measure_begin) or the run does (span=run). */
+void etrace_begin(struct vm *vm, const char *workload);
+/* It ends: the RESULT line (compared with the instrumented one's walks when instr is not
+ * NULL), and the vCPU is back on the mode's own nested table. */
+void etrace_end(struct vm *vm, const struct walk_counters *instr);
+/* A nested fault on the trap table: served (the page is in the window) and true; false when
+ * the fault is not a trap of the tracing. */
+bool etrace_fault(struct vm *vm, const struct vm_exit *e);
+/* The mode's nested table is about to change under an active trace: it ends, named. */
+void etrace_abandon(struct vm *vm, const char *why);
+/* span=console: a console line of the guest, which may begin or end a measurement. */
+void etrace_console_line(struct vm *vm, const char *line, unsigned len);
+/* The marker in a console line: 1 TRACE_BEGIN:NAME, 2 TRACE_END:NAME (NAME up to the next
+ * blank, copied into name, at most ETRACE_NAME_MAX - 1 bytes), 0 none, -1 a marker without a
+ * valid name (empty, too long, or not letters, digits, '-', '_', '.'). */
+int etrace_marker(const char *line, unsigned len, char name[ETRACE_NAME_MAX]);
 /* hv/vm/vm.c */
+struct nested_alloc vm_nested_alloc(struct vm *vm);
 int vm_create(struct vm *vm, const struct vm_params *params, struct frame_alloc *fa,
               const struct vcpu_ops *ops, u64 cpu_max_page, bool ept_ad);
 int vm_build_nested(struct vm *vm, u64 max_leaf);
@@ -255,6 +346,10 @@ void vm_intr_before_entry(struct vm *vm);
  * (hv/vm/insn.h), does the access on the APIC model and moves RIP past it;
  * any other instruction stops the guest, named. */
 void vm_apic_mmio(struct vm *vm, const struct vm_exit *e);
+/* The code-segment mode the guest runs in, for the decoder. */
+enum insn_mode vm_insn_mode(struct vm *vm);
+/* Up to INSN_MAX_LENGTH instruction bytes at the guest-linear rip; the count read. */
+unsigned vm_fetch_insn(struct vm *vm, u64 rip, u8 bytes[INSN_MAX_LENGTH]);
 /* HLT: RIP moves past it and the vCPU resumes at once when an interrupt can
  * be delivered; when the APIC timer's expiry is the next one, the host waits
  * for it, 10 ms at most in one exit (RIP then stays at the HLT); else the
@@ -278,6 +373,14 @@ void vm_handle_exit(struct vm *vm, const struct vm_exit *e);
 s64 hypercall_dispatch(struct vm *vm, u64 nr, u64 a0, u64 a1, u64 a2, u64 *out);
 /* "trace-replay" and the like; "none" for a number without a call. */
 const char *hypercall_name(u64 nr);
+
+/* hv/vm/faulttest.c, test only (fault_test=): a weak cell seeded in guest RAM on purpose, for a
+ * memory tester in the guest to find. Bit params.fault_bit of the byte at gPA params.fault_gpa
+ * reads 1 again by the end of each exit; host_tick= bounds the time between exits. */
+/* Checks the seeded byte (guest RAM, a host tick) and says where it is; 0 when off or ready. */
+int vm_fault_test_init(struct vm *vm);
+/* At the end of each exit: sets the weak bit when the guest left it 0 (fault_sets). */
+void vm_fault_test_apply(struct vm *vm);
 
 /* hv/vm/loader.c: Multiboot v1 guest start: hv/vm/loader.h. */
 

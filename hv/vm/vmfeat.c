@@ -48,6 +48,7 @@ static struct vmmpage_env env_of(struct vm *vm, struct nested_alloc *na)
  * root write: INVEPT, SDM Vol. 3C 29.4.3.1; the VMCB TLB control, APM Vol. 2 15.16.1). */
 static void invalidate(struct vm *vm)
 {
+	etrace_abandon(vm, "pages were shared or swapped while it ran");
 	vcpu_arch_set_nested_root(&vm->vcpu, vm->ept.root);
 }
 

@@ -112,11 +112,30 @@ static void eoi(void)
 		apic_wr(REG_EOI, 0);
 }
 
+/* NMIs blocked until the handler's IRET (SDM Vol. 3A 6.7.1): a handler that
+ * sends itself another NMI must not see it arrive before it returns. */
+static volatile bool in_nmi, nmi_resend;
+static volatile u32 nmi_nested;
+
+static void send_self_nmi(void);
+
 void atk_apic_irq(u64 vector);
 void atk_apic_irq(u64 vector)
 {
 	hits[vector]++;
-	if (vector == VEC_NMI || vector == VEC_SPURIOUS)
+	if (vector == VEC_NMI) {
+		nmi_nested += in_nmi;
+		in_nmi = true;
+		if (nmi_resend) {
+			nmi_resend = false;
+			send_self_nmi();
+			for (volatile unsigned i = 0; i < 20000; i++) /* a second one would land here */
+				;
+		}
+		in_nmi = false;
+		return;
+	}
+	if (vector == VEC_SPURIOUS)
 		return; /* neither is EOIed (11.9; an NMI is not in ISR) */
 	isr_in_handler[vector] = vec_bit(REG_ISR0, (unsigned)vector);
 	eoi();
@@ -246,6 +265,24 @@ static void ipis(struct report *rep)
 	report_check(rep, held == 1 && through, "apic-tpr-holds",
 	             "with TPR 0x60: %u arrivals (expected 1, the earlier one); after TPR 0: %u",
 	             held, hits[VEC_IPI]);
+	/* CR8 is TPR[7:4] (11.8.6.1), both ways, and holds a vector back as the
+	 * TPR does: CR8 6 keeps 0x50 pending until CR8 0. */
+	atk_write_cr8(3);
+	const u32 tpr_of_cr8 = apic_rd(REG_TPR);
+	apic_wr(REG_TPR, 0x90);
+	const u64 cr8_of_tpr = atk_read_cr8();
+	atk_write_cr8(6);
+	apic_wr(REG_ICR_LO, ICR_SELF | VEC_IPI);
+	open_window(SPIN_CYCLES / 100);
+	const u32 cr8_held = hits[VEC_IPI];
+	atk_write_cr8(0);
+	const bool cr8_through = wait_hits(VEC_IPI, 3);
+	report_check(rep,
+	             tpr_of_cr8 == 0x30 && cr8_of_tpr == 9 && cr8_held == 2 && cr8_through,
+	             "apic-cr8-is-tpr",
+	             "CR8 3 gave TPR 0x%x (expected 0x30), TPR 0x90 gave CR8 %llu (expected 9); "
+	             "with CR8 6: %u arrivals (expected 2), after CR8 0: %u",
+	             tpr_of_cr8, cr8_of_tpr, cr8_held, hits[VEC_IPI]);
 	/* A self-NMI: delivery mode NMI to its own ID (the shorthand allows
 	 * fixed only, 11.6.1). */
 	apic_wr(REG_ICR_HI, id << ICR_DEST_SHIFT);
@@ -253,6 +290,19 @@ static void ipis(struct report *rep)
 	open_window(SPIN_CYCLES / 100);
 	report_check(rep, hits[VEC_NMI] == 1, "apic-self-nmi", "%u NMIs (expected 1)",
 	             hits[VEC_NMI]);
+	/* One sent from inside the handler waits for its IRET. */
+	nmi_resend = true;
+	send_self_nmi();
+	open_window(SPIN_CYCLES / 50);
+	report_check(rep, hits[VEC_NMI] == 3 && nmi_nested == 0, "apic-nmi-blocked-until-iret",
+	             "%u NMIs (expected 3), %u arrived inside the handler", hits[VEC_NMI],
+	             nmi_nested);
+}
+
+static void send_self_nmi(void)
+{
+	apic_wr(REG_ICR_HI, apic_rd(REG_ID) & 0xff000000u);
+	apic_wr(REG_ICR_LO, ICR_DM_NMI);
 }
 
 static void timers(struct report *rep)

@@ -1470,12 +1470,164 @@ static void test_hypercall_exit_register_width(void **state)
 	assert_int_equal(f->vm->unknown_hypercalls, 1);
 }
 
+/* ---- trace=ept (hv/vm/etrace.c) ---- */
+
+/* One nested fault of a data read at gva (= its gPA here), as the VT-x
+ * backend reports it: the linear address valid, the translated access. */
+static void trap_read(struct fixture *f, u64 gva)
+{
+	const struct vm_exit e = {.kind = VMEXIT_NPF,
+	                          .gpa = gva,
+	                          .gla = gva,
+	                          .gla_valid = true,
+	                          .npf = {.read = true}};
+	vm_handle_exit(f->vm, &e);
+}
+
+static bool trap_present(struct fixture *f, u64 gpa)
+{
+	return nested_translate(NESTED_FORMAT_EPT, f->vm->etrace.table.root, gpa, NULL, NULL,
+	                        NULL) == NESTED_OK;
+}
+
+/* A measurement on the trap table: every page hidden; a window of 4 over a
+ * cycle of 6 pages (LRU's worst case) traps every access and feeds it; a
+ * page-table page and a code page are pinned apart, not fed; the end gives
+ * the trap line beside the instrumented one, with the same walks, and the
+ * vCPU is back on the mode's table. */
+static void test_etrace_window(void **state)
+{
+	struct fixture *f = *state;
+	struct vm *vm = f->vm;
+	vm->params.trace = VM_TRACE_EPT;
+	f->cpu.efer = EFER_LME | EFER_LMA;
+	enum { PAGES = 6, ROUNDS = 3 };
+	for (unsigned p = 0; p < DATA_PAGES; p++)
+		guest_map_4k(f, DATA_GVA + p * PAGE_SIZE_4K, DATA_GVA + p * PAGE_SIZE_4K);
+	for (unsigned i = 0; i < PAGES * ROUNDS; i++)
+		gwrite64(f, TRACE_GPA + i * sizeof(u64), data_gva(i % PAGES));
+	assert_int_equal(hc(f, HC_TRACE_SETUP, TRACE_GPA, PAGES * ROUNDS * sizeof(u64), 0),
+	                 HC_OK);
+	assert_int_equal(hc(f, HC_TRACE_REPLAY, 0, WL_PCHASE, TRACE_BEGIN), HC_OK);
+	const struct etrace *t = &vm->etrace;
+	assert_true(t->active);
+	assert_int_equal(t->win.ways, 4); /* skylake's smallest associativity */
+	assert_int_equal(f->cpu.nested_root, t->table.root);
+	assert_int_not_equal(t->table.root, vm->ept.root);
+	assert_int_equal(t->hidden, LEAVES_4K_ALL);
+	assert_false(trap_present(f, DATA_GVA));
+
+	/* The guest's walker reads its page table; then an instruction fetch. */
+	const struct vm_exit walk = {
+	    .kind = VMEXIT_NPF, .gpa = GPT_GPA, .gla = data_gva(0), .gla_valid = true,
+	    .npf = {.read = true, .guest_walk = true}};
+	vm_handle_exit(vm, &walk);
+	const struct vm_exit fetch = {.kind = VMEXIT_NPF, .gpa = 0x9000, .npf = {.fetch = true}};
+	vm_handle_exit(vm, &fetch);
+	assert_int_equal(t->walk_pins, 1);
+	assert_int_equal(t->fetch_pins, 1);
+	assert_true(trap_present(f, GPT_GPA));
+	assert_true(trap_present(f, 0x9000));
+
+	for (unsigned i = 0; i < PAGES * ROUNDS; i++)
+		trap_read(f, data_gva(i % PAGES));
+	assert_int_equal(vm->state, VM_RUNNING);
+	assert_int_equal(t->data_traps, PAGES * ROUNDS);
+	assert_int_equal(t->evictions, PAGES * ROUNDS - 4);
+	assert_int_equal(t->model.count.accesses, PAGES * ROUNDS);
+	assert_int_equal(t->hpa_checks, PAGES * ROUNDS);
+	assert_int_equal(t->hpa_mismatches, 0);
+	/* The last four trapped are present, the two before them hidden again. */
+	for (unsigned p = 0; p < PAGES; p++)
+		assert_int_equal(trap_present(f, DATA_GVA + p * PAGE_SIZE_4K), p >= 2);
+	assert_true(trap_present(f, GPT_GPA)); /* pinned pages never leave */
+
+	con_reset();
+	assert_int_equal(hc(f, HC_TRACE_REPLAY, PAGES * ROUNDS, WL_PCHASE, TRACE_END), HC_OK);
+	assert_false(t->active);
+	assert_int_equal(f->cpu.nested_root, vm->ept.root);
+	assert_int_equal(count_lines("RESULT workload=pchase mode=base source=model "), 2);
+	const char *line = strstr(con_buf, " trace=ept ");
+	assert_non_null(line);
+	while (line > con_buf && line[-1] != '\n')
+		line--;
+	expect_field(line, "accesses", "18");
+	expect_field(line, "walks", "6");
+	expect_field(line, "window", "4");
+	expect_field(line, "traps", "20");
+	expect_field(line, "walk_pins", "1");
+	expect_field(line, "fetch_pins", "1");
+	expect_field(line, "unresolved", "0");
+	expect_field(line, "instr_walks", "6");
+	expect_field(line, "walks_vs_instr", "+0");
+	expect_field(line, "walks_vs_instr_pct", "0.000");
+	expect_field(line, "hpa_mismatches", "0");
+	assert_int_equal(t->measurements, 1);
+	assert_int_equal(t->failures, 0);
+}
+
+/* A trap whose address cannot be found is counted, its page admitted; one
+ * outside 4-level paging is counted apart. The nested table rebuilt under
+ * a measurement (a mode switch) abandons it by name. */
+static void test_etrace_unresolved_and_abandoned(void **state)
+{
+	struct fixture *f = *state;
+	struct vm *vm = f->vm;
+	vm->params.trace = VM_TRACE_EPT;
+	guest_trace(f, DATA_PAGES);
+	assert_int_equal(hc(f, HC_TRACE_REPLAY, 0, WL_GUPS, TRACE_BEGIN), HC_OK);
+	/* No EFER.LMA: not in 4-level paging. */
+	trap_read(f, data_gva(0));
+	assert_int_equal(vm->etrace.unpaged, 1);
+	f->cpu.efer = EFER_LME | EFER_LMA;
+	/* No linear address from the exit, and no instruction at RIP. */
+	const struct vm_exit e = {.kind = VMEXIT_NPF, .gpa = DATA_GVA + 5 * PAGE_SIZE_4K,
+	                          .npf = {.write = true}};
+	vm_handle_exit(vm, &e);
+	assert_int_equal(vm->etrace.unresolved, 1);
+	assert_true(trap_present(f, DATA_GVA + 5 * PAGE_SIZE_4K));
+	assert_int_equal(vm->etrace.model.count.accesses, 0);
+	con_reset();
+	assert_int_equal(vm_build_nested(vm, PAGE_SIZE_4K), 0);
+	assert_false(vm->etrace.active);
+	assert_int_equal(vm->etrace.failures, 1);
+	assert_non_null(strstr(vm->etrace.failure, "the nested table was rebuilt"));
+	assert_non_null(strstr(con_buf, "trace=ept: gups measurement in base abandoned"));
+	assert_int_equal(f->cpu.nested_root, vm->ept.root);
+}
+
+/* span=console: the markers a guest prints, and their refusals. */
+static void test_etrace_markers(void **state)
+{
+	(void)state;
+	char name[ETRACE_NAME_MAX];
+	static const char begin[] = "[   12.5] TRACE_BEGIN:gups-1G rest";
+	assert_int_equal(etrace_marker(begin, sizeof(begin) - 1, name), 1);
+	assert_string_equal(name, "gups-1G");
+	static const char end[] = "TRACE_END:pchase";
+	assert_int_equal(etrace_marker(end, sizeof(end) - 1, name), 2);
+	assert_string_equal(name, "pchase");
+	static const char none[] = "TRACE_BEGIN gups";
+	assert_int_equal(etrace_marker(none, sizeof(none) - 1, name), 0);
+	static const char empty[] = "TRACE_END: x";
+	assert_int_equal(etrace_marker(empty, sizeof(empty) - 1, name), -1);
+	static const char bad[] = "TRACE_BEGIN:a/b";
+	assert_int_equal(etrace_marker(bad, sizeof(bad) - 1, name), -1);
+	static const char longer[] = "TRACE_BEGIN:0123456789012345678901234567890123456789";
+	assert_int_equal(etrace_marker(longer, sizeof(longer) - 1, name), -1);
+	/* The line's length bounds the search (no terminator needed). */
+	assert_int_equal(etrace_marker(begin, 12, name), 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    T(test_version),
+	    T(test_etrace_window),
+	    T(test_etrace_unresolved_and_abandoned),
+	    T(test_etrace_markers),
 	    T(test_hypercall_exit_register_width),
 	    T(test_replay_forged_resume_refused),
 	    T(test_replay_resumes_in_32bit_mode),

@@ -1,5 +1,6 @@
 #include "tests/unit/vcpu_stub.h"
 #include "arch/x86/crash.h"
+#include "arch/x86/msr.h"
 #include "arch/x86/irq.h"
 #include "arch/x86/tsc.h"
 
@@ -118,6 +119,17 @@ static u64 stub_rip(struct vcpu *v)
 	return stub(v) ? stub(v)->rip : 0;
 }
 
+static u64 stub_rsp(struct vcpu *v)
+{
+	return stub(v) ? stub(v)->rsp : 0;
+}
+
+static u64 stub_seg_base(struct vcpu *v, unsigned sreg)
+{
+	(void)v, (void)sreg;
+	return 0;
+}
+
 static u64 stub_cr3(struct vcpu *v)
 {
 	return stub(v) ? stub(v)->cr3 : 0;
@@ -163,7 +175,11 @@ static u64 stub_read_cr(struct vcpu *v, unsigned cr)
 
 static bool stub_msr(struct vcpu *v, u32 msr, bool write, u64 *val)
 {
-	(void)v, (void)msr, (void)write, (void)val;
+	/* EFER only when the test gave one (a guest in long mode). */
+	if (stub(v) && stub(v)->efer && msr == IA32_EFER && !write) {
+		*val = stub(v)->efer;
+		return true;
+	}
 	return false;
 }
 
@@ -205,6 +221,8 @@ const struct vcpu_ops vcpu_stub_ops = {
     .arm_timer = stub_arm_timer,
     .set_tsc_offset = stub_set_tsc_offset,
     .rip = stub_rip,
+    .rsp = stub_rsp,
+    .seg_base = stub_seg_base,
     .cr3 = stub_cr3,
     .cpl = stub_cpl,
     .in_64bit_mode = stub_in_64bit_mode,

@@ -18,6 +18,8 @@ struct vcpu_stub {
 	/* Set by the test. */
 	u64 cr3;
 	u64 rip;
+	u64 rsp;
+	u64 efer; /* nonzero: vcpu_arch_msr reads it as the guest's EFER */
 	unsigned cpl;
 	bool not_64bit;   /* the guest runs outside 64-bit mode (compatibility mode, say) */
 	bool window_open; /* vcpu_arch_intr_window_open answers this */
