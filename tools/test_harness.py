@@ -4,6 +4,7 @@
 """
 
 import dataclasses
+import os
 import struct
 import sys
 import tempfile
@@ -247,6 +248,28 @@ class Judging(unittest.TestCase):
         self.assertTrue(v.passed)
         self.assertEqual(self.verdict("fail:HLT;also:init reached;absent:checksum", con,
                                       status=BAD).kind, "FAIL")
+
+    def test_results_part(self):
+        (paths.ROOT / "build").mkdir(exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=paths.ROOT / "build", suffix=".txt",
+                                         delete=False) as f:
+            f.write("workload=gups mode=base walks>10\n")
+        rel = os.path.relpath(f.name, paths.ROOT)
+        try:
+            con = console("RESULT workload=gups mode=base walks=20",
+                          "FAIL: guest-exit: guest executed HLT",
+                          "SUMMARY: 1 tests, 1 failures, 0 skipped")
+            e = f"fail:guest executed HLT;results:{rel}"
+            self.assertEqual(str(scenarios.parse_expectation(e)), e)
+            self.assertTrue(self.verdict(e, con, status=BAD).passed)
+            con = console("RESULT workload=gups mode=base walks=5",
+                          "FAIL: guest-exit: guest executed HLT",
+                          "SUMMARY: 1 tests, 1 failures, 0 skipped")
+            v = self.verdict(e, con, status=BAD)
+            self.assertEqual(v.kind, "FAIL")
+            self.assertIn("RESULT workload=gups mode=base: expected", v.reason)
+        finally:
+            os.unlink(f.name)
 
     def test_absent_expectation(self):
         con = console("pmu: refused: IA32_PERFEVTSEL0 (0x186) raised #GP",

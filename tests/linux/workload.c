@@ -7,7 +7,10 @@
  *
  *   workload [gups|chase|all] [MIB] [UPDATES]
  *
- * Prints one line per workload:
+ * Each workload's measured loop (GUPS's updates, the chase's hops) is bracketed by the console
+ * lines "TRACE_BEGIN:NAME" and "TRACE_END:NAME", which segvisor's trace=ept trace_span=console
+ * measures between (README, trace=ept); the setup before and
+ * the checksum after are outside. Then one line per workload:
  *   WORKLOAD gups mib=8 updates=1000000 checksum=0x... ms=...
  *   WORKLOAD chase mib=8 steps=1000000 checksum=0x... ms=...
  * and "WORKLOAD done" last; exit status 1 on a bad argument or no memory. */
@@ -66,10 +69,12 @@ static int gups(unsigned long mib, unsigned long updates)
 	for (size_t i = 0; i < n; i++)
 		t[i] = i;
 	uint64_t s = GUPS_SEED;
+	printf("TRACE_BEGIN:gups\n");
 	for (unsigned long k = 0; k < updates; k++) {
 		const uint64_t r = xorshift64(&s);
 		t[r % n] ^= r;
 	}
+	printf("TRACE_END:gups\n");
 	uint64_t sum = 0;
 	for (size_t i = 0; i < n; i++)
 		sum ^= t[i] * (2 * i + 1);
@@ -103,10 +108,12 @@ static int chase(unsigned long mib, unsigned long steps)
 	for (size_t i = 0; i < n; i++)
 		nodes[perm[i] * words] = perm[(i + 1) % n];
 	uint64_t at = perm[0], sum = 0;
+	printf("TRACE_BEGIN:chase\n");
 	for (unsigned long k = 0; k < steps; k++) {
 		at = nodes[at * words];
 		sum = sum * 31 + at;
 	}
+	printf("TRACE_END:chase\n");
 	printf("WORKLOAD chase mib=%lu steps=%lu checksum=0x%016" PRIx64 " ms=%.0f\n", mib, steps,
 	       sum, now_ms() - t0);
 	munmap(nodes, n * CACHE_LINE);

@@ -241,10 +241,15 @@ def _absent_unmet(expect, con: Console):
 
 
 def _also_unmet(expect, con: Console):
-    """Why an `;also:TEXT` part is not met (TEXT is in no line), or None."""
+    """Why an `;also:TEXT` part is not met (TEXT is in no line) or a `;results:FILE`
+    part is not (as for results:FILE), or None."""
     for text in getattr(expect, "also", ()):
         if not any(text in line for line in con.lines):
             return f"'{text}' is not in the serial output"
+    for path in getattr(expect, "results", ()):
+        why = _results_unmet(path, con)
+        if why:
+            return why
     return None
 
 

@@ -45,10 +45,13 @@ class ScenarioError(Exception):
 # An expectation may end in `;absent:TEXT` parts: TEXT must then be in no
 # line of the output (e.g. "pass:pmu: refused;absent:source=pmu"), and in
 # `;also:TEXT` parts: TEXT must then be in some line (a guest that prints
-# several results, e.g. "fail:guest-exit: HLT;also:init reached").
+# several results, e.g. "fail:guest-exit: HLT;also:init reached"), and in
+# `;results:FILE` parts: the RESULT lines must meet FILE as for results:FILE
+# (for a run whose main expectation is another, e.g. a guest that halts).
 ABSENT_SEP = ";absent:"
 ALSO_SEP = ";also:"
-_PART_RE = re.compile(r"(;absent:|;also:)")
+RESULTS_SEP = ";results:"
+_PART_RE = re.compile(r"(;absent:|;also:|;results:)")
 
 
 @dataclass(frozen=True)
@@ -57,10 +60,12 @@ class Expectation:
     text: str  # "" for pass
     absent: tuple = ()  # texts that must appear in no output line
     also: tuple = ()  # texts that must each appear in some output line
+    results: tuple = ()  # expectation files the RESULT lines must meet as well
 
     def __str__(self):
         main = f"{self.kind}:{self.text}" if self.text else self.kind
         return main + "".join(ALSO_SEP + a for a in self.also) + \
+            "".join(RESULTS_SEP + r for r in self.results) + \
             "".join(ABSENT_SEP + a for a in self.absent)
 
 
@@ -95,13 +100,14 @@ class Scenario:
 
 def parse_expectation(text: str) -> Expectation:
     main, *parts = _PART_RE.split(text)
-    absent, also = [], []
+    lists = {ABSENT_SEP: [], ALSO_SEP: [], RESULTS_SEP: []}
     for sep, part in zip(parts[::2], parts[1::2]):
         if not part:
             raise ScenarioError(f"expectation '{text}': an empty TEXT after '{sep}'")
-        (absent if sep == ABSENT_SEP else also).append(part)
+        lists[sep].append(part)
     e = _parse_main_expectation(main)
-    return Expectation(e.kind, e.text, tuple(absent), tuple(also))
+    return Expectation(e.kind, e.text, tuple(lists[ABSENT_SEP]), tuple(lists[ALSO_SEP]),
+                       tuple(lists[RESULTS_SEP]))
 
 
 def _parse_main_expectation(text: str) -> Expectation:
