@@ -34,7 +34,7 @@ IMAGES := $(B)/hv.elf $(B)/hv.elf32 $(B)/guest.elf $(B)/guest.elf32 $(B)/attack.
 	$(B)/guest-low.elf $(B)/guest-vga.elf $(B)/module-17m.bin $(B)/bzimage-test.bin
 
 .PHONY: all images run test unit system deps clean format fuzz fuzz-smoke fuzz-build thirdparty \
-	tradeoffs
+	linux run-linux tradeoffs
 all: images
 images: $(IMAGES)
 
@@ -135,6 +135,19 @@ deps:
 # while they are absent.
 thirdparty:
 	@tools/thirdparty.sh
+
+# The Linux guest (README, "Linux as the guest"): Debian's kernel and an initramfs of
+# busybox-static and tests/linux/workload.c, built by tools/linux.sh into build/linux/ from .debs
+# it downloads with apt (never installed). `make run-linux` boots it under QEMU SVM.
+LINUX_CMDLINE ?= console=ttyS0,115200 earlyprintk=serial,ttyS0,115200 acpi=off nosmp printk.devkmsg=on tsc_early_khz=auto tsc=reliable
+LINUX_HV_OPTIONS ?= guest_ram=256M
+linux:
+	@tools/linux.sh
+run-linux: images
+	@test -f $(B)/linux/bzImage || { echo "run-linux: $(B)/linux/bzImage is absent: make linux"; exit 1; }
+	@$(PYTHON) tools/runner.py boot --engine qemu-kernel --cpu max --timeout 600 \
+		--guest $(B)/linux/bzImage --module $(B)/linux/initrd \
+		--guest-args "$(LINUX_CMDLINE)" --out $(B)/run-linux "$(LINUX_HV_OPTIONS)"
 
 # libFuzzer targets (tests/fuzz/targets.mk) over the same arena as the unit tests, built with
 # Debian's clang-14. `make fuzz` runs each for FUZZ_SECONDS from its seed corpus

@@ -4,6 +4,7 @@
 """
 
 import dataclasses
+import os
 import struct
 import sys
 import tempfile
@@ -231,6 +232,44 @@ class Judging(unittest.TestCase):
         v = self.verdict("pass:EPT 1 GiB pages: yes", con)
         self.assertEqual(v.kind, "FAIL")
         self.assertIn("not in the serial output", v.reason)
+
+    def test_also_expectation(self):
+        con = console("[guest] init reached", "[guest] WORKLOAD gups checksum=0x1",
+                      "FAIL: guest-exit: guest executed HLT", "SUMMARY: 1 tests, 1 failures, 0 skipped")
+        self.assertTrue(self.verdict("fail:guest executed HLT;also:init reached;"
+                                     "also:checksum=0x1", con, status=BAD).passed)
+        v = self.verdict("fail:guest executed HLT;also:init reached;also:checksum=0x2", con,
+                         status=BAD)
+        self.assertEqual(v.kind, "FAIL")
+        self.assertIn("'checksum=0x2' is not in the serial output", v.reason)
+        # Both kinds of part together, in any order.
+        v = self.verdict("fail:guest executed HLT;absent:panic;also:init reached", con,
+                         status=BAD)
+        self.assertTrue(v.passed)
+        self.assertEqual(self.verdict("fail:HLT;also:init reached;absent:checksum", con,
+                                      status=BAD).kind, "FAIL")
+
+    def test_results_part(self):
+        (paths.ROOT / "build").mkdir(exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=paths.ROOT / "build", suffix=".txt",
+                                         delete=False) as f:
+            f.write("workload=gups mode=base walks>10\n")
+        rel = os.path.relpath(f.name, paths.ROOT)
+        try:
+            con = console("RESULT workload=gups mode=base walks=20",
+                          "FAIL: guest-exit: guest executed HLT",
+                          "SUMMARY: 1 tests, 1 failures, 0 skipped")
+            e = f"fail:guest executed HLT;results:{rel}"
+            self.assertEqual(str(scenarios.parse_expectation(e)), e)
+            self.assertTrue(self.verdict(e, con, status=BAD).passed)
+            con = console("RESULT workload=gups mode=base walks=5",
+                          "FAIL: guest-exit: guest executed HLT",
+                          "SUMMARY: 1 tests, 1 failures, 0 skipped")
+            v = self.verdict(e, con, status=BAD)
+            self.assertEqual(v.kind, "FAIL")
+            self.assertIn("RESULT workload=gups mode=base: expected", v.reason)
+        finally:
+            os.unlink(f.name)
 
     def test_absent_expectation(self):
         con = console("pmu: refused: IA32_PERFEVTSEL0 (0x186) raised #GP",

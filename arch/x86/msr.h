@@ -25,6 +25,7 @@
 #define IA32_PERFEVTSEL0          0x186 /* IA32_PERFEVTSELn = IA32_PERFEVTSEL0 + n */
 #define IA32_PERFEVTSEL(n)        (IA32_PERFEVTSEL0 + (n))
 #define IA32_MISC_ENABLE          0x1a0
+#define IA32_BIOS_SIGN_ID         0x8b
 #define IA32_DEBUGCTL             0x1d9
 #define IA32_MTRR_PHYSBASE0       0x200 /* PHYSBASEn = 0x200 + 2n, PHYSMASKn = 0x201 + 2n */
 #define IA32_MTRR_PHYSMASK0       0x201

@@ -56,6 +56,7 @@
 #define C7_EBX_RDT_A      BIT(15)
 #define C7_EBX_PT         BIT(25)
 #define C7_ECX_WAITPKG    BIT(5)
+#define C7_ECX_LA57       BIT(16)
 #define C7_ECX_RDPID      BIT(22)
 #define C7_ECX_SGX_LC     BIT(30)
 #define C7_EDX_PCONFIG    BIT(18)
@@ -75,6 +76,7 @@
 #define TOPO_TYPE_CORE      2
 #define TOPO_LEVELS         2
 /* 0x80000001. */
+#define E1_EDX_MTRR         BIT(12) /* AMD's copy of leaf 1's bit */
 #define E1_ECX_CMP_LEGACY   BIT(1)
 #define E1_ECX_TOPOEXT      BIT(22)
 #define E1_ECX_PERFCTR_CORE BIT(23)
@@ -122,6 +124,9 @@ static const struct cpuid_hide cpuid_hidden[] = {
     {CPUID_LEAF_FEATURES, CPUID_ANY_SUBLEAF, R_EDX, C1_EDX_MCE | C1_EDX_MCA, 0,
      "no machine-check MSRs (IA32_MCG_CAP, banks) are given to the guest"},
     {CPUID_LEAF_FEATURES, CPUID_ANY_SUBLEAF, R_EDX, C1_EDX_HTT, 0, "one logical processor"},
+    {CPUID_LEAF_FEATURES, CPUID_ANY_SUBLEAF, R_EDX, CPUID_1_EDX_MTRR, 0,
+     "no MTRR MSRs (IA32_MTRRCAP, IA32_MTRR_DEF_TYPE, the ranges) are given to the guest: they "
+     "#GP, and Linux reads IA32_MTRRCAP whenever CPUID offers MTRRs"},
     {CPUID_LEAF_FEATURES, CPUID_ANY_SUBLEAF, R_EDX, CPUID_1_EDX_APIC, CPUID_OFFER_APIC,
      "the local APIC is offered by the platform (hv/platform/apic.h)"},
     {CPUID_LEAF_FEATURES, CPUID_ANY_SUBLEAF, R_ECX, CPUID_1_ECX_X2APIC, CPUID_OFFER_X2APIC,
@@ -138,6 +143,9 @@ static const struct cpuid_hide cpuid_hidden[] = {
     {CPUID_LEAF_EXT_FLAGS, 0, R_EBX, C7_EBX_PT, 0, "no processor trace MSRs are given"},
     {CPUID_LEAF_EXT_FLAGS, 0, R_ECX, C7_ECX_WAITPKG, CPUID_OFFER_WAITPKG,
      "VMX: \"enable user wait and pause\" is off, so TPAUSE/UMWAIT raise #UD"},
+    {CPUID_LEAF_EXT_FLAGS, 0, R_ECX, C7_ECX_LA57, 0,
+     "5-level paging: the exit handlers' guest walk (hv/vm/exits.c) and the walk model are "
+     "4-level; Linux enables LA57 whenever CPUID offers it"},
     {CPUID_LEAF_EXT_FLAGS, 0, R_ECX, C7_ECX_RDPID, CPUID_OFFER_RDTSCP,
      "VMX: \"enable RDTSCP\" is off (RDPID raises #UD); SVM: RDPID would read the host's "
      "TSC_AUX"},
@@ -157,6 +165,8 @@ static const struct cpuid_hide cpuid_hidden[] = {
      "no IA32_XSS state components without XSAVES"},
     {CPUID_LEAF_EXT_FEATURES, CPUID_ANY_SUBLEAF, R_ECX, CPUID_80000001_ECX_SVM, 0,
      "nested SVM is not offered"},
+    {CPUID_LEAF_EXT_FEATURES, CPUID_ANY_SUBLEAF, R_EDX, E1_EDX_MTRR, 0,
+     "no MTRR MSRs are given to the guest (leaf 1's MTRR bit)"},
     {CPUID_LEAF_EXT_FEATURES, CPUID_ANY_SUBLEAF, R_ECX, E1_ECX_CMP_LEGACY | E1_ECX_TOPOEXT, 0,
      "one logical processor (leaf 0x8000001E is not given)"},
     {CPUID_LEAF_EXT_FEATURES, CPUID_ANY_SUBLEAF, R_ECX,

@@ -7,6 +7,9 @@
 
 #define BYTE_BITS 8
 #define NB_CPUS   1
+/* The guest's RTC starts at 2026-01-01 00:00:00 UTC (seconds since 1970): the hypervisor keeps
+ * no wall clock, and a fixed date makes every run read the same. */
+#define RTC_START_S 1767225600ull
 
 typedef u32 (*port_fn)(struct platform *p, u16 port, u8 size, bool in, u32 value);
 typedef bool (*msr_fn)(struct platform *p, u32 msr, bool write, u64 *val, u64 host_tsc);
@@ -66,11 +69,26 @@ static u32 pit_io(struct platform *p, u16 port, u8 size, bool in, u32 value)
 	return result;
 }
 
+/* The RTC's index and data ports, byte by byte at the clock's time. */
+static u32 rtc_io(struct platform *p, u16 port, u8 size, bool in, u32 value)
+{
+	const u64 now = p->clock ? p->clock() : 0;
+	u32 result = 0;
+	for (unsigned i = 0; i < size; i++) {
+		if (in)
+			result |= (u32)rtc_read(&p->rtc, (u16)(port + i), now) << (BYTE_BITS * i);
+		else
+			rtc_write(&p->rtc, (u16)(port + i), (u8)(value >> (BYTE_BITS * i)), now);
+	}
+	return result;
+}
+
 static const struct port_range port_table[] = {
     {COM1_BASE, COM1_BASE + UART16550_PORTS - 1, com1_io},
     {FWCFG_PORT_SELECTOR, FWCFG_PORT_DATA, fwcfg_io},
     {PIT_PORT_CH2, PIT_PORT_CONTROL, pit_io},
     {PIT_PORT_B, PIT_PORT_B, pit_io},
+    {RTC_PORT_INDEX, RTC_PORT_DATA, rtc_io},
 };
 
 static bool tsc_msr(struct platform *p, u32 msr, bool write, u64 *val, u64 host_tsc)
@@ -86,11 +104,25 @@ static bool apic_msr_access(struct platform *p, u32 msr, bool write, u64 *val, u
 	return apic_msr(&p->apic, msr, write, val, vtsc_guest(&p->tsc, host_tsc));
 }
 
+static bool misc_enable_msr(struct platform *p, u32 msr, bool write, u64 *val, u64 host_tsc)
+{
+	(void)p, (void)msr, (void)host_tsc;
+	return cpumsr_misc_enable(write, val);
+}
+
+static bool bios_sign_id_msr(struct platform *p, u32 msr, bool write, u64 *val, u64 host_tsc)
+{
+	(void)p, (void)msr, (void)host_tsc;
+	return cpumsr_bios_sign_id(write, val);
+}
+
 static const struct msr_entry msr_table[] = {
     {IA32_TSC, IA32_TSC, tsc_msr},
     {IA32_TSC_ADJUST, IA32_TSC_ADJUST, tsc_msr},
     {IA32_TSC_AUX, IA32_TSC_AUX, tsc_msr},
     {IA32_APIC_BASE, IA32_APIC_BASE, apic_msr_access},
+    {IA32_MISC_ENABLE, IA32_MISC_ENABLE, misc_enable_msr},
+    {IA32_BIOS_SIGN_ID, IA32_BIOS_SIGN_ID, bios_sign_id_msr},
     {APIC_MSR_TSC_DEADLINE, APIC_MSR_TSC_DEADLINE, apic_msr_access},
     {APIC_MSR_X2_FIRST, APIC_MSR_X2_LAST, apic_msr_access},
 };
@@ -117,12 +149,15 @@ void platform_init(struct platform *p, const struct platform_config *cfg)
 	};
 	apic_init(&p->apic, &ac);
 	pit_init(&p->pit, 0);
+	const struct rtc_config rc = {.start_s = RTC_START_S, .tsc_hz = 0};
+	rtc_init(&p->rtc, &rc);
 }
 
 void platform_set_clock(struct platform *p, u64 (*clock)(void), u64 tsc_hz)
 {
 	p->clock = clock;
 	p->pit.tsc_hz = tsc_hz;
+	p->rtc.cfg.tsc_hz = tsc_hz;
 }
 
 bool platform_io(struct platform *p, u16 port, u8 size, bool in, u32 *value)

@@ -7,7 +7,9 @@
  *   ports 0x510-0x511  fw_cfg selector and data (fwcfg.h)
  *   ports 0x42, 0x43, 0x61  the 8254's channel 2 and port B (pit.h), on the
  *                      clock platform_set_clock gives (still without one)
+ *   ports 0x70, 0x71   the MC146818 RTC and CMOS RAM (rtc.h), on the same clock
  *   MSRs 0x10, 0x3b, 0xc0000103  the TSC (tsc.h)
+ *   MSRs 0x8b, 0x1a0  IA32_BIOS_SIGN_ID and IA32_MISC_ENABLE, fixed (cpumsr.h)
  *   MSRs 0x1b, 0x6e0, 0x800-0x8ff  the local APIC (apic.h): IA32_APIC_BASE,
  *                    IA32_TSC_DEADLINE and x2APIC registers, each #GP where
  *                    CPUID does not offer it; the APIC's base is fixed at
@@ -19,8 +21,10 @@
 
 #include "hv/platform/apic.h"
 #include "hv/platform/cpuid.h"
+#include "hv/platform/cpumsr.h"
 #include "hv/platform/fwcfg.h"
 #include "hv/platform/pit.h"
+#include "hv/platform/rtc.h"
 #include "hv/platform/tsc.h"
 #include "hv/platform/uart16550.h"
 
@@ -39,6 +43,7 @@ struct platform {
 	struct vtsc tsc;
 	struct apic apic; /* the one vCPU's local APIC; its time is the guest's TSC */
 	struct pit pit;
+	struct rtc rtc;
 	u64 (*clock)(void); /* the host TSC, for the devices that keep time; NULL none */
 };
 

@@ -9,6 +9,7 @@
 #include "hv/vm/loader.h"
 
 #include "arch/x86/msr.h"
+#include "hv/platform/mptable.h"
 #include "hv/vm/vm.h"
 #include "lib/console.h"
 #include "lib/fmt.h"
@@ -20,6 +21,14 @@
  * every engine (tools/mkiso.sh): the kernel gets "BOOT_IMAGE=PATH ARGS", as from GRUB's `linux`. */
 #define BOOT_IMAGE  "BOOT_IMAGE="
 #define MAX_INITRDS 1 /* the guest's module 1: the initrd; no later modules */
+/* A command-line word the loader fills in: Linux's tsc_early_khz= (kernel-parameters.txt) with
+ * the guest's TSC rate in kHz, which the hypervisor measured against the PIT. A guest on an AMD
+ * CPU has no CPUID leaf that gives it (Linux reads leaves 0x15/0x16 on Intel only), and its own
+ * PIT calibration needs a port read every few microseconds, which a vCPU whose every port access
+ * exits to the hypervisor does not get under emulation. */
+#define TSC_KHZ_WORD   "tsc_early_khz="
+#define TSC_KHZ_AUTO   TSC_KHZ_WORD "auto"
+#define TSC_KHZ_DIGITS 20 /* a u64 in decimal */
 
 /* Module string "PATH ARGS" as the kernel's command line "BOOT_IMAGE=PATH ARGS"; "" stays "". */
 static bool make_cmdline(const char *s, char *out, size_t size)
@@ -29,6 +38,27 @@ static bool make_cmdline(const char *s, char *out, size_t size)
 		return true;
 	}
 	int n = fmt_snprintf(out, size, "%s%s", BOOT_IMAGE, s);
+	return n >= 0 && (size_t)n < size;
+}
+
+/* The "tsc_early_khz=auto" word of s, as a whole word; NULL when s has none. */
+static const char *tsc_auto_word(const char *s)
+{
+	const size_t n = strlen(TSC_KHZ_AUTO);
+	for (const char *at = strstr(s, TSC_KHZ_AUTO); at; at = strstr(at + 1, TSC_KHZ_AUTO))
+		if ((at == s || at[-1] == ' ') && (at[n] == ' ' || at[n] == '\0'))
+			return at;
+	return NULL;
+}
+
+/* The command line the kernel gets: s with its "tsc_early_khz=auto" word, if any, given the
+ * guest's TSC rate in kHz. False when the result does not fit `size`. */
+static bool fill_cmdline(const char *s, u64 tsc_khz, char *out, size_t size)
+{
+	const char *at = tsc_auto_word(s);
+	int n = at ? fmt_snprintf(out, size, "%.*s%s%llu%s", (int)(at - s), s, TSC_KHZ_WORD,
+	                          tsc_khz, at + strlen(TSC_KHZ_AUTO))
+	           : fmt_snprintf(out, size, "%s", s);
 	return n >= 0 && (size_t)n < size;
 }
 
@@ -99,7 +129,11 @@ int bzload_check(const struct loader_guest *g, u64 ram, struct loader_plan *p, c
 		return -1;
 	}
 	const u64 initrd = g->nmodules ? g->mod[0].size : 0;
-	err = bzimage_plan(&p->bz, ram, strlen(p->bz_cmdline), initrd, &p->bz_layout);
+	/* Room for the TSC rate that replaces "auto" at load time. */
+	u64 cmdline_len = strlen(p->bz_cmdline);
+	if (tsc_auto_word(p->bz_cmdline))
+		cmdline_len += TSC_KHZ_DIGITS - strlen("auto");
+	err = bzimage_plan(&p->bz, ram, cmdline_len, initrd, &p->bz_layout);
 	if (err != BZ_OK) {
 		refusal(g, p, err, ram, why, why_size);
 		return -1;
@@ -121,6 +155,31 @@ int bzload_check(const struct loader_guest *g, u64 ram, struct loader_plan *p, c
 	return 0;
 }
 
+/* The MP tables at MP_TABLE_GPA when the guest has a local APIC (hv/platform/mptable.h): the
+ * firmware's word that it exists, for a kernel booted without ACPI. */
+static int place_mptable(struct vm *vm)
+{
+	static u8 mp[MP_TABLE_SIZE];
+	if (!(vm->platform.cpuid_offers & CPUID_OFFER_APIC))
+		return 0;
+	const struct cpuid_regs leaf1 =
+	    platform_cpuid_for(&vm->platform, 0, CPUID_LEAF_FEATURES, 0);
+	const struct mptable_cpu cpu = {.apic_id = 0,
+	                                .apic_version = APIC_VERSION_INTEGRATED,
+	                                .signature = leaf1.eax,
+	                                .features = leaf1.edx,
+	                                .apic_base = APIC_DEFAULT_BASE};
+	if (!mptable_build(mp, MP_TABLE_GPA, &cpu) ||
+	    !vm_copy_to_guest(vm, MP_TABLE_GPA, mp, sizeof(mp))) {
+		con_printf("guest module: the MP table does not fit at gPA 0x%llx\n", MP_TABLE_GPA);
+		return -1;
+	}
+	con_printf("guest MP table: floating pointer at gPA 0x%llx, one CPU (APIC ID 0), no I/O "
+	           "APIC\n",
+	           MP_TABLE_GPA);
+	return 0;
+}
+
 /* The guest memory map's RAM regions, in gPA order, as the E820 table's input. */
 static unsigned ram_ranges(const struct vm *vm, struct bzimage_e820 *out, unsigned max)
 {
@@ -139,6 +198,7 @@ int bzload_load(struct vm *vm, const struct loader_guest *g, const struct loader
 	static struct bzimage_e820 ram[GMAP_MAX_REGIONS], e820[BZ_ZP_E820_MAX];
 	static u8 zero_page[BZ_ZP_SIZE];
 	static u8 tables[BZ_TABLE_PAGES * PAGE];
+	static char cmdline[LOADER_BZ_CMDLINE_MAX + TSC_KHZ_DIGITS];
 	u64 gdt[BZ_GDT_ENTRIES];
 	const struct bzimage_layout *l = &p->bz_layout;
 	const u8 *img = g->image;
@@ -151,22 +211,35 @@ int bzload_load(struct vm *vm, const struct loader_guest *g, const struct loader
 		con_printf("guest module: Linux boot protocol: %s\n", bzimage_err_name(err));
 		return -1;
 	}
+	if (tsc_auto_word(p->bz_cmdline) && !vm->tsc_hz) {
+		con_printf(
+		    "guest module: Linux boot protocol: %s: the guest's TSC rate is unknown\n",
+		    TSC_KHZ_AUTO);
+		return -1;
+	}
+	if (!fill_cmdline(p->bz_cmdline, vm->tsc_hz / 1000, cmdline, sizeof(cmdline))) {
+		con_printf("guest module: Linux boot protocol: %s\n",
+		           bzimage_err_name(BZ_ECMDLINE));
+		return -1;
+	}
 	const u64 cr3 = bzimage_page_tables(tables, l);
 	bzimage_gdt(gdt);
 	if (!vm_copy_to_guest(vm, l->kernel, img + p->bz.setup_bytes, p->bz.kernel_bytes) ||
 	    !vm_copy_to_guest(vm, l->zero_page, zero_page, sizeof(zero_page)) ||
-	    !vm_copy_to_guest(vm, l->cmdline, p->bz_cmdline, strlen(p->bz_cmdline) + 1) ||
+	    !vm_copy_to_guest(vm, l->cmdline, cmdline, strlen(cmdline) + 1) ||
 	    !vm_copy_to_guest(vm, l->tables, tables, sizeof(tables)) ||
 	    !vm_copy_to_guest(vm, l->gdt, gdt, sizeof(gdt)) ||
 	    (l->initrd_size && !vm_copy_to_guest(vm, l->initrd, g->mod[0].data, l->initrd_size))) {
 		con_printf("guest module: a copy into guest RAM failed (outside its memory map)\n");
 		return -1;
 	}
+	if (place_mptable(vm))
+		return -1;
 	for (unsigned i = 0; i < n; i++)
 		con_printf("guest e820: [0x%012llx, 0x%012llx) %s\n", e820[i].base,
 		           e820[i].base + e820[i].length,
 		           e820[i].type == BZ_E820_RAM ? "RAM" : "reserved");
-	con_printf("guest command line: \"%s\"\n", p->bz_cmdline);
+	con_printf("guest command line: \"%s\"\n", cmdline);
 	/* boot.rst, 64-bit boot protocol: paging on with the range identity-mapped, a GDT with
 	 * __BOOT_CS and __BOOT_DS flat, interrupts off, RSI the zero page. */
 	*start = (struct vcpu_start){

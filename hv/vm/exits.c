@@ -308,6 +308,22 @@ static void handle_cr(struct vm *vm, const struct vm_exit *exit)
 	        e.cr.access, e.cr.cr, e.cr.gpr);
 }
 
+static void msr_count(struct vm *vm, u32 msr, bool write)
+{
+	for (unsigned i = 0; i < VM_MSR_SLOTS; i++) {
+		struct msr_count *m = &vm->msrs[i];
+		if (m->msr == msr || (m->reads == 0 && m->writes == 0)) {
+			m->msr = msr;
+			if (write)
+				m->writes++;
+			else
+				m->reads++;
+			return;
+		}
+	}
+	vm->msrs_overflow++;
+}
+
 static void handle_msr(struct vm *vm, const struct vm_exit *e)
 {
 	struct guest_regs *r = regs(vm);
@@ -326,6 +342,7 @@ static void handle_msr(struct vm *vm, const struct vm_exit *e)
 		/* Not one the guest may touch: #GP, as for an MSR that does not
 		 * exist (SDM Vol. 4, 2.1). */
 		vm->msr_refused++;
+		msr_count(vm, msr, write);
 		vcpu_arch_inject_exception(&vm->vcpu, VEC_GP, true, 0);
 		return;
 	}

@@ -558,4 +558,10 @@ void vm_report(struct vm *vm)
 	if (vm->ports_overflow)
 		con_printf("guest: %llu more accesses to other unclaimed ports\n",
 		           vm->ports_overflow);
+	for (unsigned i = 0; i < VM_MSR_SLOTS; i++)
+		if (vm->msrs[i].reads || vm->msrs[i].writes)
+			con_printf("guest: refused MSR 0x%x: %llu reads, %llu writes (#GP)\n",
+			           vm->msrs[i].msr, vm->msrs[i].reads, vm->msrs[i].writes);
+	if (vm->msrs_overflow)
+		con_printf("guest: %llu more accesses to other refused MSRs\n", vm->msrs_overflow);
 }

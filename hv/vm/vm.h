@@ -22,6 +22,7 @@
 #include "lib/opts.h"
 
 #define VM_PORT_SLOTS  16  /* distinct unclaimed I/O ports counted */
+#define VM_MSR_SLOTS   16  /* distinct refused MSRs counted */
 #define VM_TRACE_BATCH 512 /* trace entries copied out of the guest at a time */
 #define VM_LINE_MAX    1024
 /* Distinct shared or swapped pages the report counts in the escape filter. */
@@ -36,6 +37,11 @@ enum vm_state {
 
 struct port_count {
 	u16 port;
+	u64 reads, writes;
+};
+
+struct msr_count {
+	u32 msr;
 	u64 reads, writes;
 };
 
@@ -172,6 +178,8 @@ struct vm {
 	struct platform platform;        /* COM1, fw_cfg, the TSC MSRs, the CPUID policy */
 	struct port_count ports[VM_PORT_SLOTS];
 	u64 ports_overflow;
+	struct msr_count msrs[VM_MSR_SLOTS]; /* the refused ones, by MSR */
+	u64 msrs_overflow;
 	u8 shutdown_match; /* bytes of "Shutdown" seen on the Bochs port */
 
 	char line[VM_LINE_MAX];

@@ -300,19 +300,22 @@ static inline void out8(u16 p, u8 v)
 #define PIT_FIRST     0x42 /* 8254 channel 2 and control word */
 #define PIT_LAST      0x43
 #define PORT_B        0x61 /* the 8254's gate 2 and OUT2 */
+#define RTC_FIRST     0x70 /* the MC146818's index and data */
+#define RTC_LAST      0x71
 #define EXIT_FIRST    0xf4 /* isa-debug-exit, 4 ports */
 #define EXIT_LAST     0xf7
 #define SHUTDOWN_PORT 0x8900
 #define PORTS         65536u
 
 /* Ports the hypervisor claims for an access of `size` bytes at p: COM1,
- * fw_cfg and the 8254's channel 2 with port 0x61. */
+ * fw_cfg, the 8254's channel 2 with port 0x61 and the RTC. */
 static bool claimed(u32 p, unsigned size)
 {
 	return (p + size - 1 >= COM1_FIRST && p <= COM1_LAST) ||
 	       (p + size - 1 >= FWCFG_FIRST && p <= FWCFG_LAST) ||
 	       (p + size - 1 >= PIT_FIRST && p <= PIT_LAST) ||
-	       (p + size - 1 >= PORT_B && p <= PORT_B);
+	       (p + size - 1 >= PORT_B && p <= PORT_B) ||
+	       (p + size - 1 >= RTC_FIRST && p <= RTC_LAST);
 }
 
 void attack_port_sweep(struct attack_env *env)

@@ -45,8 +45,8 @@ static void test_leaf1(void **st)
 	const u32 ecx_hidden = B(2) | B(3) | B(4) | B(5) | B(6) | B(7) | B(8) | B(15) | B(21) |
 	                       B(24) | B(27) /* OSXSAVE: CR4 is 0 */;
 	assert_int_equal(c.ecx, ALL & ~ecx_hidden);
-	/* EDX: MCE 7, APIC 9, MCA 14, DS 21, ACPI 22, HTT 28, TM 29, PBE 31 hidden. */
-	const u32 edx_hidden = B(7) | B(9) | B(14) | B(21) | B(22) | B(28) | B(29) | B(31);
+	/* EDX: MCE 7, APIC 9, MTRR 12, MCA 14, DS 21, ACPI 22, HTT 28, TM 29, PBE 31 hidden. */
+	const u32 edx_hidden = B(7) | B(9) | B(12) | B(14) | B(21) | B(22) | B(28) | B(29) | B(31);
 	assert_int_equal(c.edx, ALL & ~edx_hidden);
 	/* EBX: APIC ID 0 (31:24), one logical processor (23:16), the rest kept. */
 	assert_int_equal(c.ebx, 0x0001ffff);
@@ -67,8 +67,8 @@ static void test_leaf7_and_ext(void **st)
 	c = filt(0, 0, 7, 0, all_ones);
 	/* EBX: SGX 2, INVPCID 10, RDT-M 12, RDT-A 15, PT 25 hidden. */
 	assert_int_equal(c.ebx, ALL & ~(B(2) | B(10) | B(12) | B(15) | B(25)));
-	/* ECX: WAITPKG 5, RDPID 22, SGX-LC 30. */
-	assert_int_equal(c.ecx, ALL & ~(B(5) | B(22) | B(30)));
+	/* ECX: WAITPKG 5, LA57 16, RDPID 22, SGX-LC 30. */
+	assert_int_equal(c.ecx, ALL & ~(B(5) | B(16) | B(22) | B(30)));
 	/* EDX: PCONFIG 18, IBRS/IBPB 26, STIBP 27, L1D_FLUSH 28, ARCH_CAP 29,
 	 * CORE_CAP 30, SSBD 31. */
 	assert_int_equal(c.edx, ALL & ~(B(18) | B(26) | B(27) | B(28) | B(29) | B(30) | B(31)));
@@ -79,10 +79,10 @@ static void test_leaf7_and_ext(void **st)
 	assert_true(c.ebx & B(10));
 	assert_true(c.ecx & B(22));
 	/* 0x80000001: ECX CmpLegacy 1, SVM 2, TOPOEXT 22, PerfCtr 23, 24, 28;
-	 * EDX RDTSCP 27. */
+	 * EDX MTRR 12, RDTSCP 27. */
 	c = filt(0, 0, 0x80000001, 0, all_ones);
 	assert_int_equal(c.ecx, ALL & ~(B(1) | B(2) | B(22) | B(23) | B(24) | B(28)));
-	assert_int_equal(c.edx, ALL & ~B(27));
+	assert_int_equal(c.edx, ALL & ~(B(12) | B(27)));
 	assert_true(filt(0, CPUID_OFFER_RDTSCP, 0x80000001, 0, all_ones).edx & B(27));
 	/* 0xD subleaf 1: XSAVES (EAX bit 3) and the XSS bits hidden. */
 	c = filt(0, 0, 0xd, 1, all_ones);

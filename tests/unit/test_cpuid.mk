@@ -1,2 +1,2 @@
 UNIT_TESTS += test_cpuid
-test_cpuid_SRCS := tests/unit/test_cpuid.c hv/platform/platform.c hv/platform/pit.c hv/platform/uart16550.c hv/platform/fwcfg.c hv/platform/tsc.c hv/platform/apic.c hv/platform/cpuid.c lib/mem.c
+test_cpuid_SRCS := tests/unit/test_cpuid.c hv/platform/platform.c hv/platform/cpumsr.c hv/platform/pit.c hv/platform/rtc.c hv/platform/uart16550.c hv/platform/fwcfg.c hv/platform/tsc.c hv/platform/apic.c hv/platform/cpuid.c lib/mem.c

@@ -240,6 +240,19 @@ def _absent_unmet(expect, con: Console):
     return None
 
 
+def _also_unmet(expect, con: Console):
+    """Why an `;also:TEXT` part is not met (TEXT is in no line) or a `;results:FILE`
+    part is not (as for results:FILE), or None."""
+    for text in getattr(expect, "also", ()):
+        if not any(text in line for line in con.lines):
+            return f"'{text}' is not in the serial output"
+    for path in getattr(expect, "results", ()):
+        why = _results_unmet(path, con)
+        if why:
+            return why
+    return None
+
+
 def _crash_unmet(expect, con: Console, status, is_qemu: bool, emulator_said: str):
     """Why a run expected to crash (no SUMMARY, TEXT in the output, ended by
     the image itself) did not, or None."""
@@ -268,7 +281,7 @@ def _judge(expect, con: Console, timed_out: bool, status, is_qemu: bool,
         why = _crash_unmet(expect, con, status, is_qemu, emulator_said)
         if why:
             return Verdict(CRASH, why)
-        why = _absent_unmet(expect, con)
+        why = _absent_unmet(expect, con) or _also_unmet(expect, con)
         return Verdict(FAIL, why) if why else Verdict(PASS, "")
     if con.summary is None:
         why = f"no SUMMARY line (emulator exit status {status})"
@@ -278,7 +291,8 @@ def _judge(expect, con: Console, timed_out: bool, status, is_qemu: bool,
         elif con.guest_summary:
             why += "; the guest's [guest] SUMMARY was forwarded but the hypervisor's never came"
         return Verdict(CRASH, why + said)
-    why = _expectation_unmet(expect, con) or _absent_unmet(expect, con)
+    why = _expectation_unmet(expect, con) or _absent_unmet(expect, con) or \
+        _also_unmet(expect, con)
     if why is None and is_qemu:
         why = _qemu_status_unmet(status, con)
     return Verdict(FAIL, why) if why else Verdict(PASS, "")

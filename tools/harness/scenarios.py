@@ -43,8 +43,15 @@ class ScenarioError(Exception):
 
 
 # An expectation may end in `;absent:TEXT` parts: TEXT must then be in no
-# line of the output (e.g. "pass:pmu: refused;absent:source=pmu").
+# line of the output (e.g. "pass:pmu: refused;absent:source=pmu"), and in
+# `;also:TEXT` parts: TEXT must then be in some line (a guest that prints
+# several results, e.g. "fail:guest-exit: HLT;also:init reached"), and in
+# `;results:FILE` parts: the RESULT lines must meet FILE as for results:FILE
+# (for a run whose main expectation is another, e.g. a guest that halts).
 ABSENT_SEP = ";absent:"
+ALSO_SEP = ";also:"
+RESULTS_SEP = ";results:"
+_PART_RE = re.compile(r"(;absent:|;also:|;results:)")
 
 
 @dataclass(frozen=True)
@@ -52,10 +59,14 @@ class Expectation:
     kind: str  # one of EXPECT_KINDS
     text: str  # "" for pass
     absent: tuple = ()  # texts that must appear in no output line
+    also: tuple = ()  # texts that must each appear in some output line
+    results: tuple = ()  # expectation files the RESULT lines must meet as well
 
     def __str__(self):
         main = f"{self.kind}:{self.text}" if self.text else self.kind
-        return main + "".join(ABSENT_SEP + a for a in self.absent)
+        return main + "".join(ALSO_SEP + a for a in self.also) + \
+            "".join(RESULTS_SEP + r for r in self.results) + \
+            "".join(ABSENT_SEP + a for a in self.absent)
 
 
 @dataclass(frozen=True)
@@ -88,12 +99,15 @@ class Scenario:
 
 
 def parse_expectation(text: str) -> Expectation:
-    main, *absent = text.split(ABSENT_SEP)
-    for a in absent:
-        if not a:
-            raise ScenarioError(f"expectation '{text}': an empty TEXT after ';absent:'")
+    main, *parts = _PART_RE.split(text)
+    lists = {ABSENT_SEP: [], ALSO_SEP: [], RESULTS_SEP: []}
+    for sep, part in zip(parts[::2], parts[1::2]):
+        if not part:
+            raise ScenarioError(f"expectation '{text}': an empty TEXT after '{sep}'")
+        lists[sep].append(part)
     e = _parse_main_expectation(main)
-    return Expectation(e.kind, e.text, tuple(absent))
+    return Expectation(e.kind, e.text, tuple(lists[ABSENT_SEP]), tuple(lists[ALSO_SEP]),
+                       tuple(lists[RESULTS_SEP]))
 
 
 def _parse_main_expectation(text: str) -> Expectation:
