@@ -24,6 +24,9 @@ _Static_assert(VM_TRACE_SPAN_WORKLOADS == 0 && VM_TRACE_SPAN_RUN == 1 &&
 static const char *const trace_recency_names[] = {"traps", "accessed", NULL};
 _Static_assert(VM_TRACE_RECENCY_TRAPS == 0 && VM_TRACE_RECENCY_ACCESSED == 1,
                "trace_recency= names follow enum vm_trace_recency");
+static const char *const guest_halt_names[] = {"fail", "end", NULL};
+_Static_assert(GUEST_HALT_FAIL == 0 && GUEST_HALT_END == 1,
+               "guest_halt= names follow enum guest_halt_opt");
 static const char *const seg_fill_names[] = {"none", "l1", "l2", "both", NULL};
 _Static_assert(SEG_FILL_NONE == 0 && SEG_FILL_L1 == 1 && SEG_FILL_L2 == 2 && SEG_FILL_BOTH == 3,
                "seg_fill= names follow enum seg_fill");
@@ -80,6 +83,9 @@ static const struct opt_desc hv_opts[] = {
     OPT_UINT_ENTRY(struct hv_config, guest_time, "guest_time", 0, GUEST_TIME_MAX_S, 0,
                    "s of run time after which a guest that never ends (memtest86+) is ended "
                    "at its next exit, as a success (0: off)"),
+    OPT_ENUM_ENTRY(struct hv_config, guest_halt, "guest_halt", guest_halt_names,
+                   "a guest that halts with nothing to wake it: fail, or end (as a success: "
+                   "Linux powering off without ACPI)"),
     OPT_STRING_ENTRY(struct hv_config, vm_entry_test, "vm_entry_test",
                      "test only: break one VM-entry rule and skip the software checker"),
     OPT_UINT_ENTRY(struct hv_config, host_fragment, "host_fragment", 0, 64, 0,
@@ -166,6 +172,7 @@ bool hv_config_vm_params(const struct hv_config *c, struct vm_params *p)
 	    .watchdog = c->watchdog,
 	    .host_tick_ms = (u32)c->host_tick,
 	    .guest_time_s = c->guest_time,
+	    .halt_ends = c->guest_halt == GUEST_HALT_END,
 	    .dirty_ram = c->dirty_ram,
 	    .io_hole = c->io_hole,
 	    .host_fragment = c->host_fragment,

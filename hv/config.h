@@ -11,6 +11,9 @@
 
 enum ept_page_opt { EPT_PAGE_4K, EPT_PAGE_2M, EPT_PAGE_1G };
 enum tlb_preset_opt { TLB_SKYLAKE, TLB_SANDYBRIDGE };
+/* guest_halt=: a guest that halts with nothing to wake it has failed (fail), or has ended as
+ * it meant to (end: Linux powering off without ACPI halts with interrupts off). */
+enum guest_halt_opt { GUEST_HALT_FAIL, GUEST_HALT_END };
 
 struct hv_config {
 	bool selftest;                /* run the hypervisor's boot self-tests */
@@ -37,6 +40,7 @@ struct hv_config {
 	u64 watchdog;            /* TSC cycles of guest time (arch/x86/watchdog.h); 0: off */
 	u64 host_tick;           /* ms between host LAPIC timer ticks in guest mode; 0: off */
 	u64 guest_time;          /* s of guest run time, then the guest ends; 0: off */
+	u32 guest_halt;          /* enum guest_halt_opt: what a final HLT means */
 	u32 crash_test;          /* test only: enum crash_kind raised on purpose */
 	u32 irq_test;            /* test only: enum irq_test sent before the guest runs */
 	u32 crash_at;            /* test only: enum crash_at, where it is raised */

@@ -58,6 +58,7 @@ struct vm_params {
 	u64 watchdog;                 /* TSC cycles of guest time (arch/x86/watchdog.h); 0 off */
 	u32 host_tick_ms;             /* a host LAPIC timer tick while the guest runs; 0 off */
 	u64 guest_time_s;             /* the guest ends at its first exit after this run time; 0 off */
+	bool halt_ends;               /* guest_halt=end: a final HLT is the guest's end, not a failure */
 	bool dirty_ram;               /* test only: dirty every page before zeroing */
 	bool io_hole;                 /* the PCI hole below 4 GiB when guest_ram > 3 GiB */
 	u64 host_fragment;            /* hv/mem/frame.h frame_fragment(): every, 0 off */
