@@ -257,7 +257,7 @@ void vm_hlt(struct vm *vm, const struct vm_exit *e);
 bool vm_apic_cr8(struct vm *vm, bool write, u64 *val);
 
 /* hv/vm/exits.c: the gPA of a guest-linear address through the guest's own
- * page tables (paging off or 4-level long mode); false when not mapped. */
+ * page tables in its paging mode (hv/vm/gwalk.h); false when not mapped. */
 bool vm_linear_to_gpa(struct vm *vm, u64 la, u64 *gpa);
 
 /* hv/vm/exits.c: the dispatch table */

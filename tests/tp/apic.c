@@ -5,7 +5,9 @@
  * interrupt (11.5.4) that wakes HLT, and a self-IPI (11.6.1); then x2APIC
  * (11.12) when CPUID offers it: EXTD, ID and version by MSR, a self-IPI
  * through the ICR (MSR 0x830, one 64-bit write) and one through the SELF IPI
- * register (MSR 0x83f), each taken once through the IDT. */
+ * register (MSR 0x83f), each taken once through the IDT. Before long mode
+ * early.S used the xAPIC page in each 32-bit paging mode; its figures are
+ * checked here. */
 #include "lib/x86/cpuid.h"
 #include "tests/tp/tp.h"
 
@@ -151,6 +153,24 @@ static void x2apic(struct report *r, u64 base)
 	             MSR_X2_SELF_IPI, tp_fault_name(f));
 }
 
+/* What early.S read in 32-bit mode, against the version read now in long mode. */
+static void early(struct report *r)
+{
+	static const char *const names[TP_EARLY_ROWS] = {
+	    [TP_EARLY_NOPAGING] = "tp-early-apic-no-paging",
+	    [TP_EARLY_PAGING32] = "tp-early-apic-paging32",
+	    [TP_EARLY_PAE] = "tp-early-apic-pae",
+	};
+	static const u32 tpr[TP_EARLY_ROWS] = {0x20, 0x30, 0x40};
+	const u32 ver = rd(REG_VERSION);
+	for (unsigned i = 0; i < TP_EARLY_ROWS; i++) {
+		const volatile struct tp_early_row *e = &tp_early_rows[i];
+		report_check(r, e->done == 1 && e->tpr == tpr[i] && e->version == ver, names[i],
+		             "done %u, TPR 0x%x (wrote 0x%x), version 0x%x (0x%x in long mode)",
+		             e->done, e->tpr, tpr[i], e->version, ver);
+	}
+}
+
 void tp_check_apic(struct report *r)
 {
 	if (!(cpuid(CPUID_LEAF_FEATURES, 0).edx & CPUID_1_EDX_APIC)) {
@@ -166,5 +186,6 @@ void tp_check_apic(struct report *r)
 	                  base, tp_fault_name(f), APIC_DEFAULT))
 		return;
 	xapic(r, base);
+	early(r);
 	x2apic(r, base);
 }

@@ -13,12 +13,30 @@
 #define TP_VEC_X2_SELF  0x43 /* the x2APIC SELF IPI register (MSR 0x83f) */
 #define TP_VEC_SPURIOUS 0xff
 
+/* early.S: the xAPIC page's linear address under paging in 32-bit mode, 1 GiB - 2 MiB, and
+ * the rows of what it read there (u32 words): one per paging mode. */
+#define TP_APIC_ALIAS     0x3fe00000
+#define TP_EARLY_TPR      0
+#define TP_EARLY_VERSION  4
+#define TP_EARLY_DONE     8
+#define TP_EARLY_ROW      12
+#define TP_EARLY_NOPAGING 0
+#define TP_EARLY_PAGING32 1
+#define TP_EARLY_PAE      2
+#define TP_EARLY_ROWS     3
+
 #ifndef __ASSEMBLY__
 #include "lib/multiboot.h"
 #include "lib/report.h"
 #include "lib/types.h"
 
 #define TP_IDT_ENTRIES 256
+
+struct tp_early_row {
+	u32 tpr, version, done;
+};
+_Static_assert(sizeof(struct tp_early_row) == TP_EARLY_ROW, "early.S row layout");
+extern volatile struct tp_early_row tp_early_rows[TP_EARLY_ROWS];
 
 /* Saved by idt.S, lowest address first. */
 struct tp_frame {
@@ -56,6 +74,7 @@ const char *tp_fault_name(unsigned probe);
 u64 tp_rdtsc(void);
 u32 tp_crc32(const u8 *p, u64 len);
 
+void tp_check_early(struct report *r);
 void tp_check_boot(struct report *r, const struct mb_info *mbi, const struct tp_expect *x);
 void tp_check_apic(struct report *r);
 void tp_check_fwcfg(struct report *r, const struct mb_info *mbi, const struct tp_expect *x);
