@@ -1188,14 +1188,6 @@ static bool svm_msr(struct vcpu *v, u32 msr, bool write, u64 *val)
 	return false;
 }
 
-/* The VMCB has no PDPTE fields: with nested paging the CPU reads a PAE guest's PDPTEs from
- * guest memory itself (APM Vol. 2, 15.25), so there is nothing to load. */
-static void svm_set_pdptes(struct vcpu *v, const u64 pdpte[4])
-{
-	(void)v;
-	(void)pdpte;
-}
-
 static bool svm_xsetbv(struct vcpu *v, u32 xcr, u64 val)
 {
 	(void)v;
@@ -1246,7 +1238,8 @@ const struct vcpu_ops svm_vcpu_ops = {
     .dump = svm_dump,
     .gpr = svm_gpr,
     .write_cr = svm_write_cr,
-    .set_pdptes = svm_set_pdptes,
+    /* .set_pdptes: none. The VMCB has no PDPTE fields; with nested paging the CPU reads a
+     * PAE guest's PDPTEs from guest memory itself (APM Vol. 2, 15.25). */
     .read_cr = svm_read_cr,
     .msr = svm_msr,
     .xsetbv = svm_xsetbv,

@@ -188,8 +188,8 @@ struct vcpu_ops {
 	u64 (*read_cr)(struct vcpu *v, unsigned cr);
 	/* The four PDPTEs a guest in PAE paging uses from the next entry on,
 	 * after an emulated control-register write loaded them (SDM Vol. 3A,
-	 * 4.4.1): VT-x with EPT takes them from the VMCS (28.3.2.4); SVM with
-	 * nested paging reads them from guest memory itself. */
+	 * 4.4.1): VT-x with EPT takes them from the VMCS (28.3.2.4). NULL on a
+	 * backend whose CPU reads them from guest memory itself (SVM). */
 	void (*set_pdptes)(struct vcpu *v, const u64 pdpte[4]);
 	/* MSRs whose guest copy the backend keeps (EFER, PAT); false if not one. */
 	bool (*msr)(struct vcpu *v, u32 msr, bool write, u64 *val);
@@ -274,6 +274,10 @@ static inline u64 *vcpu_arch_gpr(struct vcpu *v, unsigned n)
 static inline bool vcpu_arch_write_cr(struct vcpu *v, unsigned cr, u64 val)
 {
 	return v->ops->write_cr(v, cr, val);
+}
+static inline bool vcpu_arch_has_pdptes(struct vcpu *v)
+{
+	return v->ops->set_pdptes != NULL;
 }
 static inline void vcpu_arch_set_pdptes(struct vcpu *v, const u64 pdpte[4])
 {

@@ -182,13 +182,13 @@ bool vm_linear_to_gpa(struct vm *vm, u64 la, u64 *gpa)
 
 /* ---- PAE paging's PDPTE registers (SDM Vol. 3A, 4.4.1) ---- */
 
-#define PAE_PDPTES        4
-#define PAE_PDPT_MASK     BITS(31, 5) /* CR3 in PAE paging (Table 4-7) */
-#define PDPTE_RESERVED    (BITS(2, 1) | BITS(8, 5)) /* Table 4-8 */
-#define CPUID_ADDR_SIZES  0x80000008u
-#define PHYS_BITS_MASK    0xffu /* CPUID 0x80000008 EAX[7:0]: MAXPHYADDR */
-#define CR0_PDPTE_RELOAD  (CR0_CD | CR0_NW | CR0_PG)
-#define CR4_PDPTE_RELOAD  (CR4_PAE | CR4_PGE | CR4_PSE | CR4_SMEP)
+#define PAE_PDPTES       4
+#define PAE_PDPT_MASK    BITS(31, 5)               /* CR3 in PAE paging (Table 4-7) */
+#define PDPTE_RESERVED   (BITS(2, 1) | BITS(8, 5)) /* Table 4-8 */
+#define CPUID_ADDR_SIZES 0x80000008u
+#define PHYS_BITS_MASK   0xffu /* CPUID 0x80000008 EAX[7:0]: MAXPHYADDR */
+#define CR0_PDPTE_RELOAD (CR0_CD | CR0_NW | CR0_PG)
+#define CR4_PDPTE_RELOAD (CR4_PAE | CR4_PGE | CR4_PSE | CR4_SMEP)
 
 static bool pae_paging(u64 cr0, u64 cr4, u64 efer)
 {
@@ -211,10 +211,11 @@ static bool read_pdptes(struct vm *vm, u64 cr3, u64 pdpte[PAE_PDPTES])
 	return true;
 }
 
-/* A MOV to CR0, CR3 or CR4 that exited. When PAE paging is in use after it and the write
- * is one that loads the PDPTE registers - to CR3, or to CR0 or CR4 changing CD, NW, PG, PAE,
- * PGE, PSE or SMEP (4.4.1) - the PDPTEs are read and checked first and handed to the backend
- * after; the CPU does not load them when the hypervisor emulates the write. False: #GP. */
+/* A MOV to CR0, CR3 or CR4 that exited. On a backend with PDPTE registers (VT-x), when PAE
+ * paging is in use after it and the write is one that loads them - to CR3, or to CR0 or CR4
+ * changing CD, NW, PG, PAE, PGE, PSE or SMEP (4.4.1) - the PDPTEs are read and checked first
+ * and handed to the backend after: the CPU does not load them for a write the hypervisor
+ * emulates. False: #GP. */
 static bool write_cr(struct vm *vm, unsigned cr, u64 val)
 {
 	struct vcpu *v = &vm->vcpu;
@@ -222,7 +223,7 @@ static bool write_cr(struct vm *vm, unsigned cr, u64 val)
 	u64 efer = 0;
 	(void)vcpu_arch_msr(v, IA32_EFER, false, &efer);
 	const u64 ncr0 = cr == 0 ? val : cr0, ncr4 = cr == 4 ? val : cr4;
-	const bool load = pae_paging(ncr0, ncr4, efer) &&
+	const bool load = vcpu_arch_has_pdptes(v) && pae_paging(ncr0, ncr4, efer) &&
 	                  (cr == 3 || (cr == 0 && ((cr0 ^ val) & CR0_PDPTE_RELOAD)) ||
 	                   (cr == 4 && ((cr4 ^ val) & CR4_PDPTE_RELOAD)));
 	u64 pdpte[PAE_PDPTES];

@@ -5,17 +5,17 @@
 #include "lib/x86/cr.h"
 #include "lib/x86/paging.h"
 
-#define PAGE_SHIFT      12
-#define LEGACY_BITS     10 /* index bits per level of 32-bit paging */
-#define LONG_BITS       9  /* ... of PAE and IA-32e paging */
-#define PDE32_PS_ADDR   BITS(31, 22)
-#define PDE32_PSE36     BITS(20, 13) /* physical-address bits 39:32 of a 4 MiB page */
+#define PAGE_SHIFT        12
+#define LEGACY_BITS       10 /* index bits per level of 32-bit paging */
+#define LONG_BITS         9  /* ... of PAE and IA-32e paging */
+#define PDE32_PS_ADDR     BITS(31, 22)
+#define PDE32_PSE36       BITS(20, 13) /* physical-address bits 39:32 of a 4 MiB page */
 #define PDE32_PSE36_SHIFT 13
-#define ADDR32_MASK     BITS(31, 12)
-#define PAE_PDPT_MASK   BITS(31, 5) /* CR3 in PAE paging (SDM Vol. 3A, Table 4-7) */
-#define PAE_PDPT_SHIFT  30
-#define LEVELS_4        4
-#define LEVELS_5        5
+#define ADDR32_MASK       BITS(31, 12)
+#define PAE_PDPT_MASK     BITS(31, 5) /* CR3 in PAE paging (SDM Vol. 3A, Table 4-7) */
+#define PAE_PDPT_SHIFT    30
+#define LEVELS_4          4
+#define LEVELS_5          5
 
 static bool read_entry(gwalk_read_fn read, void *ctx, u64 addr, unsigned size, u64 *e)
 {
@@ -45,16 +45,17 @@ static bool walk32(const struct gwalk_regs *r, u32 la, gwalk_read_fn read, void 
 /* From a table at `table` whose entries index la's bits from `shift` down: PAE's page
  * directory (levels 2) or IA-32e's top table (4 or 5). A PS bit ends the walk at 1 GiB
  * (the level under the top in IA-32e mode) or 2 MiB. */
-static bool walk64(u64 table, unsigned levels, bool ps_1g, u64 la, gwalk_read_fn read,
-                   void *ctx, u64 *gpa)
+static bool walk64(u64 table, unsigned levels, bool ps_1g, u64 la, gwalk_read_fn read, void *ctx,
+                   u64 *gpa)
 {
 	for (unsigned level = levels; level >= 1; level--) {
 		const unsigned shift = PAGE_SHIFT + LONG_BITS * (level - 1);
 		u64 e;
-		if (!read_entry(read, ctx, table + ((la >> shift) % PT_ENTRIES) * sizeof(e), sizeof(e),
-		                &e))
+		if (!read_entry(read, ctx, table + ((la >> shift) % PT_ENTRIES) * sizeof(e),
+		                sizeof(e), &e))
 			return false;
-		const bool leaf = level == 1 || ((e & PTE_PS) && (level == 2 || (level == 3 && ps_1g)));
+		const bool leaf =
+		    level == 1 || ((e & PTE_PS) && (level == 2 || (level == 3 && ps_1g)));
 		if (leaf) {
 			const u64 size = 1ull << shift;
 			*gpa = (e & PTE_ADDR_MASK & ~(size - 1)) | (la & (size - 1));

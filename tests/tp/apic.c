@@ -11,41 +11,41 @@
 #include "lib/x86/cpuid.h"
 #include "tests/tp/tp.h"
 
-#define MSR_APIC_BASE   0x1bu
-#define ABASE_BSP       (1ull << 8)
-#define ABASE_EXTD      (1ull << 10)
-#define ABASE_EN        (1ull << 11)
-#define ABASE_ADDR_MASK 0xfffff000ull
-#define APIC_DEFAULT    0xfee00000ull
-#define REG_ID          0x020
-#define REG_VERSION     0x030
-#define REG_TPR         0x080
-#define REG_SVR         0x0f0
-#define REG_ICR_LO      0x300
-#define REG_ICR_HI      0x310
-#define REG_LVT_TIMER   0x320
-#define REG_TMICT       0x380
-#define REG_TMCCT       0x390
-#define REG_TDCR        0x3e0
-#define SVR_ENABLE      (1u << 8)
-#define ICR_BUSY        (1u << 12)
-#define ICR_SELF        (1u << 18) /* destination shorthand 01: self */
-#define ID_SHIFT        24
-#define VER_MASK        0xffu
-#define VER_MAXLVT(v)   (((v) >> 16) & 0xffu)
-#define TDCR_DIV1       0xbu
-#define TIMER_COUNT     100000u /* bus clocks: short, so that HLT sleeps briefly */
-#define HLT_TRIES       1000
-#define WAIT_CYCLES     400000000ull /* TSC cycles an interrupt may take to arrive */
-#define TPR_TEST        0x20u
-#define MSR_X2_ID       0x802u
-#define MSR_X2_VERSION  0x803u
-#define MSR_X2_TPR      0x808u
-#define MSR_X2_SVR      0x80fu
-#define MSR_X2_ICR      0x830u
-#define MSR_X2_SELF_IPI 0x83fu
+#define MSR_APIC_BASE     0x1bu
+#define ABASE_BSP         (1ull << 8)
+#define ABASE_EXTD        (1ull << 10)
+#define ABASE_EN          (1ull << 11)
+#define ABASE_ADDR_MASK   0xfffff000ull
+#define APIC_DEFAULT      0xfee00000ull
+#define REG_ID            0x020
+#define REG_VERSION       0x030
+#define REG_TPR           0x080
+#define REG_SVR           0x0f0
+#define REG_ICR_LO        0x300
+#define REG_ICR_HI        0x310
+#define REG_LVT_TIMER     0x320
+#define REG_TMICT         0x380
+#define REG_TMCCT         0x390
+#define REG_TDCR          0x3e0
+#define SVR_ENABLE        (1u << 8)
+#define ICR_BUSY          (1u << 12)
+#define ICR_SELF          (1u << 18) /* destination shorthand 01: self */
+#define ID_SHIFT          24
+#define VER_MASK          0xffu
+#define VER_MAXLVT(v)     (((v) >> 16) & 0xffu)
+#define TDCR_DIV1         0xbu
+#define TIMER_COUNT       100000u /* bus clocks: short, so that HLT sleeps briefly */
+#define HLT_TRIES         1000
+#define WAIT_CYCLES       400000000ull /* TSC cycles an interrupt may take to arrive */
+#define TPR_TEST          0x20u
+#define MSR_X2_ID         0x802u
+#define MSR_X2_VERSION    0x803u
+#define MSR_X2_TPR        0x808u
+#define MSR_X2_SVR        0x80fu
+#define MSR_X2_ICR        0x830u
+#define MSR_X2_SELF_IPI   0x83fu
 #define C1_EBX_APIC_ID(b) ((b) >> 24)
-#define LEAF_TOPOLOGY   0xb
+#define LEAF_TOPOLOGY     0xb
 
 static volatile u32 *apic;
 
@@ -78,13 +78,14 @@ static void xapic(struct report *r, u64 base)
 	report_check(r, id == cpuid_id, "tp-xapic-id", "APIC ID %u, CPUID.1:EBX initial APIC ID %u",
 	             id, cpuid_id);
 	const u32 ver = rd(REG_VERSION);
-	report_check(r, (ver & VER_MASK) >= 0x10 && (ver & VER_MASK) <= 0x15 && VER_MAXLVT(ver) >= 3,
-	             "tp-xapic-version", "version register 0x%x: integrated APIC 0x10-0x15, >= 4 LVTs",
-	             ver);
+	report_check(
+	    r, (ver & VER_MASK) >= 0x10 && (ver & VER_MASK) <= 0x15 && VER_MAXLVT(ver) >= 3,
+	    "tp-xapic-version", "version register 0x%x: integrated APIC 0x10-0x15, >= 4 LVTs", ver);
 	wr(REG_SVR, SVR_ENABLE | TP_VEC_SPURIOUS);
 	const u32 svr = rd(REG_SVR);
-	report_check(r, (svr & (SVR_ENABLE | 0xff)) == (SVR_ENABLE | TP_VEC_SPURIOUS), "tp-xapic-svr",
-	             "SVR 0x%x after writing 0x%x", svr, SVR_ENABLE | TP_VEC_SPURIOUS);
+	report_check(r, (svr & (SVR_ENABLE | 0xff)) == (SVR_ENABLE | TP_VEC_SPURIOUS),
+	             "tp-xapic-svr", "SVR 0x%x after writing 0x%x", svr,
+	             SVR_ENABLE | TP_VEC_SPURIOUS);
 	wr(REG_TPR, TPR_TEST);
 	const u32 tpr = rd(REG_TPR);
 	wr(REG_TPR, 0);
@@ -132,7 +133,8 @@ static void x2apic(struct report *r, u64 base)
 	f = f ? f : tp_rdmsr(MSR_X2_VERSION, &ver);
 	const u32 topo_id = cpuid(LEAF_TOPOLOGY, 0).edx;
 	const u32 max_leaf = cpuid(0, 0).eax;
-	report_check(r, !f && (max_leaf < LEAF_TOPOLOGY || id == topo_id) && (ver & VER_MASK) >= 0x10,
+	report_check(r,
+	             !f && (max_leaf < LEAF_TOPOLOGY || id == topo_id) && (ver & VER_MASK) >= 0x10,
 	             "tp-x2apic-id", "x2APIC ID %llu (CPUID.0xB:EDX %u), version 0x%llx, %s", id,
 	             max_leaf < LEAF_TOPOLOGY ? 0 : topo_id, ver, tp_fault_name(f));
 	f = tp_wrmsr(MSR_X2_TPR, 0);
@@ -179,11 +181,13 @@ void tp_check_apic(struct report *r)
 	}
 	u64 base = 0;
 	const unsigned f = tp_rdmsr(MSR_APIC_BASE, &base);
-	if (!report_check(r, !f && (base & ABASE_ADDR_MASK) == APIC_DEFAULT &&
-	                         (base & (ABASE_EN | ABASE_BSP)) == (ABASE_EN | ABASE_BSP) &&
-	                         !(base & ABASE_EXTD),
-	                  "tp-apic-base", "IA32_APIC_BASE 0x%llx (%s): expected 0x%llx, BSP, enabled",
-	                  base, tp_fault_name(f), APIC_DEFAULT))
+	if (!report_check(r,
+	                  !f && (base & ABASE_ADDR_MASK) == APIC_DEFAULT &&
+	                      (base & (ABASE_EN | ABASE_BSP)) == (ABASE_EN | ABASE_BSP) &&
+	                      !(base & ABASE_EXTD),
+	                  "tp-apic-base",
+	                  "IA32_APIC_BASE 0x%llx (%s): expected 0x%llx, BSP, enabled", base,
+	                  tp_fault_name(f), APIC_DEFAULT))
 		return;
 	xapic(r, base);
 	early(r);

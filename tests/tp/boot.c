@@ -44,8 +44,9 @@ static void check_piece(struct report *r, const struct mb_info *mbi, const char 
 		report_fail(r, "tp-boot-clear", "%s [0x%llx, +0x%llx) overlaps the image [%p, %p)",
 		            name, base, len, _image_start, _image_end);
 	else if (!map_available(mbi, base, len))
-		report_fail(r, "tp-boot-clear", "%s [0x%llx, +0x%llx) is not available RAM in the map",
-		            name, base, len);
+		report_fail(r, "tp-boot-clear",
+		            "%s [0x%llx, +0x%llx) is not available RAM in the map", name, base,
+		            len);
 }
 
 void tp_check_boot(struct report *r, const struct mb_info *mbi, const struct tp_expect *x)
@@ -53,10 +54,11 @@ void tp_check_boot(struct report *r, const struct mb_info *mbi, const struct tp_
 	u64 here;
 	__asm__("lea tp_check_boot(%%rip), %0" : "=r"(here));
 	const u64 start = (u64)(uintptr_t)_image_start, end = (u64)(uintptr_t)_image_end;
-	report_check(r, here == (u64)(uintptr_t)tp_check_boot && end <= TP_LOW_LIMIT &&
-	                    map_available(mbi, start, end - start),
-	             "tp-load-low", "image [0x%llx, 0x%llx) running at 0x%llx for 0x%llx", start, end,
-	             here, (u64)(uintptr_t)tp_check_boot);
+	report_check(r,
+	             here == (u64)(uintptr_t)tp_check_boot && end <= TP_LOW_LIMIT &&
+	                 map_available(mbi, start, end - start),
+	             "tp-load-low", "image [0x%llx, 0x%llx) running at 0x%llx for 0x%llx", start,
+	             end, here, (u64)(uintptr_t)tp_check_boot);
 	unsigned nonzero = 0;
 	for (unsigned i = 0; i < GUARD_WORDS; i++)
 		nonzero += bss_guard[i] != 0;
@@ -94,8 +96,10 @@ void tp_check_boot(struct report *r, const struct mb_info *mbi, const struct tp_
 			word = c + 1;
 	const u64 len = m->mod_end - m->mod_start;
 	const u32 crc = tp_crc32((const u8 *)(uintptr_t)m->mod_start, len);
-	report_check(r, m->mod_start % PAGE_BYTES == 0 && strcmp(word, x->mod2_name) == 0 &&
-	                    crc == x->mod2_crc,
-	             "tp-module-2", "[0x%x, 0x%x) \"%s\": CRC-32 0x%x; expected page aligned, last word \"%s\", 0x%llx",
-	             m->mod_start, m->mod_end, s, crc, x->mod2_name, x->mod2_crc);
+	report_check(
+	    r,
+	    m->mod_start % PAGE_BYTES == 0 && strcmp(word, x->mod2_name) == 0 && crc == x->mod2_crc,
+	    "tp-module-2",
+	    "[0x%x, 0x%x) \"%s\": CRC-32 0x%x; expected page aligned, last word \"%s\", 0x%llx",
+	    m->mod_start, m->mod_end, s, crc, x->mod2_name, x->mod2_crc);
 }

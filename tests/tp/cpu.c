@@ -30,7 +30,8 @@
 #define CR4_UPPER      (1ull << 32)
 #define CR0_UPPER      (1ull << 32)
 
-/* The kernel is built without SSE code (-mgeneral-regs-only), so XMM0 is the asm statements' alone. */
+/* The kernel is built without SSE code (-mgeneral-regs-only), so XMM0 is the asm statements' alone.
+ */
 static u8 xsave_area[4096] __attribute__((aligned(64)));
 
 static u64 xgetbv0(void)
@@ -114,8 +115,9 @@ void tp_check_xsave(struct report *r)
 	xrstor(xsave_area, XCR0_TP);
 	const u16 back_fcw = fcw();
 	const u64 back_xmm = xmm0_lo();
-	report_check(r, saved_fcw == FCW_TEST && saved_xmm == XMM_A && (bv & XCR0_SSE) &&
-	                    clobbered == FCW_INIT && back_fcw == FCW_TEST && back_xmm == XMM_A,
+	report_check(r,
+	             saved_fcw == FCW_TEST && saved_xmm == XMM_A && (bv & XCR0_SSE) &&
+	                 clobbered == FCW_INIT && back_fcw == FCW_TEST && back_xmm == XMM_A,
 	             "tp-xsave-round-trip",
 	             "saved FCW 0x%x XMM0 0x%llx XSTATE_BV 0x%llx; after XRSTOR FCW 0x%x (0x%x "
 	             "before) XMM0 0x%llx",

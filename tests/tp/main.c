@@ -23,14 +23,14 @@ volatile bool tp_x2apic;
 static struct idt_gate idt[TP_IDT_ENTRIES] __attribute__((aligned(16)));
 static struct report rep;
 
-#define APIC_EOI_MMIO 0xfee000b0ull
+#define APIC_EOI_MMIO  0xfee000b0ull
 #define MSR_X2APIC_EOI 0x80bu
 #define EXC_VECTORS    32
 #define CRC32_POLY     0xedb88320u /* CRC-32 (IEEE 802.3), reflected */
 
 static const char *const exc_names[EXC_VECTORS] = {
-    "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "vector 9", "#TS",
-    "#NP", "#SS", "#GP", "#PF", "vector 15", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
+    "#DE", "#DB", "NMI", "#BP", "#OF",       "#BR", "#UD", "#NM", "#DF", "vector 9", "#TS",
+    "#NP", "#SS", "#GP", "#PF", "vector 15", "#MF", "#AC", "#MC", "#XM", "#VE",      "#CP",
 };
 
 const char *tp_fault_name(unsigned probe)

@@ -167,12 +167,6 @@ static bool stub_msr(struct vcpu *v, u32 msr, bool write, u64 *val)
 	return false;
 }
 
-static void stub_set_pdptes(struct vcpu *v, const u64 pdpte[4])
-{
-	(void)v;
-	(void)pdpte;
-}
-
 static bool stub_xsetbv(struct vcpu *v, u32 xcr, u64 val)
 {
 	(void)v, (void)xcr, (void)val;
@@ -219,7 +213,6 @@ const struct vcpu_ops vcpu_stub_ops = {
     .write_cr = stub_write_cr,
     .read_cr = stub_read_cr,
     .msr = stub_msr,
-    .set_pdptes = stub_set_pdptes,
     .xsetbv = stub_xsetbv,
     .exit_name = stub_exit_name,
 };
