@@ -75,6 +75,10 @@ struct svm_vcpu {
 	 * next one waits (the VMCB shows no NMI blocking, so the IRET
 	 * intercept tells). */
 	bool nmi_masked;
+	/* The guest's HWCR and SYSCFG: every AMD64 CPU has them and kernels read them (Xen's
+	 * init_amd panics on a #GP); writes change these copies only, never the host's. SYSCFG
+	 * starts at 0: no DRAM MTRR extensions, so no TOP_MEM/TOM2 to read, no SME. */
+	u64 hwcr, syscfg;
 };
 static struct svm_vcpu the_vcpu;
 static u64 cr4_allowed_bits(void);
@@ -713,6 +717,9 @@ static int svm_create(struct vcpu *v, const struct vcpu_start *start, u64 nested
 	s->caps = svm_caps_cur;
 	s->vmcb = &guest_vmcb;
 	s->cr4_allowed = cr4_allowed_bits();
+	u64 host_hwcr = 0;
+	if (rdmsr_safe(AMD_HWCR, &host_hwcr) == 0)
+		s->hwcr = host_hwcr & HWCR_TSC_FREQ_SEL; /* the one bit that describes the TSC */
 	v->arch = s;
 	v->nested_root = nested_root;
 	v->regs.rax = start->rax;
@@ -1184,6 +1191,24 @@ static bool svm_msr(struct vcpu *v, u32 msr, bool write, u64 *val)
 		else
 			*val = s->g_pat;
 		return true;
+	case AMD_PERF_LEGACY_CTL0 ... AMD_PERF_LEGACY_CTR0 + 3:
+		/* The four legacy counters exist on every AMD64 CPU (APM Vol. 2, 13.2.1), so
+		 * kernels clear them at boot; the guest has no PMU: they read 0, a write of 0
+		 * is taken and any other value is refused with #GP rather than never counting. */
+		if (write)
+			return *val == 0;
+		*val = 0;
+		return true;
+	case AMD_HWCR:
+	case AMD_SYSCFG: {
+		struct svm_vcpu *sv = v->arch;
+		u64 *copy = msr == AMD_HWCR ? &sv->hwcr : &sv->syscfg;
+		if (write)
+			*copy = *val;
+		else
+			*val = *copy;
+		return true;
+	}
 	}
 	return false;
 }
