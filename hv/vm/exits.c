@@ -109,6 +109,22 @@ static void guest_exit_port(struct vm *vm, u32 value)
 	             value == EXIT_VALUE_SUCCESS ? "success" : "failure");
 }
 
+/* The PC's two ways for software to reset the machine, which kernels use to reboot (Xen after
+ * a panic, Linux's reboot=k and reboot=p): command 0xFE to the keyboard controller (8042 "pulse
+ * output port bit 0", the CPU's reset line) and the reset control register at 0xCF9 with
+ * RST_CPU (bit 2; Intel PCH datasheets, "Reset Control Register"). There is no reset to give:
+ * the guest ends, by name. */
+#define KBC_COMMAND_PORT    0x64
+#define KBC_CMD_PULSE_RESET 0xfe
+#define RST_CNT_PORT        0xcf9
+#define RST_CNT_RST_CPU     BIT(2)
+
+static bool reset_request(u16 port, u8 size, u32 value)
+{
+	return (port == KBC_COMMAND_PORT && size == 1 && (u8)value == KBC_CMD_PULSE_RESET) ||
+	       (port == RST_CNT_PORT && size == 1 && (value & RST_CNT_RST_CPU));
+}
+
 static void handle_io(struct vm *vm, const struct vm_exit *e)
 {
 	struct guest_regs *r = regs(vm);
@@ -125,6 +141,12 @@ static void handle_io(struct vm *vm, const struct vm_exit *e)
 		result = dev; /* COM1, fw_cfg (hv/platform/platform.h) */
 	} else if (!e->io.in && port == ISA_DEBUG_EXIT_PORT) {
 		guest_exit_port(vm, value);
+	} else if (!e->io.in && reset_request(port, e->io.size, value)) {
+		vm->state = VM_EXITED;
+		vm->exit_status = 0;
+		fmt_snprintf(vm->stop_reason, sizeof(vm->stop_reason),
+		             "guest reset the machine: 0x%x written to port 0x%x", value, port);
+		con_printf("guest-exit: %s\n", vm->stop_reason);
 	} else if (!e->io.in && port == BOCHS_SHUTDOWN_PORT) {
 		static const char word[] = "Shutdown";
 		vm->shutdown_match = (char)value == word[vm->shutdown_match]
