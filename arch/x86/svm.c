@@ -1041,6 +1041,13 @@ static bool svm_in_64bit_mode(struct vcpu *v)
 	return (s->efer & EFER_LMA) && (s->cs.attrib & SVM_ATTR_L);
 }
 
+static void svm_code_segment(struct vcpu *v, u64 *base, bool *db)
+{
+	const struct vmcb_save *s = &((struct svm_vcpu *)v->arch)->vmcb->save;
+	*base = s->cs.base;
+	*db = s->cs.attrib & SVM_ATTR_DB;
+}
+
 /* The APM's register numbering (RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI,
  * R8-R15). RAX is regs.rax, kept equal to the VMCB's by svm_run; RSP lives
  * in the VMCB: callers handle 4. */
@@ -1260,6 +1267,7 @@ const struct vcpu_ops svm_vcpu_ops = {
     .cr3 = svm_cr3,
     .cpl = svm_cpl,
     .in_64bit_mode = svm_in_64bit_mode,
+    .code_segment = svm_code_segment,
     .dump = svm_dump,
     .gpr = svm_gpr,
     .write_cr = svm_write_cr,

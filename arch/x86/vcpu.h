@@ -179,6 +179,10 @@ struct vcpu_ops {
 	/* The guest runs 64-bit code (EFER.LMA and CS.L): register upper halves
 	 * are its own; in any other mode it cannot see them. */
 	bool (*in_64bit_mode)(struct vcpu *v);
+	/* CS's base and its D/B bit (1: 32-bit default operand size), which
+	 * locate and size the instruction at RIP outside 64-bit mode: a 16-bit
+	 * protected-mode or real-mode segment has a base of its own. */
+	void (*code_segment)(struct vcpu *v, u64 *base, bool *db);
 	void (*dump)(struct vcpu *v); /* everything a bug report needs */
 	/* General register n in the SDM's numbering (0 RAX ... 15 R15); NULL
 	 * for RSP, which lives in the vendor state. */
@@ -262,6 +266,10 @@ static inline unsigned vcpu_arch_cpl(struct vcpu *v)
 static inline bool vcpu_arch_in_64bit_mode(struct vcpu *v)
 {
 	return v->ops->in_64bit_mode(v);
+}
+static inline void vcpu_arch_code_segment(struct vcpu *v, u64 *base, bool *db)
+{
+	v->ops->code_segment(v, base, db);
 }
 static inline void vcpu_arch_dump(struct vcpu *v)
 {

@@ -998,6 +998,13 @@ static bool vmx_in_64bit_mode(struct vcpu *v)
 	       (vmread(VMCS_GUEST_CS_AR_BYTES) & AR_L);
 }
 
+static void vmx_code_segment(struct vcpu *v, u64 *base, bool *db)
+{
+	(void)v;
+	*base = vmread(VMCS_GUEST_CS_BASE);
+	*db = vmread(VMCS_GUEST_CS_AR_BYTES) & AR_DB;
+}
+
 static u64 vmx_cr3(struct vcpu *v)
 {
 	(void)v;
@@ -1235,6 +1242,7 @@ const struct vcpu_ops vmx_vcpu_ops = {
     .cr3 = vmx_cr3,
     .cpl = vmx_cpl,
     .in_64bit_mode = vmx_in_64bit_mode,
+    .code_segment = vmx_code_segment,
     .dump = vmx_dump,
     .gpr = vmx_gpr,
     .write_cr = vmx_write_cr,

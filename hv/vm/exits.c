@@ -258,23 +258,33 @@ static bool write_cr(struct vm *vm, unsigned cr, u64 val)
 	return true;
 }
 
+u64 vm_insn_linear(struct vm *vm)
+{
+	const u64 rip = vcpu_arch_rip(&vm->vcpu);
+	if (vcpu_arch_in_64bit_mode(&vm->vcpu))
+		return rip; /* CS's base is 0 in 64-bit mode (SDM Vol. 1, 3.3.7.1) */
+	u64 base;
+	bool db;
+	vcpu_arch_code_segment(&vm->vcpu, &base, &db);
+	return (u32)(base + rip); /* linear addresses are 32 bits outside IA-32e mode */
+}
+
 static bool is_legacy_prefix(u8 b)
 {
 	return b == 0x66 || b == 0x67 || b == PREFIX_LOCK || b == 0xf2 || b == 0xf3 || b == 0x2e ||
 	       b == 0x36 || b == 0x3e || b == 0x26 || b == 0x64 || b == 0x65;
 }
 
-/* Reads the instruction at RIP (CS base 0: flat segments or 64-bit mode)
- * and fills e's CR access, register and length: MOV to CRn, CLTS, or LMSW
- * from a register. False for anything else. */
+/* Reads the instruction at CS:RIP and fills e's CR access, register and length: MOV to CRn, CLTS,
+ * or LMSW from a register. False for anything else. */
 static bool decode_cr_insn(struct vm *vm, struct vm_exit *e)
 {
 	u8 b[INSN_MAX_LEN];
 	unsigned n = 0;
-	const u64 rip = vcpu_arch_rip(&vm->vcpu);
+	const u64 at = vm_insn_linear(vm);
 	for (; n < INSN_MAX_LEN; n++) {
 		u64 gpa;
-		if (!vm_linear_to_gpa(vm, rip + n, &gpa) || !vm_copy_from_guest(vm, &b[n], gpa, 1))
+		if (!vm_linear_to_gpa(vm, at + n, &gpa) || !vm_copy_from_guest(vm, &b[n], gpa, 1))
 			break;
 	}
 	unsigned i = 0;

@@ -259,6 +259,9 @@ bool vm_apic_cr8(struct vm *vm, bool write, u64 *val);
 /* hv/vm/exits.c: the gPA of a guest-linear address through the guest's own
  * page tables in its paging mode (hv/vm/gwalk.h); false when not mapped. */
 bool vm_linear_to_gpa(struct vm *vm, u64 la, u64 *gpa);
+/* hv/vm/exits.c: the linear address of the instruction at CS:RIP (CS's base added outside
+ * 64-bit mode, as a 16-bit or real-mode code segment needs). */
+u64 vm_insn_linear(struct vm *vm);
 
 /* hv/vm/exits.c: the dispatch table */
 void vm_handle_exit(struct vm *vm, const struct vm_exit *e);
