@@ -9,6 +9,7 @@
 #include "lib/x86/paging.h"
 #include "hv/platform/platform.h"
 #include "hv/vm/gwalk.h"
+#include "hv/vm/loader.h"
 #include "hv/vm/vm.h"
 #include "lib/console.h"
 #include "lib/fmt.h"
@@ -38,8 +39,39 @@ static void handle_cpuid(struct vm *vm, const struct vm_exit *e)
 	vcpu_arch_skip_insn(&vm->vcpu, e);
 }
 
+/* Real-mode names of the vectors a BIOS-less guest most likely calls (Ralf Brown's
+ * interrupt list); the rest are shown by number. */
+static const char *bios_vector_name(u32 v)
+{
+	switch (v) {
+	case 0x10:
+		return "INT 10h, video services";
+	case 0x13:
+		return "INT 13h, disk services";
+	case 0x15:
+		return "INT 15h, system services (E820 memory map, A20, APM)";
+	case 0x16:
+		return "INT 16h, keyboard services";
+	case 0x1a:
+		return "INT 1Ah, time and PCI BIOS services";
+	}
+	return v < EXC_VECTORS ? "an exception vector" : "a BIOS or user vector";
+}
+
 static void handle_hlt(struct vm *vm, const struct vm_exit *e)
 {
+	/* A HLT in the IVT placeholders (hv/vm/loader.h): a real-mode INT n or exception. */
+	const u64 at = vm_insn_linear(vm);
+	if (!(vcpu_arch_read_cr(&vm->vcpu, 0) & CR0_PE) && at >= LOADER_BIOS_STUBS_GPA &&
+	    at < LOADER_BIOS_STUBS_GPA + LOADER_IVT_VECTORS * LOADER_BIOS_STUB_SIZE &&
+	    (at - LOADER_BIOS_STUBS_GPA) % LOADER_BIOS_STUB_SIZE == 0) {
+		const u32 v = (u32)((at - LOADER_BIOS_STUBS_GPA) / LOADER_BIOS_STUB_SIZE);
+		vm_stop(vm,
+		        "real-mode vector 0x%x (%s) with AX=0x%04llx reached its placeholder: "
+		        "segvisor's guests have no BIOS",
+		        v, bios_vector_name(v), regs(vm)->rax & 0xffff);
+		return;
+	}
 	vm_hlt(vm, e);
 }
 

@@ -35,10 +35,26 @@ static const char loader_name[] = MBPLACE_LOADER_NAME;
 #define VGA_START       0xa0000ULL /* the EBDA ends where the VGA window starts */
 #define REAL_MODE_SHIFT 4          /* segment = address >> 4 */
 
+#define OPC_HLT         0xf4
+#define OPC_JMP_REL8    0xeb
+#define OPC_NOP         0x90
+#define IVT_OFFSET_BITS 16 /* an IVT entry: offset in the low word, segment in the high */
+
+/* The BDA, the EBDA's size byte, and the IVT with its placeholders (loader.h). */
 static bool write_bda(struct vm *vm)
 {
 	const u16 com1 = COM1_BASE, seg = GUEST_EBDA >> REAL_MODE_SHIFT, kib = GUEST_EBDA / KiB;
 	const u8 ebda_kib = (VGA_START - GUEST_EBDA) / KiB;
+	/* HLT; JMP back to the HLT (rel8 -3 from the end of the jump); NOP. */
+	static const u8 stub[LOADER_BIOS_STUB_SIZE] = {OPC_HLT, OPC_JMP_REL8, (u8)-3, OPC_NOP};
+	const u32 stub_seg = (u32)(LOADER_BIOS_STUBS_GPA >> REAL_MODE_SHIFT);
+	for (u32 v = 0; v < LOADER_IVT_VECTORS; v++) {
+		const u32 entry = stub_seg << IVT_OFFSET_BITS | v * LOADER_BIOS_STUB_SIZE;
+		if (!vm_copy_to_guest(vm, v * sizeof(entry), &entry, sizeof(entry)) ||
+		    !vm_copy_to_guest(vm, LOADER_BIOS_STUBS_GPA + v * LOADER_BIOS_STUB_SIZE, stub,
+		                      sizeof(stub)))
+			return false;
+	}
 	return vm_copy_to_guest(vm, BDA_COM1_PORT, &com1, sizeof(com1)) &&
 	       vm_copy_to_guest(vm, BDA_EBDA_SEG, &seg, sizeof(seg)) &&
 	       vm_copy_to_guest(vm, BDA_BASE_KIB, &kib, sizeof(kib)) &&
