@@ -95,6 +95,11 @@
 #define APIC_BASE_GLOBAL_ENABLE BIT(11)
 #define APIC_BASE_ADDR_MASK     BITS(51, 12)
 
+/* ---- IA32_MISC_ENABLE (SDM Vol. 4, Table 2-2) ---- */
+#define MISC_ENABLE_FAST_STRINGS BIT(0)
+#define MISC_ENABLE_BTS_UNAVAIL  BIT(11) /* read only */
+#define MISC_ENABLE_PEBS_UNAVAIL BIT(12) /* read only */
+
 /* ---- IA32_MTRRCAP / IA32_MTRR_DEF_TYPE (Vol. 3A, "Memory Type Range Registers") ---- */
 #define MTRRCAP_VCNT_MASK       BITS(7, 0)
 #define MTRRCAP_FIX             BIT(8)

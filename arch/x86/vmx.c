@@ -68,6 +68,11 @@ struct vmx_vcpu {
 	 * (timer_preempt), else on the host LAPIC timer. */
 	u64 timer_deadline;
 	bool timer_preempt;
+	/* The guest's IA32_MISC_ENABLE, an architectural MSR kernels read on every Intel CPU
+	 * (Xen's intel_unlock_cpuid_leaves panics on a #GP): fast strings on, no performance
+	 * monitoring, BTS or PEBS (none is given), no EIST, MONITOR FSM or CPUID limit. Only
+	 * fast strings may change; a write that changes any other bit is #GP. */
+	u64 misc_enable;
 };
 static struct vmx_vcpu the_vcpu;
 static struct vmx_caps vmx_caps_cur;
@@ -563,6 +568,8 @@ static int vmx_create(struct vcpu *v, const struct vcpu_start *start, u64 nested
 	struct vmx_vcpu *x = &the_vcpu;
 	memset(x, 0, sizeof(*x));
 	x->caps = vmx_caps_cur;
+	x->misc_enable =
+	    MISC_ENABLE_FAST_STRINGS | MISC_ENABLE_BTS_UNAVAIL | MISC_ENABLE_PEBS_UNAVAIL;
 	v->arch = x;
 	v->nested_root = nested_root;
 	v->regs.rax = start->rax;
@@ -1112,8 +1119,16 @@ static u64 vmx_read_cr(struct vcpu *v, unsigned cr)
  * them are emulated on its copies there. */
 static bool vmx_msr(struct vcpu *v, u32 msr, bool write, u64 *val)
 {
-	(void)v;
+	struct vmx_vcpu *x = v->arch;
 	switch (msr) {
+	case IA32_MISC_ENABLE:
+		if (write && ((*val ^ x->misc_enable) & ~MISC_ENABLE_FAST_STRINGS))
+			return false;
+		if (write)
+			x->misc_enable = *val;
+		else
+			*val = x->misc_enable;
+		return true;
 	case IA32_EFER:
 		if (write) {
 			/* #GP for reserved bits (NXE too without NX), and for a change
