@@ -162,8 +162,9 @@ static void early(struct report *r)
 	    [TP_EARLY_NOPAGING] = "tp-early-apic-no-paging",
 	    [TP_EARLY_PAGING32] = "tp-early-apic-paging32",
 	    [TP_EARLY_PAE] = "tp-early-apic-pae",
+	    [TP_EARLY_CODE16] = "tp-early-apic-code16",
 	};
-	static const u32 tpr[TP_EARLY_ROWS] = {0x20, 0x30, 0x40};
+	static const u32 tpr[TP_EARLY_ROWS] = {0x20, 0x30, 0x40, 0x50};
 	const u32 ver = rd(REG_VERSION);
 	for (unsigned i = 0; i < TP_EARLY_ROWS; i++) {
 		const volatile struct tp_early_row *e = &tp_early_rows[i];

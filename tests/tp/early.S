@@ -1,6 +1,7 @@
 /* The tp kernel's 32-bit start, before long mode: the local APIC's version
  * and TPR through the xAPIC page in the three paging modes a 32-bit kernel
- * may run in (SDM Vol. 3A, 4.1.1) - paging off (linear = physical), 32-bit
+ * may run in (SDM Vol. 3A, 4.1.1), and once from a 16-bit code segment with
+ * a base of its own (paging off) - paging off (linear = physical), 32-bit
  * paging with a 4 MiB page (CR4.PSE) and PAE paging with a 2 MiB page -
  * the page mapped in each at linear TP_APIC_ALIAS, not at its physical
  * address, so that the access's linear and physical addresses differ. In
@@ -22,6 +23,9 @@
 #define PAGE_2M       0x200000
 #define IDENT_4M      4 /* 16 MiB identity mapped with 4 MiB pages */
 #define IDENT_2M      8 /* 16 MiB identity mapped with 2 MiB pages */
+#define SEL_FLAT_CODE 0x08
+#define SEL_FLAT_DATA 0x10
+#define SEL_CODE16    0x18
 
 	.text
 	.code32
@@ -50,6 +54,22 @@
 	.global tp_early
 tp_early:
 	APIC_ACCESSES APIC_PHYS, TP_EARLY_NOPAGING, 0x20
+
+	/* 16-bit protected mode: a code segment (D = 0) based at tp_code16, so that CS:IP is not
+	 * the linear address; the kernel's own GDT from here on. */
+	mov $tp_code16, %eax
+	mov %ax, tp_gdt + SEL_CODE16 + 2
+	shr $16, %eax
+	mov %al, tp_gdt + SEL_CODE16 + 4
+	mov %ah, tp_gdt + SEL_CODE16 + 7
+	lgdt tp_gdt_ptr
+	ljmp $SEL_FLAT_CODE, $1f
+1:	mov $SEL_FLAT_DATA, %ax
+	mov %ax, %ds
+	mov %ax, %es
+	mov %ax, %ss
+	ljmp $SEL_CODE16, $0
+tp_back32:
 
 	/* 32-bit paging: PDE i maps 4 MiB page i; the alias PDE maps the APIC's frame. */
 	xor %ecx, %ecx
@@ -102,6 +122,38 @@ tp_early:
 	and $~CR4_PAE, %eax
 	mov %eax, %cr4
 	ret
+
+/* Entered at CS:0 with CS based here; DS flat. MOV to CR is 32-bit in any mode; the APIC
+ * accesses take operand- and address-size prefixes (66, 67). */
+	.code16
+	.align 16
+tp_code16:
+	addr32 movl $0x50, APIC_PHYS + REG_TPR
+	addr32 movl APIC_PHYS + REG_TPR, %eax
+	addr32 movl %eax, tp_early_data + TP_EARLY_CODE16 * TP_EARLY_ROW + TP_EARLY_TPR
+	addr32 movl APIC_PHYS + REG_VERSION, %eax
+	addr32 movl %eax, tp_early_data + TP_EARLY_CODE16 * TP_EARLY_ROW + TP_EARLY_VERSION
+	addr32 movl $0, APIC_PHYS + REG_TPR
+	mov %cr0, %eax
+	or $CR0_TS, %eax
+	mov %eax, %cr0
+	clts
+	addr32 movl $1, tp_early_data + TP_EARLY_CODE16 * TP_EARLY_ROW + TP_EARLY_DONE
+	ljmpl $SEL_FLAT_CODE, $tp_back32
+	.code32
+
+	.data
+	.align 16
+/* null, flat 32-bit code, flat data, 16-bit code (base filled in by tp_early) */
+tp_gdt:
+	.quad 0
+	.quad 0x00cf9a000000ffff
+	.quad 0x00cf92000000ffff
+	.quad 0x00009a000000ffff
+tp_gdt_end:
+tp_gdt_ptr:
+	.word tp_gdt_end - tp_gdt - 1
+	.long tp_gdt
 
 	.bss
 	.align 4096

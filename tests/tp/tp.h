@@ -23,7 +23,8 @@
 #define TP_EARLY_NOPAGING 0
 #define TP_EARLY_PAGING32 1
 #define TP_EARLY_PAE      2
-#define TP_EARLY_ROWS     3
+#define TP_EARLY_CODE16   3 /* 16-bit protected mode, CS based at tp_code16 */
+#define TP_EARLY_ROWS     4
 
 #ifndef __ASSEMBLY__
 #include "lib/multiboot.h"
