@@ -45,7 +45,7 @@ struct platform {
 	struct vtsc tsc;
 	struct apic apic; /* the one vCPU's local APIC; its time is the guest's TSC */
 	struct pit pit;
-	u64 mtrr_def_type; /* IA32_MTRR_DEF_TYPE as the guest last wrote it */
+	u64 mtrr_def_type;  /* IA32_MTRR_DEF_TYPE as the guest last wrote it */
 	u64 (*clock)(void); /* the host TSC, for the devices that keep time; NULL none */
 };
 

@@ -281,7 +281,8 @@ int loader_load(struct vm *vm, const struct loader_guest *g, const struct loader
                 struct vcpu_start *start)
 {
 	if (!write_bda(vm)) {
-		con_printf("guest: the BIOS data area could not be written (page 0 outside guest RAM)\n");
+		con_printf(
+		    "guest: the BIOS data area could not be written (page 0 outside guest RAM)\n");
 		return -1;
 	}
 	if (p->linux_boot)
