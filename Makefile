@@ -25,13 +25,19 @@ ATTACK_SRCS := $(wildcard tests/attack/*.c) $(wildcard tests/attack/*.S) $(LIB_S
 # The bzImage test kernel (tests/bzimage/): entered by the Linux boot protocol's 64-bit entry.
 BZT_SRCS := $(wildcard tests/bzimage/*.c) $(wildcard tests/bzimage/*.S) lib/console.c lib/fmt.c \
 	lib/mem.c lib/opts.c lib/report.c lib/x86/emu_exit.c lib/x86/uart.c
+# The tp kernel (tests/tp/): a Multiboot kernel loaded below 1 MiB that checks the machine the
+# way kernels from elsewhere use it, with nothing of the test guest's.
+TP_SRCS := $(wildcard tests/tp/*.c) $(wildcard tests/tp/*.S) lib/console.c lib/fmt.c lib/mem.c \
+	lib/opts.c lib/report.c lib/x86/emu_exit.c lib/x86/uart.c
 HV_OBJS := $(patsubst %,$(B)/hv/%.o,$(HV_SRCS))
 GUEST_OBJS := $(patsubst %,$(B)/guest/%.o,$(GUEST_SRCS))
 ATTACK_OBJS := $(patsubst %,$(B)/attack/%.o,$(ATTACK_SRCS))
 BZT_OBJS := $(patsubst %,$(B)/bzt/%.o,$(BZT_SRCS))
+TP_OBJS := $(patsubst %,$(B)/tp/%.o,$(TP_SRCS))
 
 IMAGES := $(B)/hv.elf $(B)/hv.elf32 $(B)/guest.elf $(B)/guest.elf32 $(B)/attack.elf $(B)/attack.elf32 \
-	$(B)/guest-low.elf $(B)/guest-vga.elf $(B)/module-17m.bin $(B)/bzimage-test.bin
+	$(B)/guest-low.elf $(B)/guest-vga.elf $(B)/module-17m.bin $(B)/bzimage-test.bin \
+	$(B)/tp.elf $(B)/tp.elf32
 
 .PHONY: all images run test unit system deps clean format fuzz fuzz-smoke fuzz-build thirdparty \
 	linux run-linux tradeoffs
@@ -72,6 +78,15 @@ $(B)/bzt/%.S.o: %.S
 	@echo "  AS      $< (bzimage test)"
 	$(Q)$(CC) $(KASFLAGS) -MMD -MP -c $< -o $@
 
+$(B)/tp/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (tp)"
+	$(Q)$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
+$(B)/tp/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	@echo "  AS      $< (tp)"
+	$(Q)$(CC) $(KASFLAGS) -MMD -MP -c $< -o $@
+
 $(B)/hv.elf: $(HV_OBJS) linker/hv.ld
 	@echo "  LD      $@"
 	$(Q)$(CC) $(KLDFLAGS) -T linker/hv.ld -o $@ $(HV_OBJS) -lgcc
@@ -99,6 +114,9 @@ $(B)/module-17m.bin:
 $(B)/attack.elf: $(ATTACK_OBJS) linker/attack.ld
 	@echo "  LD      $@"
 	$(Q)$(CC) $(KLDFLAGS) -T linker/attack.ld -o $@ $(ATTACK_OBJS) -lgcc
+$(B)/tp.elf: $(TP_OBJS) linker/tp.ld
+	@echo "  LD      $@"
+	$(Q)$(CC) $(KLDFLAGS) -T linker/tp.ld -o $@ $(TP_OBJS) -lgcc
 # The bzImage test kernel: the ELF's setup sectors and kernel, as one flat file (linker/bzimage.ld
 # lays them out back to back), is the bzImage.
 $(B)/bzimage-test.elf: $(BZT_OBJS) linker/bzimage.ld
@@ -203,4 +221,4 @@ format:
 clean:
 	rm -rf $(B)
 
--include $(HV_OBJS:.o=.d) $(GUEST_OBJS:.o=.d) $(ATTACK_OBJS:.o=.d) $(BZT_OBJS:.o=.d)
+-include $(HV_OBJS:.o=.d) $(GUEST_OBJS:.o=.d) $(ATTACK_OBJS:.o=.d) $(BZT_OBJS:.o=.d) $(TP_OBJS:.o=.d)

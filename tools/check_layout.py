@@ -39,6 +39,7 @@ ALLOWED = {
     "guest": {"lib", "lib/x86"},
     "tests/attack": {"lib", "lib/x86"},  # the attack kernel, a guest of its own
     "tests/bzimage": {"lib", "lib/x86"},  # the bzImage test kernel, a guest of its own
+    "tests/tp": {"lib", "lib/x86"},  # the tp kernel, a guest that uses nothing of segvisor's
     "tests/unit": None,  # host tests may reach anything they test
     "tests/fuzz": None,  # and so may the fuzz targets
 }

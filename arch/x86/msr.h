@@ -45,6 +45,9 @@
  * Monitoring Counters"; AMD PPR for Family 17h, MSRC001_020[0...B]): the
  * legacy four at PERF_LEGACY_CTL0 + n / PERF_LEGACY_CTR0 + n, and with
  * CPUID Fn8000_0001_ECX[23] PerfCtrExtCore six interleaved pairs. */
+#define AMD_SYSCFG           0xc0010010 /* System Configuration (APM Vol. 2, Appendix A) */
+#define AMD_HWCR             0xc0010015 /* Hardware Configuration (APM Vol. 2, Appendix A) */
+#define HWCR_TSC_FREQ_SEL    BIT(24)    /* the TSC counts at the P0 frequency */
 #define AMD_PERF_LEGACY_CTL0 0xc0010000 /* PerfEvtSel0..3 */
 #define AMD_PERF_LEGACY_CTR0 0xc0010004 /* PerfCtr0..3 */
 #define AMD_PERF_CTL0        0xc0010200 /* PerfEvtSeln = AMD_PERF_CTL0 + 2n */

@@ -81,6 +81,10 @@ struct svm_vcpu {
 	bool nmi_masked;
 	bool iret_seen;
 	u64 iret_rip;
+	/* The guest's HWCR and SYSCFG: every AMD64 CPU has them and kernels read them (Xen's
+	 * init_amd panics on a #GP); writes change these copies only, never the host's. SYSCFG
+	 * starts at 0: no DRAM MTRR extensions, so no TOP_MEM/TOM2 to read, no SME. */
+	u64 hwcr, syscfg;
 };
 static struct svm_vcpu the_vcpu;
 static u64 cr4_allowed_bits(void);
@@ -724,6 +728,9 @@ static int svm_create(struct vcpu *v, const struct vcpu_start *start, u64 nested
 	s->caps = svm_caps_cur;
 	s->vmcb = &guest_vmcb;
 	s->cr4_allowed = cr4_allowed_bits();
+	u64 host_hwcr = 0;
+	if (rdmsr_safe(AMD_HWCR, &host_hwcr) == 0)
+		s->hwcr = host_hwcr & HWCR_TSC_FREQ_SEL; /* the one bit that describes the TSC */
 	v->arch = s;
 	v->nested_root = nested_root;
 	v->regs.rax = start->rax;
@@ -1068,6 +1075,13 @@ static bool svm_in_64bit_mode(struct vcpu *v)
 	return (s->efer & EFER_LMA) && (s->cs.attrib & SVM_ATTR_L);
 }
 
+static void svm_code_segment(struct vcpu *v, u64 *base, bool *db)
+{
+	const struct vmcb_save *s = &((struct svm_vcpu *)v->arch)->vmcb->save;
+	*base = s->cs.base;
+	*db = s->cs.attrib & SVM_ATTR_DB;
+}
+
 /* The APM's register numbering (RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI,
  * R8-R15). RAX is regs.rax, kept equal to the VMCB's by svm_run; RSP lives
  * in the VMCB: callers handle 4. */
@@ -1218,6 +1232,24 @@ static bool svm_msr(struct vcpu *v, u32 msr, bool write, u64 *val)
 		else
 			*val = s->g_pat;
 		return true;
+	case AMD_PERF_LEGACY_CTL0 ... AMD_PERF_LEGACY_CTR0 + 3:
+		/* The four legacy counters exist on every AMD64 CPU (APM Vol. 2, 13.2.1), so
+		 * kernels clear them at boot; the guest has no PMU: they read 0, a write of 0
+		 * is taken and any other value is refused with #GP rather than never counting. */
+		if (write)
+			return *val == 0;
+		*val = 0;
+		return true;
+	case AMD_HWCR:
+	case AMD_SYSCFG: {
+		struct svm_vcpu *sv = v->arch;
+		u64 *copy = msr == AMD_HWCR ? &sv->hwcr : &sv->syscfg;
+		if (write)
+			*copy = *val;
+		else
+			*val = *copy;
+		return true;
+	}
 	}
 	return false;
 }
@@ -1271,9 +1303,12 @@ const struct vcpu_ops svm_vcpu_ops = {
     .cr3 = svm_cr3,
     .cpl = svm_cpl,
     .in_64bit_mode = svm_in_64bit_mode,
+    .code_segment = svm_code_segment,
     .dump = svm_dump,
     .gpr = svm_gpr,
     .write_cr = svm_write_cr,
+    /* .set_pdptes: none. The VMCB has no PDPTE fields; with nested paging the CPU reads a
+     * PAE guest's PDPTEs from guest memory itself (APM Vol. 2, 15.25). */
     .read_cr = svm_read_cr,
     .msr = svm_msr,
     .xsetbv = svm_xsetbv,

@@ -188,6 +188,10 @@ struct vcpu_ops {
 	/* The guest runs 64-bit code (EFER.LMA and CS.L): register upper halves
 	 * are its own; in any other mode it cannot see them. */
 	bool (*in_64bit_mode)(struct vcpu *v);
+	/* CS's base and its D/B bit (1: 32-bit default operand size), which
+	 * locate and size the instruction at RIP outside 64-bit mode: a 16-bit
+	 * protected-mode or real-mode segment has a base of its own. */
+	void (*code_segment)(struct vcpu *v, u64 *base, bool *db);
 	void (*dump)(struct vcpu *v); /* everything a bug report needs */
 	/* General register n in the SDM's numbering (0 RAX ... 15 R15); NULL
 	 * for RSP, which lives in the vendor state. */
@@ -195,6 +199,11 @@ struct vcpu_ops {
 	/* Emulates a guest control-register write that exited; false: #GP. */
 	bool (*write_cr)(struct vcpu *v, unsigned cr, u64 val);
 	u64 (*read_cr)(struct vcpu *v, unsigned cr);
+	/* The four PDPTEs a guest in PAE paging uses from the next entry on,
+	 * after an emulated control-register write loaded them (SDM Vol. 3A,
+	 * 4.4.1): VT-x with EPT takes them from the VMCS (28.3.2.4). NULL on a
+	 * backend whose CPU reads them from guest memory itself (SVM). */
+	void (*set_pdptes)(struct vcpu *v, const u64 pdpte[4]);
 	/* MSRs whose guest copy the backend keeps (EFER, PAT); false if not one. */
 	bool (*msr)(struct vcpu *v, u32 msr, bool write, u64 *val);
 	/* XSETBV on the guest's behalf; false when the value is invalid (#GP). */
@@ -275,6 +284,10 @@ static inline bool vcpu_arch_in_64bit_mode(struct vcpu *v)
 {
 	return v->ops->in_64bit_mode(v);
 }
+static inline void vcpu_arch_code_segment(struct vcpu *v, u64 *base, bool *db)
+{
+	v->ops->code_segment(v, base, db);
+}
 static inline void vcpu_arch_dump(struct vcpu *v)
 {
 	v->ops->dump(v);
@@ -286,6 +299,14 @@ static inline u64 *vcpu_arch_gpr(struct vcpu *v, unsigned n)
 static inline bool vcpu_arch_write_cr(struct vcpu *v, unsigned cr, u64 val)
 {
 	return v->ops->write_cr(v, cr, val);
+}
+static inline bool vcpu_arch_has_pdptes(struct vcpu *v)
+{
+	return v->ops->set_pdptes != NULL;
+}
+static inline void vcpu_arch_set_pdptes(struct vcpu *v, const u64 pdpte[4])
+{
+	v->ops->set_pdptes(v, pdpte);
 }
 static inline u64 vcpu_arch_read_cr(struct vcpu *v, unsigned cr)
 {

@@ -1045,6 +1045,13 @@ static bool vmx_in_64bit_mode(struct vcpu *v)
 	       (vmread(VMCS_GUEST_CS_AR_BYTES) & AR_L);
 }
 
+static void vmx_code_segment(struct vcpu *v, u64 *base, bool *db)
+{
+	(void)v;
+	*base = vmread(VMCS_GUEST_CS_BASE);
+	*db = vmread(VMCS_GUEST_CS_AR_BYTES) & AR_DB;
+}
+
 static u64 vmx_cr3(struct vcpu *v)
 {
 	(void)v;
@@ -1194,6 +1201,17 @@ static bool vmx_msr(struct vcpu *v, u32 msr, bool write, u64 *val)
 	return false;
 }
 
+/* SDM Vol. 3C, 28.3.2.4: with EPT, VM entry loads a PAE-paging guest's PDPTEs from these
+ * fields, not from memory; a VM exit saves them only while the guest uses PAE paging. */
+static void vmx_set_pdptes(struct vcpu *v, const u64 pdpte[4])
+{
+	(void)v;
+	static const enum vmcs_field fields[] = {VMCS_GUEST_PDPTE0, VMCS_GUEST_PDPTE1,
+	                                         VMCS_GUEST_PDPTE2, VMCS_GUEST_PDPTE3};
+	for (unsigned i = 0; i < ARRAY_SIZE(fields); i++)
+		vmwrite(fields[i], pdpte[i]);
+}
+
 static bool vmx_xsetbv(struct vcpu *v, u32 xcr, u64 val)
 {
 	(void)v;
@@ -1286,9 +1304,11 @@ const struct vcpu_ops vmx_vcpu_ops = {
     .cr3 = vmx_cr3,
     .cpl = vmx_cpl,
     .in_64bit_mode = vmx_in_64bit_mode,
+    .code_segment = vmx_code_segment,
     .dump = vmx_dump,
     .gpr = vmx_gpr,
     .write_cr = vmx_write_cr,
+    .set_pdptes = vmx_set_pdptes,
     .read_cr = vmx_read_cr,
     .msr = vmx_msr,
     .xsetbv = vmx_xsetbv,

@@ -40,6 +40,19 @@ static const u32 lvt_writable[APIC_LVT_ENTRIES] = {
     [APIC_LVT_ERROR] = APIC_VECTOR_MASK | APIC_LVT_MASKED,
 };
 
+/* Read-only bits of each LVT entry (the same figure): delivery status in every entry, remote
+ * IRR in LINT0 and LINT1. A write that sets them is taken
+ * (the bits keep their value), also in x2APIC mode, where only reserved bits are #GP:
+ * Linux and Xen set them in LVT0 on the way to ExtINT mode (disconnect_bsp_APIC). */
+static const u32 lvt_readonly[APIC_LVT_ENTRIES] = {
+    [APIC_LVT_TIMER] = APIC_DELIVERY_STATUS,
+    [APIC_LVT_THERMAL] = APIC_DELIVERY_STATUS,
+    [APIC_LVT_PERF] = APIC_DELIVERY_STATUS,
+    [APIC_LVT_LINT0] = APIC_DELIVERY_STATUS | APIC_LVT_REMOTE_IRR,
+    [APIC_LVT_LINT1] = APIC_DELIVERY_STATUS | APIC_LVT_REMOTE_IRR,
+    [APIC_LVT_ERROR] = APIC_DELIVERY_STATUS,
+};
+
 static const u32 lvt_offset[APIC_LVT_ENTRIES] = {
     [APIC_LVT_TIMER] = APIC_REG_LVT_TMR,   [APIC_LVT_THERMAL] = APIC_REG_LVT_THM,
     [APIC_LVT_PERF] = APIC_REG_LVT_PMC,    [APIC_LVT_LINT0] = APIC_REG_LVT_LINT0,
@@ -442,7 +455,7 @@ static bool reg_write(struct apic *a, u32 off, u64 val, bool x2, u64 tsc)
 		u32 w = v;
 		if (!sw_enabled(a)) /* 11.4.7.2: the mask stays set */
 			w |= APIC_LVT_MASKED;
-		if (x2 && (v & ~lvt_writable[lvt]))
+		if (x2 && (v & ~(lvt_writable[lvt] | lvt_readonly[lvt])))
 			return false;
 		if (lvt == APIC_LVT_TIMER)
 			return write_lvt_timer(a, w) || !x2;

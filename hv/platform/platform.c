@@ -116,6 +116,30 @@ static bool bios_sign_id_msr(struct platform *p, u32 msr, bool write, u64 *val, 
 	return cpumsr_bios_sign_id(write, val);
 }
 
+/* SDM Vol. 3A, "Memory Type Range Registers": with VCNT = 0 and FIX = 0 the ranges do not
+ * exist (#GP) and FE is reserved; the default type is one of UC, WC, WT, WP, WB. */
+static bool mtrr_msr(struct platform *p, u32 msr, bool write, u64 *val, u64 host_tsc)
+{
+	(void)host_tsc;
+	if (msr == IA32_MTRRCAP) {
+		if (write)
+			return false;
+		*val = 0;
+		return true;
+	}
+	if (!write) {
+		*val = p->mtrr_def_type;
+		return true;
+	}
+	const u64 type = *val & MTRR_DEF_TYPE_TYPE_MASK;
+	if ((*val & ~(MTRR_DEF_TYPE_TYPE_MASK | MTRR_DEF_TYPE_E)) ||
+	    (type != PAT_MT_UC && type != PAT_MT_WC && type != PAT_MT_WT && type != PAT_MT_WP &&
+	     type != PAT_MT_WB))
+		return false;
+	p->mtrr_def_type = *val;
+	return true;
+}
+
 static const struct msr_entry msr_table[] = {
     {IA32_TSC, IA32_TSC, tsc_msr},
     {IA32_TSC_ADJUST, IA32_TSC_ADJUST, tsc_msr},
@@ -123,6 +147,8 @@ static const struct msr_entry msr_table[] = {
     {IA32_APIC_BASE, IA32_APIC_BASE, apic_msr_access},
     {IA32_MISC_ENABLE, IA32_MISC_ENABLE, misc_enable_msr},
     {IA32_BIOS_SIGN_ID, IA32_BIOS_SIGN_ID, bios_sign_id_msr},
+    {IA32_MTRRCAP, IA32_MTRRCAP, mtrr_msr},
+    {IA32_MTRR_DEF_TYPE, IA32_MTRR_DEF_TYPE, mtrr_msr},
     {APIC_MSR_TSC_DEADLINE, APIC_MSR_TSC_DEADLINE, apic_msr_access},
     {APIC_MSR_X2_FIRST, APIC_MSR_X2_LAST, apic_msr_access},
 };
@@ -131,6 +157,7 @@ void platform_init(struct platform *p, const struct platform_config *cfg)
 {
 	memset(p, 0, sizeof(*p));
 	p->cpuid_offers = cfg->cpuid_offers;
+	p->mtrr_def_type = MTRR_DEF_TYPE_E | PAT_MT_WB; /* as firmware leaves it */
 	uart16550_init(&p->com1, cfg->console, cfg->console_ctx);
 	const struct fwcfg_config fc = {
 	    .ram_bytes = cfg->ram_bytes, .nb_cpus = NB_CPUS, .max_cpus = NB_CPUS};

@@ -14,6 +14,12 @@
  *                    IA32_TSC_DEADLINE and x2APIC registers, each #GP where
  *                    CPUID does not offer it; the APIC's base is fixed at
  *                    APIC_DEFAULT_BASE (a move is #GP)
+ *   MSRs 0xfe, 0x2ff  IA32_MTRRCAP (0: no variable or fixed ranges, no WC;
+ *                    read only) and IA32_MTRR_DEF_TYPE (the guest's copy, from
+ *                    E | WB; reserved bits and undefined types #GP), for
+ *                    kernels that take MTRRs as given on x86-64 (Xen): the
+ *                    guest's memory types come from the nested tables and its
+ *                    PAT, never from these
  *
  * Pure logic: the caller passes the host's TSC and the console callback. */
 #ifndef HV_PLATFORM_PLATFORM_H
@@ -44,6 +50,7 @@ struct platform {
 	struct apic apic; /* the one vCPU's local APIC; its time is the guest's TSC */
 	struct pit pit;
 	struct rtc rtc;
+	u64 mtrr_def_type;  /* IA32_MTRR_DEF_TYPE as the guest last wrote it */
 	u64 (*clock)(void); /* the host TSC, for the devices that keep time; NULL none */
 };
 

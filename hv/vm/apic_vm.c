@@ -96,9 +96,12 @@ enum insn_mode vm_insn_mode(struct vm *vm)
 {
 	if (vcpu_arch_in_64bit_mode(&vm->vcpu))
 		return INSN_MODE_64;
-	/* Protected mode: segvisor's guests run flat 32-bit code segments
-	 * (CS.D = 1); real mode is 16-bit. */
-	return vcpu_arch_read_cr(&vm->vcpu, 0) & CR0_PE ? INSN_MODE_32 : INSN_MODE_16;
+	/* Outside 64-bit mode CS.D sets the default operand and address size (SDM Vol. 3A,
+	 * 3.4.5); real mode is 16-bit. */
+	u64 base;
+	bool db;
+	vcpu_arch_code_segment(&vm->vcpu, &base, &db);
+	return (vcpu_arch_read_cr(&vm->vcpu, 0) & CR0_PE) && db ? INSN_MODE_32 : INSN_MODE_16;
 }
 
 unsigned vm_fetch_insn(struct vm *vm, u64 rip, u8 bytes[INSN_MAX_LENGTH])
@@ -116,7 +119,7 @@ unsigned vm_fetch_insn(struct vm *vm, u64 rip, u8 bytes[INSN_MAX_LENGTH])
 void vm_apic_mmio(struct vm *vm, const struct vm_exit *e)
 {
 	struct vcpu *v = &vm->vcpu;
-	const u64 rip = vcpu_arch_rip(v);
+	const u64 rip = vcpu_arch_rip(v), at = vm_insn_linear(vm);
 	const u32 off = (u32)(e->gpa & (APIC_PAGE_SIZE - 1));
 	if (e->npf.fetch) {
 		vm_stop(vm, "instruction fetch from the xAPIC page (GPA 0x%llx, RIP 0x%llx)",
@@ -124,7 +127,7 @@ void vm_apic_mmio(struct vm *vm, const struct vm_exit *e)
 		return;
 	}
 	u8 bytes[INSN_MAX_LENGTH] = {0}; /* a short read still prints defined bytes */
-	const unsigned n = vm_fetch_insn(vm, rip, bytes);
+	const unsigned n = vm_fetch_insn(vm, at, bytes);
 	struct insn in;
 	const enum insn_error err = insn_decode(bytes, n, vm_insn_mode(vm), &in);
 	struct apic_mov m = {0};

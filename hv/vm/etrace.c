@@ -227,7 +227,7 @@ static bool decode_gla(struct vm *vm, u64 gpa, bool write, u64 *gla)
 	u8 bytes[INSN_MAX_LENGTH];
 	struct insn in;
 	const u64 rip = vcpu_arch_rip(v);
-	const unsigned n = vm_fetch_insn(vm, rip, bytes);
+	const unsigned n = vm_fetch_insn(vm, vm_insn_linear(vm), bytes);
 	if (insn_decode(bytes, n, vm_insn_mode(vm), &in) != INSN_OK)
 		return false;
 	struct insn_regs r = {.rip = rip};

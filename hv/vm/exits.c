@@ -8,6 +8,8 @@
 #include "lib/x86/exc.h"
 #include "lib/x86/paging.h"
 #include "hv/platform/platform.h"
+#include "hv/vm/gwalk.h"
+#include "hv/vm/loader.h"
 #include "hv/vm/vm.h"
 #include "lib/console.h"
 #include "lib/fmt.h"
@@ -37,8 +39,39 @@ static void handle_cpuid(struct vm *vm, const struct vm_exit *e)
 	vcpu_arch_skip_insn(&vm->vcpu, e);
 }
 
+/* Real-mode names of the vectors a BIOS-less guest most likely calls (Ralf Brown's
+ * interrupt list); the rest are shown by number. */
+static const char *bios_vector_name(u32 v)
+{
+	switch (v) {
+	case 0x10:
+		return "INT 10h, video services";
+	case 0x13:
+		return "INT 13h, disk services";
+	case 0x15:
+		return "INT 15h, system services (E820 memory map, A20, APM)";
+	case 0x16:
+		return "INT 16h, keyboard services";
+	case 0x1a:
+		return "INT 1Ah, time and PCI BIOS services";
+	}
+	return v < EXC_VECTORS ? "an exception vector" : "a BIOS or user vector";
+}
+
 static void handle_hlt(struct vm *vm, const struct vm_exit *e)
 {
+	/* A HLT in the IVT placeholders (hv/vm/loader.h): a real-mode INT n or exception. */
+	const u64 at = vm_insn_linear(vm);
+	if (!(vcpu_arch_read_cr(&vm->vcpu, 0) & CR0_PE) && at >= LOADER_BIOS_STUBS_GPA &&
+	    at < LOADER_BIOS_STUBS_GPA + LOADER_IVT_VECTORS * LOADER_BIOS_STUB_SIZE &&
+	    (at - LOADER_BIOS_STUBS_GPA) % LOADER_BIOS_STUB_SIZE == 0) {
+		const u32 v = (u32)((at - LOADER_BIOS_STUBS_GPA) / LOADER_BIOS_STUB_SIZE);
+		vm_stop(vm,
+		        "real-mode vector 0x%x (%s) with AX=0x%04llx reached its placeholder: "
+		        "segvisor's guests have no BIOS",
+		        v, bios_vector_name(v), regs(vm)->rax & 0xffff);
+		return;
+	}
 	vm_hlt(vm, e);
 }
 
@@ -108,6 +141,22 @@ static void guest_exit_port(struct vm *vm, u32 value)
 	             value == EXIT_VALUE_SUCCESS ? "success" : "failure");
 }
 
+/* The PC's two ways for software to reset the machine, which kernels use to reboot (Xen after
+ * a panic, Linux's reboot=k and reboot=p): command 0xFE to the keyboard controller (8042 "pulse
+ * output port bit 0", the CPU's reset line) and the reset control register at 0xCF9 with
+ * RST_CPU (bit 2; Intel PCH datasheets, "Reset Control Register"). There is no reset to give:
+ * the guest ends, by name. */
+#define KBC_COMMAND_PORT    0x64
+#define KBC_CMD_PULSE_RESET 0xfe
+#define RST_CNT_PORT        0xcf9
+#define RST_CNT_RST_CPU     BIT(2)
+
+static bool reset_request(u16 port, u8 size, u32 value)
+{
+	return (port == KBC_COMMAND_PORT && size == 1 && (u8)value == KBC_CMD_PULSE_RESET) ||
+	       (port == RST_CNT_PORT && size == 1 && (value & RST_CNT_RST_CPU));
+}
+
 static void handle_io(struct vm *vm, const struct vm_exit *e)
 {
 	struct guest_regs *r = regs(vm);
@@ -124,6 +173,12 @@ static void handle_io(struct vm *vm, const struct vm_exit *e)
 		result = dev; /* COM1, fw_cfg (hv/platform/platform.h) */
 	} else if (!e->io.in && port == ISA_DEBUG_EXIT_PORT) {
 		guest_exit_port(vm, value);
+	} else if (!e->io.in && reset_request(port, e->io.size, value)) {
+		vm->state = VM_EXITED;
+		vm->exit_status = 0;
+		fmt_snprintf(vm->stop_reason, sizeof(vm->stop_reason),
+		             "guest reset the machine: 0x%x written to port 0x%x", value, port);
+		con_printf("guest-exit: %s\n", vm->stop_reason);
 	} else if (!e->io.in && port == BOCHS_SHUTDOWN_PORT) {
 		static const char word[] = "Shutdown";
 		vm->shutdown_match = (char)value == word[vm->shutdown_match]
@@ -160,37 +215,91 @@ static void handle_io(struct vm *vm, const struct vm_exit *e)
 #define REX_R         BIT(2)
 #define MODRM_MOD_REG 3
 #define LMSW_BITS     (CR0_PE | CR0_MP | CR0_EM | CR0_TS)
-#define PT_SHIFT_4K   12 /* a 4 KiB page; each level above adds 9 bits */
 
-/* The gPA of a guest-linear address through the guest's own 4-level tables
- * (SDM Vol. 3A, 4.5), or itself with paging off. Other paging modes are not
- * walked: segvisor's guests go from no paging to long mode directly. */
+static bool read_guest(void *ctx, u64 gpa, void *buf, unsigned len)
+{
+	return vm_copy_from_guest(ctx, buf, gpa, len);
+}
+
+/* The gPA of a guest-linear address through the guest's own tables, in the
+ * paging mode its CR0, CR4 and EFER select (hv/vm/gwalk.h). */
 bool vm_linear_to_gpa(struct vm *vm, u64 la, u64 *gpa)
 {
-	u64 efer = 0;
-	if (!(vcpu_arch_read_cr(&vm->vcpu, 0) & CR0_PG)) {
-		*gpa = (u32)la;
-		return true;
-	}
-	if (!vcpu_arch_msr(&vm->vcpu, IA32_EFER, false, &efer) || !(efer & EFER_LMA))
+	struct gwalk_regs g = {
+	    .cr0 = vcpu_arch_read_cr(&vm->vcpu, 0),
+	    .cr3 = vcpu_arch_cr3(&vm->vcpu),
+	    .cr4 = vcpu_arch_read_cr(&vm->vcpu, 4),
+	};
+	if ((g.cr0 & CR0_PG) && !vcpu_arch_msr(&vm->vcpu, IA32_EFER, false, &g.efer))
 		return false;
-	u64 table = vcpu_arch_cr3(&vm->vcpu) & PTE_ADDR_MASK;
-	for (int level = PT_LEVELS - 1; level >= 0; level--) {
-		const unsigned shift = PT_SHIFT_4K + 9 * (unsigned)level;
-		u64 pte;
-		if (!vm_copy_from_guest(vm, &pte,
-		                        table + ((la >> shift) % PT_ENTRIES) * sizeof(pte),
-		                        sizeof(pte)) ||
-		    !(pte & PTE_P))
+	return gwalk(&g, la, read_guest, vm, gpa);
+}
+
+/* ---- PAE paging's PDPTE registers (SDM Vol. 3A, 4.4.1) ---- */
+
+#define PAE_PDPTES       4
+#define PAE_PDPT_MASK    BITS(31, 5)               /* CR3 in PAE paging (Table 4-7) */
+#define PDPTE_RESERVED   (BITS(2, 1) | BITS(8, 5)) /* Table 4-8 */
+#define CPUID_ADDR_SIZES 0x80000008u
+#define PHYS_BITS_MASK   0xffu /* CPUID 0x80000008 EAX[7:0]: MAXPHYADDR */
+#define CR0_PDPTE_RELOAD (CR0_CD | CR0_NW | CR0_PG)
+#define CR4_PDPTE_RELOAD (CR4_PAE | CR4_PGE | CR4_PSE | CR4_SMEP)
+
+static bool pae_paging(u64 cr0, u64 cr4, u64 efer)
+{
+	return (cr0 & CR0_PG) && (cr4 & CR4_PAE) && !(efer & EFER_LME);
+}
+
+/* The four PDPTEs at CR3[31:5]; false when one is present with a reserved bit set, or the
+ * table is not guest RAM: the write that loads them takes #GP. */
+static bool read_pdptes(struct vm *vm, u64 cr3, u64 pdpte[PAE_PDPTES])
+{
+	if (!vm_copy_from_guest(vm, pdpte, cr3 & PAE_PDPT_MASK, PAE_PDPTES * sizeof(u64)))
+		return false;
+	const struct cpuid_regs a = platform_cpuid_for(&vm->platform, 0, CPUID_ADDR_SIZES, 0);
+	/* 36 bits where the leaf is absent (SDM Vol. 3A, 4.1.4, MAXPHYADDR). */
+	const unsigned width = (a.eax & PHYS_BITS_MASK) ? (a.eax & PHYS_BITS_MASK) : 36;
+	const u64 beyond = width < 64 ? ~0ull << width : 0;
+	for (unsigned i = 0; i < PAE_PDPTES; i++)
+		if ((pdpte[i] & PTE_P) && (pdpte[i] & (PDPTE_RESERVED | beyond)))
 			return false;
-		if (level == 0 || (level < PT_LEVELS - 1 && (pte & PTE_PS))) {
-			const u64 size = 1ull << shift;
-			*gpa = (pte & PTE_ADDR_MASK & ~(size - 1)) | (la & (size - 1));
-			return true;
-		}
-		table = pte & PTE_ADDR_MASK;
-	}
-	return false;
+	return true;
+}
+
+/* A MOV to CR0, CR3 or CR4 that exited. On a backend with PDPTE registers (VT-x), when PAE
+ * paging is in use after it and the write is one that loads them - to CR3, or to CR0 or CR4
+ * changing CD, NW, PG, PAE, PGE, PSE or SMEP (4.4.1) - the PDPTEs are read and checked first
+ * and handed to the backend after: the CPU does not load them for a write the hypervisor
+ * emulates. False: #GP. */
+static bool write_cr(struct vm *vm, unsigned cr, u64 val)
+{
+	struct vcpu *v = &vm->vcpu;
+	const u64 cr0 = vcpu_arch_read_cr(v, 0), cr4 = vcpu_arch_read_cr(v, 4);
+	u64 efer = 0;
+	(void)vcpu_arch_msr(v, IA32_EFER, false, &efer);
+	const u64 ncr0 = cr == 0 ? val : cr0, ncr4 = cr == 4 ? val : cr4;
+	const bool load = vcpu_arch_has_pdptes(v) && pae_paging(ncr0, ncr4, efer) &&
+	                  (cr == 3 || (cr == 0 && ((cr0 ^ val) & CR0_PDPTE_RELOAD)) ||
+	                   (cr == 4 && ((cr4 ^ val) & CR4_PDPTE_RELOAD)));
+	u64 pdpte[PAE_PDPTES];
+	if (load && !read_pdptes(vm, cr == 3 ? val : vcpu_arch_cr3(v), pdpte))
+		return false;
+	if (!vcpu_arch_write_cr(v, cr, val))
+		return false;
+	if (load)
+		vcpu_arch_set_pdptes(v, pdpte);
+	return true;
+}
+
+u64 vm_insn_linear(struct vm *vm)
+{
+	const u64 rip = vcpu_arch_rip(&vm->vcpu);
+	if (vcpu_arch_in_64bit_mode(&vm->vcpu))
+		return rip; /* CS's base is 0 in 64-bit mode (SDM Vol. 1, 3.3.7.1) */
+	u64 base;
+	bool db;
+	vcpu_arch_code_segment(&vm->vcpu, &base, &db);
+	return (u32)(base + rip); /* linear addresses are 32 bits outside IA-32e mode */
 }
 
 static bool is_legacy_prefix(u8 b)
@@ -199,17 +308,16 @@ static bool is_legacy_prefix(u8 b)
 	       b == 0x36 || b == 0x3e || b == 0x26 || b == 0x64 || b == 0x65;
 }
 
-/* Reads the instruction at RIP (CS base 0: flat segments or 64-bit mode)
- * and fills e's CR access, register and length: MOV to CRn, CLTS, or LMSW
- * from a register. False for anything else. */
+/* Reads the instruction at CS:RIP and fills e's CR access, register and length: MOV to CRn, CLTS,
+ * or LMSW from a register. False for anything else. */
 static bool decode_cr_insn(struct vm *vm, struct vm_exit *e)
 {
 	u8 b[INSN_MAX_LEN];
 	unsigned n = 0;
-	const u64 rip = vcpu_arch_rip(&vm->vcpu);
+	const u64 at = vm_insn_linear(vm);
 	for (; n < INSN_MAX_LEN; n++) {
 		u64 gpa;
-		if (!vm_linear_to_gpa(vm, rip + n, &gpa) || !vm_copy_from_guest(vm, &b[n], gpa, 1))
+		if (!vm_linear_to_gpa(vm, at + n, &gpa) || !vm_copy_from_guest(vm, &b[n], gpa, 1))
 			break;
 	}
 	unsigned i = 0;
@@ -292,7 +400,7 @@ static void handle_cr(struct vm *vm, const struct vm_exit *exit)
 		u64 val = *vcpu_arch_gpr(&vm->vcpu, e.cr.gpr);
 		if (!vcpu_arch_in_64bit_mode(&vm->vcpu))
 			val = (u32)val; /* a 32-bit operand outside 64-bit mode */
-		if (!vcpu_arch_write_cr(&vm->vcpu, e.cr.cr, val)) {
+		if (!write_cr(vm, e.cr.cr, val)) {
 			vcpu_arch_inject_exception(&vm->vcpu, VEC_GP, true, 0);
 			return;
 		}

@@ -12,6 +12,7 @@
 #include "lib/fmt.h"
 #include "lib/mem.h"
 #include "lib/multiboot.h"
+#include "lib/x86/uart.h"
 
 /* Header requirements this loader meets (spec 3.1.2): modules on page boundaries, memory
  * information, and video (as the EGA text mode: the spec lets the loader pick the mode). */
@@ -20,6 +21,45 @@
 #define TEXT_BLANK             ' '
 
 static const char loader_name[] = MBPLACE_LOADER_NAME;
+
+/* The BIOS data area a PC BIOS leaves at 0x400 (IBM PC AT Technical Reference, "BIOS Data
+ * Area"; Ralf Brown's MEMORY.LST, 0040:0000 to 0040:0013): kernels read the EBDA's segment and
+ * the base memory size there to place their real-mode trampolines (Xen's head.S puts its own
+ * 64 KiB below the smaller of them and of mem_lower; with both 0 it used [-64 KiB, 4 GiB)), and
+ * the COM1 base. The guest's EBDA is the 4 KiB below the legacy area the map reserves; its
+ * first byte is its size in KiB. */
+#define BDA_COM1_PORT   0x400 /* u16: I/O base of COM1 */
+#define BDA_EBDA_SEG    0x40e /* u16: real-mode segment of the EBDA */
+#define BDA_BASE_KIB    0x413 /* u16: conventional memory below the EBDA, KiB */
+#define GUEST_EBDA      MBPLACE_LOW_END
+#define VGA_START       0xa0000ULL /* the EBDA ends where the VGA window starts */
+#define REAL_MODE_SHIFT 4          /* segment = address >> 4 */
+
+#define OPC_HLT         0xf4
+#define OPC_JMP_REL8    0xeb
+#define OPC_NOP         0x90
+#define IVT_OFFSET_BITS 16 /* an IVT entry: offset in the low word, segment in the high */
+
+/* The BDA, the EBDA's size byte, and the IVT with its placeholders (loader.h). */
+static bool write_bda(struct vm *vm)
+{
+	const u16 com1 = COM1_BASE, seg = GUEST_EBDA >> REAL_MODE_SHIFT, kib = GUEST_EBDA / KiB;
+	const u8 ebda_kib = (VGA_START - GUEST_EBDA) / KiB;
+	/* HLT; JMP back to the HLT (rel8 -3 from the end of the jump); NOP. */
+	static const u8 stub[LOADER_BIOS_STUB_SIZE] = {OPC_HLT, OPC_JMP_REL8, (u8)-3, OPC_NOP};
+	const u32 stub_seg = (u32)(LOADER_BIOS_STUBS_GPA >> REAL_MODE_SHIFT);
+	for (u32 v = 0; v < LOADER_IVT_VECTORS; v++) {
+		const u32 entry = stub_seg << IVT_OFFSET_BITS | v * LOADER_BIOS_STUB_SIZE;
+		if (!vm_copy_to_guest(vm, v * sizeof(entry), &entry, sizeof(entry)) ||
+		    !vm_copy_to_guest(vm, LOADER_BIOS_STUBS_GPA + v * LOADER_BIOS_STUB_SIZE, stub,
+		                      sizeof(stub)))
+			return false;
+	}
+	return vm_copy_to_guest(vm, BDA_COM1_PORT, &com1, sizeof(com1)) &&
+	       vm_copy_to_guest(vm, BDA_EBDA_SEG, &seg, sizeof(seg)) &&
+	       vm_copy_to_guest(vm, BDA_BASE_KIB, &kib, sizeof(kib)) &&
+	       vm_copy_to_guest(vm, GUEST_EBDA, &ebda_kib, sizeof(ebda_kib));
+}
 
 /* The image's segments from the address fields (flag 16), as one ELF-like segment. */
 static int kludge_image(const struct mbhdr_info *mh, u64 size, struct elf_image *img, char *why,
@@ -240,6 +280,11 @@ static bool load_info(struct vm *vm, const struct loader_guest *g, const struct 
 int loader_load(struct vm *vm, const struct loader_guest *g, const struct loader_plan *p,
                 struct vcpu_start *start)
 {
+	if (!write_bda(vm)) {
+		con_printf(
+		    "guest: the BIOS data area could not be written (page 0 outside guest RAM)\n");
+		return -1;
+	}
 	if (p->linux_boot)
 		return bzload_load(vm, g, p, start);
 	if (!load_segments(vm, g->image, &p->img) || !load_info(vm, g, p)) {

@@ -21,6 +21,14 @@
 #define LOADER_TEXT_ROWS    25
 #define LOADER_TEXT_CELL    2 /* character, attribute */
 
+/* No BIOS: each real-mode interrupt vector points at a placeholder of its own, HLT then a jump
+ * back to it, in the BIOS area [LOADER_BIOS_STUBS_GPA, + 256 * LOADER_BIOS_STUB_SIZE); a guest
+ * that calls a BIOS service (or takes an exception in real mode) halts there and is stopped
+ * with the vector's name (hv/vm/exits.c). */
+#define LOADER_BIOS_STUBS_GPA 0xf0000ULL
+#define LOADER_BIOS_STUB_SIZE 4
+#define LOADER_IVT_VECTORS    256
+
 /* The longest command line a bzImage guest gets, NUL included (Linux takes 2048 on x86). */
 #define LOADER_BZ_CMDLINE_MAX 4096
 

@@ -350,8 +350,8 @@ void vm_intr_before_entry(struct vm *vm);
 void vm_apic_mmio(struct vm *vm, const struct vm_exit *e);
 /* The code-segment mode the guest runs in, for the decoder. */
 enum insn_mode vm_insn_mode(struct vm *vm);
-/* Up to INSN_MAX_LENGTH instruction bytes at the guest-linear rip; the count read. */
-unsigned vm_fetch_insn(struct vm *vm, u64 rip, u8 bytes[INSN_MAX_LENGTH]);
+/* Up to INSN_MAX_LENGTH instruction bytes at guest-linear address la (vm_insn_linear: CS:RIP); the count read. */
+unsigned vm_fetch_insn(struct vm *vm, u64 la, u8 bytes[INSN_MAX_LENGTH]);
 /* HLT: RIP moves past it and the vCPU resumes at once when an interrupt can
  * be delivered; when the APIC timer's expiry is the next one, the host waits
  * for it, 10 ms at most in one exit (RIP then stays at the HLT); else the
@@ -362,8 +362,11 @@ void vm_hlt(struct vm *vm, const struct vm_exit *e);
 bool vm_apic_cr8(struct vm *vm, bool write, u64 *val);
 
 /* hv/vm/exits.c: the gPA of a guest-linear address through the guest's own
- * page tables (paging off or 4-level long mode); false when not mapped. */
+ * page tables in its paging mode (hv/vm/gwalk.h); false when not mapped. */
 bool vm_linear_to_gpa(struct vm *vm, u64 la, u64 *gpa);
+/* hv/vm/exits.c: the linear address of the instruction at CS:RIP (CS's base added outside
+ * 64-bit mode, as a 16-bit or real-mode code segment needs). */
+u64 vm_insn_linear(struct vm *vm);
 
 /* hv/vm/exits.c: the dispatch table */
 void vm_handle_exit(struct vm *vm, const struct vm_exit *e);

@@ -162,6 +162,14 @@ static bool stub_in_64bit_mode(struct vcpu *v)
 	return !(stub(v) && stub(v)->not_64bit);
 }
 
+/* A flat code segment: base 0, 32-bit outside 64-bit mode. */
+static void stub_code_segment(struct vcpu *v, u64 *base, bool *db)
+{
+	(void)v;
+	*base = 0;
+	*db = true;
+}
+
 static bool stub_write_cr(struct vcpu *v, unsigned cr, u64 val)
 {
 	(void)v, (void)cr, (void)val;
@@ -226,6 +234,7 @@ const struct vcpu_ops vcpu_stub_ops = {
     .cr3 = stub_cr3,
     .cpl = stub_cpl,
     .in_64bit_mode = stub_in_64bit_mode,
+    .code_segment = stub_code_segment,
     .dump = stub_dump,
     .gpr = stub_gpr,
     .write_cr = stub_write_cr,
