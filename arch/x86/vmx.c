@@ -279,16 +279,17 @@ static void msr_bitmap_allow(u32 msr, bool read, bool write)
 
 /* SDM 25.6.9 "MSR-Bitmap Address": every MSR exits except those whose
  * state the guest may own without harm to the host. FS/GS base and
- * SYSENTER are switched by the VMCS; KERNEL_GS_BASE, STAR, LSTAR, CSTAR,
- * FMASK and TSC_AUX are not, which is harmless only because the hypervisor
- * never uses SYSCALL, SWAPGS or RDTSCP. */
+ * SYSENTER are switched by the VMCS; KERNEL_GS_BASE, STAR, LSTAR, CSTAR
+ * and FMASK are not, which is harmless only because the hypervisor never
+ * uses SYSCALL or SWAPGS. TSC_AUX exits: the platform gives it only where
+ * RDTSCP is offered (hv/platform/tsc.h), never the host's. */
 static void msr_bitmap_init(void)
 {
 	memset(msr_bitmap, MSR_BITMAP_ALL_EXIT, sizeof(msr_bitmap));
 	static const u32 passthrough[] = {
 	    IA32_FS_BASE,     IA32_GS_BASE,      IA32_KERNEL_GS_BASE, IA32_STAR,
-	    IA32_LSTAR,       IA32_CSTAR,        IA32_FMASK,          IA32_TSC_AUX,
-	    IA32_SYSENTER_CS, IA32_SYSENTER_ESP, IA32_SYSENTER_EIP,
+	    IA32_LSTAR,       IA32_CSTAR,        IA32_FMASK,          IA32_SYSENTER_CS,
+	    IA32_SYSENTER_ESP, IA32_SYSENTER_EIP,
 	};
 	for (unsigned i = 0; i < ARRAY_SIZE(passthrough); i++)
 		msr_bitmap_allow(passthrough[i], true, true);

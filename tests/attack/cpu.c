@@ -132,6 +132,9 @@ static void msr_checks(struct report *rep)
 	expect_gp(rep, "rdmsr-vm-hsave-pa", atk_rdmsr(MSR_VM_HSAVE_PA, &v));
 	expect_gp(rep, "wrmsr-vm-hsave-pa", atk_wrmsr(MSR_VM_HSAVE_PA, 0x100000));
 	expect_gp(rep, "wrmsr-svm-key", atk_wrmsr(MSR_SVM_KEY, 0));
+	/* No RDTSCP is offered, so no TSC_AUX: never the host's (SDM Vol. 4, Table 2-2). */
+	expect_gp(rep, "rdmsr-tsc-aux", atk_rdmsr(0xc0000103, &v));
+	expect_gp(rep, "wrmsr-tsc-aux", atk_wrmsr(0xc0000103, 1));
 	if (atk_rdmsr(IA32_EFER, &efer)) {
 		report_fail(rep, "rdmsr-efer", "EFER is not readable");
 		return;
