@@ -84,8 +84,8 @@ static const struct opt_desc hv_opts[] = {
                    "s of run time after which a guest that never ends (memtest86+) is ended "
                    "at its next exit, as a success (0: off)"),
     OPT_ENUM_ENTRY(struct hv_config, guest_halt, "guest_halt", guest_halt_names,
-                   "a guest that halts with nothing to wake it: fail, or end (as a success: "
-                   "Linux powering off without ACPI)"),
+                   "a guest that halts with nothing to wake it or asks for a reset: fail, or "
+                   "end (as a success: Linux powering off without ACPI)"),
     OPT_STRING_ENTRY(struct hv_config, vm_entry_test, "vm_entry_test",
                      "test only: break one VM-entry rule and skip the software checker"),
     OPT_UINT_ENTRY(struct hv_config, host_fragment, "host_fragment", 0, 64, 0,

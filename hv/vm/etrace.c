@@ -81,8 +81,10 @@ void etrace_begin(struct vm *vm, const char *workload)
 {
 	struct etrace *t = &vm->etrace;
 	const struct nested_alloc a = vm_nested_alloc(vm);
-	if (t->active)
+	if (t->active) {
 		leave_trap_table(vm);
+		fail(vm, "a new measurement began before it ended");
+	}
 	t->workload = workload;
 	const struct tlb_config *tlb = vm->params.tlb;
 	const unsigned ways = vm->params.trace_ways ? vm->params.trace_ways : tlb_min_ways(tlb);
@@ -130,7 +132,8 @@ void etrace_begin(struct vm *vm, const char *workload)
 		fail(vm, "building the trap table: %s", nested_strerror(nerr));
 		return;
 	}
-	t->window_uses = 0;
+	t->window_uses = t->progress_pins = t->same_rip = t->just_admitted = 0;
+	t->last_state = 0; /* no state hashes to 0 in practice; the first trap starts the count */
 	memset(t->gfn_of, 0, sizeof(t->gfn_of));
 	t->traps = t->data_traps = t->fetch_traps = t->walk_pins = t->event_pins = 0;
 	t->unresolved = t->unpaged = t->evictions = t->cr3_loads = 0;
@@ -178,6 +181,44 @@ static bool pin(struct vm *vm, u64 gfn)
 	return left_window || set_present(vm, gfn, true);
 }
 
+/* The linear address a window page was fed at, kept to feed its later uses. */
+static void remember(struct etrace *t, u64 gfn, u64 gla)
+{
+	unsigned free = TRAPWIN_MAX_WAYS;
+	for (unsigned i = 0; i < t->win.ways; i++) {
+		if (t->gfn_of[i] == gfn + 1) {
+			t->gla_of[i] = gla;
+			return;
+		}
+		if (free == TRAPWIN_MAX_WAYS &&
+		    (t->gfn_of[i] == 0 || !trapwin_contains(&t->win, t->gfn_of[i] - 1)))
+			free = i;
+	}
+	if (free < t->win.ways) {
+		t->gfn_of[free] = gfn + 1;
+		t->gla_of[free] = gla;
+	}
+}
+
+/* gfn's address is no longer known: it left the window, or came back in
+ * without one (an unresolved or unpaged trap). */
+static void forget(struct etrace *t, u64 gfn)
+{
+	for (unsigned i = 0; i < t->win.ways; i++)
+		if (t->gfn_of[i] == gfn + 1)
+			t->gfn_of[i] = 0;
+}
+
+static bool remembered(const struct etrace *t, u64 gfn, u64 *gla)
+{
+	for (unsigned i = 0; i < t->win.ways; i++)
+		if (t->gfn_of[i] == gfn + 1) {
+			*gla = t->gla_of[i];
+			return true;
+		}
+	return false;
+}
+
 /* Present in the trap table: in either window or pinned. */
 static bool kept(const struct etrace *t, u64 gfn)
 {
@@ -198,6 +239,7 @@ static bool admit(struct vm *vm, struct trapwin *w, u64 gfn)
 			break;
 		if (!set_present(vm, evicted, false))
 			return false;
+		forget(t, evicted);
 		t->evictions++;
 		/* Translations of the evicted page may be cached: the reload
 		 * invalidates them (INVEPT single-context, the ASID flush). */
@@ -296,35 +338,6 @@ static bool follow_cr3(struct vm *vm)
 	return true;
 }
 
-/* The linear address a window page was fed at, kept to feed its later uses. */
-static void remember(struct etrace *t, u64 gfn, u64 gla)
-{
-	unsigned free = TRAPWIN_MAX_WAYS;
-	for (unsigned i = 0; i < t->win.ways; i++) {
-		if (t->gfn_of[i] == gfn + 1) {
-			t->gla_of[i] = gla;
-			return;
-		}
-		if (free == TRAPWIN_MAX_WAYS &&
-		    (t->gfn_of[i] == 0 || !trapwin_contains(&t->win, t->gfn_of[i] - 1)))
-			free = i;
-	}
-	if (free < t->win.ways) {
-		t->gfn_of[free] = gfn + 1;
-		t->gla_of[free] = gla;
-	}
-}
-
-static bool remembered(const struct etrace *t, u64 gfn, u64 *gla)
-{
-	for (unsigned i = 0; i < t->win.ways; i++)
-		if (t->gfn_of[i] == gfn + 1) {
-			*gla = t->gla_of[i];
-			return true;
-		}
-	return false;
-}
-
 /* Before a trap is served: the window pages the CPU used since the last one
  * (their accessed flags) become the most recent, least recent first, and
  * each is fed to the model once at the address it came in at, so that both
@@ -356,30 +369,34 @@ static void refresh(struct vm *vm)
 	for (unsigned i = 0; i < n; i++) {
 		u64 gla, hpa;
 		trapwin_touch(&t->win, used[i]);
+		/* The page the last trap admitted: its flag is that access run
+		 * again, already fed. */
+		if (used[i] + 1 == t->just_admitted)
+			continue;
 		if (remembered(t, used[i], &gla)) {
 			t->window_uses++;
 			model_access(&t->model, gla, &hpa);
 		}
 	}
+	t->just_admitted = 0;
 	if (n)
 		vcpu_arch_set_nested_root(&vm->vcpu, t->table.root);
 }
 
-static void feed(struct vm *vm, const struct vm_exit *e, u64 gla)
+static bool feed(struct vm *vm, const struct vm_exit *e, u64 gla)
 {
 	struct etrace *t = &vm->etrace;
 	u64 hpa, want;
 	if (vm->params.trace_span != VM_TRACE_SPAN_WORKLOADS && !follow_cr3(vm)) {
 		t->unpaged++;
-		return;
+		return false;
 	}
 	t->data_traps++;
-	remember(t, gfn_of(e->gpa), gla);
 	const enum walk_status ws = model_access(&t->model, gla, &hpa);
 	if (ws != WALK_OK) {
 		if (t->model.count.faults == 1)
 			con_printf("trace=ept: gVA 0x%llx: %s\n", gla, walk_status_str(ws));
-		return;
+		return true;
 	}
 	/* The exit names the gPA: the model's hPA must be its frame. */
 	t->hpa_checks++;
@@ -390,6 +407,21 @@ static void feed(struct vm *vm, const struct vm_exit *e, u64 gla)
 			    "was at gPA 0x%llx (hPA 0x%llx)\n",
 			    gla, hpa, e->gpa, want);
 	}
+	return true;
+}
+
+/* RIP, RSP and the general registers, folded: equal across two exits when
+ * the guest retired nothing between them. */
+static u64 guest_state_hash(struct vm *vm)
+{
+	struct vcpu *v = &vm->vcpu;
+	u64 h =
+	    0xcbf29ce484222325ull ^ vcpu_arch_rip(v) ^ (vcpu_arch_rsp(v) * 0x9e3779b97f4a7c15ull);
+	for (unsigned i = 0; i < INSN_GPR_COUNT; i++) {
+		const u64 *g = vcpu_arch_gpr(v, i);
+		h = (h ^ (g ? *g : 0)) * 0x100000001b3ull;
+	}
+	return h;
 }
 
 static bool long_mode_paging(struct vm *vm)
@@ -420,14 +452,35 @@ bool etrace_fault(struct vm *vm, const struct vm_exit *e)
 		admit(vm, &t->code, gfn);
 		return true;
 	}
+	/* Forward progress: an instruction whose accesses need more pages than
+	 * the window holds (operands across page boundaries, a string move with
+	 * both operands split) would trap for ever. Such traps find the guest's
+	 * registers exactly as the last one did (nothing retired in between);
+	 * after W of them in a row the page is pinned instead. */
+	const u64 state = guest_state_hash(vm);
+	t->same_rip = state == t->last_state ? t->same_rip + 1 : 0;
+	t->last_state = state;
 	u64 gla;
+	bool fed = false;
 	if (!long_mode_paging(vm))
 		t->unpaged++;
 	else if (!trap_gla(vm, e, &gla))
 		t->unresolved++;
 	else
-		feed(vm, e, gla);
-	admit(vm, &t->win, gfn);
+		fed = feed(vm, e, gla);
+	if (t->same_rip >= t->win.ways) {
+		t->progress_pins++;
+		forget(t, gfn);
+		pin(vm, gfn);
+		return true;
+	}
+	if (admit(vm, &t->win, gfn)) {
+		if (fed)
+			remember(t, gfn, gla);
+		else
+			forget(t, gfn);
+		t->just_admitted = gfn + 1;
+	}
 	return true;
 }
 
@@ -452,9 +505,16 @@ void etrace_end(struct vm *vm, const struct walk_counters *instr)
 	leave_trap_table(vm);
 	char wall_ms[24] = "n/a", rate[24] = "n/a", iw[24] = "n/a", diff[24] = "n/a";
 	char delta[24] = "n/a";
-	if (vm->tsc_hz) {
-		fmt_ratio(wall_ms, sizeof(wall_ms), cycles * 1000, vm->tsc_hz);
-		fmt_snprintf(rate, sizeof(rate), "%llu", cycles ? exits * vm->tsc_hz / cycles : 0);
+	if (vm->tsc_hz >= 1000000) {
+		/* Microseconds first: no product of cycles or exits with the rate,
+		 * which would overflow within hours. */
+		const u64 us = cycles / (vm->tsc_hz / 1000000);
+		fmt_snprintf(wall_ms, sizeof(wall_ms), "%llu.%03llu", us / 1000, us % 1000);
+		const u64 per_s = !us ? 0
+		                  : exits < (1ull << 44)
+		                      ? exits * 1000000 / us
+		                      : exits / (us / 1000000 ? us / 1000000 : 1);
+		fmt_snprintf(rate, sizeof(rate), "%llu", per_s);
 	}
 	if (instr && instr->accesses) {
 		const u64 w = t->model.count.walks, iwalks = instr->walks;
@@ -467,14 +527,14 @@ void etrace_end(struct vm *vm, const struct walk_counters *instr)
 	char tail[512];
 	fmt_snprintf(tail, sizeof(tail),
 	             " trace=ept window=%u recency=%s window_uses=%llu traps=%llu data_traps=%llu "
-	             "fetch_traps=%llu "
-	             "walk_pins=%llu event_pins=%llu unresolved=%llu unpaged=%llu evictions=%llu "
+	             "fetch_traps=%llu walk_pins=%llu event_pins=%llu progress_pins=%llu "
+	             "unresolved=%llu unpaged=%llu evictions=%llu "
 	             "cr3_loads=%llu pages_hidden=%llu exits=%llu wall_ms=%s exits_per_s=%s "
 	             "instr_walks=%s walks_vs_instr=%s walks_vs_instr_pct=%s",
 	             t->win.ways, t->abits ? "accessed-flags" : "traps", t->window_uses, t->traps,
-	             t->data_traps, t->fetch_traps, t->walk_pins, t->event_pins, t->unresolved,
-	             t->unpaged, t->evictions, t->cr3_loads, t->hidden, exits, wall_ms, rate, iw,
-	             delta, diff);
+	             t->data_traps, t->fetch_traps, t->walk_pins, t->event_pins, t->progress_pins,
+	             t->unresolved, t->unpaged, t->evictions, t->cr3_loads, t->hidden, exits,
+	             wall_ms, rate, iw, delta, diff);
 	measure_print_model(vm, t->workload, &t->model.count, t->hpa_checks, t->hpa_mismatches,
 	                    tail);
 	t->measurements++;

@@ -174,11 +174,12 @@ static void handle_io(struct vm *vm, const struct vm_exit *e)
 	} else if (!e->io.in && port == ISA_DEBUG_EXIT_PORT) {
 		guest_exit_port(vm, value);
 	} else if (!e->io.in && reset_request(port, e->io.size, value)) {
-		vm->state = VM_EXITED;
-		vm->exit_status = 0;
+		/* The machine stops as after a final HLT: a failure unless
+		 * guest_halt=end says the guest's own end looks like this (a
+		 * kernel often resets after a panic). */
+		vm->state = VM_HALTED;
 		fmt_snprintf(vm->stop_reason, sizeof(vm->stop_reason),
 		             "guest reset the machine: 0x%x written to port 0x%x", value, port);
-		con_printf("guest-exit: %s\n", vm->stop_reason);
 	} else if (!e->io.in && port == BOCHS_SHUTDOWN_PORT) {
 		static const char word[] = "Shutdown";
 		vm->shutdown_match = (char)value == word[vm->shutdown_match]

@@ -495,8 +495,8 @@ void vm_run(struct vm *vm)
 		line_flush(vm);
 	if (vm->params.trace_span == VM_TRACE_SPAN_RUN)
 		etrace_end(vm, NULL);
-	if (vm->params.trace_span == VM_TRACE_SPAN_CONSOLE)
-		etrace_abandon(vm, "the guest ended before its TRACE_END line");
+	else /* a measurement still open: its trap table goes back too */
+		etrace_abandon(vm, "the guest ended inside the measurement");
 }
 
 /* One RESULT line of exit counts by reason (kind=exits) with the host

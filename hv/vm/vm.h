@@ -123,6 +123,10 @@ struct etrace {
 	u64 evictions;             /* pages that left the window */
 	bool abits;                /* the trap table's accessed flags order the window */
 	u64 window_uses;           /* window pages found used between traps, fed once each */
+	u64 just_admitted;         /* gfn + 1 of the page the last data trap admitted; 0 none */
+	u64 last_state, same_rip;  /* the last data trap's guest registers (hashed), and traps
+	                            * that found them unchanged in a row */
+	u64 progress_pins;         /* pages pinned so that an instruction could finish */
 	u64 gla_of[TRAPWIN_MAX_WAYS]; /* the linear address each window slot's page was fed at */
 	u64 gfn_of[TRAPWIN_MAX_WAYS]; /* (its gfn + 1; 0: not a fed data page) */
 	u64 cr3_loads;             /* span=run: new guest CR3 values the model followed */

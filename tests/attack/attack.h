@@ -34,6 +34,7 @@ void attack_cpuid_sweep(struct attack_env *env);
 void attack_port_sweep(struct attack_env *env);
 void attack_hypercall_fuzz(struct attack_env *env);
 void attack_triple_fault(struct attack_env *env);
+void attack_reset(struct attack_env *env);
 void attack_spin(struct attack_env *env);
 void attack_dirty_halves(struct attack_env *env);
 void attack_apic(struct attack_env *env);

@@ -9,6 +9,7 @@
 #include "lib/x86/cpuid.h"
 #include "lib/x86/cr.h"
 #include "lib/x86/exc.h"
+#include "lib/x86/io.h"
 #include "tests/attack/attack.h"
 
 #define FAULT_UD (VEC_UD + 1)
@@ -412,6 +413,15 @@ void attack_triple_fault(struct attack_env *env)
 	con_printf("attack: triple fault: an exception with an empty IDT\n");
 	__asm__ volatile("lidt %0; ud2" ::"m"(no_idt));
 	report_fail(&env->rep, "triple-fault", "the guest went on after a triple fault");
+}
+
+/* A reset request through the keyboard controller (0xFE to port 0x64), as
+ * kernels reboot: the machine stops there. */
+void attack_reset(struct attack_env *env)
+{
+	con_printf("attack: reset: 0xfe to the keyboard controller\n");
+	outb(0x64, 0xfe);
+	report_fail(&env->rep, "reset", "the guest went on after its reset request");
 }
 
 void attack_spin(struct attack_env *env)

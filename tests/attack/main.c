@@ -36,17 +36,16 @@ static const struct {
     {"port-sweep", attack_port_sweep},
     {"hypercall-fuzz", attack_hypercall_fuzz},
     {"triple-fault", attack_triple_fault},
+    {"reset", attack_reset},
     {"spin", attack_spin},
     {"dirty-halves", attack_dirty_halves},
     {"apic", attack_apic},
     {"x2apic", attack_x2apic},
 };
 static const char *const attack_names[] = {
-    "none",        "oob-read",     "oob-write",      "oob-exec",
-    "oob-high",    "virt-insns",   "reserved-bits",  "msr-sweep",
-    "cpuid-sweep", "port-sweep",   "hypercall-fuzz", "triple-fault",
-    "spin",        "dirty-halves", "apic",           "x2apic",
-    NULL,
+    "none",          "oob-read",  "oob-write",    "oob-exec",   "oob-high",       "virt-insns",
+    "reserved-bits", "msr-sweep", "cpuid-sweep",  "port-sweep", "hypercall-fuzz", "triple-fault",
+    "reset",         "spin",      "dirty-halves", "apic",       "x2apic",         NULL,
 };
 _Static_assert(ARRAY_SIZE(attack_names) == ARRAY_SIZE(attacks) + 1, "one name per attack");
 

@@ -1529,9 +1529,12 @@ static void test_etrace_window(void **state)
 	assert_true(trap_present(f, GPT_GPA));
 	assert_true(trap_present(f, 0x9000));
 
-	for (unsigned i = 0; i < PAGES * ROUNDS; i++)
+	for (unsigned i = 0; i < PAGES * ROUNDS; i++) {
+		vm->vcpu.regs.rax = i; /* the guest moved on between traps */
 		trap_read(f, data_gva(i % PAGES));
+	}
 	assert_int_equal(vm->state, VM_RUNNING);
+	assert_int_equal(t->progress_pins, 0);
 	assert_int_equal(t->data_traps, PAGES * ROUNDS);
 	assert_int_equal(t->evictions, PAGES * ROUNDS - 4);
 	assert_int_equal(t->model.count.accesses, PAGES * ROUNDS);
@@ -1596,6 +1599,29 @@ static void test_etrace_unresolved_and_abandoned(void **state)
 	assert_int_equal(f->cpu.nested_root, vm->ept.root);
 }
 
+/* One instruction that needs more pages than the window holds traps with the
+ * guest's registers unchanged: after W such traps in a row the page is
+ * pinned, so that the instruction can finish. */
+static void test_etrace_progress(void **state)
+{
+	struct fixture *f = *state;
+	struct vm *vm = f->vm;
+	vm->params.trace = VM_TRACE_EPT;
+	vm->params.trace_ways = 2;
+	f->cpu.efer = EFER_LME | EFER_LMA;
+	guest_trace(f, DATA_PAGES);
+	assert_int_equal(hc(f, HC_TRACE_REPLAY, 0, WL_GUPS, TRACE_BEGIN), HC_OK);
+	const struct etrace *t = &vm->etrace;
+	/* Three pages for one instruction, a window of two: 0 1 2 0 1 2 ... */
+	for (unsigned i = 0; i < 3; i++)
+		trap_read(f, data_gva(i));
+	assert_int_equal(t->progress_pins, 1); /* the third trap at the same state */
+	assert_true(trap_present(f, DATA_GVA + 2 * PAGE_SIZE_4K));
+	assert_true(trapwin_is_pinned(&t->win, (DATA_GVA >> 12) + 2));
+	trap_read(f, data_gva(0)); /* 2 was pinned, not admitted: 0 and 1 stay present */
+	assert_int_equal(vm->state, VM_STOPPED); /* a present page faulted: not a trap */
+}
+
 /* span=console: the markers a guest prints, and their refusals. */
 static void test_etrace_markers(void **state)
 {
@@ -1627,6 +1653,7 @@ int main(void)
 	    T(test_version),
 	    T(test_etrace_window),
 	    T(test_etrace_unresolved_and_abandoned),
+	    T(test_etrace_progress),
 	    T(test_etrace_markers),
 	    T(test_hypercall_exit_register_width),
 	    T(test_replay_forged_resume_refused),
