@@ -14,6 +14,7 @@
 struct date {
 	u32 year, month, day, hour, min, sec, weekday;
 };
+_Static_assert(sizeof(struct date) == sizeof(((struct rtc *)0)->held), "held is a struct date");
 
 static bool leap(u32 y)
 {
@@ -126,8 +127,18 @@ static u8 time_reg(const struct rtc *r, const struct date *d, u8 i)
 	return (u8)((binary ? v : to_bcd(v)) | pm);
 }
 
-/* A write of a time register: that field of the clock becomes v; out-of-range values are
- * dropped (the data sheet leaves them undefined). */
+/* The clock set to d at now (seconds); out-of-range dates are dropped (the data sheet leaves
+ * them undefined). */
+static void set_date(struct rtc *r, const struct date *d, u64 now)
+{
+	if (d->sec > 59 || d->min > 59 || d->hour > 23 || d->month < 1 || d->month > 12 ||
+	    d->year < EPOCH_YEAR || d->year > LAST_YEAR || d->day < 1 ||
+	    d->day > month_days(d->year, d->month))
+		return;
+	r->offset_s += (s64)seconds_of(d) - (s64)now;
+}
+
+/* A write of a time register: that field of the clock (or of the held date) becomes v. */
 static void set_time_reg(struct rtc *r, u8 i, u8 raw, u64 now_tsc)
 {
 	const u64 now = rtc_seconds(r, now_tsc);
@@ -139,6 +150,8 @@ static void set_time_reg(struct rtc *r, u8 i, u8 raw, u64 now_tsc)
 		raw &= (u8)~RTC_HOUR_PM;
 	}
 	u32 v = binary ? raw : from_bcd(raw);
+	if (r->holding)
+		memcpy(&d, r->held, sizeof(d));
 	switch (i) {
 	case RTC_SECONDS:
 		d.sec = v;
@@ -155,7 +168,9 @@ static void set_time_reg(struct rtc *r, u8 i, u8 raw, u64 now_tsc)
 		d.hour = v;
 		break;
 	case RTC_DAY_OF_WEEK:
-		return; /* follows from the date */
+		if (r->holding) /* kept while held; the date decides it when SET clears */
+			r->held[6] = v;
+		return;
 	case RTC_DAY:
 		d.day = v;
 		break;
@@ -169,11 +184,11 @@ static void set_time_reg(struct rtc *r, u8 i, u8 raw, u64 now_tsc)
 		d.year = v * 100 + d.year % 100;
 		break;
 	}
-	if (d.sec > 59 || d.min > 59 || d.hour > 23 || d.month < 1 || d.month > 12 ||
-	    d.year < EPOCH_YEAR || d.year > LAST_YEAR || d.day < 1 ||
-	    d.day > month_days(d.year, d.month))
+	if (r->holding) {
+		memcpy(r->held, &d, sizeof(d));
 		return;
-	r->offset_s += (s64)seconds_of(&d) - (s64)now;
+	}
+	set_date(r, &d, now);
 }
 
 u8 rtc_read(struct rtc *r, u16 port, u64 now_tsc)
@@ -182,7 +197,9 @@ u8 rtc_read(struct rtc *r, u16 port, u64 now_tsc)
 		return 0xff; /* write-only on the PC */
 	const u8 i = r->index;
 	if (is_time_reg(i)) {
-		const struct date d = date_of(rtc_seconds(r, now_tsc));
+		struct date d = date_of(rtc_seconds(r, now_tsc));
+		if (r->holding)
+			memcpy(&d, r->held, sizeof(d));
 		return time_reg(r, &d, i);
 	}
 	switch (i) {
@@ -205,6 +222,19 @@ void rtc_write(struct rtc *r, u16 port, u8 v, u64 now_tsc)
 		return;
 	}
 	const u8 i = r->index;
+	if (i == RTC_REG_B && (v & RTC_B_SET) != (r->ram[RTC_REG_B] & RTC_B_SET)) {
+		const u64 now = rtc_seconds(r, now_tsc);
+		if (v & RTC_B_SET) { /* hold: the date as it is now */
+			const struct date d = date_of(now);
+			memcpy(r->held, &d, sizeof(d));
+			r->holding = true;
+		} else if (r->holding) { /* release: the whole date at once */
+			struct date d;
+			memcpy(&d, r->held, sizeof(d));
+			r->holding = false;
+			set_date(r, &d, now);
+		}
+	}
 	if (is_time_reg(i))
 		set_time_reg(r, i, v, now_tsc);
 	else if (i != RTC_REG_C && i != RTC_REG_D)

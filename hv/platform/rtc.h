@@ -12,7 +12,9 @@
  *   every other byte up to 0x7F plain CMOS RAM, 0 at reset.
  * The index port's bit 7 is the PC's NMI mask: stored, no effect. The clock counts whole seconds
  * from a start date (rtc_config) at the first access, on the host TSC the caller passes; a
- * write of a time register sets that field of the clock (the others keep running). Dates are
+ * write of a time register sets that field of the clock (the others keep running), or, while
+ * SET holds the updates, that field of the date SET's clearing sets (so a date written one
+ * field at a time may pass through invalid ones, as Linux's mc146818_set_time writes it). Dates are
  * the Gregorian calendar from 1970 to 2099 (the year register and a century of 19 or 20). */
 #ifndef HV_PLATFORM_RTC_H
 #define HV_PLATFORM_RTC_H
@@ -59,6 +61,11 @@ struct rtc {
 	bool started;
 	u64 start_tsc;
 	s64 offset_s; /* what the guest's writes of the time registers moved the clock by */
+	/* While register B's SET is 1 the clock's update is held: time-register writes go
+	 * here, unchecked, field by field, and reads give them back; clearing SET sets the
+	 * clock to the whole date at once (dropped if it is no date). */
+	bool holding;
+	u32 held[7]; /* year, month, day, hour, min, sec, weekday */
 };
 
 void rtc_init(struct rtc *r, const struct rtc_config *cfg);

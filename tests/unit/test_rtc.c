@@ -154,6 +154,37 @@ static void test_set_clock(void **state)
 	assert_int_equal(rtc_seconds(&p.rtc, now_tsc) - at + 86400, 951868800ull);
 }
 
+/* While SET holds the updates a date written one field at a time may pass through one that
+ * does not exist: 2026-01-31 to 2026-02-15 month first is "February 31st" for a moment; the
+ * registers read back what was written, and clearing SET sets the whole date. Held fields
+ * that make no date are dropped at the release. */
+static void test_set_holds_fields(void **state)
+{
+	(void)state;
+	struct platform p;
+	mk(&p);
+	cmos_set(&p, RTC_REG_B, RTC_B_SET | RTC_B_24H);
+	cmos_set(&p, RTC_YEAR, 0x26);
+	cmos_set(&p, RTC_MONTH, 0x01);
+	cmos_set(&p, RTC_DAY, 0x31);
+	cmos_set(&p, RTC_REG_B, RTC_B_24H);
+	assert_int_equal(cmos(&p, RTC_DAY), 0x31);
+	cmos_set(&p, RTC_REG_B, RTC_B_SET | RTC_B_24H);
+	cmos_set(&p, RTC_MONTH, 0x02);
+	assert_int_equal(cmos(&p, RTC_MONTH), 0x02); /* held as written */
+	assert_int_equal(cmos(&p, RTC_DAY), 0x31);
+	cmos_set(&p, RTC_DAY, 0x15);
+	cmos_set(&p, RTC_REG_B, RTC_B_24H);
+	assert_int_equal(cmos(&p, RTC_MONTH), 0x02);
+	assert_int_equal(cmos(&p, RTC_DAY), 0x15);
+	/* February 30th held and released: dropped, the clock keeps February 15th. */
+	cmos_set(&p, RTC_REG_B, RTC_B_SET | RTC_B_24H);
+	cmos_set(&p, RTC_DAY, 0x30);
+	cmos_set(&p, RTC_REG_B, RTC_B_24H);
+	assert_int_equal(cmos(&p, RTC_DAY), 0x15);
+	assert_int_equal(cmos(&p, RTC_MONTH), 0x02);
+}
+
 /* CMOS RAM bytes keep what is written; the index port's NMI bit does not change the index;
  * the index port reads all ones. */
 static void test_cmos_ram(void **state)
@@ -189,8 +220,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_start_date_bcd), cmocka_unit_test(test_status_registers),
 	    cmocka_unit_test(test_clock_runs),     cmocka_unit_test(test_binary_and_12_hour),
-	    cmocka_unit_test(test_set_clock),      cmocka_unit_test(test_cmos_ram),
-	    cmocka_unit_test(test_no_rate),
+	    cmocka_unit_test(test_set_clock),      cmocka_unit_test(test_set_holds_fields),
+	    cmocka_unit_test(test_cmos_ram),       cmocka_unit_test(test_no_rate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
