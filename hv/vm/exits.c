@@ -204,7 +204,6 @@ static void handle_io(struct vm *vm, const struct vm_exit *e)
 
 /* ---- CR writes the backend could not decode (SVM without decode assists) ---- */
 
-#define INSN_MAX_LEN  15 /* SDM Vol. 2A, 2.3.11 */
 #define OPC_TWO_BYTE  0x0f
 #define OPC_CLTS      0x06 /* 0F 06 */
 #define OPC_GROUP7    0x01 /* 0F 01 /6: LMSW */
@@ -313,14 +312,8 @@ static bool is_legacy_prefix(u8 b)
  * or LMSW from a register. False for anything else. */
 static bool decode_cr_insn(struct vm *vm, struct vm_exit *e)
 {
-	u8 b[INSN_MAX_LEN];
-	unsigned n = 0;
-	const u64 at = vm_insn_linear(vm);
-	for (; n < INSN_MAX_LEN; n++) {
-		u64 gpa;
-		if (!vm_linear_to_gpa(vm, at + n, &gpa) || !vm_copy_from_guest(vm, &b[n], gpa, 1))
-			break;
-	}
+	u8 b[INSN_MAX_LENGTH];
+	const unsigned n = vm_fetch_insn(vm, vm_insn_linear(vm), b);
 	unsigned i = 0;
 	u8 rex = 0;
 	bool lock = false;

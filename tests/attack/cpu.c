@@ -111,6 +111,7 @@ static void xcr0_checks(struct report *rep)
 #define MSR_VM_CR           0xc0010114
 #define MSR_VM_HSAVE_PA     0xc0010117
 #define MSR_SVM_KEY         0xc0010118
+#define MSR_TSC_AUX         0xc0000103 /* SDM Vol. 4, Table 2-2 */
 #define EFER_RESERVED_BIT   BIT(40)
 
 static void msr_checks(struct report *rep)
@@ -134,8 +135,8 @@ static void msr_checks(struct report *rep)
 	expect_gp(rep, "wrmsr-vm-hsave-pa", atk_wrmsr(MSR_VM_HSAVE_PA, 0x100000));
 	expect_gp(rep, "wrmsr-svm-key", atk_wrmsr(MSR_SVM_KEY, 0));
 	/* No RDTSCP is offered, so no TSC_AUX: never the host's (SDM Vol. 4, Table 2-2). */
-	expect_gp(rep, "rdmsr-tsc-aux", atk_rdmsr(0xc0000103, &v));
-	expect_gp(rep, "wrmsr-tsc-aux", atk_wrmsr(0xc0000103, 1));
+	expect_gp(rep, "rdmsr-tsc-aux", atk_rdmsr(MSR_TSC_AUX, &v));
+	expect_gp(rep, "wrmsr-tsc-aux", atk_wrmsr(MSR_TSC_AUX, 1));
 	if (atk_rdmsr(IA32_EFER, &efer)) {
 		report_fail(rep, "rdmsr-efer", "EFER is not readable");
 		return;
